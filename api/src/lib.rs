@@ -1,0 +1,265 @@
+//! Wire types of Keyhole's HTTP contract (`../shared/DESIGN.md` §3), shared by
+//! the app and the server so both sides agree on every field.
+//!
+//! Layout: [`ProviderInfo`] (`GET /api/providers`), [`Me`] and [`Connection`]
+//! (`GET /api/me`), [`Balance`] and [`Topup`], [`ApiError`] (every error body),
+//! [`PopupMessage`] (what the callback page posts to the opener), and the
+//! names of headers and query parameters both sides use.
+//!
+//! Money and quota are strings holding a decimal or an integer in the
+//! provider's own unit: never floats.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Header that every state-changing `/api/` request must carry (value `1`).
+/// A custom header forces a CORS preflight, so another origin cannot send it.
+pub const CSRF_HEADER: &str = "x-keyhole-csrf";
+
+/// `type` of the popup's `postMessage` payload.
+pub const POPUP_MESSAGE_TYPE: &str = "keyhole:login";
+
+/// Name of the `BroadcastChannel` used when the popup lost its opener.
+pub const BROADCAST_CHANNEL: &str = "keyhole";
+
+/// What a provider instance can do, as listed by `GET /api/providers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    /// Sign in (creates or joins a session).
+    Login,
+    /// A profile (display name, email, ...).
+    Profile,
+    /// An account balance.
+    Balance,
+    /// A top-up page.
+    Topup,
+    /// Send a notification (LINE Notify).
+    Notify,
+    /// Friendship with an official account (LINE Login).
+    Friendship,
+    /// Push messages (LINE Messaging API).
+    Messaging,
+}
+
+/// One configured provider (`GET /api/providers`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderInfo {
+    /// Id used in URLs (`/api/auth/{id}/login`).
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Adapter kind, such as `aihubmix` or `line-login`.
+    pub kind: String,
+    /// What the provider can do.
+    pub capabilities: Vec<Capability>,
+}
+
+/// `GET /api/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The session itself.
+    pub session: SessionInfo,
+    /// One entry per connected provider.
+    pub connections: Vec<Connection>,
+}
+
+/// Public facts about the session (never its id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// RFC 3339 time at which the session ends.
+    pub expires_at: String,
+}
+
+/// State of one provider connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Tokens are usable.
+    Active,
+    /// The provider refused the refresh token: the person must sign in again.
+    ReauthRequired,
+}
+
+/// One provider connected to the session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// Provider id.
+    pub provider: String,
+    /// Provider display name.
+    pub provider_name: String,
+    /// Provider kind.
+    pub kind: String,
+    /// Whether the tokens are usable.
+    pub status: ConnectionStatus,
+    /// Normalised profile.
+    pub profile: Profile,
+    /// Last known balance, where the provider has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance: Option<Balance>,
+    /// What this connection can do.
+    pub capabilities: Vec<Capability>,
+    /// RFC 3339 time of the sign-in.
+    pub connected_at: String,
+}
+
+/// A person's profile, normalised across providers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The provider's user id, as a string.
+    pub id: String,
+    /// Name to show.
+    pub display_name: String,
+    /// Email, when the provider shares it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Avatar URL, when the provider has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar_url: Option<String>,
+    /// BCP 47 locale, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    /// Provider-specific fields, kept as the provider sent them.
+    #[serde(default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// An account balance in the provider's own unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Balance {
+    /// Remaining amount (decimal or integer string).
+    pub remaining: String,
+    /// Amount used so far, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<String>,
+    /// Total (remaining + used), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<String>,
+    /// Unit of `remaining`, `used` and `total` (for example `quota`).
+    pub unit: String,
+    /// The provider's own display string, shown as is.
+    pub formatted: String,
+    /// RFC 3339 time at which the provider reported it.
+    pub as_of: String,
+}
+
+/// `GET /api/me/{provider}/topup`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topup {
+    /// The provider's top-up page; open it in a new tab.
+    pub url: String,
+}
+
+/// Stable error codes of every error body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No session, or it ended.
+    Unauthenticated,
+    /// The provider connection needs a new sign-in.
+    ReauthRequired,
+    /// The provider could not be reached, timed out or answered garbage.
+    ProviderUnavailable,
+    /// The provider answered with an error.
+    ProviderError,
+    /// The request itself is wrong.
+    InvalidRequest,
+    /// Missing CSRF header, wrong origin, or a bad login state.
+    Csrf,
+    /// Too many requests.
+    RateLimited,
+    /// No such provider or route.
+    NotFound,
+    /// The provider does not support this.
+    NotSupported,
+    /// The session store is unreachable.
+    StoreUnavailable,
+    /// Something failed inside Keyhole; the request id ties it to the log.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire spelling, as used in `?login_error=` and popup messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::ReauthRequired => "reauth_required",
+            Self::ProviderUnavailable => "provider_unavailable",
+            Self::ProviderError => "provider_error",
+            Self::InvalidRequest => "invalid_request",
+            Self::Csrf => "csrf",
+            Self::RateLimited => "rate_limited",
+            Self::NotFound => "not_found",
+            Self::NotSupported => "not_supported",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+/// Body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// Stable code to branch on.
+    pub code: ErrorCode,
+    /// Human-readable English message (never internal details).
+    pub message: String,
+    /// The provider concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// Ties the response to the server's log line.
+    pub request_id: String,
+}
+
+/// What the popup callback page posts to its opener. Never a token or code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PopupMessage {
+    /// Always [`POPUP_MESSAGE_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Provider id.
+    pub provider: String,
+    /// Whether the sign-in succeeded.
+    pub ok: bool,
+    /// Error code when it did not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Provider's error text (attacker-controlled: show as text only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_and_error_code_use_snake_case_on_the_wire() {
+        let json = serde_json::to_string(&vec![Capability::Login, Capability::Topup]).unwrap();
+        assert_eq!(json, r#"["login","topup"]"#);
+        for code in [
+            ErrorCode::ReauthRequired,
+            ErrorCode::ProviderUnavailable,
+            ErrorCode::Csrf,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn popup_message_has_type_field_and_omits_absent_error() {
+        let msg = PopupMessage {
+            kind: POPUP_MESSAGE_TYPE.to_owned(),
+            provider: "aihubmix".to_owned(),
+            ok: true,
+            error: None,
+            error_description: None,
+        };
+        let json = serde_json::to_value(&msg).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "keyhole:login", "provider": "aihubmix", "ok": true})
+        );
+    }
+}

@@ -1,0 +1,77 @@
+//! Live status of the popup sign-in: "Waiting…" with Cancel, "cancelled", or a readable error.
+
+use leptos::prelude::*;
+
+use crate::{
+    auth::Providers,
+    i18n::{Text, t, tf},
+    popup::{LoginFailure, LoginFlow, LoginState},
+};
+
+/// Shows where the sign-in flow stands.
+///
+/// The `role="status"` paragraph is always in the page, so screen readers
+/// announce "Waiting for …" and "Sign-in cancelled." as they appear; errors
+/// appear as a `role="alert"`. Provider text is only ever rendered as text.
+#[component]
+pub fn LoginStatus() -> impl IntoView {
+    let flow = LoginFlow::expect();
+    let providers = Providers::expect();
+    let state = flow.state();
+
+    let status_text = move || match state.get() {
+        LoginState::Waiting { name, .. } => tf(Text::Waiting, &[("provider", &name)]),
+        LoginState::Cancelled => t(Text::Cancelled).to_owned(),
+        LoginState::Idle | LoginState::Failed(_) => String::new(),
+    };
+    let failure = move || match state.get() {
+        LoginState::Failed(failure) => Some(failure),
+        _ => None,
+    };
+    // The name known when the popup opened, else the configured name, else a
+    // neutral phrase (a redirect-mode error may not say which provider).
+    let provider_name = move |failure: &LoginFailure| {
+        failure
+            .provider_name
+            .clone()
+            .or_else(|| {
+                failure
+                    .provider
+                    .as_deref()
+                    .and_then(|id| providers.name_of(id))
+            })
+            .unwrap_or_else(|| t(Text::TheProvider).to_owned())
+    };
+
+    view! {
+        <div class="login-status">
+            <p class="login-status__text" role="status">
+                {status_text}
+            </p>
+            <Show when=move || flow.is_waiting()>
+                <p class="login-status__hint">{t(Text::WaitingHint)}</p>
+                <button
+                    type="button"
+                    class="button button--secondary"
+                    on:click=move |_| flow.cancel()
+                >
+                    {t(Text::Cancel)}
+                </button>
+            </Show>
+            {move || {
+                failure()
+                    .map(|failure| {
+                        let name = provider_name(&failure);
+                        let message = failure.message(&name);
+                        let detail = failure.detail(&name);
+                        view! {
+                            <div class="alert" role="alert">
+                                <p>{message}</p>
+                                {detail.map(|detail| view! { <p class="alert__detail">{detail}</p> })}
+                            </div>
+                        }
+                    })
+            }}
+        </div>
+    }
+}

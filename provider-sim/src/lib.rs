@@ -1,0 +1,202 @@
+//! `provider-sim`: an offline emulator of the OAuth providers Keyhole signs in with.
+//!
+//! Tests call [`spawn`] to get a simulator on a free port of 127.0.0.1; `cargo xtask dev`
+//! runs the `keyhole-sim` binary, which calls [`serve`]. Every provider "dialect" lives
+//! under its own path prefix on the same port, and `/_sim/` is the admin API tests use
+//! to steer it (clock, balances, faults, counters).
+//!
+//! # Layout
+//!
+//! - this file: [`SimConfig`], [`SimHandle`], [`spawn`], [`serve`], [`router`], [`dev`].
+//! - `state`: the single mutex-guarded `World` (users, clients, codes, tokens, counters,
+//!   faults, clock) and the cheap-to-clone `Sim` handle every handler receives.
+//! - `clock`: simulated time, which the admin API moves forward so tests can expire tokens
+//!   without sleeping.
+//! - `users`: the seeded test users shared by every dialect, and their generated avatars.
+//! - `clients`: registered OAuth clients: one dev client per dialect plus any a test adds.
+//! - `oauth`: what every dialect shares: random tokens, PKCE, error redirects, token-endpoint
+//!   errors, bearer parsing.
+//! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
+//!   plain information pages.
+//! - `faults`: call counters and queued faults (latency, status, body, hang-up).
+//! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
+//! - `admin`: the JSON admin API under `/_sim/`.
+//! - `aihubmix`: the AIHubMix dialect under `/aihubmix` (providers.md §6). Each further
+//!   dialect gets its own file like this one.
+
+mod admin;
+mod aihubmix;
+mod clients;
+mod clock;
+mod consent;
+mod faults;
+mod net;
+mod oauth;
+mod state;
+mod users;
+
+use std::{
+    future::Future,
+    io,
+    net::{Ipv4Addr, SocketAddr},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Router,
+    extract::Request,
+    middleware::{self, Next},
+    response::Response,
+    routing::get,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+
+use crate::{net::ConnTap, state::Sim};
+
+/// Credentials of the clients the simulator registers at start-up, so that
+/// `dev/keyhole.dev.toml`, the server's tests and `cargo xtask dev` can share them.
+pub mod dev {
+    /// Client id of the pre-registered AIHubMix client.
+    pub const AIHUBMIX_CLIENT_ID: &str = "keyhole-dev-aihubmix";
+    /// Client secret of the pre-registered AIHubMix client.
+    pub const AIHUBMIX_CLIENT_SECRET: &str = "sim-secret-aihubmix";
+    /// Path (on the app's origin) of the AIHubMix dev client's only redirect URI.
+    pub const AIHUBMIX_REDIRECT_PATH: &str = "/api/auth/aihubmix/callback";
+}
+
+/// How to start a simulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimConfig {
+    /// Origin of the Keyhole app (scheme, host and port, no path), e.g.
+    /// `http://127.0.0.1:8080`. The dev clients' redirect URIs are built from it.
+    pub app_url: String,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            app_url: "http://127.0.0.1:8080".to_owned(),
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server (in the background);
+/// [`SimHandle::shutdown`] stops it and waits.
+#[derive(Debug)]
+pub struct SimHandle {
+    /// Where the simulator listens, e.g. `http://127.0.0.1:43123` (no trailing slash).
+    pub base_url: String,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl SimHandle {
+    /// The socket address the simulator is bound to.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting connections and waits for in-flight requests to finish.
+    ///
+    /// The wait is capped, because a test may leave a request parked on an injected
+    /// latency fault; after the cap the server task is aborted.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            // The receiver is gone only when the server already stopped.
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(error))) => tracing::warn!(%error, "simulator stopped with an error"),
+                Ok(Err(error)) => tracing::warn!(%error, "simulator task failed"),
+                Err(_) => task.abort(),
+            }
+        }
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a simulator on a free port of 127.0.0.1 in a background task.
+pub async fn spawn(config: SimConfig) -> io::Result<SimHandle> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async move {
+        // Either an explicit stop or the handle being dropped ends the wait.
+        let _ = stopped.await;
+    }));
+    Ok(SimHandle {
+        base_url: format!("http://{addr}"),
+        addr,
+        stop: Some(stop),
+        task: Some(task),
+    })
+}
+
+/// Serves the simulator on `listener` until the future is dropped (the binary
+/// races it against Ctrl-C).
+pub async fn serve(listener: TcpListener, config: SimConfig) -> io::Result<()> {
+    run(listener, config, std::future::pending()).await
+}
+
+/// The simulator's routes without a server, for `oneshot` tests.
+///
+/// Absolute URLs the simulator hands out (such as the top-up URL) then come from
+/// the request's `Host` header, and a "drop the connection" fault answers 500
+/// instead, since there is no connection to drop.
+pub fn router(config: SimConfig) -> Router {
+    build_router(Sim::new(&config, None))
+}
+
+async fn run(
+    listener: TcpListener,
+    config: SimConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let addr = listener.local_addr()?;
+    // An unspecified address (0.0.0.0) is no use in a URL; fall back to `Host`.
+    let base_url = (!addr.ip().is_unspecified()).then(|| format!("http://{addr}"));
+    let app = build_router(Sim::new(&config, base_url));
+    axum::serve(
+        net::SimListener::new(listener),
+        app.into_make_service_with_connect_info::<ConnTap>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+fn build_router(sim: Sim) -> Router {
+    Router::new()
+        .route("/", get(consent::index))
+        .route("/avatars/{file}", get(users::avatar))
+        .nest(aihubmix::PREFIX, aihubmix::router())
+        .nest("/_sim", admin::router())
+        .layer(middleware::from_fn(log_request))
+        .with_state(sim)
+}
+
+/// One line per request. Only the path is logged: query strings carry `state`
+/// and bodies carry codes and secrets, which even a simulator should not spill.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        elapsed = ?started.elapsed(),
+        "request"
+    );
+    response
+}

@@ -1,0 +1,270 @@
+//! OAuth 2.0 pieces every dialect shares: random values, PKCE, redirects, error shapes.
+
+use axum::{
+    Json,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use crate::consent;
+
+/// `bytes` random bytes as unpadded base64url: fine for codes and tokens.
+pub(crate) fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0_u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    base64url(buffer)
+}
+
+/// Unpadded base64url, the encoding of tokens, PKCE and JWT segments.
+pub(crate) fn base64url(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Constant-time comparison of two secrets. A simulator is no attack target, but
+/// it is also a reference for how the real check should look.
+pub(crate) fn secrets_match(expected: &str, given: &str) -> bool {
+    expected.as_bytes().ct_eq(given.as_bytes()).into()
+}
+
+/// The S256 challenge for a verifier (RFC 7636 §4.2).
+pub(crate) fn pkce_s256(verifier: &str) -> String {
+    base64url(Sha256::digest(verifier.as_bytes()))
+}
+
+/// RFC 7636 §4.1: 43 to 128 characters from `[A-Za-z0-9-._~]`.
+pub(crate) fn is_valid_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-._~".contains(&byte))
+}
+
+/// An S256 challenge is the base64url of 32 bytes: exactly 43 characters.
+pub(crate) fn is_valid_s256_challenge(challenge: &str) -> bool {
+    challenge.len() == 43
+        && challenge
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+}
+
+/// 302 to `redirect_uri` with `params` added to its query.
+pub(crate) fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
+    let Ok(mut url) = Url::parse(redirect_uri) else {
+        // Registration validates URIs, so this is a broken registration, not a user error.
+        return consent::error_page(
+            "Broken client registration",
+            "The client's registered redirect URI is not an absolute URL.",
+        );
+    };
+    url.query_pairs_mut().extend_pairs(params);
+    let Ok(location) = HeaderValue::from_str(url.as_str()) else {
+        return consent::error_page("Broken redirect", "The redirect URI cannot be sent.");
+    };
+    (
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+    )
+        .into_response()
+}
+
+/// RFC 6749 §4.1.2.1: an authorization error sent back to the client.
+pub(crate) fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Response {
+    let mut params = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    redirect_with(redirect_uri, &params)
+}
+
+/// A token-endpoint error (RFC 6749 §5.2): `{"error", "error_description"}`.
+#[derive(Debug)]
+pub(crate) struct TokenError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl TokenError {
+    pub(crate) fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)
+    }
+
+    pub(crate) fn missing(param: &str) -> Self {
+        Self::invalid_request(format!("missing parameter: {param}"))
+    }
+
+    pub(crate) fn invalid_client() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        )
+    }
+
+    pub(crate) fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_grant", description)
+    }
+
+    pub(crate) fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", description)
+    }
+
+    pub(crate) fn unsupported_grant_type(grant_type: &str) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("unsupported grant_type: {grant_type}"),
+        )
+    }
+
+    fn new(status: StatusCode, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status,
+            error,
+            description: description.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+}
+
+impl IntoResponse for TokenError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: self.error,
+            error_description: &self.description,
+        };
+        (self.status, no_store_headers(), Json(body)).into_response()
+    }
+}
+
+/// RFC 6749 §5.1: token responses must not be cached.
+pub(crate) fn no_store_headers() -> [(header::HeaderName, HeaderValue); 2] {
+    [
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        (header::PRAGMA, HeaderValue::from_static("no-cache")),
+    ]
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// RFC 6750 §3: 401 with a `WWW-Authenticate` challenge and a JSON body.
+pub(crate) fn invalid_token(description: &str) -> Response {
+    let body = ErrorBody {
+        error: "invalid_token",
+        error_description: description,
+    };
+    (
+        StatusCode::UNAUTHORIZED,
+        [(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+        )],
+        Json(body),
+    )
+        .into_response()
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_matches_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert!(is_valid_verifier(verifier));
+        let challenge = pkce_s256(verifier);
+        assert_eq!(challenge, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert!(is_valid_s256_challenge(&challenge));
+        assert!(!is_valid_verifier("short"));
+        assert!(!is_valid_s256_challenge(
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw+cM"
+        ));
+    }
+
+    #[test]
+    fn bearer_parsing() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(bearer(&headers), None);
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(bearer(&headers), Some("abc"));
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&headers), None);
+        headers.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer "));
+        assert_eq!(bearer(&headers), None);
+    }
+
+    #[test]
+    fn cookie_lookup_across_headers() {
+        let mut headers = HeaderMap::new();
+        headers.append(header::COOKIE, HeaderValue::from_static("a=1; b=2"));
+        headers.append(header::COOKIE, HeaderValue::from_static("c=3"));
+        assert_eq!(cookie(&headers, "b"), Some("2"));
+        assert_eq!(cookie(&headers, "c"), Some("3"));
+        assert_eq!(cookie(&headers, "d"), None);
+    }
+
+    #[test]
+    fn error_redirect_keeps_existing_query_and_echoes_state() {
+        let response = error_redirect(
+            "http://app/cb?x=1",
+            "access_denied",
+            "The user denied the request",
+            Some("s t"),
+        );
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let location = response.headers()[header::LOCATION]
+            .to_str()
+            .expect("ascii");
+        assert_eq!(
+            location,
+            "http://app/cb?x=1&error=access_denied&error_description=The+user+denied+the+request&state=s+t"
+        );
+    }
+
+    #[test]
+    fn secrets_compare() {
+        assert!(secrets_match("abc", "abc"));
+        assert!(!secrets_match("abc", "abd"));
+        assert!(!secrets_match("abc", "ab"));
+    }
+}

@@ -1,0 +1,80 @@
+//! Keyhole's backend-for-frontend: it starts OAuth logins, receives callbacks,
+//! exchanges codes with the client secret, keeps tokens in server-side
+//! sessions, refreshes them, and answers the app with JSON.
+//!
+//! Layout:
+//! - [`config`] — `keyhole.toml` + secrets from the environment or files.
+//! - [`state`] — [`AppState`], shared by every handler.
+//! - [`routes`] — `/api/...` handlers (`auth`, `me`, `meta`).
+//! - [`providers`] — the `Provider` trait and one adapter file per kind.
+//! - [`session`] — session and pending-login records, the store trait,
+//!   cookies.
+//! - [`tokens`] — using a connection's token, with single-flight refresh.
+//! - [`callback_page`] — the popup/redirect answer of a login callback.
+//! - [`security`], [`error`] — headers, CSRF, `return_to`; the JSON errors.
+//! - [`spa`] — serving the built app with its CSP.
+
+pub mod callback_page;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod providers;
+pub mod routes;
+pub mod security;
+pub mod session;
+pub mod spa;
+pub mod state;
+pub mod tokens;
+
+pub use state::AppState;
+
+use axum::{Router, extract::Request, middleware};
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Largest request body accepted (JSON bodies and form_post callbacks are tiny).
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The whole HTTP surface. Having it separate from `main` lets tests drive it
+/// with `oneshot`, no server needed.
+pub fn router(state: AppState) -> Router {
+    let mut app = Router::new()
+        .nest("/api", routes::api())
+        .merge(routes::probes());
+    app = match spa::service(&state.config) {
+        Some(spa) => app.merge(spa),
+        None => app.fallback(|| async { error::ApiError::not_found("Not found.") }),
+    };
+    // Outermost last: the request id exists before tracing and error
+    // rendering need it; errors are rendered before headers are added.
+    app.layer(middleware::from_fn_with_state(
+        state.clone(),
+        security::csrf,
+    ))
+    .layer(middleware::from_fn(error::render))
+    .layer(middleware::from_fn(security::headers))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(TraceLayer::new_for_http().make_span_with(span_for))
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+    .with_state(state)
+}
+
+/// The request span: method, path and request id — never the query string,
+/// which carries authorization codes on callbacks.
+fn span_for(request: &Request) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get(security::REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = request.uri().path(),
+        request_id,
+    )
+}

@@ -1,0 +1,98 @@
+//! The `keyhole` server.
+//!
+//! ```text
+//! KEYHOLE_AIHUBMIX_CLIENT_SECRET=... keyhole serve --config keyhole.toml
+//! keyhole check-config --config keyhole.toml
+//! ```
+//!
+//! `RUST_LOG` sets the log filter (default `info`).
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use keyhole::{AppState, config::Config};
+use std::path::PathBuf;
+use tokio::net::TcpListener;
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Keyhole: OAuth sign-in backend-for-frontend")]
+struct Cli {
+    /// Config file.
+    #[arg(
+        long,
+        global = true,
+        env = "KEYHOLE_CONFIG",
+        default_value = "keyhole.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (and `dist/` when configured). The default.
+    Serve,
+    /// Validate the config and the secrets it needs, then exit.
+    CheckConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config)?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::CheckConfig => {
+            AppState::in_memory(config)?;
+            println!("{}: ok", cli.config.display());
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let bind = config.bind;
+    if let Some(dist) = &config.dist
+        && !keyhole::spa::exists(dist)
+    {
+        tracing::warn!(dist = %dist.display(), "no built app there: serving the API only");
+    }
+    let state = AppState::in_memory(config)?;
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("keyhole listening on http://{addr}");
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, keyhole::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

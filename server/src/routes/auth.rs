@@ -1,0 +1,311 @@
+//! Login and logout: `/api/auth/{provider}/login`, `/api/auth/{provider}/callback`
+//! (GET and `form_post`), `/api/auth/logout`.
+
+use crate::{
+    callback_page::{self, Outcome},
+    error::ApiError,
+    providers::{AuthorizeRequest, ProviderError},
+    security::{safe_return_to, secrets_equal},
+    session::{
+        ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord, binding_hash,
+        random_token,
+    },
+    state::AppState,
+};
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use axum_extra::extract::CookieJar;
+use keyhole_api::{Capability, ConnectionStatus};
+use oauth2::PkceCodeChallenge;
+use serde::Deserialize;
+
+const LOGIN: &str = "/auth/{provider}/login";
+const CALLBACK: &str = "/auth/{provider}/callback";
+const LOGOUT: &str = "/auth/logout";
+
+/// How long a started login stays valid.
+pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
+
+/// Longest provider `error_description` passed on to the app.
+const MAX_DESCRIPTION: usize = 300;
+
+/// Routes of this module (mounted under `/api`).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(LOGIN, get(start_login))
+        .route(CALLBACK, get(finish_login_query).post(finish_login_form))
+        .route(LOGOUT, post(logout))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginParams {
+    mode: Option<String>,
+    return_to: Option<String>,
+}
+
+/// Creates a pending login (state, PKCE verifier, nonce, browser binding) and
+/// sends the browser to the provider.
+async fn start_login(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+    params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<(CookieJar, Response), ApiError> {
+    let Query(params) = params?;
+    let provider = super::provider_with(&state, &provider_id, Capability::Login)?;
+    let mode = match params.mode.as_deref() {
+        Some("popup") => LoginMode::Popup,
+        Some("redirect") | None => LoginMode::Redirect,
+        Some(_) => return Err(ApiError::invalid_request("mode must be popup or redirect.")),
+    };
+    let return_to = safe_return_to(params.return_to.as_deref())
+        .ok_or_else(|| ApiError::invalid_request("return_to must be a path on this site."))?;
+
+    let (binding, jar) = match jar.get(state.cookies.binding_name()) {
+        Some(c) if !c.value().is_empty() => (c.value().to_owned(), jar),
+        _ => {
+            let value = random_token();
+            let jar = jar.add(state.cookies.binding(&value));
+            (value, jar)
+        }
+    };
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let pending = PendingLogin {
+        state: random_token(),
+        provider: provider_id.clone(),
+        mode,
+        return_to,
+        pkce_verifier: verifier.secret().clone(),
+        nonce: random_token(),
+        binding_hash: binding_hash(&binding),
+        expires_at: crate::clock::now() + PENDING_TTL,
+    };
+    state.sessions.put_pending(&pending).await?;
+
+    let redirect_uri = state.config.redirect_uri(&provider_id);
+    let url = provider.authorize_url(&AuthorizeRequest {
+        state: &pending.state,
+        pkce_challenge: challenge.as_str(),
+        nonce: &pending.nonce,
+        redirect_uri: &redirect_uri,
+    });
+    tracing::info!(provider = %provider_id, mode = ?mode, "login started");
+    let response = (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response();
+    Ok((jar, response))
+}
+
+/// What a provider sends back (query string, or form body with `form_post`).
+#[derive(Debug, Default, Deserialize)]
+struct CallbackParams {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn finish_login_query(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+    params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let params = params.map(|Query(p)| p).unwrap_or_default();
+    finish_login(state, provider_id, jar, params).await
+}
+
+async fn finish_login_form(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+    params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let params = params.map(|Form(p)| p).unwrap_or_default();
+    finish_login(state, provider_id, jar, params).await
+}
+
+/// Validates the callback, exchanges the code, stores the connection in a
+/// session with a fresh id, and answers the popup or the redirect.
+async fn finish_login(
+    state: AppState,
+    provider_id: String,
+    jar: CookieJar,
+    params: CallbackParams,
+) -> Response {
+    // Without a valid pending login we do not know the mode: the page form
+    // works for both (it posts to an opener if there is one, else redirects).
+    let pending = match claim_pending(&state, &provider_id, &jar, params.state.as_deref()).await {
+        Ok(p) => p,
+        Err(outcome) => {
+            tracing::warn!(provider = %provider_id, error = outcome.code(), "login callback refused");
+            return callback_page::respond(
+                &state,
+                &provider_id,
+                LoginMode::Popup,
+                "/",
+                &outcome,
+                jar,
+            );
+        }
+    };
+    let (outcome, jar) = match complete(&state, &pending, &jar, params).await {
+        Ok(jar) => (Outcome::Success, jar),
+        Err(outcome) => (outcome, jar),
+    };
+    match &outcome {
+        Outcome::Success => tracing::info!(provider = %provider_id, "login completed"),
+        Outcome::Failure { code, .. } => {
+            tracing::warn!(provider = %provider_id, error = %code, "login failed");
+        }
+    }
+    callback_page::respond(
+        &state,
+        &provider_id,
+        pending.mode,
+        &pending.return_to,
+        &outcome,
+        jar,
+    )
+}
+
+/// Takes the pending login for `state`: single use, unexpired, same provider,
+/// same browser.
+async fn claim_pending(
+    state: &AppState,
+    provider_id: &str,
+    jar: &CookieJar,
+    login_state: Option<&str>,
+) -> Result<PendingLogin, Outcome> {
+    let csrf = || Outcome::failure("csrf", None);
+    let login_state = login_state.filter(|s| !s.is_empty()).ok_or_else(csrf)?;
+    let pending = state
+        .sessions
+        .take_pending(login_state)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "session store failed");
+            Outcome::failure("store_unavailable", None)
+        })?
+        .ok_or_else(csrf)?;
+    let binding = jar
+        .get(state.cookies.binding_name())
+        .map(|c| binding_hash(c.value()))
+        .unwrap_or_default();
+    if pending.provider != provider_id || !secrets_equal(&binding, &pending.binding_hash) {
+        return Err(csrf());
+    }
+    Ok(pending)
+}
+
+async fn complete(
+    state: &AppState,
+    pending: &PendingLogin,
+    jar: &CookieJar,
+    params: CallbackParams,
+) -> Result<CookieJar, Outcome> {
+    if let Some(error) = params.error {
+        let code = if error.eq_ignore_ascii_case("access_denied") {
+            "access_denied"
+        } else {
+            "provider_error"
+        };
+        let description = params
+            .error_description
+            .map(|d| d.chars().take(MAX_DESCRIPTION).collect());
+        return Err(Outcome::failure(code, description));
+    }
+    let code = params
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| Outcome::failure("invalid_request", None))?;
+    let provider = state
+        .providers
+        .get(&pending.provider)
+        .cloned()
+        .ok_or_else(|| Outcome::failure("invalid_request", None))?;
+
+    let redirect_uri = state.config.redirect_uri(&pending.provider);
+    let verifier = provider.uses_pkce().then(|| pending.pkce_verifier.clone());
+    let grant = provider
+        .exchange(code, verifier, &redirect_uri)
+        .await
+        .map_err(provider_outcome)?;
+    let identity = provider
+        .identity(&grant.access_token)
+        .await
+        .map_err(provider_outcome)?;
+
+    let now = crate::clock::now();
+    let ttl = time::Duration::try_from(state.config.session.ttl).unwrap_or(time::Duration::DAY);
+    let old = match jar.get(state.cookies.session_name()) {
+        Some(c) => {
+            let id = SessionId::from_cookie(c.value());
+            state.sessions.load(&id).await.map_err(store_outcome)?
+        }
+        None => None,
+    };
+    // A fresh id at every login (session fixation), keeping other connections.
+    let mut record = SessionRecord {
+        id: SessionId::generate(),
+        created_at: old.as_ref().map_or(now, |o| o.created_at),
+        expires_at: old.as_ref().map_or(now + ttl, |o| o.expires_at),
+        connections: old
+            .as_ref()
+            .map(|o| o.connections.clone())
+            .unwrap_or_default(),
+    };
+    record.connections.insert(
+        pending.provider.clone(),
+        ConnectionRecord {
+            provider: pending.provider.clone(),
+            grant,
+            status: ConnectionStatus::Active,
+            profile: identity.profile,
+            balance: identity.balance,
+            connected_at: now,
+        },
+    );
+    state.sessions.save(&record).await.map_err(store_outcome)?;
+    if let Some(old) = old {
+        state
+            .sessions
+            .delete(&old.id)
+            .await
+            .map_err(store_outcome)?;
+    }
+    let max_age = record.expires_at - now;
+    Ok(jar
+        .clone()
+        .add(state.cookies.session(record.id.secret(), max_age)))
+}
+
+fn provider_outcome(e: ProviderError) -> Outcome {
+    let code = match e {
+        ProviderError::Rejected { .. } => "provider_error",
+        _ => "provider_unavailable",
+    };
+    tracing::warn!(error = %e, "provider call failed during login");
+    Outcome::failure(code, None)
+}
+
+fn store_outcome(e: crate::session::StoreError) -> Outcome {
+    tracing::error!(error = %e, "session store failed during login");
+    Outcome::failure("store_unavailable", None)
+}
+
+/// Deletes the session and clears the cookie. Always 204, signed in or not.
+async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    if let Some(cookie) = jar.get(state.cookies.session_name()) {
+        let id = SessionId::from_cookie(cookie.value());
+        // No provider configured so far offers token revocation; the
+        // adapters that do (LINE, OIDC) add it here.
+        state.sessions.delete(&id).await?;
+        tracing::info!("logged out");
+    }
+    let jar = jar.add(state.cookies.removal(state.cookies.session_name()));
+    Ok((jar, StatusCode::NO_CONTENT).into_response())
+}

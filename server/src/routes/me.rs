@@ -1,0 +1,108 @@
+//! The signed-in person: `/api/me`, and per-provider balance and top-up.
+
+use crate::{error::ApiError, session::SessionId, state::AppState, tokens};
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::{HeaderValue, header},
+    routing::get,
+};
+use axum_extra::extract::CookieJar;
+use keyhole_api::{Balance, Capability, Connection, Me, SessionInfo, Topup};
+use std::sync::Arc;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+const ME: &str = "/me";
+const BALANCE: &str = "/me/{provider}/balance";
+const TOPUP: &str = "/me/{provider}/topup";
+
+/// Routes of this module (mounted under `/api`); nothing here may be cached.
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route(ME, get(me))
+        .route(BALANCE, get(balance))
+        .route(TOPUP, get(topup))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// The session id from the cookie, or 401.
+fn session_id(state: &AppState, jar: &CookieJar) -> Result<SessionId, ApiError> {
+    jar.get(state.cookies.session_name())
+        .filter(|c| !c.value().is_empty())
+        .map(|c| SessionId::from_cookie(c.value()))
+        .ok_or_else(ApiError::unauthenticated)
+}
+
+/// The session and its connections; 401 (never a redirect) without one.
+async fn me(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
+    let id = session_id(&state, &jar)?;
+    let record = state
+        .sessions
+        .load(&id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let connections = record
+        .connections
+        .values()
+        .filter_map(|c| {
+            // A connection whose provider left the config is not shown.
+            let provider = state.providers.get(&c.provider)?;
+            let info = provider.info();
+            Some(Connection {
+                provider: c.provider.clone(),
+                provider_name: info.name.clone(),
+                kind: info.kind.clone(),
+                status: c.status,
+                profile: c.profile.clone(),
+                balance: c.balance.clone(),
+                capabilities: info.capabilities.clone(),
+                connected_at: crate::clock::rfc3339(c.connected_at),
+            })
+        })
+        .collect();
+    Ok(Json(Me {
+        session: SessionInfo {
+            expires_at: crate::clock::rfc3339(record.expires_at),
+        },
+        connections,
+    }))
+}
+
+/// A fresh balance from the provider (also remembered for `/api/me`).
+async fn balance(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+) -> Result<Json<Balance>, ApiError> {
+    let provider = super::provider_with(&state, &provider_id, Capability::Balance)?;
+    let id = session_id(&state, &jar)?;
+    let balance = tokens::with_token(&state, &id, &provider, |token| {
+        let provider = Arc::clone(&provider);
+        async move { provider.balance(&token).await }
+    })
+    .await?;
+    let stored = balance.clone();
+    tokens::update_connection(&state, &id, &provider_id, move |c| c.balance = Some(stored)).await?;
+    Ok(Json(balance))
+}
+
+/// The provider's top-up page.
+async fn topup(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+) -> Result<Json<Topup>, ApiError> {
+    let provider = super::provider_with(&state, &provider_id, Capability::Topup)?;
+    let id = session_id(&state, &jar)?;
+    let url = tokens::with_token(&state, &id, &provider, |token| {
+        let provider = Arc::clone(&provider);
+        async move { provider.topup_url(&token).await }
+    })
+    .await?;
+    Ok(Json(Topup {
+        url: url.to_string(),
+    }))
+}

@@ -1,0 +1,35 @@
+//! Public metadata and probes: `/api/providers`, `/healthz`, `/readyz`.
+
+use crate::{error::ApiError, state::AppState};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
+use keyhole_api::ProviderInfo;
+
+const PROVIDERS: &str = "/providers";
+
+/// API routes of this module (mounted under `/api`).
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route(PROVIDERS, get(providers))
+}
+
+/// Probe routes, at the root.
+pub fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+}
+
+/// The configured providers, in config order.
+async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderInfo>> {
+    Json(state.providers.iter().map(|p| p.info().clone()).collect())
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the session store answers.
+async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, &'static str), ApiError> {
+    state.sessions.ping().await?;
+    Ok((StatusCode::OK, "ready"))
+}

@@ -1,0 +1,43 @@
+//! HTTP routes, one module per area; each exposes `router()` for `/api`.
+
+pub mod auth;
+mod me;
+mod meta;
+
+use crate::{error::ApiError, providers::Provider, state::AppState};
+use axum::{Router, http::StatusCode};
+use keyhole_api::{Capability, ErrorCode};
+use std::sync::Arc;
+
+/// Everything under `/api` (unknown paths answer a JSON 404, never the app).
+pub fn api() -> Router<AppState> {
+    Router::new()
+        .merge(auth::router())
+        .merge(me::router())
+        .merge(meta::router())
+        .fallback(|| async { ApiError::not_found("No such API route.") })
+}
+
+pub use meta::probes;
+
+/// The provider with this id, if configured and able to do `capability`:
+/// 404 `not_found` or 400 `not_supported` otherwise.
+fn provider_with(
+    state: &AppState,
+    id: &str,
+    capability: Capability,
+) -> Result<Arc<dyn Provider>, ApiError> {
+    let provider = state
+        .providers
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("No such provider.").for_provider(id))?;
+    if !provider.can(capability) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::NotSupported,
+            "This provider does not support that.",
+        )
+        .for_provider(id));
+    }
+    Ok(Arc::clone(provider))
+}

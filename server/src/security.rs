@@ -1,0 +1,142 @@
+//! Security defaults (DESIGN.md §4): response headers, the CSRF header and
+//! Origin check, `return_to` validation, and constant-time comparison.
+
+use crate::{error::ApiError, state::AppState};
+use axum::{
+    extract::{Request, State},
+    http::{HeaderName, HeaderValue, Method, header},
+    middleware::Next,
+    response::Response,
+};
+use subtle::ConstantTimeEq;
+
+/// Header carrying the request id (set by tower-http, echoed in responses).
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// CSP of JSON responses and anything without its own: nothing may load.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Adds the headers every response carries. A handler that set its own CSP
+/// (the popup callback page, the app shell) keeps it.
+pub async fn headers(request: Request, next: Next) -> Response {
+    let is_auth = request.uri().path().starts_with("/api/auth/");
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(API_CSP));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        HeaderName::from_static("cross-origin-resource-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    if is_auth {
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    } else {
+        h.entry(header::REFERRER_POLICY)
+            .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));
+    }
+    response
+}
+
+/// Refuses state-changing `/api/` requests without `X-Keyhole-Csrf: 1` or
+/// with a foreign `Origin`. The custom header forces a CORS preflight, which
+/// another origin cannot pass. Provider callbacks (`form_post`) and webhooks
+/// are exempt: they are cross-site by design and checked by state or
+/// signature instead.
+pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if needs_csrf_check(request.method(), request.uri().path()) {
+        let header_ok = request
+            .headers()
+            .get(keyhole_api::CSRF_HEADER)
+            .is_some_and(|v| v == "1");
+        if !header_ok {
+            return axum::response::IntoResponse::into_response(ApiError::csrf(
+                "Missing X-Keyhole-Csrf header.",
+            ));
+        }
+        if let Some(origin) = request.headers().get(header::ORIGIN)
+            && origin.as_bytes() != state.public_origin.as_bytes()
+        {
+            return axum::response::IntoResponse::into_response(ApiError::csrf(
+                "Cross-origin request refused.",
+            ));
+        }
+    }
+    next.run(request).await
+}
+
+fn needs_csrf_check(method: &Method, path: &str) -> bool {
+    let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    let exempt = path.starts_with("/api/webhooks/")
+        || (path.starts_with("/api/auth/") && path.ends_with("/callback"));
+    !safe && path.starts_with("/api/") && !exempt
+}
+
+/// Accepts only same-origin relative paths: `/x`, never `//host`, `/\host`,
+/// a scheme, or control characters (which browsers strip or reinterpret).
+pub fn safe_return_to(candidate: Option<&str>) -> Option<String> {
+    let path = candidate.unwrap_or("/");
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control())
+        && path.len() <= 512;
+    ok.then(|| path.to_owned())
+}
+
+/// Constant-time equality for secrets such as the login binding.
+pub fn secrets_equal(a: &str, b: &str) -> bool {
+    a.as_bytes().ct_eq(b.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_accepts_only_local_paths() {
+        assert_eq!(safe_return_to(None).as_deref(), Some("/"));
+        assert_eq!(
+            safe_return_to(Some("/account?tab=1")).as_deref(),
+            Some("/account?tab=1")
+        );
+        for evil in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/ok\\..\\x",
+            "evil",
+            "javascript:alert(1)",
+            "/\t/evil.example",
+            "",
+        ] {
+            assert_eq!(safe_return_to(Some(evil)), None, "{evil:?} accepted");
+        }
+    }
+
+    #[test]
+    fn csrf_check_covers_unsafe_api_methods_except_callbacks_and_webhooks() {
+        assert!(needs_csrf_check(&Method::POST, "/api/auth/logout"));
+        assert!(needs_csrf_check(&Method::DELETE, "/api/me"));
+        assert!(!needs_csrf_check(&Method::GET, "/api/me"));
+        assert!(!needs_csrf_check(&Method::POST, "/api/auth/line/callback"));
+        assert!(!needs_csrf_check(&Method::POST, "/api/webhooks/line-bot"));
+        assert!(!needs_csrf_check(&Method::POST, "/not-api"));
+    }
+
+    #[test]
+    fn secret_comparison() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+    }
+}

@@ -1,0 +1,206 @@
+//! Using a connection's access token: proactive refresh near expiry, reactive
+//! refresh after a 401 (once, then one retry), single-flight per (session,
+//! provider) with a re-read after the lock so a refresh another request just
+//! did is reused rather than repeated with a rotated-away refresh token.
+
+use crate::{
+    error::ApiError,
+    providers::{Grant, Provider, ProviderError},
+    session::{ConnectionRecord, SessionId},
+    state::AppState,
+};
+use keyhole_api::ConnectionStatus;
+use oauth2::AccessToken;
+use std::{
+    collections::HashMap,
+    future::Future,
+    sync::{Arc, Mutex},
+};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+type LockKey = (SessionId, String);
+
+/// In-process refresh locks, one per (session, provider) while in use.
+#[derive(Debug, Clone, Default)]
+pub struct RefreshLocks {
+    map: Arc<Mutex<HashMap<LockKey, Arc<AsyncMutex<()>>>>>,
+}
+
+/// Holds a refresh lock; removes the map entry when nobody else wants it.
+#[derive(Debug)]
+struct RefreshGuard {
+    locks: RefreshLocks,
+    key: LockKey,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl RefreshLocks {
+    async fn lock(&self, key: LockKey) -> RefreshGuard {
+        let mutex = {
+            let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(map.entry(key.clone()).or_default())
+        };
+        let guard = mutex.lock_owned().await;
+        RefreshGuard {
+            locks: self.clone(),
+            key,
+            guard: Some(guard),
+        }
+    }
+
+    /// Number of live lock entries (for tests: they must not leak).
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    /// Whether no lock entry is live.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Drop for RefreshGuard {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.locks.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Only the map holds it now: no request waits for this key.
+        if map
+            .get(&self.key)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+/// Runs `op` with a usable access token of `provider` in this session,
+/// refreshing proactively and, after a 401, once reactively.
+pub async fn with_token<T, F, Fut>(
+    state: &AppState,
+    session: &SessionId,
+    provider: &Arc<dyn Provider>,
+    op: F,
+) -> Result<T, ApiError>
+where
+    F: Fn(AccessToken) -> Fut,
+    Fut: Future<Output = Result<T, ProviderError>>,
+{
+    let id = provider.info().id.as_str();
+    let connection = connection(state, session, id).await?;
+    let mut grant = connection.grant;
+    let mut refreshed = false;
+    if expiring(state, &grant) && grant.refresh_token.is_some() {
+        grant = refresh(state, session, provider, &grant).await?;
+        refreshed = true;
+    }
+    match op(grant.access_token.clone()).await {
+        Ok(value) => Ok(value),
+        Err(ProviderError::Unauthorized) if !refreshed && grant.refresh_token.is_some() => {
+            let grant = refresh(state, session, provider, &grant).await?;
+            match op(grant.access_token.clone()).await {
+                Ok(value) => Ok(value),
+                Err(e) => Err(fail(state, session, id, e).await),
+            }
+        }
+        Err(e) => Err(fail(state, session, id, e).await),
+    }
+}
+
+/// Updates one connection of a session, re-reading the session first so
+/// concurrent changes to other connections are kept.
+pub async fn update_connection(
+    state: &AppState,
+    session: &SessionId,
+    provider: &str,
+    change: impl FnOnce(&mut ConnectionRecord),
+) -> Result<(), ApiError> {
+    let Some(mut record) = state.sessions.load(session).await? else {
+        return Err(ApiError::unauthenticated());
+    };
+    if let Some(connection) = record.connections.get_mut(provider) {
+        change(connection);
+        state.sessions.save(&record).await?;
+    }
+    Ok(())
+}
+
+async fn connection(
+    state: &AppState,
+    session: &SessionId,
+    provider: &str,
+) -> Result<ConnectionRecord, ApiError> {
+    let record = state
+        .sessions
+        .load(session)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let connection = record.connections.get(provider).cloned().ok_or_else(|| {
+        ApiError::not_found("Not connected to this provider.").for_provider(provider)
+    })?;
+    if connection.status == ConnectionStatus::ReauthRequired {
+        return Err(ApiError::reauth_required(provider));
+    }
+    Ok(connection)
+}
+
+fn expiring(state: &AppState, grant: &Grant) -> bool {
+    let skew =
+        time::Duration::try_from(state.config.session.refresh_skew).unwrap_or(time::Duration::ZERO);
+    grant
+        .expires_at
+        .is_some_and(|at| at - skew <= crate::clock::now())
+}
+
+/// A provider failure after the token was (maybe) refreshed: a refused token
+/// means the person must sign in again.
+async fn fail(state: &AppState, session: &SessionId, provider: &str, e: ProviderError) -> ApiError {
+    if matches!(e, ProviderError::Unauthorized)
+        && let Err(store) = mark_reauth(state, session, provider).await
+    {
+        return store;
+    }
+    ApiError::from_provider(provider, &e)
+}
+
+async fn mark_reauth(
+    state: &AppState,
+    session: &SessionId,
+    provider: &str,
+) -> Result<(), ApiError> {
+    update_connection(state, session, provider, |c| {
+        c.status = ConnectionStatus::ReauthRequired;
+    })
+    .await
+}
+
+async fn refresh(
+    state: &AppState,
+    session: &SessionId,
+    provider: &Arc<dyn Provider>,
+    stale: &Grant,
+) -> Result<Grant, ApiError> {
+    let id = provider.info().id.as_str();
+    let _guard = state
+        .refresh_locks
+        .lock((session.clone(), id.to_owned()))
+        .await;
+    // Re-read: another request may have refreshed while we waited.
+    let current = connection(state, session, id).await?.grant;
+    if current.access_token.secret() != stale.access_token.secret() {
+        return Ok(current);
+    }
+    match provider.refresh(&current).await {
+        Ok(fresh) => {
+            let stored = fresh.clone();
+            update_connection(state, session, id, move |c| c.grant = stored).await?;
+            tracing::info!(provider = id, "access token refreshed");
+            Ok(fresh)
+        }
+        Err(e) if e.is_invalid_grant() => {
+            mark_reauth(state, session, id).await?;
+            Err(ApiError::from_provider(id, &e))
+        }
+        // Transport trouble: keep the grant, the next request tries again.
+        Err(e) => Err(ApiError::from_provider(id, &e)),
+    }
+}

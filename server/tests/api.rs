@@ -1,0 +1,215 @@
+//! The JSON API after sign-in: balance, top-up, refresh on expiry, provider
+//! failures, and the error contract.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Harness, Jar};
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn balance_is_read_fresh_from_the_provider() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let user = h.get("/api/me", &mut jar).await.json()["connections"][0]["profile"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.admin(
+        Method::PUT,
+        &format!("/users/{user}/aihubmix"),
+        json!({"quota": 1_500_000, "used_quota": 10}),
+    )
+    .await;
+
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
+    let balance = balance.json();
+    assert_eq!(balance["remaining"], "1500000");
+    assert_eq!(balance["used"], "10");
+    assert_eq!(balance["formatted"], "3.00");
+    // /api/me remembers the last balance read.
+    let me = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"][0]["balance"]["formatted"], "3.00");
+}
+
+#[tokio::test]
+async fn topup_returns_the_provider_page() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let topup = h.get("/api/me/aihubmix/topup", &mut jar).await;
+    assert_eq!(topup.status, StatusCode::OK, "{}", topup.body);
+    let url = topup.json()["url"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&h.sim.base_url), "{url}");
+}
+
+#[tokio::test]
+async fn an_expired_access_token_is_refreshed_once_and_the_call_retried() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    // The simulator's clock moves past the 2-hour token; keyhole still thinks
+    // it is valid, so the provider's 401 triggers the reactive refresh.
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
+    assert_eq!(h.counter("aihubmix.token.refresh_token").await, 1);
+    // The rotated refresh token was stored: a second expiry refreshes again.
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    let again = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(h.counter("aihubmix.token.refresh_token").await, 2);
+    assert!(
+        h.state.refresh_locks.is_empty(),
+        "refresh locks must not leak"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_requests_after_expiry_share_one_refresh() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let app = h.app.clone();
+        let cookie = cookie.clone();
+        calls.spawn(async move {
+            let request = axum::http::Request::get("/api/me/aihubmix/balance")
+                .header("cookie", cookie)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(app, request)
+                .await
+                .unwrap()
+                .status()
+        });
+    }
+    let statuses = calls.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(h.counter("aihubmix.token.refresh_token").await, 1);
+}
+
+#[tokio::test]
+async fn a_revoked_grant_turns_the_connection_to_reauth_required() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    // Every token of the user is revoked at the provider: the refresh after
+    // the 401 gets invalid_grant.
+    let user: u64 = h.get("/api/me", &mut jar).await.json()["connections"][0]["profile"]["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    h.admin(Method::POST, "/tokens/revoke", json!({"user_id": user}))
+        .await;
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::UNAUTHORIZED, "{}", balance.body);
+    assert_eq!(balance.json()["code"], "reauth_required");
+    assert_eq!(balance.json()["provider"], "aihubmix");
+    let me = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"][0]["status"], "reauth_required");
+}
+
+#[tokio::test]
+async fn provider_outage_and_garbage_give_502_without_internals() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    for fault in [
+        json!({"endpoint": "aihubmix.userinfo", "count": 1, "status": 503}),
+        json!({"endpoint": "aihubmix.userinfo", "count": 1, "body": "<html>oops"}),
+        json!({"endpoint": "aihubmix.userinfo", "count": 1, "latency_ms": 3000}),
+        json!({"endpoint": "aihubmix.userinfo", "count": 1, "drop": true}),
+    ] {
+        h.admin(Method::POST, "/faults", fault.clone()).await;
+        let reply = h.get("/api/me/aihubmix/balance", &mut jar).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_GATEWAY,
+            "{fault}: {}",
+            reply.body
+        );
+        let body = reply.json();
+        assert_eq!(body["code"], "provider_unavailable", "{fault}");
+        assert!(body["request_id"].as_str().is_some_and(|r| r.len() > 8));
+        assert!(
+            !reply.body.contains("127.0.0.1"),
+            "no internals: {}",
+            reply.body
+        );
+    }
+    // The grant survived every failure.
+    let ok = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn errors_follow_the_contract() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+
+    let me = h.get("/api/me", &mut jar).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(me.json()["code"], "unauthenticated");
+    assert_eq!(me.json()["request_id"], me.header("x-request-id"));
+
+    let unknown = h.get("/api/auth/nope/login", &mut jar).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json()["code"], "not_found");
+
+    let route = h.get("/api/does-not-exist", &mut jar).await;
+    assert_eq!(route.status, StatusCode::NOT_FOUND);
+    assert_eq!(route.json()["code"], "not_found");
+
+    let mode = h
+        .get("/api/auth/aihubmix/login?mode=iframe", &mut jar)
+        .await;
+    assert_eq!(mode.status, StatusCode::BAD_REQUEST);
+    assert_eq!(mode.json()["code"], "invalid_request");
+
+    for evil in ["//evil.example", "https://evil.example", "/%5Cevil.example"] {
+        let reply = h
+            .get(
+                &format!("/api/auth/aihubmix/login?return_to={evil}"),
+                &mut jar,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{evil}");
+        assert_eq!(reply.json()["code"], "invalid_request");
+    }
+
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::UNAUTHORIZED);
+
+    let providers = h.get("/api/providers", &mut jar).await;
+    assert_eq!(providers.status, StatusCode::OK);
+    assert_eq!(
+        providers.json(),
+        json!([{"id": "aihubmix", "name": "AIHubMix", "kind": "aihubmix",
+                "capabilities": ["login", "profile", "balance", "topup"]}])
+    );
+    for header in [
+        "x-content-type-options",
+        "content-security-policy",
+        "x-frame-options",
+    ] {
+        assert!(!providers.header(header).is_empty(), "{header} missing");
+    }
+    assert_eq!(h.get("/healthz", &mut jar).await.status, StatusCode::OK);
+    assert_eq!(h.get("/readyz", &mut jar).await.status, StatusCode::OK);
+}

@@ -1,0 +1,314 @@
+//! Helpers shared by the router tests: a keyhole router aimed at a simulator,
+//! requests through `oneshot`, and a cookie jar small enough to read.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use axum::{
+    Router,
+    body::Body,
+    http::{HeaderMap, Method, Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use keyhole::{AppState, config::Config};
+use provider_sim::{SimConfig, SimHandle, dev};
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+/// The app origin the tests pretend to serve (never listened on).
+pub const APP: &str = "http://127.0.0.1:8080";
+
+/// A keyhole router plus the simulator it talks to.
+pub struct Harness {
+    pub app: Router,
+    pub state: AppState,
+    pub sim: SimHandle,
+    pub http: reqwest::Client,
+}
+
+/// A config with the AIHubMix provider aimed at `sim`; `extra` is appended to
+/// the provider table (e.g. `auto_authorize = true`).
+pub fn config(sim: &str, extra: &str) -> Config {
+    let text = format!(
+        r#"
+        public_url = "{APP}"
+        [upstream]
+        timeout_ms = 1500
+        [[providers]]
+        id = "aihubmix"
+        kind = "aihubmix"
+        name = "AIHubMix"
+        client_id = "{}"
+        base_url = "{sim}/aihubmix"
+        {extra}
+        "#,
+        dev::AIHUBMIX_CLIENT_ID
+    );
+    Config::from_toml(&text, &|name| {
+        (name == "KEYHOLE_AIHUBMIX_CLIENT_SECRET").then(|| dev::AIHUBMIX_CLIENT_SECRET.to_owned())
+    })
+    .unwrap()
+}
+
+impl Harness {
+    /// A fresh simulator and a keyhole router with an in-memory store.
+    pub async fn start(extra: &str) -> Self {
+        let sim = provider_sim::spawn(SimConfig {
+            app_url: APP.to_owned(),
+        })
+        .await
+        .unwrap();
+        let state = AppState::in_memory(config(&sim.base_url, extra)).unwrap();
+        Self {
+            app: keyhole::router(state.clone()),
+            state,
+            sim,
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Sends a request through the router.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    /// GET `uri` with `jar`'s cookies; stores cookies the response sets.
+    pub async fn get(&self, uri: &str, jar: &mut Jar) -> Reply {
+        let reply = self
+            .send(jar.apply(Request::get(uri)).body(Body::empty()).unwrap())
+            .await;
+        jar.absorb(&reply.headers);
+        reply
+    }
+
+    /// POST with the CSRF header, as the app does.
+    pub async fn post_app(&self, uri: &str, jar: &mut Jar) -> Reply {
+        let request = jar
+            .apply(Request::builder().method(Method::POST).uri(uri))
+            .header(keyhole_api::CSRF_HEADER, "1")
+            .header(header::ORIGIN, APP)
+            .body(Body::empty())
+            .unwrap();
+        let reply = self.send(request).await;
+        jar.absorb(&reply.headers);
+        reply
+    }
+
+    /// Follows the simulator's answers from a provider authorize URL until it
+    /// redirects back to the app; returns that callback path and query.
+    /// With `allow`, clicks Allow for `user` on a consent page; else Deny.
+    pub async fn provider_round_trip(&self, authorize_url: &str, decision: Decision) -> String {
+        let response = self.http.get(authorize_url).send().await.unwrap();
+        let location = if response.status().is_redirection() {
+            location_of(&response)
+        } else {
+            assert_eq!(response.status(), 200, "consent page expected");
+            let html = response.text().await.unwrap();
+            let (action, fields) = consent_form(&html);
+            let mut form: Vec<(String, String)> = fields;
+            let button = match decision {
+                Decision::Allow => "allow",
+                Decision::Deny => "deny",
+            };
+            form.push(("decision".to_owned(), button.to_owned()));
+            let url = url::Url::parse(authorize_url)
+                .unwrap()
+                .join(&action)
+                .unwrap();
+            let response = self.http.post(url).form(&form).send().await.unwrap();
+            assert!(response.status().is_redirection(), "{}", response.status());
+            location_of(&response)
+        };
+        let url = url::Url::parse(&location).unwrap();
+        assert_eq!(url.origin().ascii_serialization(), APP, "{location}");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Starts a popup login and completes it at the simulator with Allow.
+    pub async fn sign_in(&self, jar: &mut Jar) -> Reply {
+        let start = self.get("/api/auth/aihubmix/login?mode=popup", jar).await;
+        assert_eq!(start.status, StatusCode::FOUND, "{}", start.body);
+        let callback = self
+            .provider_round_trip(start.location(), Decision::Allow)
+            .await;
+        self.get(&callback, jar).await
+    }
+
+    /// The simulator's admin API.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let response = self
+            .http
+            .request(method, format!("{}/_sim{path}", self.sim.base_url))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Call counters of the simulator.
+    pub async fn counter(&self, key: &str) -> u64 {
+        let counters = self
+            .http
+            .get(format!("{}/_sim/counters", self.sim.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap();
+        counters[key].as_u64().unwrap_or(0)
+    }
+}
+
+/// The consent page's choice.
+#[derive(Debug, Clone, Copy)]
+pub enum Decision {
+    Allow,
+    Deny,
+}
+
+fn location_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The form action and its hidden/checked fields from the consent page.
+fn consent_form(html: &str) -> (String, Vec<(String, String)>) {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let key = format!("{name}=\"");
+        let start = tag.find(&key)? + key.len();
+        let end = tag[start..].find('"')?;
+        Some(html_unescape(&tag[start..start + end]))
+    };
+    let form_start = html.find("<form").unwrap();
+    let form_tag = &html[form_start..form_start + html[form_start..].find('>').unwrap()];
+    let action = attr(form_tag, "action").unwrap();
+    let mut fields = Vec::new();
+    let mut rest = &html[form_start..];
+    while let Some(i) = rest.find("<input") {
+        let end = rest[i..].find('>').unwrap();
+        let tag = &rest[i..i + end];
+        let kind = attr(tag, "type").unwrap_or_default();
+        let keep = kind == "hidden" || (kind == "radio" && tag.contains("checked"));
+        if keep && let (Some(n), Some(v)) = (attr(tag, "name"), attr(tag, "value")) {
+            fields.push((n, v));
+        }
+        rest = &rest[i + end..];
+    }
+    (action, fields)
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x2F;", "/")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The `Set-Cookie` line for `name`, if any.
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+    }
+}
+
+/// A browser's cookies for the app origin.
+#[derive(Debug, Default, Clone)]
+pub struct Jar(pub BTreeMap<String, String>);
+
+impl Jar {
+    fn apply(&self, builder: axum::http::request::Builder) -> axum::http::request::Builder {
+        if self.0.is_empty() {
+            return builder;
+        }
+        let line = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        builder.header(header::COOKIE, line)
+    }
+
+    fn absorb(&mut self, headers: &HeaderMap) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            let pair = text.split(';').next().unwrap_or_default();
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if value.is_empty() || text.contains("Max-Age=0") {
+                self.0.remove(name);
+            } else {
+                self.0.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}

@@ -1,0 +1,266 @@
+//! A whole sign-in through the router against the real simulator: popup and
+//! redirect modes, denial, replayed and foreign `state`, logout.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{APP, Decision, Harness, Jar};
+use provider_sim::dev;
+
+#[tokio::test]
+async fn popup_login_stores_the_connection_and_me_shows_profile_and_balance() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+
+    let start = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+    assert_eq!(start.status, StatusCode::FOUND);
+    assert_eq!(start.header("cache-control"), "no-store");
+    assert_eq!(start.header("referrer-policy"), "no-referrer");
+    let authorize = url::Url::parse(start.location()).unwrap();
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], dev::AIHUBMIX_CLIENT_ID);
+    assert_eq!(
+        q["redirect_uri"],
+        format!("{APP}/api/auth/aihubmix/callback")
+    );
+    assert_eq!(q["scope"], "profile balance");
+    assert!(q["state"].len() >= 43, "state must carry ≥ 256 bits");
+    assert!(!start.location().contains(dev::AIHUBMIX_CLIENT_SECRET));
+    let binding = start.set_cookie("keyhole_login").unwrap();
+    assert!(
+        binding.contains("HttpOnly") && binding.contains("SameSite=Lax"),
+        "{binding}"
+    );
+
+    let callback = h
+        .provider_round_trip(start.location(), Decision::Allow)
+        .await;
+    let done = h.get(&callback, &mut jar).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.header("content-type").starts_with("text/html"));
+    // The page posts to the exact app origin, with a nonce'd script, no token.
+    assert!(
+        done.body.contains(r#""origin":"http://127.0.0.1:8080""#),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains(r#""ok":true"#));
+    let csp = done.header("content-security-policy");
+    assert!(
+        csp.contains("script-src 'nonce-") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    let code = url::Url::parse(&format!("{APP}{callback}"))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    assert!(
+        !done.body.contains(&code),
+        "the code must not reach the page"
+    );
+    let session = done.set_cookie("keyhole_session").unwrap();
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(flag), "{flag} missing: {session}");
+    }
+
+    let me = h.get("/api/me", &mut jar).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(me.header("cache-control"), "no-store");
+    let me = me.json();
+    let connection = &me["connections"][0];
+    assert_eq!(connection["provider"], "aihubmix");
+    assert_eq!(connection["provider_name"], "AIHubMix");
+    assert_eq!(connection["status"], "active");
+    // AIHubMix has no display name: the username is shown.
+    assert_eq!(connection["profile"]["display_name"], "xiaoming");
+    assert_eq!(connection["profile"]["email"], "wang.xiaoming@example.com");
+    assert_eq!(connection["balance"]["formatted"], "2.00");
+    assert_eq!(connection["balance"]["remaining"], "1000000");
+    assert_eq!(connection["balance"]["unit"], "quota");
+    for secret in [dev::AIHUBMIX_CLIENT_SECRET, "access_token", "refresh_"] {
+        assert!(
+            !me.to_string().contains(secret),
+            "{secret} leaked into /api/me"
+        );
+    }
+}
+
+#[tokio::test]
+async fn redirect_login_returns_to_the_app_with_the_result() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let start = h
+        .get(
+            "/api/auth/aihubmix/login?mode=redirect&return_to=/account",
+            &mut jar,
+        )
+        .await;
+    let callback = h
+        .provider_round_trip(start.location(), Decision::Allow)
+        .await;
+    let done = h.get(&callback, &mut jar).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(done.location(), "/account?login=ok&provider=aihubmix");
+    assert_eq!(h.get("/api/me", &mut jar).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn denial_reports_access_denied_and_creates_no_session() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let start = h
+        .get("/api/auth/aihubmix/login?mode=redirect", &mut jar)
+        .await;
+    let callback = h
+        .provider_round_trip(start.location(), Decision::Deny)
+        .await;
+    let done = h.get(&callback, &mut jar).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        done.location(),
+        "/?login_error=access_denied&provider=aihubmix"
+    );
+    assert!(done.set_cookie("keyhole_session").is_none());
+    assert_eq!(
+        h.get("/api/me", &mut jar).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn provider_error_text_with_markup_stays_inert_in_the_popup_page() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let start = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+    let state = url::Url::parse(start.location())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let evil = "%3C%2Fscript%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let done = h
+        .get(
+            &format!("/api/auth/aihubmix/callback?state={state}&error=server_error&error_description={evil}"),
+            &mut jar,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(!done.body.contains("<script>alert(1)"), "{}", done.body);
+    assert!(
+        done.body.contains(r#""error":"provider_error""#),
+        "{}",
+        done.body
+    );
+    assert_eq!(
+        done.body.matches("<script").count(),
+        2,
+        "only our two script blocks"
+    );
+}
+
+#[tokio::test]
+async fn replayed_forged_and_foreign_states_are_refused_without_a_500() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let start = h
+        .get("/api/auth/aihubmix/login?mode=redirect", &mut jar)
+        .await;
+    let callback = h
+        .provider_round_trip(start.location(), Decision::Allow)
+        .await;
+
+    // Another browser (no binding cookie) presents the callback: refused.
+    let mut stranger = Jar::default();
+    let stolen = h.get(&callback, &mut stranger).await;
+    assert_eq!(
+        stolen.status,
+        StatusCode::OK,
+        "unknown mode answers with the page"
+    );
+    assert!(stolen.body.contains(r#""error":"csrf""#), "{}", stolen.body);
+    assert!(stolen.set_cookie("keyhole_session").is_none());
+
+    // The pending login was single-use: even the right browser cannot reuse it.
+    let replay = h.get(&callback, &mut jar).await;
+    assert!(replay.body.contains(r#""error":"csrf""#), "{}", replay.body);
+
+    // Forged and missing states.
+    for uri in [
+        "/api/auth/aihubmix/callback?state=forged&code=x",
+        "/api/auth/aihubmix/callback?code=x",
+        "/api/auth/aihubmix/callback",
+    ] {
+        let reply = h.get(uri, &mut jar).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        assert!(
+            reply.body.contains(r#""error":"csrf""#),
+            "{uri}: {}",
+            reply.body
+        );
+    }
+    assert_eq!(
+        h.get("/api/me", &mut jar).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn login_rotates_the_session_id_and_logout_needs_the_csrf_header() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let first = jar.get("keyhole_session").unwrap().to_owned();
+    h.sign_in(&mut jar).await;
+    let second = jar.get("keyhole_session").unwrap().to_owned();
+    assert_ne!(first, second, "the session id must rotate at login");
+    // The old id no longer works.
+    let mut old = Jar::default();
+    old.0.insert("keyhole_session".into(), first);
+    assert_eq!(
+        h.get("/api/me", &mut old).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Logout without the header: 403 csrf, session intact.
+    let refused = h
+        .send(
+            axum::http::Request::post("/api/auth/logout")
+                .header("cookie", format!("keyhole_session={second}"))
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["code"], "csrf");
+    assert_eq!(h.get("/api/me", &mut jar).await.status, StatusCode::OK);
+
+    let out = h.post_app("/api/auth/logout", &mut jar).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(jar.get("keyhole_session").is_none(), "cookie cleared");
+    let mut replay = Jar::default();
+    replay.0.insert("keyhole_session".into(), second);
+    assert_eq!(
+        h.get("/api/me", &mut replay).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn auto_authorize_skips_the_consent_page() {
+    let h = Harness::start("auto_authorize = true").await;
+    let mut jar = Jar::default();
+    let start = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+    assert!(start.location().contains("auto_authorize=true"));
+    let response = h.http.get(start.location()).send().await.unwrap();
+    assert!(
+        response.status().is_redirection(),
+        "no consent page expected"
+    );
+}

@@ -1,0 +1,138 @@
+//! The end-to-end stage: release build of the app, the simulator and keyhole
+//! on free loopback ports, then Playwright in Debian's Chromium.
+
+use crate::{
+    proc::{Server, free_port, run, wait_ready},
+    root, tools,
+};
+use anyhow::{Context, Result};
+use std::{process::Command, time::Duration};
+
+/// Playwright totals from its JSON report.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Totals {
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+}
+
+/// `cargo xtask e2e [playwright args]`: build and run Playwright only.
+pub(crate) fn run_alone(args: &[String]) -> Result<bool> {
+    tools::ensure_build_tools()?;
+    tools::ensure_browser_tools()?;
+    build_dist()?;
+    build_servers()?;
+    let totals = playwright(args)?;
+    println!("xtask: {} passed, {} failed", totals.passed, totals.failed);
+    Ok(totals.failed == 0)
+}
+
+/// `trunk build --release --offline` into `dist/`.
+pub(crate) fn build_dist() -> Result<()> {
+    run(Command::new("cargo")
+        .args(["fetch", "--quiet"])
+        .current_dir(root()))?;
+    run(Command::new("trunk")
+        .args(["build", "--release", "--offline"])
+        .current_dir(root())
+        .env("PATH", tools::tool_path())
+        // Plain output in CI logs (trunk 0.21 wants a boolean here).
+        .env("NO_COLOR", "true"))
+}
+
+/// Debug builds of the two servers (they share `cargo test`'s artifacts).
+pub(crate) fn build_servers() -> Result<()> {
+    run(Command::new("cargo")
+        .args(["build", "--quiet", "-p", "keyhole", "-p", "provider-sim"])
+        .current_dir(root()))
+}
+
+/// Starts the simulator and keyhole, runs Playwright, returns its totals.
+pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
+    let root = root();
+    let bin = root.join("target/debug");
+    let port = free_port()?;
+    let app_url = format!("http://127.0.0.1:{port}");
+
+    let (_sim, sim_url) = Server::start_announced(
+        "sim",
+        Command::new(bin.join("keyhole-sim"))
+            .args(["--port", "0", "--app-url", &app_url])
+            .env("RUST_LOG", "warn"),
+    )?;
+
+    let dir = root.join("target/e2e");
+    std::fs::create_dir_all(&dir)?;
+    let config = dir.join("keyhole.toml");
+    std::fs::write(
+        &config,
+        e2e_config(&app_url, port, &sim_url, &root.join("dist")),
+    )?;
+    let _keyhole = Server::start(
+        "keyhole",
+        Command::new(bin.join("keyhole"))
+            .args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "warn")
+            .env(
+                "KEYHOLE_AIHUBMIX_CLIENT_SECRET",
+                provider_sim::dev::AIHUBMIX_CLIENT_SECRET,
+            ),
+    )?;
+    wait_ready(port, "/readyz", Duration::from_secs(30))?;
+
+    let e2e = root.join("end2end");
+    let report = e2e.join("test-results/results.json");
+    let _ = std::fs::remove_file(&report);
+    let status = Command::new("npx")
+        .args(["playwright", "test"])
+        .args(extra_args)
+        .current_dir(&e2e)
+        .env("KEYHOLE_BASE_URL", &app_url)
+        .env("KEYHOLE_SIM_URL", &sim_url)
+        .env("CHROMIUM_PATH", tools::chromium_path())
+        .status()
+        .context("cannot start npx playwright")?;
+    let totals = read_report(&report).unwrap_or_else(|e| {
+        eprintln!("xtask: no Playwright report ({e:#})");
+        Totals::default()
+    });
+    if !status.success() && totals.failed == 0 {
+        // Crashed before reporting: count it, never report a silent pass.
+        return Ok(Totals {
+            passed: totals.passed,
+            failed: 1,
+        });
+    }
+    Ok(totals)
+}
+
+fn read_report(path: &std::path::Path) -> Result<Totals> {
+    let text = std::fs::read_to_string(path)?;
+    let json: serde_json::Value = serde_json::from_str(&text)?;
+    let stat = |k: &str| json["stats"][k].as_u64().unwrap_or(0);
+    Ok(Totals {
+        passed: stat("expected") + stat("flaky"),
+        failed: stat("unexpected"),
+    })
+}
+
+/// keyhole's config for the run: the release `dist/`, every provider aimed
+/// at the simulator.
+fn e2e_config(app_url: &str, port: u16, sim_url: &str, dist: &std::path::Path) -> String {
+    format!(
+        r#"# Written by `cargo xtask`: the e2e run's keyhole config.
+public_url = "{app_url}"
+bind = "127.0.0.1:{port}"
+dist = {dist:?}
+
+[[providers]]
+id = "aihubmix"
+kind = "aihubmix"
+name = "AIHubMix"
+client_id = "{client_id}"
+base_url = "{sim_url}/aihubmix"
+"#,
+        dist = dist.display().to_string(),
+        client_id = provider_sim::dev::AIHUBMIX_CLIENT_ID,
+    )
+}

@@ -1,0 +1,54 @@
+//! Project commands, run from anywhere in the workspace:
+//!
+//! ```text
+//! cargo xtask dev     # simulator :9000 + keyhole :3000 + trunk serve :8080
+//! cargo xtask test    # fmt, clippy, cargo test, release build, Playwright
+//! cargo xtask e2e     # release build + Playwright only (fast iteration)
+//! cargo xtask bench   # measurements (first-load bytes for now)
+//! ```
+//!
+//! Each installs what is missing first, from the package registries only
+//! (see `../shared/TOOLCHAIN.md`), and is safe to run again.
+
+mod bundle;
+mod dev;
+mod e2e;
+mod proc;
+mod test;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Each command returns whether everything passed.
+    let result = match args.first().map(String::as_str) {
+        Some("dev") => dev::run().map(|()| true),
+        Some("test") => test::run(),
+        Some("e2e") => e2e::run_alone(&args[1..]),
+        Some("bench") => bundle::bench().map(|()| true),
+        _ => {
+            eprintln!("usage: cargo xtask <dev|test|e2e|bench>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

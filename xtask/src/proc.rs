@@ -1,0 +1,142 @@
+//! Child processes: run-to-completion commands, and servers that are stopped
+//! when their guard drops (so a failed run leaves nothing listening).
+
+use anyhow::{Context, Result, bail};
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    thread,
+    time::{Duration, Instant},
+};
+
+/// Runs `cmd` with inherited output; an error if it fails.
+pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+    let shown = describe(cmd);
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// `program arg arg` for messages.
+pub(crate) fn describe(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// A running server, killed on drop.
+#[derive(Debug)]
+pub(crate) struct Server {
+    name: &'static str,
+    child: Child,
+}
+
+impl Server {
+    /// Starts `cmd`; its stdout is forwarded to our stderr with a prefix.
+    pub(crate) fn start(name: &'static str, cmd: &mut Command) -> Result<Self> {
+        let child = cmd
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {name} (`{}`)", describe(cmd)))?;
+        let mut server = Self { name, child };
+        if let Some(out) = server.child.stdout.take() {
+            thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    eprintln!("[{name}] {line}");
+                }
+            });
+        }
+        Ok(server)
+    }
+
+    /// Starts `cmd` and waits for the line `... listening on http://...`,
+    /// returning the server and its URL (servers started on port 0).
+    pub(crate) fn start_announced(name: &'static str, cmd: &mut Command) -> Result<(Self, String)> {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {name} (`{}`)", describe(cmd)))?;
+        let out = child.stdout.take().context("no stdout")?;
+        let server = Self { name, child };
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if !sent && let Some(at) = line.find("listening on ") {
+                    let _ = tx.send(line[at + "listening on ".len()..].trim().to_owned());
+                    sent = true;
+                }
+                eprintln!("[{name}] {line}");
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(60))
+            .with_context(|| format!("{name} did not announce its address within 60 s"))?;
+        Ok((server, url))
+    }
+
+    /// Whether the process has exited.
+    pub(crate) fn exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// The name given at start.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub(crate) fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind("127.0.0.1:0").context("no free port")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// Waits until `GET path` on 127.0.0.1:port answers 200.
+pub(crate) fn wait_ready(port: u16, path: &str, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if get_status(port, path).is_ok_and(|s| s == 200) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("127.0.0.1:{port}{path} not ready after {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A minimal HTTP/1.1 GET returning the status code. std only: xtask should
+/// not need an HTTP client to poll a loopback probe.
+fn get_status(port: u16, path: &str) -> Result<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    let text = String::from_utf8_lossy(&head);
+    text.get(9..12)
+        .and_then(|s| s.parse().ok())
+        .context("not an HTTP response")
+}

@@ -1,0 +1,188 @@
+//! `cargo xtask test`: every check CI runs, in order, ending with the line
+//! `xtask: N passed, M failed`. A stage that fails (fmt, clippy, a build)
+//! counts as one failure, so the total can never read as a silent pass.
+
+use crate::{bundle, e2e, proc::describe, root, tools};
+use anyhow::{Context, Result};
+use std::{
+    io::{BufRead, BufReader},
+    process::{Command, Stdio},
+    time::Instant,
+};
+
+#[derive(Debug, Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn stage(&mut self, name: &str, ok: bool) {
+        if !ok {
+            self.failed += 1;
+            self.failures.push(name.to_owned());
+        }
+    }
+}
+
+pub(crate) fn run() -> Result<bool> {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+
+    tools::ensure_build_tools()?;
+    tools::ensure_browser_tools()?;
+
+    tally.stage(
+        "cargo fmt --check",
+        step(cargo(&["fmt", "--all", "--", "--check"])),
+    );
+    tally.stage(
+        "clippy (host)",
+        step(cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    tally.stage(
+        "clippy (wasm app)",
+        step(cargo(&[
+            "clippy",
+            "-p",
+            "app",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+
+    let (passed, failed, ok) = cargo_tests()?;
+    tally.passed += passed;
+    tally.failed += failed;
+    if !ok && failed == 0 {
+        tally.stage("cargo test (did not run to the end)", false);
+    } else if failed > 0 {
+        tally.failures.push(format!("cargo test: {failed} failed"));
+    }
+
+    let built = report(e2e::build_dist(), "trunk build --release");
+    tally.stage("trunk build --release", built);
+    if built {
+        if let Err(e) = bundle::print_sizes() {
+            eprintln!("xtask: cannot measure the bundle: {e:#}");
+        }
+        let servers = report(e2e::build_servers(), "build servers");
+        tally.stage("build servers", servers);
+        if servers {
+            match e2e::playwright(&[]) {
+                Ok(t) => {
+                    tally.passed += t.passed;
+                    tally.failed += t.failed;
+                    if t.failed > 0 {
+                        tally
+                            .failures
+                            .push(format!("playwright: {} failed", t.failed));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("xtask: playwright stage: {e:#}");
+                    tally.stage("playwright (could not run)", false);
+                }
+            }
+        }
+    } else {
+        tally.stage("playwright (skipped: no build)", false);
+    }
+
+    eprintln!(
+        "xtask: finished in {:.0} s{}",
+        started.elapsed().as_secs_f64(),
+        if tally.failures.is_empty() {
+            String::new()
+        } else {
+            format!("; failed: {}", tally.failures.join(", "))
+        }
+    );
+    println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
+    Ok(tally.failed == 0)
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.args(args).current_dir(root());
+    cmd
+}
+
+/// Runs a stage command, printing its name first.
+fn step(mut cmd: Command) -> bool {
+    eprintln!("xtask: ▶ {}", describe(&cmd));
+    report(crate::proc::run(&mut cmd), &describe(&cmd))
+}
+
+fn report(result: Result<()>, name: &str) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("xtask: ✗ {name}: {e:#}");
+            false
+        }
+    }
+}
+
+/// `cargo test --workspace`, echoing its output and summing every
+/// `test result:` line. Returns (passed, failed, exited successfully).
+fn cargo_tests() -> Result<(u64, u64, bool)> {
+    let mut cmd = cargo(&["test", "--workspace", "--no-fail-fast"]);
+    eprintln!("xtask: ▶ {}", describe(&cmd));
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo test")?;
+    let out = child.stdout.take().context("no stdout")?;
+    let (mut passed, mut failed) = (0, 0);
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        println!("{line}");
+        if let Some((p, f)) = parse_result(&line) {
+            passed += p;
+            failed += f;
+        }
+    }
+    let status = child.wait()?;
+    Ok((passed, failed, status.success()))
+}
+
+/// `test result: ok. 12 passed; 0 failed; ...` → (12, 0).
+fn parse_result(line: &str) -> Option<(u64, u64)> {
+    let rest = line.trim().strip_prefix("test result: ")?;
+    let number_before = |word: &str| -> Option<u64> {
+        let end = rest.find(word)?;
+        rest[..end].trim_end().rsplit(' ').next()?.parse().ok()
+    };
+    Some((number_before(" passed")?, number_before(" failed")?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_result;
+
+    #[test]
+    fn parses_libtest_summaries() {
+        assert_eq!(
+            parse_result(
+                "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
+            ),
+            Some((12, 0))
+        );
+        assert_eq!(
+            parse_result("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2))
+        );
+        assert_eq!(parse_result("running 3 tests"), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! Installing what is missing, from the registries only: the wasm target,
+//! trunk and wasm-bindgen-cli (crates.io), wasm-opt (npm's binaryen), Chromium
+//! (Debian), and the npm packages of `end2end/`. Each step is skipped when
+//! its result is already there.
+
+use crate::{proc::run, root};
+use anyhow::{Context, Result, bail};
+use std::{path::PathBuf, process::Command};
+
+/// trunk 0.22 needs a newer rustc than the machines have (TOOLCHAIN.md).
+const TRUNK_VERSION: &str = "0.21.14";
+
+/// Everything `trunk build` needs.
+pub(crate) fn ensure_build_tools() -> Result<()> {
+    ensure_wasm_target()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    ensure_npm_dir(&root().join("xtask/tools"))?;
+    Ok(())
+}
+
+/// Everything the Playwright stage needs.
+pub(crate) fn ensure_browser_tools() -> Result<()> {
+    ensure_chromium()?;
+    ensure_npm_dir(&root().join("end2end"))?;
+    Ok(())
+}
+
+/// PATH with npm's wasm-opt first, so trunk never picks Debian's binaryen.
+pub(crate) fn tool_path() -> String {
+    let bin = root().join("xtask/tools/node_modules/.bin");
+    let old = std::env::var("PATH").unwrap_or_default();
+    format!("{}:{old}", bin.display())
+}
+
+fn cargo_bin(name: &str) -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_default();
+    home.join("bin").join(name)
+}
+
+/// `name --version` output, if the program runs.
+fn version_of(program: &str) -> Option<String> {
+    let out = Command::new(program).arg("--version").output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .context("running rustup")?;
+    if String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
+        return Ok(());
+    }
+    // RUSTUP_AUTO_INSTALL=0 on these machines: add the target explicitly.
+    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+}
+
+fn ensure_trunk() -> Result<()> {
+    let have = version_of("trunk").or_else(|| version_of(&cargo_bin("trunk").to_string_lossy()));
+    if have.is_some_and(|v| v.ends_with(TRUNK_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing trunk {TRUNK_VERSION} (about 9 minutes on 2 cores)");
+    run(Command::new("cargo").args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
+}
+
+/// wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock.
+fn ensure_wasm_bindgen() -> Result<()> {
+    let want = locked_version("wasm-bindgen")?;
+    let have = version_of("wasm-bindgen")
+        .or_else(|| version_of(&cargo_bin("wasm-bindgen").to_string_lossy()));
+    if have.is_some_and(|v| v.split_whitespace().nth(1) == Some(want.as_str())) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing wasm-bindgen-cli {want} (about 3 minutes)");
+    // Not `--locked`: its lockfile wants a crate the registry mirror lacks.
+    run(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want]))
+}
+
+/// The version of `package` pinned in the workspace's Cargo.lock.
+pub(crate) fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .with_context(|| format!("{package} not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').context("malformed Cargo.lock")?;
+    Ok(lock[start..start + end].to_owned())
+}
+
+fn ensure_npm_dir(dir: &std::path::Path) -> Result<()> {
+    let marker = dir.join("node_modules/.package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let fresh = match (marker.metadata(), lock.metadata()) {
+        (Ok(m), Ok(l)) => match (m.modified(), l.modified()) {
+            (Ok(m), Ok(l)) => m >= l,
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
+}
+
+/// Debian's Chromium (Playwright cannot download its own here).
+fn ensure_chromium() -> Result<()> {
+    if PathBuf::from(chromium_path()).is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian chromium");
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let apt = |args: &[&str]| -> Result<()> {
+        let mut cmd = if root_user {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        run(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
+    };
+    apt(&["update"])?;
+    apt(&["install", "-y", "--no-install-recommends", "chromium"])?;
+    if !PathBuf::from(chromium_path()).is_file() {
+        bail!("chromium still missing after apt-get install");
+    }
+    Ok(())
+}
+
+/// Where Chromium lives (`CHROMIUM_PATH` overrides).
+pub(crate) fn chromium_path() -> String {
+    std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
+}
