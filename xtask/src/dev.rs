@@ -39,10 +39,9 @@ pub(crate) fn run() -> Result<()> {
     wait_ready(3000, "/readyz", Duration::from_secs(30))?;
     let trunk = Server::start(
         "trunk",
-        Command::new("trunk")
+        tools::trunk()
             .args(["serve", "--offline"])
-            .current_dir(&root)
-            .env("PATH", tools::tool_path()),
+            .current_dir(&root),
     )?;
     eprintln!("xtask: open http://127.0.0.1:8080 (Ctrl-C stops everything)");
 

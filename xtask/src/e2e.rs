@@ -31,10 +31,9 @@ pub(crate) fn build_dist() -> Result<()> {
     run(Command::new("cargo")
         .args(["fetch", "--quiet"])
         .current_dir(root()))?;
-    run(Command::new("trunk")
+    run(tools::trunk()
         .args(["build", "--release", "--offline"])
         .current_dir(root())
-        .env("PATH", tools::tool_path())
         // Plain output in CI logs (trunk 0.21 wants a boolean here).
         .env("NO_COLOR", "true"))
 }

@@ -26,11 +26,24 @@ pub(crate) fn ensure_browser_tools() -> Result<()> {
     Ok(())
 }
 
-/// PATH with npm's wasm-opt first, so trunk never picks Debian's binaryen.
+/// PATH with npm's wasm-opt first, so trunk never picks Debian's binaryen,
+/// then cargo's bin directory, where trunk and wasm-bindgen were installed
+/// (it may be missing from PATH on a fresh machine).
 pub(crate) fn tool_path() -> String {
-    let bin = root().join("xtask/tools/node_modules/.bin");
+    let npm = root().join("xtask/tools/node_modules/.bin");
+    let cargo = cargo_bin("");
     let old = std::env::var("PATH").unwrap_or_default();
-    format!("{}:{old}", bin.display())
+    format!("{}:{}:{old}", npm.display(), cargo.display())
+}
+
+/// A command for trunk, found through [`tool_path`].
+pub(crate) fn trunk() -> Command {
+    let mut cmd = Command::new(cargo_bin("trunk"));
+    if !cargo_bin("trunk").is_file() {
+        cmd = Command::new("trunk");
+    }
+    cmd.env("PATH", tool_path());
+    cmd
 }
 
 fn cargo_bin(name: &str) -> PathBuf {
