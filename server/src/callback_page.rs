@@ -135,6 +135,48 @@ fn page(origin: &str, provider: &str, outcome: &Outcome, fallback: &str) -> Resp
     response
 }
 
+/// A page that POSTs `fields` to `action` on our own origin at once — the
+/// same-site resend of a cross-site `form_post` callback, so the browser
+/// attaches our cookies this time. The fields stay out of the URL.
+pub fn resubmit(action: &str, fields: &[(String, String)]) -> Response {
+    let nonce = random_token();
+    let inputs: String = fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+                html_escape::encode_double_quoted_attribute(name),
+                html_escape::encode_double_quoted_attribute(value)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Keyhole</title></head>
+<body>
+<form method="post" action="{action}" id="keyhole-resubmit">
+{inputs}<noscript><button type="submit">Continue signing in</button></noscript>
+</form>
+<script nonce="{nonce}">document.getElementById("keyhole-resubmit").submit();</script>
+</body>
+</html>
+"#,
+        action = html_escape::encode_double_quoted_attribute(action),
+    );
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; form-action 'self'; \
+         base-uri 'none'; frame-ancestors 'none'"
+    );
+    let mut response = Html(body).into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// JSON that is safe inside `<script type="application/json">`: no `<`, `>`
 /// or `&` survive, so `</script>` in provider text cannot end the block.
 fn json_for_html(value: &serde_json::Value) -> String {

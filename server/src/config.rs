@@ -41,11 +41,24 @@ pub struct Config {
     pub providers: Vec<ProviderConfig>,
 }
 
+/// Where sessions live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In this process only (tests; lost at exit).
+    Memory,
+    /// A SQLite file (the embedded default).
+    Sqlite(PathBuf),
+}
+
 /// Session settings.
 #[derive(Debug, Clone)]
 pub struct SessionConfig {
+    /// Where sessions live.
+    pub store: StoreConfig,
     /// Absolute lifetime of a session.
     pub ttl: Duration,
+    /// A session unused this long ends.
+    pub idle: Duration,
     /// Refresh an access token this long before it expires.
     pub refresh_skew: Duration,
 }
@@ -130,8 +143,12 @@ fn default_bind() -> String {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSession {
+    #[serde(default = "default_store")]
+    store: String,
     #[serde(default = "default_ttl")]
     ttl_secs: u64,
+    #[serde(default = "default_idle")]
+    idle_secs: u64,
     #[serde(default = "default_skew")]
     refresh_skew_secs: u64,
 }
@@ -139,13 +156,23 @@ struct RawSession {
 impl Default for RawSession {
     fn default() -> Self {
         Self {
+            store: default_store(),
             ttl_secs: default_ttl(),
+            idle_secs: default_idle(),
             refresh_skew_secs: default_skew(),
         }
     }
 }
 
+fn default_store() -> String {
+    "sqlite://data/keyhole.db".to_owned()
+}
+
 fn default_ttl() -> u64 {
+    30 * 24 * 3600
+}
+
+fn default_idle() -> u64 {
     7 * 24 * 3600
 }
 
@@ -226,9 +253,12 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| problems.push(format!("bind: {e}")))
             .ok();
-        if raw.session.ttl_secs == 0 {
-            problems.push("session.ttl_secs: must be greater than 0".to_owned());
+        if raw.session.ttl_secs == 0 || raw.session.idle_secs == 0 {
+            problems.push("session: ttl_secs and idle_secs must be greater than 0".to_owned());
         }
+        let store = parse_store(&raw.session.store)
+            .map_err(|e| problems.push(format!("session.store: {e}")))
+            .ok();
         if raw.upstream.timeout_ms == 0 || raw.upstream.connect_timeout_ms == 0 {
             problems.push("upstream: timeouts must be greater than 0".to_owned());
         }
@@ -245,13 +275,15 @@ impl Config {
             }
         }
 
-        match (public_url, bind) {
-            (Some(public_url), Some(bind)) if problems.is_empty() => Ok(Self {
+        match (public_url, bind, store) {
+            (Some(public_url), Some(bind), Some(store)) if problems.is_empty() => Ok(Self {
                 public_url,
                 bind,
                 dist: raw.dist,
                 session: SessionConfig {
+                    store,
                     ttl: Duration::from_secs(raw.session.ttl_secs),
+                    idle: Duration::from_secs(raw.session.idle_secs),
                     refresh_skew: Duration::from_secs(raw.session.refresh_skew_secs),
                 },
                 upstream: UpstreamConfig {
@@ -278,6 +310,19 @@ impl Config {
     pub fn redirect_uri(&self, provider_id: &str) -> String {
         format!("{}/api/auth/{provider_id}/callback", self.public_origin())
     }
+}
+
+/// `memory` or `sqlite://PATH` (relative paths from the working directory).
+fn parse_store(text: &str) -> Result<StoreConfig, String> {
+    if text == "memory" {
+        return Ok(StoreConfig::Memory);
+    }
+    if let Some(path) = text.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+        return Ok(StoreConfig::Sqlite(PathBuf::from(path)));
+    }
+    Err(format!(
+        "`{text}` is not a store (use `memory` or `sqlite://data/keyhole.db`)"
+    ))
 }
 
 fn validate_provider(
@@ -448,6 +493,34 @@ mod tests {
 
         let err = Config::from_toml("public_url = \"http://a\"\nbogus = 1", &|_| None).unwrap_err();
         assert!(err.problems[0].contains("bogus"), "{:?}", err.problems);
+    }
+
+    #[test]
+    fn session_store_defaults_to_sqlite_and_is_validated() {
+        let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
+        let config = Config::from_toml(GOOD, &env).unwrap();
+        assert_eq!(
+            config.session.store,
+            StoreConfig::Sqlite(PathBuf::from("data/keyhole.db"))
+        );
+        let memory = GOOD.replace(
+            "[[providers]]",
+            "[session]\nstore = \"memory\"\n[[providers]]",
+        );
+        assert_eq!(
+            Config::from_toml(&memory, &env).unwrap().session.store,
+            StoreConfig::Memory
+        );
+        let bad = GOOD.replace(
+            "[[providers]]",
+            "[session]\nstore = \"mongo://x\"\n[[providers]]",
+        );
+        let err = Config::from_toml(&bad, &env).unwrap_err();
+        assert!(
+            err.problems[0].starts_with("session.store:"),
+            "{:?}",
+            err.problems
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! keyhole check-config --config keyhole.toml
 //! ```
 //!
-//! `RUST_LOG` sets the log filter (default `info`).
+//! `RUST_LOG` sets the log filter (default `info`). `KEYHOLE_SESSION_KEY`
+//! (32 bytes, base64) seals sessions at rest; without it the SQLite store
+//! generates `session.key` beside its database.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -48,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
+            keyhole::session::Keyring::from_env(&env)?;
             AppState::in_memory(config)?;
             println!("{}: ok", cli.config.display());
             Ok(())
@@ -63,7 +66,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::warn!(dist = %dist.display(), "no built app there: serving the API only");
     }
-    let state = AppState::in_memory(config)?;
+    let state = AppState::open(config, &env).await?;
+    tokio::spawn(sweep(state.sessions.clone()));
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -74,6 +78,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Deletes expired sessions and pending logins once a minute.
+async fn sweep(store: keyhole::session::SessionStore) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match store.sweep().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(removed = n, "expired sessions swept"),
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -15,6 +15,7 @@ use std::{
     collections::HashMap,
     future::Future,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
@@ -106,20 +107,20 @@ where
     }
 }
 
-/// Updates one connection of a session, re-reading the session first so
-/// concurrent changes to other connections are kept.
-pub async fn update_connection(
+/// Changes the non-grant part of one connection (status, balance), freshly
+/// read; the grant is never written here, so a concurrent refresh is kept.
+pub async fn update_state(
     state: &AppState,
     session: &SessionId,
     provider: &str,
     change: impl FnOnce(&mut ConnectionRecord),
 ) -> Result<(), ApiError> {
-    let Some(mut record) = state.sessions.load(session).await? else {
+    let Some(record) = state.sessions.load(session).await? else {
         return Err(ApiError::unauthenticated());
     };
-    if let Some(connection) = record.connections.get_mut(provider) {
-        change(connection);
-        state.sessions.save(&record).await?;
+    if let Some(mut connection) = record.connections.get(provider).cloned() {
+        change(&mut connection);
+        state.sessions.put_state(session, &connection).await?;
     }
     Ok(())
 }
@@ -167,7 +168,7 @@ async fn mark_reauth(
     session: &SessionId,
     provider: &str,
 ) -> Result<(), ApiError> {
-    update_connection(state, session, provider, |c| {
+    update_state(state, session, provider, |c| {
         c.status = ConnectionStatus::ReauthRequired;
     })
     .await
@@ -180,19 +181,58 @@ async fn refresh(
     stale: &Grant,
 ) -> Result<Grant, ApiError> {
     let id = provider.info().id.as_str();
-    let _guard = state
+    // In-process first, so one instance sends one request to the store lock.
+    let _local = state
         .refresh_locks
         .lock((session.clone(), id.to_owned()))
         .await;
-    // Re-read: another request may have refreshed while we waited.
-    let current = connection(state, session, id).await?.grant;
-    if current.access_token.secret() != stale.access_token.secret() {
-        return Ok(current);
+    let lock = format!("refresh:{}:{id}", session.secret());
+    let owner = crate::session::random_token();
+    let deadline = tokio::time::Instant::now() + lock_ttl(state);
+    loop {
+        // Re-read: another request or instance may have refreshed already.
+        let current = connection(state, session, id).await?.grant;
+        if current.access_token.secret() != stale.access_token.secret() {
+            return Ok(current);
+        }
+        if state
+            .sessions
+            .try_lock(&lock, &owner, lock_ttl(state))
+            .await?
+        {
+            let result = refresh_locked(state, session, provider, current).await;
+            if let Err(e) = state.sessions.unlock(&lock, &owner).await {
+                tracing::warn!(error = %e, "refresh lock not released; it expires by itself");
+            }
+            return result;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::from_provider(
+                id,
+                &ProviderError::Unavailable("refresh lock wait timed out".to_owned()),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Longest a refresh may hold the store lock: one upstream call and change.
+fn lock_ttl(state: &AppState) -> Duration {
+    state.config.upstream.timeout + Duration::from_secs(5)
+}
+
+async fn refresh_locked(
+    state: &AppState,
+    session: &SessionId,
+    provider: &Arc<dyn Provider>,
+    current: Grant,
+) -> Result<Grant, ApiError> {
+    let id = provider.info().id.as_str();
     match provider.refresh(&current).await {
         Ok(fresh) => {
-            let stored = fresh.clone();
-            update_connection(state, session, id, move |c| c.grant = stored).await?;
+            if !state.sessions.put_grant(session, id, &fresh).await? {
+                return Err(ApiError::unauthenticated());
+            }
             tracing::info!(provider = id, "access token refreshed");
             Ok(fresh)
         }

@@ -81,7 +81,7 @@ async fn concurrent_requests_after_expiry_share_one_refresh() {
         .await;
     let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
     let mut calls = tokio::task::JoinSet::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let app = h.app.clone();
         let cookie = cookie.clone();
         calls.spawn(async move {

@@ -62,9 +62,19 @@ pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
     let dir = root.join("target/e2e");
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("keyhole.toml");
+    // A fresh SQLite store each run: the embedded default, as users get it.
+    for file in [
+        "keyhole.db",
+        "keyhole.db-wal",
+        "keyhole.db-shm",
+        "session.key",
+    ] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    let db = dir.join("keyhole.db");
     std::fs::write(
         &config,
-        e2e_config(&app_url, port, &sim_url, &root.join("dist")),
+        e2e_config(&app_url, port, &sim_url, &root.join("dist"), &db),
     )?;
     let _keyhole = Server::start(
         "keyhole",
@@ -117,12 +127,21 @@ fn read_report(path: &std::path::Path) -> Result<Totals> {
 
 /// keyhole's config for the run: the release `dist/`, every provider aimed
 /// at the simulator.
-fn e2e_config(app_url: &str, port: u16, sim_url: &str, dist: &std::path::Path) -> String {
+fn e2e_config(
+    app_url: &str,
+    port: u16,
+    sim_url: &str,
+    dist: &std::path::Path,
+    db: &std::path::Path,
+) -> String {
     format!(
         r#"# Written by `cargo xtask`: the e2e run's keyhole config.
 public_url = "{app_url}"
 bind = "127.0.0.1:{port}"
 dist = {dist:?}
+
+[session]
+store = "sqlite://{db}"
 
 [[providers]]
 id = "aihubmix"
@@ -132,6 +151,7 @@ client_id = "{client_id}"
 base_url = "{sim_url}/aihubmix"
 "#,
         dist = dist.display().to_string(),
+        db = db.display(),
         client_id = provider_sim::dev::AIHUBMIX_CLIENT_ID,
     )
 }

@@ -127,6 +127,13 @@ pub trait Provider: Send + Sync + fmt::Debug {
         Err(ProviderError::NotSupported)
     }
 
+    /// Revokes the grant at the provider, where the provider supports it.
+    /// The default does nothing: the provider has no revocation endpoint,
+    /// and forgetting the tokens is all we can do.
+    async fn revoke(&self, _grant: &Grant) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
     /// Reads the person's profile.
     async fn identity(&self, token: &AccessToken) -> Result<Identity, ProviderError>;
 

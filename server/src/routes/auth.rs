@@ -23,10 +23,12 @@ use axum_extra::extract::CookieJar;
 use keyhole_api::{Capability, ConnectionStatus};
 use oauth2::PkceCodeChallenge;
 use serde::Deserialize;
+use std::collections::BTreeMap;
 
 const LOGIN: &str = "/auth/{provider}/login";
 const CALLBACK: &str = "/auth/{provider}/callback";
 const LOGOUT: &str = "/auth/logout";
+const DISCONNECT: &str = "/auth/{provider}/disconnect";
 
 /// How long a started login stays valid.
 pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route(LOGIN, get(start_login))
         .route(CALLBACK, get(finish_login_query).post(finish_login_form))
         .route(LOGOUT, post(logout))
+        .route(DISCONNECT, post(disconnect))
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,7 +109,13 @@ struct CallbackParams {
     code: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+    /// Provider-specific fields (e.g. LINE's `friendship_status_changed`).
+    #[serde(flatten)]
+    extra: BTreeMap<String, String>,
 }
+
+/// Marks a `form_post` callback that our own page re-sent same-site.
+const RESUBMITTED: &str = "keyhole_resubmitted";
 
 async fn finish_login_query(
     State(state): State<AppState>,
@@ -124,7 +133,26 @@ async fn finish_login_form(
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let params = params.map(|Form(p)| p).unwrap_or_default();
+    let mut params = params.map(|Form(p)| p).unwrap_or_default();
+    let resubmitted = params.extra.remove(RESUBMITTED).is_some();
+    // A provider's `form_post` is a cross-site POST: browsers do not attach
+    // our SameSite=Lax cookies to it. Re-send the same fields once from our
+    // own origin, which carries them; the state check then runs as usual.
+    if !resubmitted && jar.get(state.cookies.binding_name()).is_none() {
+        let mut fields: Vec<(String, String)> = params.extra.clone().into_iter().collect();
+        for (key, value) in [
+            ("state", &params.state),
+            ("code", &params.code),
+            ("error", &params.error),
+            ("error_description", &params.error_description),
+        ] {
+            if let Some(value) = value {
+                fields.push((key.to_owned(), value.clone()));
+            }
+        }
+        fields.push((RESUBMITTED.to_owned(), "1".to_owned()));
+        return callback_page::resubmit(&format!("/api/auth/{provider_id}/callback"), &fields);
+    }
     finish_login(state, provider_id, jar, params).await
 }
 
@@ -269,7 +297,11 @@ async fn complete(
             connected_at: now,
         },
     );
-    state.sessions.save(&record).await.map_err(store_outcome)?;
+    state
+        .sessions
+        .create(&record)
+        .await
+        .map_err(store_outcome)?;
     if let Some(old) = old {
         state
             .sessions
@@ -297,15 +329,60 @@ fn store_outcome(e: crate::session::StoreError) -> Outcome {
     Outcome::failure("store_unavailable", None)
 }
 
-/// Deletes the session and clears the cookie. Always 204, signed in or not.
+/// Revokes each connection's tokens where the provider supports it, deletes
+/// the session and clears the cookie. Always 204, signed in or not.
 async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
     if let Some(cookie) = jar.get(state.cookies.session_name()) {
         let id = SessionId::from_cookie(cookie.value());
-        // No provider configured so far offers token revocation; the
-        // adapters that do (LINE, OIDC) add it here.
+        if let Some(record) = state.sessions.load(&id).await? {
+            for connection in record.connections.values() {
+                revoke(&state, connection).await;
+            }
+        }
         state.sessions.delete(&id).await?;
         tracing::info!("logged out");
     }
     let jar = jar.add(state.cookies.removal(state.cookies.session_name()));
     Ok((jar, StatusCode::NO_CONTENT).into_response())
+}
+
+/// Removes one provider from the session, revoking its tokens where the
+/// provider supports it; the last one ends the session. 204.
+async fn disconnect(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    let id = jar
+        .get(state.cookies.session_name())
+        .map(|c| SessionId::from_cookie(c.value()))
+        .ok_or_else(ApiError::unauthenticated)?;
+    let record = state
+        .sessions
+        .load(&id)
+        .await?
+        .ok_or_else(ApiError::unauthenticated)?;
+    let connection = record.connections.get(&provider_id).ok_or_else(|| {
+        ApiError::not_found("Not connected to this provider.").for_provider(&provider_id)
+    })?;
+    revoke(&state, connection).await;
+    tracing::info!(provider = %provider_id, "disconnected");
+    if record.connections.len() == 1 {
+        state.sessions.delete(&id).await?;
+        let jar = jar.add(state.cookies.removal(state.cookies.session_name()));
+        return Ok((jar, StatusCode::NO_CONTENT).into_response());
+    }
+    state.sessions.delete_connection(&id, &provider_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Best effort: a provider that is down must not keep anyone signed in, so a
+/// failed revocation is logged and the tokens are forgotten anyway.
+async fn revoke(state: &AppState, connection: &crate::session::ConnectionRecord) {
+    let Some(provider) = state.providers.get(&connection.provider) else {
+        return;
+    };
+    if let Err(e) = provider.revoke(&connection.grant).await {
+        tracing::warn!(provider = %connection.provider, error = %e, "token revocation failed");
+    }
 }

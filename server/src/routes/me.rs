@@ -85,7 +85,7 @@ async fn balance(
     })
     .await?;
     let stored = balance.clone();
-    tokens::update_connection(&state, &id, &provider_id, move |c| c.balance = Some(stored)).await?;
+    tokens::update_state(&state, &id, &provider_id, move |c| c.balance = Some(stored)).await?;
     Ok(Json(balance))
 }
 

@@ -1,143 +1,193 @@
-//! In-memory session store: for tests and single-process development.
+//! In-memory backend: for tests and single-process development; lost at exit.
 
-use super::{PendingLogin, SessionId, SessionRecord, SessionStore, StoreError};
+use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
 use async_trait::async_trait;
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     sync::{Mutex, MutexGuard},
 };
+use time::OffsetDateTime;
 
-/// Sessions and pending logins in two maps; lost at restart.
+/// Everything in maps behind one mutex (never held across an await).
 #[derive(Debug, Default)]
-pub struct MemoryStore {
+pub struct MemoryBackend {
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<SessionId, SessionRecord>,
-    pending: HashMap<String, PendingLogin>,
+    sessions: HashMap<String, Row>,
+    pending: HashMap<String, (String, OffsetDateTime)>,
+    locks: HashMap<String, (String, OffsetDateTime)>,
 }
 
-impl MemoryStore {
-    /// An empty store.
+#[derive(Debug)]
+struct Row {
+    meta: String,
+    expires_at: OffsetDateTime,
+    connections: BTreeMap<String, (String, String)>,
+}
+
+impl MemoryBackend {
+    /// An empty backend.
     pub fn new() -> Self {
         Self::default()
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave the maps half-written
-        // (each operation is one insert or remove), so poisoning is ignored.
+        // Each operation is a single insert or remove, so a panic elsewhere
+        // cannot leave the maps half-written: poisoning is ignored.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+fn now() -> OffsetDateTime {
+    crate::clock::now()
+}
+
 #[async_trait]
-impl SessionStore for MemoryStore {
-    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+impl Backend for MemoryBackend {
+    async fn load(&self, sid: &str) -> Result<Option<StoredSession>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .sessions
+            .get(sid)
+            .filter(|row| row.expires_at > now())
+            .map(|row| StoredSession {
+                meta: row.meta.clone(),
+                expires_at: row.expires_at,
+                connections: row
+                    .connections
+                    .iter()
+                    .map(|(provider, (grant, state))| StoredConnection {
+                        provider: provider.clone(),
+                        grant: grant.clone(),
+                        state: state.clone(),
+                    })
+                    .collect(),
+            }))
+    }
+
+    async fn create(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.lock().sessions.insert(
+            sid.to_owned(),
+            Row {
+                meta: meta.to_owned(),
+                expires_at,
+                connections: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    async fn touch(&self, sid: &str, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        if let Some(row) = self.lock().sessions.get_mut(sid) {
+            row.expires_at = expires_at;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, sid: &str) -> Result<(), StoreError> {
+        self.lock().sessions.remove(sid);
+        Ok(())
+    }
+
+    async fn put_connection(
+        &self,
+        sid: &str,
+        provider: &str,
+        grant: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let mut inner = self.lock();
-        let now = crate::clock::now();
-        match inner.sessions.get(id) {
-            Some(record) if record.expires_at > now => Ok(Some(record.clone())),
-            Some(_) => {
-                inner.sessions.remove(id);
-                Ok(None)
+        let Some(row) = inner.sessions.get_mut(sid).filter(|r| r.expires_at > now()) else {
+            return Ok(false);
+        };
+        let entry = row
+            .connections
+            .entry(provider.to_owned())
+            .or_insert_with(|| (String::new(), String::new()));
+        if let Some(grant) = grant {
+            grant.clone_into(&mut entry.0);
+        }
+        if let Some(state) = state {
+            state.clone_into(&mut entry.1);
+        }
+        Ok(true)
+    }
+
+    async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError> {
+        if let Some(row) = self.lock().sessions.get_mut(sid) {
+            row.connections.remove(provider);
+        }
+        Ok(())
+    }
+
+    async fn put_pending(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .pending
+            .insert(key.to_owned(), (value.to_owned(), expires_at));
+        Ok(())
+    }
+
+    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let taken = self.lock().pending.remove(key);
+        Ok(taken.filter(|(_, at)| *at > now()).map(|(v, _)| v))
+    }
+
+    async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let now = now();
+        match inner.locks.get(name) {
+            Some((holder, until)) if holder != owner && *until > now => Ok(false),
+            _ => {
+                inner
+                    .locks
+                    .insert(name.to_owned(), (owner.to_owned(), expires_at));
+                Ok(true)
             }
-            None => Ok(None),
         }
     }
 
-    async fn save(&self, record: &SessionRecord) -> Result<(), StoreError> {
-        self.lock()
-            .sessions
-            .insert(record.id.clone(), record.clone());
-        Ok(())
-    }
-
-    async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
-        self.lock().sessions.remove(id);
-        Ok(())
-    }
-
-    async fn put_pending(&self, pending: &PendingLogin) -> Result<(), StoreError> {
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        // Drop expired logins here so abandoned popups cannot grow the map.
-        let now = crate::clock::now();
-        inner.pending.retain(|_, p| p.expires_at > now);
-        inner.pending.insert(pending.state.clone(), pending.clone());
+        if inner
+            .locks
+            .get(name)
+            .is_some_and(|(holder, _)| holder == owner)
+        {
+            inner.locks.remove(name);
+        }
         Ok(())
     }
 
-    async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let taken = self.lock().pending.remove(state);
-        Ok(taken.filter(|p| p.expires_at > crate::clock::now()))
+    async fn sweep(&self) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        let now = now();
+        let before = inner.sessions.len() + inner.pending.len() + inner.locks.len();
+        inner.sessions.retain(|_, r| r.expires_at > now);
+        inner.pending.retain(|_, (_, at)| *at > now);
+        inner.locks.retain(|_, (_, at)| *at > now);
+        let after = inner.sessions.len() + inner.pending.len() + inner.locks.len();
+        Ok((before - after) as u64)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::session::LoginMode;
-    use std::collections::BTreeMap;
-    use time::Duration;
-
-    fn pending(state: &str, ttl: Duration) -> PendingLogin {
-        PendingLogin {
-            state: state.to_owned(),
-            provider: "p".to_owned(),
-            mode: LoginMode::Popup,
-            return_to: "/".to_owned(),
-            pkce_verifier: "v".to_owned(),
-            nonce: "n".to_owned(),
-            binding_hash: "h".to_owned(),
-            expires_at: crate::clock::now() + ttl,
-        }
-    }
-
-    #[tokio::test]
-    async fn pending_logins_are_single_use_and_expire() {
-        let store = MemoryStore::new();
-        store
-            .put_pending(&pending("a", Duration::minutes(10)))
-            .await
-            .unwrap();
-        store
-            .put_pending(&pending("old", Duration::seconds(-1)))
-            .await
-            .unwrap();
-        assert!(store.take_pending("a").await.unwrap().is_some());
-        assert!(store.take_pending("a").await.unwrap().is_none(), "replay");
-        assert!(
-            store.take_pending("old").await.unwrap().is_none(),
-            "expired"
-        );
-        assert!(store.take_pending("never").await.unwrap().is_none());
-    }
-
-    #[tokio::test]
-    async fn sessions_round_trip_and_expire() {
-        let store = MemoryStore::new();
-        let now = crate::clock::now();
-        let live = SessionRecord {
-            id: SessionId::generate(),
-            created_at: now,
-            expires_at: now + Duration::hours(1),
-            connections: BTreeMap::new(),
-        };
-        let dead = SessionRecord {
-            id: SessionId::generate(),
-            expires_at: now - Duration::seconds(1),
-            ..live.clone()
-        };
-        store.save(&live).await.unwrap();
-        store.save(&dead).await.unwrap();
-        assert!(store.load(&live.id).await.unwrap().is_some());
-        assert!(store.load(&dead.id).await.unwrap().is_none());
-        store.delete(&live.id).await.unwrap();
-        assert!(store.load(&live.id).await.unwrap().is_none());
     }
 }

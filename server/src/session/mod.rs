@@ -1,14 +1,23 @@
-//! Server-side sessions and pending logins: the records, the store trait, and
-//! the cookies that point at them (the browser holds only opaque ids).
+//! Server-side sessions and pending logins: the records, the sealing store
+//! over a pluggable backend (memory, SQLite), and the cookies that point at
+//! them. The browser holds only opaque ids; the store holds only hashes of
+//! those ids and AES-256-GCM-sealed values.
 
+mod backend;
 mod cookie;
 mod memory;
+mod seal;
+mod sqlite;
+mod store;
 
+pub use backend::{Backend, StoreError, StoredConnection, StoredSession};
 pub use cookie::{Cookies, binding_hash};
-pub use memory::MemoryStore;
+pub use memory::MemoryBackend;
+pub use seal::{KeyError, Keyring, SealError};
+pub use sqlite::SqliteBackend;
+pub use store::SessionStore;
 
 use crate::providers::Grant;
-use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use keyhole_api::{Balance, ConnectionStatus, Profile};
 use rand::RngCore;
@@ -124,28 +133,4 @@ impl fmt::Debug for PendingLogin {
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
-}
-
-/// The store could not be reached or answered garbage.
-#[derive(Debug, thiserror::Error)]
-#[error("session store: {0}")]
-pub struct StoreError(pub String);
-
-/// Where sessions and pending logins live. Backends: memory (here); SQLite and
-/// Redis arrive with the server-core and scale-out issues.
-#[async_trait]
-pub trait SessionStore: Send + Sync + fmt::Debug {
-    /// The session, if it exists and has not expired.
-    async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError>;
-    /// Creates or replaces a session.
-    async fn save(&self, record: &SessionRecord) -> Result<(), StoreError>;
-    /// Deletes a session (no error if absent).
-    async fn delete(&self, id: &SessionId) -> Result<(), StoreError>;
-    /// Stores a pending login.
-    async fn put_pending(&self, pending: &PendingLogin) -> Result<(), StoreError>;
-    /// Removes and returns the pending login for `state` — single use — if it
-    /// exists and has not expired.
-    async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError>;
-    /// Whether the store answers (readiness).
-    async fn ping(&self) -> Result<(), StoreError>;
 }

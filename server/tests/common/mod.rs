@@ -28,9 +28,15 @@ pub struct Harness {
 /// A config with the AIHubMix provider aimed at `sim`; `extra` is appended to
 /// the provider table (e.g. `auto_authorize = true`).
 pub fn config(sim: &str, extra: &str) -> Config {
+    config_with(sim, "", extra)
+}
+
+/// Like [`config`], with `top` added to the top-level table.
+pub fn config_with(sim: &str, top: &str, extra: &str) -> Config {
     let text = format!(
         r#"
         public_url = "{APP}"
+        {top}
         [upstream]
         timeout_ms = 1500
         [[providers]]
@@ -49,15 +55,25 @@ pub fn config(sim: &str, extra: &str) -> Config {
     .unwrap()
 }
 
+/// A simulator whose dev clients redirect to [`APP`].
+pub async fn spawn_sim() -> SimHandle {
+    provider_sim::spawn(SimConfig {
+        app_url: APP.to_owned(),
+    })
+    .await
+    .unwrap()
+}
+
 impl Harness {
     /// A fresh simulator and a keyhole router with an in-memory store.
     pub async fn start(extra: &str) -> Self {
-        let sim = provider_sim::spawn(SimConfig {
-            app_url: APP.to_owned(),
-        })
-        .await
-        .unwrap();
+        let sim = spawn_sim().await;
         let state = AppState::in_memory(config(&sim.base_url, extra)).unwrap();
+        Self::with_state(sim, state)
+    }
+
+    /// A harness around an already built state and simulator.
+    pub fn with_state(sim: SimHandle, state: AppState) -> Self {
         Self {
             app: keyhole::router(state.clone()),
             state,
@@ -139,12 +155,34 @@ impl Harness {
 
     /// Starts a popup login and completes it at the simulator with Allow.
     pub async fn sign_in(&self, jar: &mut Jar) -> Reply {
-        let start = self.get("/api/auth/aihubmix/login?mode=popup", jar).await;
-        assert_eq!(start.status, StatusCode::FOUND, "{}", start.body);
-        let callback = self
-            .provider_round_trip(start.location(), Decision::Allow)
-            .await;
+        let callback = self.approved_callback(jar, "popup").await;
         self.get(&callback, jar).await
+    }
+
+    /// Starts a login in `mode` and returns the callback path + query the
+    /// simulator sends back after Allow (not yet visited).
+    pub async fn approved_callback(&self, jar: &mut Jar, mode: &str) -> String {
+        let start = self
+            .get(&format!("/api/auth/aihubmix/login?mode={mode}"), jar)
+            .await;
+        assert_eq!(start.status, StatusCode::FOUND, "{}", start.body);
+        self.provider_round_trip(start.location(), Decision::Allow)
+            .await
+    }
+
+    /// POSTs a form (as a provider's `form_post` would) with `jar`'s cookies.
+    pub async fn post_form(&self, uri: &str, form: &[(String, String)], jar: &mut Jar) -> Reply {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let request = jar
+            .apply(Request::builder().method(Method::POST).uri(uri))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        let reply = self.send(request).await;
+        jar.absorb(&reply.headers);
+        reply
     }
 
     /// The simulator's admin API.

@@ -1,0 +1,92 @@
+//! The storage contract every backend (memory, SQLite, Redis) fulfils. It
+//! moves opaque, already-sealed strings keyed by hashed ids; it never sees a
+//! token or a session id in the clear.
+//!
+//! A connection has two independently written fields, so writing one never
+//! overwrites a concurrent write of the other: `grant` (tokens — written at
+//! login and by the refresh that holds the lock) and `state` (profile,
+//! balance, status).
+
+use async_trait::async_trait;
+use std::fmt;
+use time::OffsetDateTime;
+
+/// A backend failure: unreachable, or an answer it could not read.
+#[derive(Debug, thiserror::Error)]
+#[error("session store: {0}")]
+pub struct StoreError(pub String);
+
+/// One stored connection: its sealed fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredConnection {
+    /// Provider id.
+    pub provider: String,
+    /// Sealed grant.
+    pub grant: String,
+    /// Sealed state.
+    pub state: String,
+}
+
+/// One stored session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    /// Sealed metadata.
+    pub meta: String,
+    /// When the row expires (the earlier of absolute and idle expiry).
+    pub expires_at: OffsetDateTime,
+    /// Its connections.
+    pub connections: Vec<StoredConnection>,
+}
+
+/// Storage for sessions, connections, pending logins and locks.
+#[async_trait]
+pub trait Backend: Send + Sync + fmt::Debug {
+    /// The session and its connections, unless missing or expired.
+    async fn load(&self, sid: &str) -> Result<Option<StoredSession>, StoreError>;
+    /// Creates (or replaces) a session's metadata, keeping no connections.
+    async fn create(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Moves the expiry of an existing session.
+    async fn touch(&self, sid: &str, expires_at: OffsetDateTime) -> Result<(), StoreError>;
+    /// Deletes a session and its connections.
+    async fn delete(&self, sid: &str) -> Result<(), StoreError>;
+    /// Writes a connection's grant and/or state. Returns false (and writes
+    /// nothing) when the session no longer exists, so a logout is never
+    /// undone by a late write.
+    async fn put_connection(
+        &self,
+        sid: &str,
+        provider: &str,
+        grant: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<bool, StoreError>;
+    /// Removes one connection.
+    async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError>;
+    /// Stores a pending login.
+    async fn put_pending(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns a pending login, atomically (single use).
+    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Takes the named lock for `owner` unless another owner holds an
+    /// unexpired one.
+    async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// Releases the lock if `owner` still holds it.
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError>;
+    /// Deletes expired rows; returns how many.
+    async fn sweep(&self) -> Result<u64, StoreError>;
+    /// Whether the backend answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,263 @@
+//! SQLite backend, the embedded default: one file under `data/`, WAL mode,
+//! migrations applied at start-up.
+
+use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
+use async_trait::async_trait;
+use sqlx::{
+    Row,
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
+};
+use std::{path::Path, str::FromStr, time::Duration};
+use time::OffsetDateTime;
+
+/// Sessions in a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(v: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn now_ms() -> i64 {
+    ms(crate::clock::now())
+}
+
+fn err(e: sqlx::Error) -> StoreError {
+    StoreError(format!("sqlite: {e}"))
+}
+
+impl SqliteBackend {
+    /// Opens (creating if needed) the database at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+            .map_err(err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await
+            .map_err(err)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError(format!("sqlite migration: {e}")))?;
+        Ok(Self { pool })
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    async fn load(&self, sid: &str) -> Result<Option<StoredSession>, StoreError> {
+        let Some(row) =
+            sqlx::query("SELECT meta, expires_at FROM sessions WHERE sid = ?1 AND expires_at > ?2")
+                .bind(sid)
+                .bind(now_ms())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?
+        else {
+            return Ok(None);
+        };
+        let connections = sqlx::query(
+            "SELECT provider, grant_blob, state_blob FROM connections WHERE sid = ?1 ORDER BY provider",
+        )
+        .bind(sid)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(err)?
+        .into_iter()
+        .map(|r| StoredConnection {
+            provider: r.get(0),
+            grant: r.get(1),
+            state: r.get(2),
+        })
+        .collect();
+        Ok(Some(StoredSession {
+            meta: row.get(0),
+            expires_at: from_ms(row.get(1)),
+            connections,
+        }))
+    }
+
+    async fn create(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(err)?;
+        // Replacing a row must not keep its old connections.
+        sqlx::query("DELETE FROM sessions WHERE sid = ?1")
+            .bind(sid)
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        sqlx::query("INSERT INTO sessions (sid, meta, expires_at) VALUES (?1, ?2, ?3)")
+            .bind(sid)
+            .bind(meta)
+            .bind(ms(expires_at))
+            .execute(&mut *tx)
+            .await
+            .map_err(err)?;
+        tx.commit().await.map_err(err)
+    }
+
+    async fn touch(&self, sid: &str, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sessions SET expires_at = ?2 WHERE sid = ?1")
+            .bind(sid)
+            .bind(ms(expires_at))
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn delete(&self, sid: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE sid = ?1")
+            .bind(sid)
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn put_connection(
+        &self,
+        sid: &str,
+        provider: &str,
+        grant: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        // One statement: written only while the session exists, each field
+        // only when given, so concurrent writers of the other field are kept.
+        let done = sqlx::query(
+            "INSERT INTO connections (sid, provider, grant_blob, state_blob)
+             SELECT ?1, ?2, COALESCE(?3, ''), COALESCE(?4, '')
+             WHERE EXISTS (SELECT 1 FROM sessions WHERE sid = ?1 AND expires_at > ?5)
+             ON CONFLICT (sid, provider) DO UPDATE SET
+                 grant_blob = COALESCE(?3, grant_blob),
+                 state_blob = COALESCE(?4, state_blob)",
+        )
+        .bind(sid)
+        .bind(provider)
+        .bind(grant)
+        .bind(state)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM connections WHERE sid = ?1 AND provider = ?2")
+            .bind(sid)
+            .bind(provider)
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn put_pending(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pending_logins (key, value, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(ms(expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("DELETE FROM pending_logins WHERE key = ?1 RETURNING value, expires_at")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(err)?;
+        Ok(row
+            .filter(|r| r.get::<i64, _>(1) > now_ms())
+            .map(|r| r.get(0)))
+    }
+
+    async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO locks (name, owner, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE locks.expires_at <= ?4 OR locks.owner = excluded.owner",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(ms(expires_at))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM locks WHERE name = ?1 AND owner = ?2")
+            .bind(name)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
+    async fn sweep(&self) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let mut removed = 0;
+        for table in ["sessions", "pending_logins", "locks"] {
+            removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= ?1"))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(err)?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,269 @@
+//! The session store the handlers use: typed records over any [`Backend`],
+//! with ids hashed and every value sealed, idle and absolute expiry, and the
+//! store-wide refresh lock.
+
+use super::{
+    ConnectionRecord, PendingLogin, SessionId, SessionRecord,
+    backend::{Backend, StoreError, StoredConnection},
+    seal::Keyring,
+};
+use crate::providers::Grant;
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use keyhole_api::{Balance, ConnectionStatus, Profile};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sha2::{Digest, Sha256};
+use std::{sync::Arc, time::Duration};
+use time::OffsetDateTime;
+
+/// Sessions, connections, pending logins and locks; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    backend: Arc<dyn Backend>,
+    keys: Keyring,
+    idle: time::Duration,
+}
+
+/// What the `meta` field holds.
+#[derive(Serialize, Deserialize)]
+struct Meta {
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+}
+
+/// What a connection's `state` field holds (everything but the grant).
+#[derive(Serialize, Deserialize)]
+struct State {
+    status: ConnectionStatus,
+    profile: Profile,
+    balance: Option<Balance>,
+    #[serde(with = "time::serde::rfc3339")]
+    connected_at: OffsetDateTime,
+}
+
+/// The store key of a browser-held value: its SHA-256, so a copy of the
+/// store does not yield working session ids or login states.
+fn hashed(value: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
+}
+
+impl SessionStore {
+    /// A store over `backend`, sealing with `keys`; sessions end after
+    /// `idle` without use, and at their absolute expiry in any case.
+    pub fn new(backend: Arc<dyn Backend>, keys: Keyring, idle: Duration) -> Self {
+        Self {
+            backend,
+            keys,
+            idle: time::Duration::try_from(idle).unwrap_or(time::Duration::DAY),
+        }
+    }
+
+    fn seal<T: Serialize>(&self, value: &T, aad: &str) -> Result<String, StoreError> {
+        let json = serde_json::to_vec(value).map_err(|e| StoreError(format!("encode: {e}")))?;
+        Ok(self.keys.seal(&json, aad))
+    }
+
+    /// Opens a sealed value; `None` (logged) when it no longer opens — a lost
+    /// key or a tampered row signs the person out rather than failing.
+    fn open<T: DeserializeOwned>(&self, sealed: &str, aad: &str) -> Option<T> {
+        let bytes = self
+            .keys
+            .open(sealed, aad)
+            .map_err(|e| tracing::warn!(error = %e, "unreadable session data dropped"))
+            .ok()?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| tracing::warn!(error = %e, "undecodable session data dropped"))
+            .ok()
+    }
+
+    fn row_expiry(&self, absolute: OffsetDateTime) -> OffsetDateTime {
+        absolute.min(crate::clock::now() + self.idle)
+    }
+
+    /// The session, unless missing, expired, or unreadable. Extends its idle
+    /// expiry when a tenth of the idle window has passed since the last time.
+    pub async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let sid = hashed(id.secret());
+        let Some(stored) = self.backend.load(&sid).await? else {
+            return Ok(None);
+        };
+        let Some(meta) = self.open::<Meta>(&stored.meta, &format!("session:{sid}")) else {
+            return Ok(None);
+        };
+        let wanted = self.row_expiry(meta.expires_at);
+        if wanted - stored.expires_at > self.idle / 10 {
+            self.backend.touch(&sid, wanted).await?;
+        }
+        let connections = stored
+            .connections
+            .iter()
+            .filter_map(|c| self.open_connection(&sid, c))
+            .map(|c| (c.provider.clone(), c))
+            .collect();
+        Ok(Some(SessionRecord {
+            id: id.clone(),
+            created_at: meta.created_at,
+            expires_at: meta.expires_at,
+            connections,
+        }))
+    }
+
+    fn open_connection(&self, sid: &str, c: &StoredConnection) -> Option<ConnectionRecord> {
+        let grant: Grant = self.open(&c.grant, &grant_aad(sid, &c.provider))?;
+        let state: State = self.open(&c.state, &state_aad(sid, &c.provider))?;
+        Some(ConnectionRecord {
+            provider: c.provider.clone(),
+            grant,
+            status: state.status,
+            profile: state.profile,
+            balance: state.balance,
+            connected_at: state.connected_at,
+        })
+    }
+
+    /// Creates the session with all its connections.
+    pub async fn create(&self, record: &SessionRecord) -> Result<(), StoreError> {
+        let sid = hashed(record.id.secret());
+        let meta = Meta {
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+        };
+        let sealed = self.seal(&meta, &format!("session:{sid}"))?;
+        self.backend
+            .create(&sid, &sealed, self.row_expiry(record.expires_at))
+            .await?;
+        for connection in record.connections.values() {
+            self.put_connection(&record.id, connection).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the session and its connections.
+    pub async fn delete(&self, id: &SessionId) -> Result<(), StoreError> {
+        self.backend.delete(&hashed(id.secret())).await
+    }
+
+    /// Writes a whole connection (login). False if the session is gone.
+    pub async fn put_connection(
+        &self,
+        id: &SessionId,
+        connection: &ConnectionRecord,
+    ) -> Result<bool, StoreError> {
+        let sid = hashed(id.secret());
+        let grant = self.seal(&connection.grant, &grant_aad(&sid, &connection.provider))?;
+        let state = self.seal(
+            &state_of(connection),
+            &state_aad(&sid, &connection.provider),
+        )?;
+        self.backend
+            .put_connection(&sid, &connection.provider, Some(&grant), Some(&state))
+            .await
+    }
+
+    /// Writes only the grant (after a refresh). False if the session is gone.
+    pub async fn put_grant(
+        &self,
+        id: &SessionId,
+        provider: &str,
+        grant: &Grant,
+    ) -> Result<bool, StoreError> {
+        let sid = hashed(id.secret());
+        let grant = self.seal(grant, &grant_aad(&sid, provider))?;
+        self.backend
+            .put_connection(&sid, provider, Some(&grant), None)
+            .await
+    }
+
+    /// Writes everything but the grant (status, profile, balance).
+    pub async fn put_state(
+        &self,
+        id: &SessionId,
+        connection: &ConnectionRecord,
+    ) -> Result<bool, StoreError> {
+        let sid = hashed(id.secret());
+        let state = self.seal(
+            &state_of(connection),
+            &state_aad(&sid, &connection.provider),
+        )?;
+        self.backend
+            .put_connection(&sid, &connection.provider, None, Some(&state))
+            .await
+    }
+
+    /// Removes one connection.
+    pub async fn delete_connection(
+        &self,
+        id: &SessionId,
+        provider: &str,
+    ) -> Result<(), StoreError> {
+        self.backend
+            .delete_connection(&hashed(id.secret()), provider)
+            .await
+    }
+
+    /// Stores a pending login under its state.
+    pub async fn put_pending(&self, pending: &PendingLogin) -> Result<(), StoreError> {
+        let key = hashed(&pending.state);
+        let sealed = self.seal(pending, &format!("pending:{key}"))?;
+        self.backend
+            .put_pending(&key, &sealed, pending.expires_at)
+            .await
+    }
+
+    /// Removes and returns the pending login for `state` (single use).
+    pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+        let key = hashed(state);
+        let Some(sealed) = self.backend.take_pending(&key).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .open::<PendingLogin>(&sealed, &format!("pending:{key}"))
+            .filter(|p| p.expires_at > crate::clock::now()))
+    }
+
+    /// Tries to take a store-wide lock for `ttl`.
+    pub async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MINUTE);
+        self.backend
+            .try_lock(&hashed(name), owner, crate::clock::now() + ttl)
+            .await
+    }
+
+    /// Releases a lock taken by `owner`.
+    pub async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        self.backend.unlock(&hashed(name), owner).await
+    }
+
+    /// Deletes expired rows.
+    pub async fn sweep(&self) -> Result<u64, StoreError> {
+        self.backend.sweep().await
+    }
+
+    /// Whether the backend answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.backend.ping().await
+    }
+}
+
+fn state_of(c: &ConnectionRecord) -> State {
+    State {
+        status: c.status,
+        profile: c.profile.clone(),
+        balance: c.balance.clone(),
+        connected_at: c.connected_at,
+    }
+}
+
+fn grant_aad(sid: &str, provider: &str) -> String {
+    format!("grant:{sid}:{provider}")
+}
+
+fn state_aad(sid: &str, provider: &str) -> String {
+    format!("state:{sid}:{provider}")
+}

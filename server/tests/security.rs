@@ -1,0 +1,214 @@
+//! The security model end to end: `form_post` callbacks without cookies,
+//! expired states, https cookie flags, body limits, disconnect, and
+//! durable sessions.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{Request, StatusCode},
+};
+use common::{APP, Harness, Jar, config, config_with, spawn_sim};
+use keyhole::{
+    AppState,
+    session::{LoginMode, PendingLogin, binding_hash},
+};
+
+/// Callback query → form fields.
+fn fields_of(callback: &str) -> (String, Vec<(String, String)>) {
+    let url = url::Url::parse(&format!("{APP}{callback}")).unwrap();
+    let fields = url.query_pairs().into_owned().collect();
+    (url.path().to_owned(), fields)
+}
+
+#[tokio::test]
+async fn a_form_post_callback_without_cookies_is_resent_same_site_and_completes() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let callback = h.approved_callback(&mut jar, "redirect").await;
+    let (path, fields) = fields_of(&callback);
+
+    // The provider's cross-site POST: the browser sends no Lax cookie.
+    let mut no_cookies = Jar::default();
+    let page = h.post_form(&path, &fields, &mut no_cookies).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(r#"name="keyhole_resubmitted""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&format!(r#"action="{path}""#)) || page.body.contains("&#x2F;api"));
+    assert!(page.set_cookie("keyhole_session").is_none());
+    assert!(
+        page.header("content-security-policy")
+            .contains("form-action 'self'")
+    );
+
+    // Our page re-sends it from our origin: now the cookies come along.
+    let mut resent = fields.clone();
+    resent.push(("keyhole_resubmitted".into(), "1".into()));
+    let done = h.post_form(&path, &resent, &mut jar).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert!(done.location().contains("login=ok"), "{}", done.location());
+    assert_eq!(h.get("/api/me", &mut jar).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_resent_form_post_without_cookies_is_refused_not_looped() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let callback = h.approved_callback(&mut jar, "redirect").await;
+    let (path, mut fields) = fields_of(&callback);
+    fields.push(("keyhole_resubmitted".into(), "1".into()));
+    let reply = h.post_form(&path, &fields, &mut Jar::default()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.contains(r#""error":"csrf""#), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn an_expired_login_state_is_refused() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    jar.0.insert("keyhole_login".into(), "binding".into());
+    h.state
+        .sessions
+        .put_pending(&PendingLogin {
+            state: "expired-state".into(),
+            provider: "aihubmix".into(),
+            mode: LoginMode::Redirect,
+            return_to: "/".into(),
+            pkce_verifier: "v".into(),
+            nonce: "n".into(),
+            binding_hash: binding_hash("binding"),
+            expires_at: keyhole::clock::now() - time::Duration::seconds(1),
+        })
+        .await
+        .unwrap();
+    let reply = h
+        .get(
+            "/api/auth/aihubmix/callback?state=expired-state&code=x",
+            &mut jar,
+        )
+        .await;
+    assert!(reply.body.contains(r#""error":"csrf""#), "{}", reply.body);
+}
+
+#[tokio::test]
+async fn https_deployments_use_host_prefixed_secure_cookies() {
+    let sim = spawn_sim().await;
+    let mut config = config(&sim.base_url, "");
+    config.public_url = url::Url::parse("https://app.example.com").unwrap();
+    let h = Harness::with_state(sim, AppState::in_memory(config).unwrap());
+    let start = h
+        .get("/api/auth/aihubmix/login?mode=popup", &mut Jar::default())
+        .await;
+    let cookie = start.set_cookie("__Host-keyhole_login").unwrap();
+    for flag in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{flag}: {cookie}");
+    }
+    assert!(!cookie.contains("Domain="));
+    let redirect_uri = url::Url::parse(start.location())
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .unwrap()
+        .1
+        .into_owned();
+    assert_eq!(
+        redirect_uri,
+        "https://app.example.com/api/auth/aihubmix/callback"
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let h = Harness::start("").await;
+    let request = Request::post("/api/auth/logout")
+        .header(keyhole_api::CSRF_HEADER, "1")
+        .header("content-length", 200 * 1024)
+        .body(Body::from(vec![b'x'; 200 * 1024]))
+        .unwrap();
+    let reply = h.send(request).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn a_cross_origin_logout_is_refused_even_with_the_header() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let request = Request::post("/api/auth/logout")
+        .header(keyhole_api::CSRF_HEADER, "1")
+        .header("origin", "https://evil.example")
+        .header(
+            "cookie",
+            format!("keyhole_session={}", jar.get("keyhole_session").unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let reply = h.send(request).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.json()["code"], "csrf");
+    assert_eq!(h.get("/api/me", &mut jar).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn disconnecting_the_last_provider_ends_the_session() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let missing = h.post_app("/api/auth/nope/disconnect", &mut jar).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let done = h.post_app("/api/auth/aihubmix/disconnect", &mut jar).await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        h.get("/api/me", &mut jar).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let again = h.post_app("/api/auth/aihubmix/disconnect", &mut jar).await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sqlite_sessions_survive_a_server_restart() {
+    let dir = std::env::temp_dir().join(format!(
+        "keyhole-restart-{}-{}",
+        std::process::id(),
+        &keyhole::session::random_token()[..8]
+    ));
+    let store = format!(
+        "[session]\nstore = \"sqlite://{}\"",
+        dir.join("k.db").display()
+    );
+    let sim = spawn_sim().await;
+    let env = |_: &str| None;
+    let first = AppState::open(config_with(&sim.base_url, &store, ""), &env)
+        .await
+        .unwrap();
+    let h = Harness::with_state(sim, first);
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    assert!(
+        dir.join("session.key").is_file(),
+        "key generated beside the db"
+    );
+
+    let second = AppState::open(config_with(&h.sim.base_url, &store, ""), &env)
+        .await
+        .unwrap();
+    let restarted = keyhole::router(second);
+    let request = Request::get("/api/me")
+        .header(
+            "cookie",
+            format!("keyhole_session={}", jar.get("keyhole_session").unwrap()),
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(restarted, request)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let _ = std::fs::remove_dir_all(dir);
+}
