@@ -2,7 +2,8 @@
 //! the app and the server so both sides agree on every field.
 //!
 //! Layout: [`ProviderInfo`] (`GET /api/providers`), [`Me`] and [`Connection`]
-//! (`GET /api/me`), [`Balance`] and [`Topup`], [`ApiError`] (every error body),
+//! (`GET /api/me`), [`Balance`] and [`Topup`], [`Friendship`], [`NotifyRequest`]
+//! and [`NotifyResult`], [`MessageRequest`], [`ApiError`] (every error body),
 //! [`PopupMessage`] (what the callback page posts to the opener), and the
 //! names of headers and query parameters both sides use.
 //!
@@ -150,6 +151,61 @@ pub struct Topup {
     pub url: String,
 }
 
+/// `GET /api/me/{provider}/friendship` (capability `friendship`): whether the
+/// person is a friend of the provider's linked official account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Friendship {
+    /// True when the person has added the official account as a friend.
+    pub friend: bool,
+    /// Page where the person can add the official account, when known
+    /// (for LINE, `https://line.me/R/ti/p/@...`); open it in a new tab.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_friend_url: Option<String>,
+}
+
+/// Longest `message` that [`NotifyRequest`] may carry, in characters
+/// (Unicode scalar values), as LINE Notify allows.
+pub const NOTIFY_MESSAGE_MAX_CHARS: usize = 1000;
+
+/// Body of `POST /api/me/{provider}/notify` (capability `notify`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyRequest {
+    /// Text of the notification; at most [`NOTIFY_MESSAGE_MAX_CHARS`] characters.
+    pub message: String,
+}
+
+/// Answer to `POST /api/me/{provider}/notify` when the notification was sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyResult {
+    /// The provider's rate limit after this notification, when it reports one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// A provider's rate limit, as it reported it (LINE Notify's
+/// `X-RateLimit-*` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Calls allowed per window.
+    pub limit: u64,
+    /// Calls left in the current window.
+    pub remaining: u64,
+    /// When the window resets, in Unix seconds (UTC).
+    pub reset: i64,
+}
+
+/// Longest `text` that [`MessageRequest`] may carry, in characters, as a
+/// LINE text message allows.
+pub const MESSAGE_TEXT_MAX_CHARS: usize = 5000;
+
+/// Body of `POST /api/me/{provider}/message` (capability `messaging`): a text
+/// message pushed to the signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRequest {
+    /// Text of the message; at most [`MESSAGE_TEXT_MAX_CHARS`] characters.
+    pub text: String,
+}
+
 /// Stable error codes of every error body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,5 +317,45 @@ mod tests {
             json,
             serde_json::json!({"type": "keyhole:login", "provider": "aihubmix", "ok": true})
         );
+    }
+
+    #[test]
+    fn capability_payloads_have_the_documented_shape() {
+        let friendship: Friendship = serde_json::from_str(r#"{"friend":false}"#).unwrap();
+        assert_eq!(friendship.add_friend_url, None);
+        let friendship: Friendship = serde_json::from_str(
+            r#"{"friend":false,"add_friend_url":"https://line.me/R/ti/p/@x"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            friendship.add_friend_url.as_deref(),
+            Some("https://line.me/R/ti/p/@x")
+        );
+
+        let result: NotifyResult = serde_json::from_str("{}").unwrap();
+        assert_eq!(result, NotifyResult::default());
+        let result: NotifyResult = serde_json::from_str(
+            r#"{"rate_limit":{"limit":1000,"remaining":999,"reset":1767225600}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            result.rate_limit,
+            Some(RateLimit {
+                limit: 1000,
+                remaining: 999,
+                reset: 1_767_225_600
+            })
+        );
+
+        let notify = serde_json::to_value(NotifyRequest {
+            message: "hi".to_owned(),
+        })
+        .unwrap();
+        assert_eq!(notify, serde_json::json!({"message": "hi"}));
+        let message = serde_json::to_value(MessageRequest {
+            text: "hi".to_owned(),
+        })
+        .unwrap();
+        assert_eq!(message, serde_json::json!({"text": "hi"}));
     }
 }

@@ -12,6 +12,18 @@
 //! | `POST /_sim/tokens/revoke` | `{access_token?, refresh_token?, user_id?}` |
 //! | `GET /_sim/clock`, `POST /_sim/clock/advance` | `{now}`; `{seconds}` |
 //! | `POST /_sim/clients` | `{dialect, client_id, client_secret, redirect_uri, name?}` |
+//! | `GET`, `PUT /_sim/elice/options` | token and code lifetimes, `id_format`, `error_redirect`, scope strictness, auto-approve |
+//! | `GET`, `PUT /_sim/feishu/options` | token lifetimes, 30-min app-token reissue, error codes and gateway status, contact fields, auto-approve |
+//! | `GET`, `PUT /_sim/oidc/options` | lifetimes, refresh rotation, PKCE policy, `offline_access`, RFC 9207 `iss`, auto-approve |
+//! | `GET /_sim/oidc/keys`, `POST /_sim/oidc/rotate-keys` | `{active, published}`; `{retire_previous?}` adds a signing key |
+//! | `GET`, `PUT /_sim/line/options` | LINE Login lifetimes, error-code case, add-friend and scope quirks, auto-approve |
+//! | `GET`, `PUT /_sim/line/channels/{client_id}` | `{app_type?: web \| native, linked_bot_channel_id?}` |
+//! | `GET`, `PUT /_sim/line-notify/options` | rate limits, code lifetime, auto-approve, `service_ended` |
+//! | `GET /_sim/line-notify/messages`, `GET /_sim/line-notify/groups` | delivered notifications; target groups |
+//! | `GET`, `PUT /_sim/line-bot/options` | token and retry-key lifetimes, token cap, push body, monthly limit |
+//! | `GET /_sim/line-bot/messages` | pushed and replied messages (`delivered: false` for non-friends) |
+//! | `GET /_sim/line-bot/friendships`, `PUT …/friendships/{id}` | `{state: not_friend \| friend \| blocked, channel_id?}` |
+//! | `POST /_sim/line-bot/webhook` | `{target_url?, channel_id?, events, redelivery?, signature?, header_case?}`: sends a signed webhook |
 
 use axum::{
     Json, Router,
@@ -26,7 +38,9 @@ use url::Url;
 use crate::{
     aihubmix::{self, BalanceView},
     clients::{Client, Dialect},
+    elice,
     faults::{self, Counters, FaultSpec, Faults},
+    feishu, line_login, line_messaging, line_notify, oidc,
     state::Sim,
     users,
 };
@@ -39,6 +53,12 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/users", get(list_users))
         .route("/users/{id}/aihubmix", put(aihubmix::set_balance))
         .nest("/aihubmix", aihubmix::admin_router())
+        .nest("/elice", elice::admin_router())
+        .nest("/feishu", feishu::admin_router())
+        .nest("/oidc", oidc::admin_router())
+        .nest("/line", line_login::admin_router())
+        .nest("/line-notify", line_notify::admin_router())
+        .nest("/line-bot", line_messaging::admin_router())
         .route(
             "/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
@@ -97,6 +117,11 @@ struct UserView {
     locale: &'static str,
     avatar_path: String,
     aihubmix: BalanceView,
+    line_user_id: &'static str,
+    /// The `sub` the OpenID Connect dialect reports.
+    oidc_sub: &'static str,
+    /// Feishu's `open_id` of this user.
+    feishu_open_id: &'static str,
 }
 
 async fn list_users(State(sim): State<Sim>) -> Json<Vec<UserView>> {
@@ -113,6 +138,9 @@ async fn list_users(State(sim): State<Sim>) -> Json<Vec<UserView>> {
                 locale: user.locale,
                 avatar_path: users::avatar_path(user.id),
                 aihubmix: BalanceView::new(user.aihubmix, format),
+                line_user_id: user.line_user_id,
+                oidc_sub: user.oidc_sub,
+                feishu_open_id: user.feishu.open_id,
             })
             .collect()
     }))
@@ -191,6 +219,26 @@ async fn revoke(
         }
         if let Some(user_id) = request.user_id {
             revoked += dialect.revoke_user(user_id);
+        }
+        // The same request reaches the other dialects' tokens too.
+        if let Some(token) = &request.access_token {
+            revoked += usize::from(world.elice.revoke_access_token(token));
+            revoked += usize::from(world.feishu.revoke_access_token(token));
+            revoked += usize::from(world.oidc.revoke_access_token(token));
+            revoked += usize::from(world.line_login.revoke_access_token(token));
+            revoked += usize::from(world.line_notify.revoke_access_token(token));
+        }
+        if let Some(token) = &request.refresh_token {
+            revoked += usize::from(world.feishu.revoke_refresh_token(token));
+            revoked += usize::from(world.oidc.revoke_refresh_token(token));
+            revoked += usize::from(world.line_login.revoke_refresh_token(token));
+        }
+        if let Some(user_id) = request.user_id {
+            revoked += world.elice.revoke_user(user_id);
+            revoked += world.feishu.revoke_user(user_id);
+            revoked += world.oidc.revoke_user(user_id);
+            revoked += world.line_login.revoke_user(user_id);
+            revoked += world.line_notify.revoke_user(user_id);
         }
         revoked
     });

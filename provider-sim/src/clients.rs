@@ -11,6 +11,14 @@ use crate::dev;
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Dialect {
     Aihubmix,
+    Elice,
+    Feishu,
+    Oidc,
+    LineLogin,
+    LineNotify,
+    /// A Messaging API channel: `redirect_uri` is its webhook URL, `name` its
+    /// official account's name.
+    LineMessaging,
 }
 
 /// A registered application: exact credentials and exactly one redirect URI,
@@ -54,6 +62,58 @@ impl Clients {
             client_secret: dev::AIHUBMIX_CLIENT_SECRET.to_owned(),
             redirect_uri: format!("{app_url}{}", dev::AIHUBMIX_REDIRECT_PATH),
             name: "Keyhole (dev)".to_owned(),
+        });
+        clients.upsert(Client {
+            dialect: Dialect::Elice,
+            client_id: dev::ELICE_CLIENT_ID.to_owned(),
+            client_secret: dev::ELICE_CLIENT_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::ELICE_REDIRECT_PATH),
+            name: "Keyhole (dev)".to_owned(),
+        });
+        // Feishu calls the client id `app_id` and the secret `app_secret`.
+        clients.upsert(Client {
+            dialect: Dialect::Feishu,
+            client_id: dev::FEISHU_APP_ID.to_owned(),
+            client_secret: dev::FEISHU_APP_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::FEISHU_REDIRECT_PATH),
+            name: "Keyhole (dev)".to_owned(),
+        });
+        clients.upsert(Client {
+            dialect: Dialect::Oidc,
+            client_id: dev::OIDC_CLIENT_ID.to_owned(),
+            client_secret: dev::OIDC_CLIENT_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::OIDC_REDIRECT_PATH),
+            name: "Keyhole (dev)".to_owned(),
+        });
+        let line_login = [
+            (dev::LINE_LOGIN_CHANNEL_ID, dev::LINE_LOGIN_CHANNEL_SECRET),
+            (
+                dev::LINE_LOGIN_NATIVE_CHANNEL_ID,
+                dev::LINE_LOGIN_NATIVE_CHANNEL_SECRET,
+            ),
+        ];
+        for (channel_id, secret) in line_login {
+            clients.upsert(Client {
+                dialect: Dialect::LineLogin,
+                client_id: channel_id.to_owned(),
+                client_secret: secret.to_owned(),
+                redirect_uri: format!("{app_url}{}", dev::LINE_LOGIN_REDIRECT_PATH),
+                name: "Keyhole (dev)".to_owned(),
+            });
+        }
+        clients.upsert(Client {
+            dialect: Dialect::LineNotify,
+            client_id: dev::LINE_NOTIFY_CLIENT_ID.to_owned(),
+            client_secret: dev::LINE_NOTIFY_CLIENT_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::LINE_NOTIFY_REDIRECT_PATH),
+            name: "Keyhole (dev)".to_owned(),
+        });
+        clients.upsert(Client {
+            dialect: Dialect::LineMessaging,
+            client_id: dev::LINE_BOT_CHANNEL_ID.to_owned(),
+            client_secret: dev::LINE_BOT_CHANNEL_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::LINE_BOT_WEBHOOK_PATH),
+            name: dev::LINE_BOT_OFFICIAL_ACCOUNT_NAME.to_owned(),
         });
         clients
     }

@@ -40,19 +40,74 @@ pub(crate) struct ConsentPage<'a> {
     pub(crate) hidden: &'a [(&'a str, &'a str)],
 }
 
+/// A consent page's fixed wording in one language. In `heading` and `request`,
+/// `{provider}` and `{client}` stand for the provider's and the application's names.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wording {
+    /// BCP 47 tag of the page (`<html lang>`).
+    pub(crate) lang: &'static str,
+    pub(crate) heading: &'static str,
+    pub(crate) request: &'static str,
+    pub(crate) only_id: &'static str,
+    pub(crate) will_see: &'static str,
+    pub(crate) continue_as: &'static str,
+    /// Button labels. When they are not the English words, the buttons keep
+    /// "Allow" and "Deny" as accessible names (`aria-label`), so browser tests
+    /// find them in every language.
+    pub(crate) allow: &'static str,
+    pub(crate) deny: &'static str,
+}
+
+/// The wording of [`ConsentPage::render`].
+pub(crate) const ENGLISH: Wording = Wording {
+    lang: "en",
+    heading: "Sign in to {provider}",
+    request: "{client} wants to access your {provider} account.",
+    only_id: "It will see only your account id.",
+    will_see: "It will be able to see",
+    continue_as: "Continue as",
+    allow: "Allow",
+    deny: "Deny",
+};
+
+impl Wording {
+    /// `template` escaped, with the (escaped) names filled in.
+    fn fill(template: &str, provider: &str, client: &str) -> String {
+        esc(template)
+            .replace("{provider}", provider)
+            .replace("{client}", &format!("<strong>{client}</strong>"))
+    }
+
+    /// ` aria-label="<english>"` when the visible label differs from it.
+    fn aria(label: &str, english: &str) -> String {
+        if label == english {
+            String::new()
+        } else {
+            format!(" aria-label=\"{english}\"")
+        }
+    }
+}
+
 impl ConsentPage<'_> {
     pub(crate) fn render(&self) -> Response {
+        self.render_in(&ENGLISH)
+    }
+
+    /// The page in another language; permissions come already translated.
+    pub(crate) fn render_in(&self, wording: &Wording) -> Response {
         let provider = esc(self.provider);
         let client = esc(self.client_name);
         let mut body = format!(
             "<p class=\"brand\">{provider} <small>(simulated)</small></p>\n\
-             <h1>Sign in to {provider}</h1>\n\
-             <p><strong>{client}</strong> wants to access your {provider} account.</p>\n"
+             <h1>{heading}</h1>\n\
+             <p>{request}</p>\n",
+            heading = Wording::fill(wording.heading, &provider, &client),
+            request = Wording::fill(wording.request, &provider, &client),
         );
         if self.permissions.is_empty() {
-            body.push_str("<p>It will see only your account id.</p>\n");
+            body.push_str(&format!("<p>{}</p>\n", esc(wording.only_id)));
         } else {
-            body.push_str("<h2>It will be able to see</h2>\n<ul>\n");
+            body.push_str(&format!("<h2>{}</h2>\n<ul>\n", esc(wording.will_see)));
             for permission in self.permissions {
                 body.push_str(&format!("<li>{}</li>\n", esc(permission)));
             }
@@ -69,7 +124,10 @@ impl ConsentPage<'_> {
                 esc(value)
             ));
         }
-        body.push_str("<fieldset>\n<legend>Continue as</legend>\n");
+        body.push_str(&format!(
+            "<fieldset>\n<legend>{}</legend>\n",
+            esc(wording.continue_as)
+        ));
         for (index, user) in self.users.iter().enumerate() {
             // The avatar is decorative (empty alt), so each radio's accessible
             // name is exactly "<display name> <email>".
@@ -85,15 +143,21 @@ impl ConsentPage<'_> {
                 email = esc(user.email),
             ));
         }
-        body.push_str(
+        body.push_str(&format!(
             "</fieldset>\n<div class=\"actions\">\
-             <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
-             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
+             <button type=\"submit\" name=\"decision\" value=\"allow\"{allow_aria}>{allow}</button> \
+             <button type=\"submit\" name=\"decision\" value=\"deny\"{deny_aria}>{deny}</button>\
              </div>\n</form>\n",
-        );
-        html(
+            allow_aria = Wording::aria(wording.allow, "Allow"),
+            allow = esc(wording.allow),
+            deny_aria = Wording::aria(wording.deny, "Deny"),
+            deny = esc(wording.deny),
+        ));
+        let title = wording.heading.replace("{provider}", self.provider);
+        html_in(
             StatusCode::OK,
-            &format!("Sign in to {} (simulated)", self.provider),
+            wording.lang,
+            &format!("{title} (simulated)"),
             &body,
         )
     }
@@ -132,10 +196,41 @@ pub(crate) async fn index(State(sim): State<Sim>) -> Response {
          <h2>Dialects</h2>\n<ul>\n",
     );
     body.push_str(&format!(
-        "<li>AIHubMix at <code>{}/api/oauth2/…</code>, dev client <code>{}</code></li>\n</ul>\n",
+        "<li>AIHubMix at <code>{}/api/oauth2/…</code>, dev client <code>{}</code></li>\n",
         esc(aihubmix::PREFIX),
         esc(dev::AIHUBMIX_CLIENT_ID)
     ));
+    for (name, path, client) in [
+        ("Elice", "/elice/oauth/…", dev::ELICE_CLIENT_ID),
+        ("Feishu", "/feishu/open-apis/…", dev::FEISHU_APP_ID),
+        (
+            "OpenID Connect",
+            "/oidc/.well-known/openid-configuration",
+            dev::OIDC_CLIENT_ID,
+        ),
+        (
+            "LINE Login",
+            "/line/oauth2/v2.1/…",
+            dev::LINE_LOGIN_CHANNEL_ID,
+        ),
+        (
+            "LINE Notify",
+            "/line-notify/oauth/…",
+            dev::LINE_NOTIFY_CLIENT_ID,
+        ),
+        (
+            "LINE Messaging API",
+            "/line-bot/v2/…",
+            dev::LINE_BOT_CHANNEL_ID,
+        ),
+    ] {
+        body.push_str(&format!(
+            "<li>{name} at <code>{}</code>, dev client <code>{}</code></li>\n",
+            esc(path),
+            esc(client)
+        ));
+    }
+    body.push_str("</ul>\n");
     body.push_str("<h2>Test users</h2>\n<ul>\n");
     for user in &users {
         body.push_str(&format!(
@@ -168,12 +263,18 @@ border:1px solid #d0d7de;background:#f6f8fa;cursor:pointer}\
 button[value=allow]{background:#1f6feb;border-color:#1f6feb;color:#fff}";
 
 /// Wraps `body` (already escaped HTML) in the shared page frame.
-fn html(status: StatusCode, title: &str, body: &str) -> Response {
+pub(crate) fn html(status: StatusCode, title: &str, body: &str) -> Response {
+    html_in(status, "en", title, body)
+}
+
+/// [`html`] for a page in language `lang`.
+fn html_in(status: StatusCode, lang: &str, title: &str, body: &str) -> Response {
     let page = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n\
          </body>\n</html>\n",
+        esc(lang),
         esc(title)
     );
     (

@@ -8,11 +8,21 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{aihubmix, net::Conn, state::Sim};
+use crate::{
+    aihubmix, elice, feishu, line_login, line_messaging, line_notify, net::Conn, oidc, state::Sim,
+};
 
 /// Every endpoint name a fault can target, across dialects.
 pub(crate) fn known_endpoints() -> impl Iterator<Item = &'static str> {
-    aihubmix::ENDPOINTS.iter().copied()
+    aihubmix::ENDPOINTS
+        .iter()
+        .copied()
+        .chain(elice::ENDPOINTS.iter().copied())
+        .chain(feishu::ENDPOINTS.iter().copied())
+        .chain(oidc::ENDPOINTS.iter().copied())
+        .chain(line_login::ENDPOINTS.iter().copied())
+        .chain(line_notify::ENDPOINTS.iter().copied())
+        .chain(line_messaging::ENDPOINTS.iter().copied())
 }
 
 /// How often each endpoint was called since the last reset.
@@ -25,7 +35,15 @@ pub(crate) struct Counters(BTreeMap<String, u64>);
 
 impl Counters {
     pub(crate) fn seeded() -> Self {
-        let keys = aihubmix::COUNTERS.iter().copied();
+        let keys = aihubmix::COUNTERS
+            .iter()
+            .copied()
+            .chain(elice::ENDPOINTS.iter().copied())
+            .chain(feishu::COUNTERS.iter().copied())
+            .chain(oidc::COUNTERS.iter().copied())
+            .chain(line_login::COUNTERS.iter().copied())
+            .chain(line_notify::ENDPOINTS.iter().copied())
+            .chain(line_messaging::COUNTERS.iter().copied());
         Self(keys.map(|key| (key.to_owned(), 0)).collect())
     }
 

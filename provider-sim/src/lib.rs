@@ -23,15 +23,41 @@
 //! - `admin`: the JSON admin API under `/_sim/`.
 //! - `aihubmix`: the AIHubMix dialect under `/aihubmix` (providers.md §6). Each further
 //!   dialect gets its own file like this one.
+//! - `elice/`: the Elice dialect under `/elice` (providers.md §4): comma scopes, localised
+//!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
+//!   tokens, no refresh.
+//! - `feishu/`: the Feishu (Lark) dialect under `/feishu` (providers.md §5):
+//!   `app_access_token` with its 30-minute reissue rule, the legacy v1 login (`v1`, HTTP
+//!   200 + `{code, msg}` errors) and the current v2 OAuth flow (`v2`, PKCE, flat bodies).
+//! - `oidc/`: a generic OpenID Connect provider under `/oidc` (issuer `{origin}/oidc`):
+//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `client_auth` (Basic and post),
+//!   `token` (code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
+//!   revocation).
+//! - `line_login/`: LINE Login v2.1 under `/line` (providers.md §1): `authorize` (upper-case
+//!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh
+//!   grants, verify, revoke), `id_token` (HS256 for web channels, ES256 + JWKS for native),
+//!   `api` (profile, friendship, userinfo, discovery), and `page`, LINE's consent pages.
+//! - `line_notify/`: LINE Notify under `/line-notify` (providers.md §2): consent with a chosen
+//!   chat (`authorize`), and the `{status, message}` API with hourly rate limits (`api`).
+//! - `line_messaging/`: the Messaging API under `/line-bot` (providers.md §3): short-lived
+//!   channel tokens (`tokens`), push with retry keys and replies (`push`), signed webhooks
+//!   sent from the admin API (`webhook`), and the users' friendships with official accounts,
+//!   which LINE Login reads and changes too.
 
 mod admin;
 mod aihubmix;
 mod clients;
 mod clock;
 mod consent;
+mod elice;
 mod faults;
+mod feishu;
+mod line_login;
+mod line_messaging;
+mod line_notify;
 mod net;
 mod oauth;
+mod oidc;
 mod state;
 mod users;
 
@@ -62,6 +88,58 @@ pub mod dev {
     pub const AIHUBMIX_CLIENT_SECRET: &str = "sim-secret-aihubmix";
     /// Path (on the app's origin) of the AIHubMix dev client's only redirect URI.
     pub const AIHUBMIX_REDIRECT_PATH: &str = "/api/auth/aihubmix/callback";
+
+    /// Client id of the pre-registered Elice client.
+    pub const ELICE_CLIENT_ID: &str = "keyhole-dev-elice";
+    /// Client secret of the pre-registered Elice client.
+    pub const ELICE_CLIENT_SECRET: &str = "sim-secret-elice";
+    /// Path (on the app's origin) of the Elice dev client's redirect URI.
+    pub const ELICE_REDIRECT_PATH: &str = "/api/auth/elice/callback";
+
+    /// `app_id` of the pre-registered Feishu app (real ones are `cli_` and 16 hex digits).
+    pub const FEISHU_APP_ID: &str = "cli_a1b2c3d4e5f60718";
+    /// `app_secret` of the pre-registered Feishu app.
+    pub const FEISHU_APP_SECRET: &str = "sim-secret-feishu";
+    /// Path (on the app's origin) of the Feishu dev app's redirect URI.
+    pub const FEISHU_REDIRECT_PATH: &str = "/api/auth/feishu/callback";
+
+    /// Client id of the pre-registered generic OpenID Connect client.
+    pub const OIDC_CLIENT_ID: &str = "keyhole-dev-oidc";
+    /// Client secret of the pre-registered OpenID Connect client.
+    pub const OIDC_CLIENT_SECRET: &str = "sim-secret-oidc";
+    /// Path (on the app's origin) of the OpenID Connect dev client's redirect URI.
+    pub const OIDC_REDIRECT_PATH: &str = "/api/auth/oidc/callback";
+
+    /// Channel id of the pre-registered LINE Login channel (a web app: HS256 ID tokens).
+    pub const LINE_LOGIN_CHANNEL_ID: &str = "1234567890";
+    /// Channel secret of the LINE Login channel (also the HS256 key of its ID tokens).
+    pub const LINE_LOGIN_CHANNEL_SECRET: &str = "c51fa0f0107111422a50d8a5197ec5e5";
+    /// Path (on the app's origin) of both LINE Login dev channels' callback URL.
+    pub const LINE_LOGIN_REDIRECT_PATH: &str = "/api/auth/line/callback";
+    /// Channel id of a second LINE Login channel of app type "native": ES256 ID tokens
+    /// (keys at `/line/oauth2/v2.1/certs`), no secret needed on refresh and revoke.
+    pub const LINE_LOGIN_NATIVE_CHANNEL_ID: &str = "1234567891";
+    /// Channel secret of the native LINE Login channel.
+    pub const LINE_LOGIN_NATIVE_CHANNEL_SECRET: &str = "d148f07a290a3571b713c4ddc696115c";
+
+    /// Client id of the pre-registered LINE Notify service.
+    pub const LINE_NOTIFY_CLIENT_ID: &str = "9UKEy4NafbbgApUHd4feZO";
+    /// Client secret of the LINE Notify service.
+    pub const LINE_NOTIFY_CLIENT_SECRET: &str = "KrWMwYU-30edw1gJ3_1tH8TOrrA5vHXfg_RktlQlPoo";
+    /// Path (on the app's origin) of the LINE Notify service's callback URL.
+    pub const LINE_NOTIFY_REDIRECT_PATH: &str = "/api/auth/line-notify/callback";
+
+    /// Channel id of the pre-registered Messaging API channel, linked to both LINE
+    /// Login dev channels for `bot_prompt`.
+    pub const LINE_BOT_CHANNEL_ID: &str = "2345678901";
+    /// Channel secret of the Messaging API channel (the webhook signature key).
+    pub const LINE_BOT_CHANNEL_SECRET: &str = "e900b510dd7ebb0713ed93dacdf20e56";
+    /// Name of the channel's LINE Official Account, shown by the add-friend option.
+    pub const LINE_BOT_OFFICIAL_ACCOUNT_NAME: &str = "Keyhole 通知 (dev)";
+    /// The bot's user id: the `destination` of its webhooks.
+    pub const LINE_BOT_USER_ID: &str = "U429af05f382fba3f36488b61ce5b1983";
+    /// Path (on the app's origin) the channel's webhooks go to by default.
+    pub const LINE_BOT_WEBHOOK_PATH: &str = "/api/webhooks/line-bot";
 }
 
 /// How to start a simulator.
@@ -179,6 +257,12 @@ fn build_router(sim: Sim) -> Router {
         .route("/", get(consent::index))
         .route("/avatars/{file}", get(users::avatar))
         .nest(aihubmix::PREFIX, aihubmix::router())
+        .nest(elice::PREFIX, elice::router())
+        .nest(feishu::PREFIX, feishu::router())
+        .nest(oidc::PREFIX, oidc::router())
+        .nest(line_login::PREFIX, line_login::router())
+        .nest(line_notify::PREFIX, line_notify::router())
+        .nest(line_messaging::PREFIX, line_messaging::router())
         .nest("/_sim", admin::router())
         .layer(middleware::from_fn(log_request))
         .with_state(sim)

@@ -8,7 +8,9 @@ use crate::{
     SimConfig, aihubmix,
     clients::Clients,
     clock::Clock,
+    elice,
     faults::{Counters, Faults},
+    feishu, line_login, line_messaging, line_notify, oidc,
     users::{self, User},
 };
 
@@ -21,6 +23,13 @@ pub(crate) struct World {
     pub(crate) counters: Counters,
     pub(crate) faults: Faults,
     pub(crate) aihubmix: aihubmix::DialectState,
+    pub(crate) elice: elice::DialectState,
+    pub(crate) feishu: feishu::DialectState,
+    pub(crate) oidc: oidc::DialectState,
+    pub(crate) line_login: line_login::DialectState,
+    pub(crate) line_notify: line_notify::DialectState,
+    /// The Messaging API, including users' friendships with official accounts.
+    pub(crate) line_bot: line_messaging::DialectState,
 }
 
 impl World {
@@ -32,6 +41,12 @@ impl World {
             counters: Counters::seeded(),
             faults: Faults::default(),
             aihubmix: aihubmix::DialectState::default(),
+            elice: elice::DialectState::default(),
+            feishu: feishu::DialectState::default(),
+            oidc: oidc::DialectState::default(),
+            line_login: line_login::DialectState::default(),
+            line_notify: line_notify::DialectState::default(),
+            line_bot: line_messaging::DialectState::default(),
         }
     }
 
@@ -43,6 +58,13 @@ impl World {
         self.counters = Counters::seeded();
         self.faults = Faults::default();
         self.aihubmix = aihubmix::DialectState::default();
+        self.elice = elice::DialectState::default();
+        self.feishu = feishu::DialectState::default();
+        self.oidc = oidc::DialectState::default();
+        // LINE Login keeps its per-channel settings, as registered clients stay.
+        self.line_login.reset();
+        self.line_notify = line_notify::DialectState::default();
+        self.line_bot = line_messaging::DialectState::default();
     }
 
     pub(crate) fn user(&self, id: u64) -> Option<&User> {

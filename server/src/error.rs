@@ -6,7 +6,10 @@
 use crate::{providers::ProviderError, session::StoreError};
 use axum::{
     Json,
-    extract::{Request, rejection::QueryRejection},
+    extract::{
+        Request,
+        rejection::{JsonRejection, QueryRejection},
+    },
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
@@ -99,6 +102,11 @@ impl ApiError {
                 ErrorCode::ProviderError,
                 "The provider refused the request.",
             ),
+            ProviderError::RateLimited(_) => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::RateLimited,
+                "The provider's rate limit is reached. Try again later.",
+            ),
             ProviderError::Unavailable(_) | ProviderError::Malformed(_) => Self::new(
                 StatusCode::BAD_GATEWAY,
                 ErrorCode::ProviderUnavailable,
@@ -134,6 +142,12 @@ impl From<StoreError> for ApiError {
             "The session store is unavailable. Try again shortly.",
         )
         .with_cause(e.to_string())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(e: JsonRejection) -> Self {
+        Self::invalid_request(format!("Bad JSON body: {}", e.body_text()))
     }
 }
 

@@ -90,9 +90,15 @@ where
     let connection = connection(state, session, id).await?;
     let mut grant = connection.grant;
     let mut refreshed = false;
-    if expiring(state, &grant) && grant.refresh_token.is_some() {
-        grant = refresh(state, session, provider, &grant).await?;
-        refreshed = true;
+    if expiring(state, &grant) {
+        if grant.refresh_token.is_some() {
+            grant = refresh(state, session, provider, &grant).await?;
+            refreshed = true;
+        } else if grant.expires_at.is_some_and(|at| at <= crate::clock::now()) {
+            // Nothing to refresh with (Elice, for one): sign in again.
+            mark_reauth(state, session, id).await?;
+            return Err(ApiError::reauth_required(id));
+        }
     }
     match op(grant.access_token.clone()).await {
         Ok(value) => Ok(value),
@@ -200,7 +206,17 @@ async fn refresh(
             .try_lock(&lock, &owner, lock_ttl(state))
             .await?
         {
-            let result = refresh_locked(state, session, provider, current).await;
+            // Fencing re-read under the lock: the previous holder (maybe on
+            // another instance) may have stored its refresh between our
+            // read above and our lock; refreshing again would spend the
+            // rotated-away refresh token.
+            let result = match connection(state, session, id).await {
+                Ok(c) if c.grant.access_token.secret() != stale.access_token.secret() => {
+                    Ok(c.grant)
+                }
+                Ok(c) => refresh_locked(state, session, provider, c.grant).await,
+                Err(e) => Err(e),
+            };
             if let Err(e) = state.sessions.unlock(&lock, &owner).await {
                 tracing::warn!(error = %e, "refresh lock not released; it expires by itself");
             }

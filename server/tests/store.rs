@@ -54,6 +54,7 @@ fn connection(provider: &str, access: &str) -> ConnectionRecord {
             refresh_token: Some(RefreshToken::new(format!("refresh_{access}"))),
             expires_at: Some(now() + time::Duration::hours(2)),
             scopes: vec!["profile".to_owned()],
+            claims: BTreeMap::new(),
         },
         status: ConnectionStatus::Active,
         profile: Profile {

@@ -14,7 +14,7 @@ pub(crate) fn run() -> Result<()> {
     tools::ensure_build_tools()?;
     build_servers()?;
     let root = root();
-    let bin = root.join("target/debug");
+    let bin = crate::target_dir().join("debug");
 
     let sim = Server::start(
         "sim",
@@ -31,10 +31,7 @@ pub(crate) fn run() -> Result<()> {
         Command::new(bin.join("keyhole"))
             .args(["serve", "--config", "dev/keyhole.dev.toml"])
             .current_dir(&root)
-            .env(
-                "KEYHOLE_AIHUBMIX_CLIENT_SECRET",
-                provider_sim::dev::AIHUBMIX_CLIENT_SECRET,
-            ),
+            .envs(crate::e2e::dev_secrets()),
     )?;
     wait_ready(3000, "/readyz", Duration::from_secs(30))?;
     let trunk = Server::start(

@@ -48,7 +48,7 @@ pub(crate) fn build_servers() -> Result<()> {
 /// Starts the simulator and keyhole, runs Playwright, returns its totals.
 pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
     let root = root();
-    let bin = root.join("target/debug");
+    let bin = crate::target_dir().join("debug");
     let port = free_port()?;
     let app_url = format!("http://127.0.0.1:{port}");
 
@@ -59,7 +59,7 @@ pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
             .env("RUST_LOG", "warn"),
     )?;
 
-    let dir = root.join("target/e2e");
+    let dir = crate::target_dir().join("e2e");
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("keyhole.toml");
     // A fresh SQLite store each run: the embedded default, as users get it.
@@ -74,7 +74,7 @@ pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
     let db = dir.join("keyhole.db");
     std::fs::write(
         &config,
-        e2e_config(&app_url, port, &sim_url, &root.join("dist"), &db),
+        e2e_config(&app_url, port, &sim_url, &root.join("dist"), &db)?,
     )?;
     let _keyhole = Server::start(
         "keyhole",
@@ -82,10 +82,7 @@ pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
             .args(["serve", "--config"])
             .arg(&config)
             .env("RUST_LOG", "warn")
-            .env(
-                "KEYHOLE_AIHUBMIX_CLIENT_SECRET",
-                provider_sim::dev::AIHUBMIX_CLIENT_SECRET,
-            ),
+            .envs(dev_secrets()),
     )?;
     wait_ready(port, "/readyz", Duration::from_secs(30))?;
 
@@ -125,16 +122,22 @@ fn read_report(path: &std::path::Path) -> Result<Totals> {
     })
 }
 
-/// keyhole's config for the run: the release `dist/`, every provider aimed
-/// at the simulator.
+/// keyhole's config for the run: the release `dist/`, a fresh SQLite store,
+/// and the providers of `dev/keyhole.dev.toml` aimed at this run's simulator.
 fn e2e_config(
     app_url: &str,
     port: u16,
     sim_url: &str,
     dist: &std::path::Path,
     db: &std::path::Path,
-) -> String {
-    format!(
+) -> Result<String> {
+    let dev = std::fs::read_to_string(root().join("dev/keyhole.dev.toml"))
+        .context("reading dev/keyhole.dev.toml")?;
+    let providers = dev
+        .find("\n[[providers]]")
+        .map(|at| &dev[at..])
+        .context("dev/keyhole.dev.toml has no [[providers]]")?;
+    Ok(format!(
         r#"# Written by `cargo xtask`: the e2e run's keyhole config.
 public_url = "{app_url}"
 bind = "127.0.0.1:{port}"
@@ -143,15 +146,32 @@ dist = {dist:?}
 [session]
 store = "sqlite://{db}"
 
-[[providers]]
-id = "aihubmix"
-kind = "aihubmix"
-name = "AIHubMix"
-client_id = "{client_id}"
-base_url = "{sim_url}/aihubmix"
-"#,
+{providers}"#,
         dist = dist.display().to_string(),
         db = db.display(),
-        client_id = provider_sim::dev::AIHUBMIX_CLIENT_ID,
-    )
+        providers = providers.replace(DEV_SIM_URL, sim_url),
+    ))
+}
+
+/// Where `dev/keyhole.dev.toml` expects the simulator.
+const DEV_SIM_URL: &str = "http://127.0.0.1:9000";
+
+/// The simulator's dev client secrets, as keyhole reads them
+/// (`KEYHOLE_<ID>_CLIENT_SECRET` for each provider id of the dev config).
+pub(crate) fn dev_secrets() -> [(&'static str, &'static str); 6] {
+    use provider_sim::dev;
+    [
+        (
+            "KEYHOLE_AIHUBMIX_CLIENT_SECRET",
+            dev::AIHUBMIX_CLIENT_SECRET,
+        ),
+        ("KEYHOLE_LINE_CLIENT_SECRET", dev::LINE_LOGIN_CHANNEL_SECRET),
+        ("KEYHOLE_ELICE_CLIENT_SECRET", dev::ELICE_CLIENT_SECRET),
+        ("KEYHOLE_FEISHU_CLIENT_SECRET", dev::FEISHU_APP_SECRET),
+        ("KEYHOLE_OIDC_CLIENT_SECRET", dev::OIDC_CLIENT_SECRET),
+        (
+            "KEYHOLE_LINE_NOTIFY_CLIENT_SECRET",
+            dev::LINE_NOTIFY_CLIENT_SECRET,
+        ),
+    ]
 }

@@ -3,7 +3,8 @@
 //! carrying `quota`/`used_quota`/`balance_formatted`, and a top-up URL.
 
 use super::{
-    AuthorizeRequest, Grant, Identity, Provider, ProviderError, endpoint, http, parse_options,
+    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint, http,
+    parse_options,
 };
 use crate::config::ProviderConfig;
 use async_trait::async_trait;
@@ -147,6 +148,7 @@ impl AiHubMix {
                 .scopes()
                 .map(|s| s.iter().map(|s| s.to_string()).collect())
                 .unwrap_or_else(|| self.scopes.clone()),
+            claims: BTreeMap::new(),
         }
     }
 
@@ -244,7 +246,7 @@ impl Provider for AiHubMix {
         self.pkce
     }
 
-    fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Url {
+    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
         let mut url = self.authorize_url.clone();
         {
             let mut q = url.query_pairs_mut();
@@ -261,15 +263,16 @@ impl Provider for AiHubMix {
                     .append_pair("code_challenge_method", "S256");
             }
         }
-        url
+        Ok(url)
     }
 
-    async fn exchange(
-        &self,
-        code: String,
-        pkce_verifier: Option<String>,
-        redirect_uri: &str,
-    ) -> Result<Grant, ProviderError> {
+    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
+        let ExchangeRequest {
+            code,
+            pkce_verifier,
+            redirect_uri,
+            ..
+        } = request;
         let redirect = RedirectUrl::new(redirect_uri.to_owned())
             .map_err(|e| ProviderError::Malformed(format!("redirect uri: {e}")))?;
         let mut request = self
@@ -307,8 +310,8 @@ impl Provider for AiHubMix {
         Ok(fresh)
     }
 
-    async fn identity(&self, token: &AccessToken) -> Result<Identity, ProviderError> {
-        self.userinfo(token).await?.identity()
+    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
+        self.userinfo(&grant.access_token).await?.identity()
     }
 
     async fn balance(&self, token: &AccessToken) -> Result<Balance, ProviderError> {

@@ -2,7 +2,15 @@
 //! and the registry built from config (one file per kind beside this one).
 
 mod aihubmix;
+mod elice;
+mod feishu;
+mod generic;
 mod http;
+mod jwt;
+mod line_login;
+mod line_notify;
+mod oidc;
+mod token;
 
 pub use http::upstream_client;
 
@@ -11,12 +19,24 @@ use async_trait::async_trait;
 use keyhole_api::{Balance, Capability, Profile, ProviderInfo};
 use oauth2::{AccessToken, RefreshToken};
 use serde::{Deserialize, Serialize};
-use std::{collections::HashMap, fmt, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    sync::Arc,
+};
 use time::OffsetDateTime;
 use url::Url;
 
 /// Every adapter kind this build knows.
-pub const KINDS: &[&str] = &["aihubmix"];
+pub const KINDS: &[&str] = &[
+    "aihubmix",
+    "elice",
+    "feishu",
+    "line-login",
+    "line-notify",
+    "oauth2",
+    "oidc",
+];
 
 /// Tokens obtained for one person at one provider. Never leaves the server.
 #[derive(Clone, Serialize, Deserialize)]
@@ -30,6 +50,10 @@ pub struct Grant {
     pub expires_at: Option<OffsetDateTime>,
     /// Scopes granted, as the provider reported them.
     pub scopes: Vec<String>,
+    /// Non-secret facts learnt with the tokens: verified ID-token claims,
+    /// callback extras such as LINE's `friendship_status_changed`.
+    #[serde(default)]
+    pub claims: BTreeMap<String, serde_json::Value>,
 }
 
 impl fmt::Debug for Grant {
@@ -40,6 +64,7 @@ impl fmt::Debug for Grant {
             .field("refresh_token", &self.refresh_token)
             .field("expires_at", &self.expires_at)
             .field("scopes", &self.scopes)
+            .field("claims", &self.claims.keys())
             .finish()
     }
 }
@@ -55,6 +80,24 @@ pub struct AuthorizeRequest<'a> {
     pub nonce: &'a str,
     /// The one registered redirect URI of this provider instance.
     pub redirect_uri: &'a str,
+    /// The person's UI language (BCP 47 primary tag), for providers that
+    /// localise their pages.
+    pub lang: Option<&'a str>,
+}
+
+/// What the callback brought, for the code exchange.
+#[derive(Debug)]
+pub struct ExchangeRequest<'a> {
+    /// The authorization code (secret).
+    pub code: String,
+    /// PKCE verifier, when the adapter sent a challenge.
+    pub pkce_verifier: Option<String>,
+    /// The redirect URI used at authorize time.
+    pub redirect_uri: &'a str,
+    /// The nonce sent at authorize time (to check in an ID token).
+    pub nonce: &'a str,
+    /// Other callback parameters (never `code` or `state`).
+    pub callback: &'a BTreeMap<String, String>,
 }
 
 /// A person's identity (and balance, where the provider reports it with the
@@ -72,7 +115,7 @@ pub struct Identity {
 pub enum ProviderError {
     /// The token endpoint refused the grant with an OAuth error code
     /// (`invalid_grant` means the person must sign in again).
-    #[error("provider rejected the request: {error}")]
+    #[error("provider rejected the request: {error} {}", description.as_deref().unwrap_or(""))]
     Rejected {
         /// OAuth error code as sent (e.g. `invalid_grant`).
         error: String,
@@ -88,6 +131,9 @@ pub enum ProviderError {
     /// The provider answered something we cannot parse.
     #[error("provider sent a malformed response: {0}")]
     Malformed(String),
+    /// The provider's rate limit is exhausted (with its numbers, if sent).
+    #[error("provider rate limit reached")]
+    RateLimited(Option<keyhole_api::RateLimit>),
     /// This provider does not have that feature.
     #[error("not supported by this provider")]
     NotSupported,
@@ -111,16 +157,12 @@ pub trait Provider: Send + Sync + fmt::Debug {
         true
     }
 
-    /// The provider's authorize URL for this login.
-    fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Url;
+    /// The provider's authorize URL for this login (async: some providers
+    /// must first be discovered).
+    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError>;
 
     /// Exchanges an authorization code for a grant.
-    async fn exchange(
-        &self,
-        code: String,
-        pkce_verifier: Option<String>,
-        redirect_uri: &str,
-    ) -> Result<Grant, ProviderError>;
+    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError>;
 
     /// Gets a fresh grant with the refresh token.
     async fn refresh(&self, _grant: &Grant) -> Result<Grant, ProviderError> {
@@ -134,8 +176,8 @@ pub trait Provider: Send + Sync + fmt::Debug {
         Ok(())
     }
 
-    /// Reads the person's profile.
-    async fn identity(&self, token: &AccessToken) -> Result<Identity, ProviderError>;
+    /// Reads the person's profile (from the provider, or the grant's claims).
+    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError>;
 
     /// Reads a fresh balance.
     async fn balance(&self, _token: &AccessToken) -> Result<Balance, ProviderError> {
@@ -145,6 +187,25 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// The provider's top-up page.
     async fn topup_url(&self, _token: &AccessToken) -> Result<Url, ProviderError> {
         Err(ProviderError::NotSupported)
+    }
+
+    /// Sends a notification; returns the provider's rate limit, if reported.
+    async fn notify(
+        &self,
+        _token: &AccessToken,
+        _message: &str,
+    ) -> Result<Option<keyhole_api::RateLimit>, ProviderError> {
+        Err(ProviderError::NotSupported)
+    }
+
+    /// Whether the person is a friend of the linked official account.
+    async fn friendship(&self, _token: &AccessToken) -> Result<bool, ProviderError> {
+        Err(ProviderError::NotSupported)
+    }
+
+    /// Where to befriend the linked official account, if configured.
+    fn add_friend_url(&self) -> Option<Url> {
+        None
     }
 
     /// Whether the provider has this capability.
@@ -196,6 +257,12 @@ impl Registry {
 fn build(p: &ProviderConfig, http: &reqwest::Client) -> Result<Arc<dyn Provider>, Vec<String>> {
     match p.kind.as_str() {
         "aihubmix" => Ok(Arc::new(aihubmix::AiHubMix::new(p, http.clone())?)),
+        "oauth2" => Ok(Arc::new(generic::Generic::new(p, http.clone())?)),
+        "line-login" => Ok(Arc::new(line_login::LineLogin::new(p, http.clone())?)),
+        "elice" => Ok(Arc::new(elice::Elice::new(p, http.clone())?)),
+        "oidc" => Ok(Arc::new(oidc::Oidc::new(p, http.clone())?)),
+        "feishu" => Ok(Arc::new(feishu::Feishu::new(p, http.clone())?)),
+        "line-notify" => Ok(Arc::new(line_notify::LineNotify::new(p, http.clone())?)),
         // Config validation only lets known kinds through.
         other => Err(vec![format!("kind: unknown kind `{other}`")]),
     }

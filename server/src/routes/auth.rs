@@ -4,7 +4,7 @@
 use crate::{
     callback_page::{self, Outcome},
     error::ApiError,
-    providers::{AuthorizeRequest, ProviderError},
+    providers::{AuthorizeRequest, ExchangeRequest, ProviderError},
     security::{safe_return_to, secrets_equal},
     session::{
         ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord, binding_hash,
@@ -49,6 +49,8 @@ pub fn router() -> Router<AppState> {
 struct LoginParams {
     mode: Option<String>,
     return_to: Option<String>,
+    /// The app's UI language, passed on to providers that localise.
+    lang: Option<String>,
 }
 
 /// Creates a pending login (state, PKCE verifier, nonce, browser binding) and
@@ -60,7 +62,7 @@ async fn start_login(
     params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(CookieJar, Response), ApiError> {
     let Query(params) = params?;
-    let provider = super::provider_with(&state, &provider_id, Capability::Login)?;
+    let provider = connectable(&state, &provider_id, &jar).await?;
     let mode = match params.mode.as_deref() {
         Some("popup") => LoginMode::Popup,
         Some("redirect") | None => LoginMode::Redirect,
@@ -88,18 +90,56 @@ async fn start_login(
         binding_hash: binding_hash(&binding),
         expires_at: crate::clock::now() + PENDING_TTL,
     };
-    state.sessions.put_pending(&pending).await?;
-
     let redirect_uri = state.config.redirect_uri(&provider_id);
-    let url = provider.authorize_url(&AuthorizeRequest {
-        state: &pending.state,
-        pkce_challenge: challenge.as_str(),
-        nonce: &pending.nonce,
-        redirect_uri: &redirect_uri,
-    });
+    let url = provider
+        .authorize_url(&AuthorizeRequest {
+            state: &pending.state,
+            pkce_challenge: challenge.as_str(),
+            nonce: &pending.nonce,
+            redirect_uri: &redirect_uri,
+            lang: params.lang.as_deref().filter(|l| is_language_tag(l)),
+        })
+        .await
+        .map_err(|e| ApiError::from_provider(&provider_id, &e))?;
+    state.sessions.put_pending(&pending).await?;
     tracing::info!(provider = %provider_id, mode = ?mode, "login started");
     let response = (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response();
     Ok((jar, response))
+}
+
+/// The provider, if it can sign in — or, for connect-only providers such as
+/// LINE Notify, if this browser already has a session to connect it to.
+async fn connectable(
+    state: &AppState,
+    id: &str,
+    jar: &CookieJar,
+) -> Result<std::sync::Arc<dyn crate::providers::Provider>, ApiError> {
+    let provider = state
+        .providers
+        .get(id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("No such provider.").for_provider(id))?;
+    if provider.can(Capability::Login) {
+        return Ok(provider);
+    }
+    let session = match jar.get(state.cookies.session_name()) {
+        Some(c) => {
+            state
+                .sessions
+                .load(&SessionId::from_cookie(c.value()))
+                .await?
+        }
+        None => None,
+    };
+    match session {
+        Some(_) => Ok(provider),
+        None => Err(ApiError::unauthenticated().for_provider(id)),
+    }
+}
+
+/// A plausible BCP 47 tag (`th`, `zh-TW`): it goes into a provider URL.
+fn is_language_tag(tag: &str) -> bool {
+    (2..=12).contains(&tag.len()) && tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
 /// What a provider sends back (query string, or form body with `form_post`).
@@ -256,19 +296,6 @@ async fn complete(
         .cloned()
         .ok_or_else(|| Outcome::failure("invalid_request", None))?;
 
-    let redirect_uri = state.config.redirect_uri(&pending.provider);
-    let verifier = provider.uses_pkce().then(|| pending.pkce_verifier.clone());
-    let grant = provider
-        .exchange(code, verifier, &redirect_uri)
-        .await
-        .map_err(provider_outcome)?;
-    let identity = provider
-        .identity(&grant.access_token)
-        .await
-        .map_err(provider_outcome)?;
-
-    let now = crate::clock::now();
-    let ttl = time::Duration::try_from(state.config.session.ttl).unwrap_or(time::Duration::DAY);
     let old = match jar.get(state.cookies.session_name()) {
         Some(c) => {
             let id = SessionId::from_cookie(c.value());
@@ -276,6 +303,26 @@ async fn complete(
         }
         None => None,
     };
+    // A connect-only provider (LINE Notify) joins a session; it cannot start one.
+    if old.is_none() && !provider.can(Capability::Login) {
+        return Err(Outcome::failure("unauthenticated", None));
+    }
+    let redirect_uri = state.config.redirect_uri(&pending.provider);
+    let verifier = provider.uses_pkce().then(|| pending.pkce_verifier.clone());
+    let grant = provider
+        .exchange(ExchangeRequest {
+            code,
+            pkce_verifier: verifier,
+            redirect_uri: &redirect_uri,
+            nonce: &pending.nonce,
+            callback: &params.extra,
+        })
+        .await
+        .map_err(provider_outcome)?;
+    let identity = provider.identity(&grant).await.map_err(provider_outcome)?;
+
+    let now = crate::clock::now();
+    let ttl = time::Duration::try_from(state.config.session.ttl).unwrap_or(time::Duration::DAY);
     // A fresh id at every login (session fixation), keeping other connections.
     let mut record = SessionRecord {
         id: SessionId::generate(),

@@ -1,20 +1,28 @@
-//! The signed-in person: `/api/me`, and per-provider balance and top-up.
+//! The signed-in person: `/api/me`, and per-provider balance, top-up,
+//! friendship and notifications.
 
 use crate::{error::ApiError, session::SessionId, state::AppState, tokens};
 use axum::{
     Json, Router,
+    extract::rejection::JsonRejection,
     extract::{Path, State},
     http::{HeaderValue, header},
-    routing::get,
+    response::{IntoResponse, Response},
+    routing::{get, post},
 };
 use axum_extra::extract::CookieJar;
-use keyhole_api::{Balance, Capability, Connection, Me, SessionInfo, Topup};
+use keyhole_api::{
+    Balance, Capability, Connection, Friendship, Me, NOTIFY_MESSAGE_MAX_CHARS, NotifyRequest,
+    NotifyResult, SessionInfo, Topup,
+};
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const ME: &str = "/me";
 const BALANCE: &str = "/me/{provider}/balance";
 const TOPUP: &str = "/me/{provider}/topup";
+const FRIENDSHIP: &str = "/me/{provider}/friendship";
+const NOTIFY: &str = "/me/{provider}/notify";
 
 /// Routes of this module (mounted under `/api`); nothing here may be cached.
 pub(super) fn router() -> Router<AppState> {
@@ -22,6 +30,8 @@ pub(super) fn router() -> Router<AppState> {
         .route(ME, get(me))
         .route(BALANCE, get(balance))
         .route(TOPUP, get(topup))
+        .route(FRIENDSHIP, get(friendship))
+        .route(NOTIFY, post(notify))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -105,4 +115,64 @@ async fn topup(
     Ok(Json(Topup {
         url: url.to_string(),
     }))
+}
+
+/// Whether the person befriended the provider's official account (LINE).
+async fn friendship(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+) -> Result<Json<Friendship>, ApiError> {
+    let provider = super::provider_with(&state, &provider_id, Capability::Friendship)?;
+    let id = session_id(&state, &jar)?;
+    let friend = tokens::with_token(&state, &id, &provider, |token| {
+        let provider = Arc::clone(&provider);
+        async move { provider.friendship(&token).await }
+    })
+    .await?;
+    Ok(Json(Friendship {
+        friend,
+        add_friend_url: provider.add_friend_url().map(String::from),
+    }))
+}
+
+/// Sends a notification with the stored token (LINE Notify); the provider's
+/// rate limit comes back in the body and as `X-RateLimit-*` headers.
+async fn notify(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+    body: Result<Json<NotifyRequest>, JsonRejection>,
+) -> Result<Response, ApiError> {
+    let provider = super::provider_with(&state, &provider_id, Capability::Notify)?;
+    let id = session_id(&state, &jar)?;
+    let Json(request) = body?;
+    let length = request.message.chars().count();
+    if request.message.trim().is_empty() || length > NOTIFY_MESSAGE_MAX_CHARS {
+        return Err(ApiError::invalid_request(format!(
+            "message must be 1 to {NOTIFY_MESSAGE_MAX_CHARS} characters (got {length})."
+        )));
+    }
+    let message: Arc<str> = request.message.into();
+    let rate_limit = tokens::with_token(&state, &id, &provider, |token| {
+        let provider = Arc::clone(&provider);
+        let message = Arc::clone(&message);
+        async move { provider.notify(&token, &message).await }
+    })
+    .await?;
+    tracing::info!(provider = %provider_id, "notification sent");
+    let mut response = Json(NotifyResult { rate_limit }).into_response();
+    if let Some(limit) = rate_limit {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", limit.limit.to_string()),
+            ("x-ratelimit-remaining", limit.remaining.to_string()),
+            ("x-ratelimit-reset", limit.reset.to_string()),
+        ] {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                headers.insert(name, v);
+            }
+        }
+    }
+    Ok(response)
 }

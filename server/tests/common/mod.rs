@@ -55,6 +55,44 @@ pub fn config_with(sim: &str, top: &str, extra: &str) -> Config {
     .unwrap()
 }
 
+/// Every provider of `dev/keyhole.dev.toml`, aimed at `sim`, with `top`
+/// added to the top-level table and an in-memory store.
+pub fn dev_config(sim: &str, top: &str) -> Config {
+    let dev = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../dev/keyhole.dev.toml"
+    ))
+    .unwrap();
+    let providers = &dev[dev.find("\n[[providers]]").unwrap()..];
+    let text = format!(
+        "public_url = \"{APP}\"\n{top}\n[session]\nstore = \"memory\"\n[upstream]\ntimeout_ms = 1500\n{}",
+        providers.replace("http://127.0.0.1:9000", sim)
+    );
+    Config::from_toml(&text, &|name| dev_secret(name).map(str::to_owned)).unwrap()
+}
+
+/// The simulator's dev secret for keyhole's variable `name`.
+pub fn dev_secret(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "KEYHOLE_AIHUBMIX_CLIENT_SECRET" => dev::AIHUBMIX_CLIENT_SECRET,
+        "KEYHOLE_LINE_CLIENT_SECRET" => dev::LINE_LOGIN_CHANNEL_SECRET,
+        "KEYHOLE_ELICE_CLIENT_SECRET" => dev::ELICE_CLIENT_SECRET,
+        "KEYHOLE_FEISHU_CLIENT_SECRET" => dev::FEISHU_APP_SECRET,
+        "KEYHOLE_OIDC_CLIENT_SECRET" => dev::OIDC_CLIENT_SECRET,
+        "KEYHOLE_LINE_NOTIFY_CLIENT_SECRET" => dev::LINE_NOTIFY_CLIENT_SECRET,
+        _ => return None,
+    })
+}
+
+/// Where the provider sent the browser back to keyhole.
+#[derive(Debug, Clone)]
+pub enum Callback {
+    /// A redirect: path and query on the app.
+    Get(String),
+    /// A `form_post`: path and the form's fields.
+    Post(String, Vec<(String, String)>),
+}
+
 /// A simulator whose dev clients redirect to [`APP`].
 pub async fn spawn_sim() -> SimHandle {
     provider_sim::spawn(SimConfig {
@@ -69,6 +107,13 @@ impl Harness {
     pub async fn start(extra: &str) -> Self {
         let sim = spawn_sim().await;
         let state = AppState::in_memory(config(&sim.base_url, extra)).unwrap();
+        Self::with_state(sim, state)
+    }
+
+    /// A fresh simulator and keyhole with every provider of the dev config.
+    pub async fn start_all() -> Self {
+        let sim = spawn_sim().await;
+        let state = AppState::in_memory(dev_config(&sim.base_url, "")).unwrap();
         Self::with_state(sim, state)
     }
 
@@ -170,6 +215,19 @@ impl Harness {
             .await
     }
 
+    /// POSTs JSON with the CSRF header, as the app does.
+    pub async fn post_json(&self, uri: &str, body: serde_json::Value, jar: &mut Jar) -> Reply {
+        let request = jar
+            .apply(Request::builder().method(Method::POST).uri(uri))
+            .header(keyhole_api::CSRF_HEADER, "1")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let reply = self.send(request).await;
+        jar.absorb(&reply.headers);
+        reply
+    }
+
     /// POSTs a form (as a provider's `form_post` would) with `jar`'s cookies.
     pub async fn post_form(&self, uri: &str, form: &[(String, String)], jar: &mut Jar) -> Reply {
         let body = url::form_urlencoded::Serializer::new(String::new())
@@ -183,6 +241,75 @@ impl Harness {
         let reply = self.send(request).await;
         jar.absorb(&reply.headers);
         reply
+    }
+
+    /// Follows the provider from `url` — redirects inside the simulator,
+    /// consent pages (answered with `decision`), add-friend steps — until it
+    /// sends the browser back to the app.
+    pub async fn round_trip(&self, url: &str, decision: Decision) -> Callback {
+        let mut response = self.http.get(url).send().await.unwrap();
+        for _ in 0..6 {
+            let at = response.url().clone();
+            if response.status().is_redirection() {
+                let target = at.join(&location_of(&response)).unwrap();
+                if target.origin().ascii_serialization() == APP {
+                    let path = match target.query() {
+                        Some(q) => format!("{}?{q}", target.path()),
+                        None => target.path().to_owned(),
+                    };
+                    return Callback::Get(path);
+                }
+                response = self.http.get(target).send().await.unwrap();
+                continue;
+            }
+            assert_eq!(response.status(), 200, "unexpected answer at {at}");
+            let html = response.text().await.unwrap();
+            let (action, mut fields) = consent_form(&html);
+            let target = at.join(&action).unwrap();
+            if target.origin().ascii_serialization() == APP {
+                return Callback::Post(target.path().to_owned(), fields);
+            }
+            if html.contains(r#"name="decision""#) {
+                let button = match decision {
+                    Decision::Allow => "allow",
+                    Decision::Deny => "deny",
+                };
+                fields.push(("decision".to_owned(), button.to_owned()));
+            }
+            response = self.http.post(target).form(&fields).send().await.unwrap();
+        }
+        panic!("the provider never sent the browser back");
+    }
+
+    /// A whole login with `provider` in `mode`, with cookies in `jar`.
+    pub async fn login(
+        &self,
+        provider: &str,
+        mode: &str,
+        decision: Decision,
+        jar: &mut Jar,
+    ) -> Reply {
+        let start = self
+            .get(&format!("/api/auth/{provider}/login?mode={mode}"), jar)
+            .await;
+        assert_eq!(
+            start.status,
+            StatusCode::FOUND,
+            "{provider}: {}",
+            start.body
+        );
+        match self.round_trip(start.location(), decision).await {
+            Callback::Get(path) => self.get(&path, jar).await,
+            Callback::Post(path, fields) => {
+                // A browser would not attach our Lax cookies to this cross-site
+                // POST: send it without them, then resend as our page does.
+                let page = self.post_form(&path, &fields, &mut Jar::default()).await;
+                assert!(page.body.contains("keyhole_resubmitted"), "{}", page.body);
+                let mut resent = fields;
+                resent.push(("keyhole_resubmitted".to_owned(), "1".to_owned()));
+                self.post_form(&path, &resent, jar).await
+            }
+        }
     }
 
     /// The simulator's admin API.
@@ -256,7 +383,8 @@ fn consent_form(html: &str) -> (String, Vec<(String, String)>) {
         let end = rest[i..].find('>').unwrap();
         let tag = &rest[i..i + end];
         let kind = attr(tag, "type").unwrap_or_default();
-        let keep = kind == "hidden" || (kind == "radio" && tag.contains("checked"));
+        let keep = kind == "hidden"
+            || ((kind == "radio" || kind == "checkbox") && tag.contains("checked"));
         if keep && let (Some(n), Some(v)) = (attr(tag, "name"), attr(tag, "value")) {
             fields.push((n, v));
         }

@@ -1,0 +1,345 @@
+//! The Elice dialect (providers.md §4): comma scopes, a JSON token call with no `grant_type`, 1-hour tokens.
+//!
+//! Elice documents the happy path only (seed 002). Where it is silent — error
+//! redirects, error bodies, the type of `id` — the behaviour is an admin option
+//! (`PUT /_sim/elice/options`), defaulting to providers.md's emulator suggestion.
+//! Every route lives under [`PREFIX`]; the real service splits them across two
+//! hosts (`ELICE_WEB_URL` for the page, `ELICE_SERVER_URL` for the API).
+
+mod authorize;
+
+use std::{collections::HashMap, fmt};
+
+use axum::{
+    Json, Router,
+    extract::{State, rejection::JsonRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{clients::Dialect, net::Conn, oauth, state::Sim, users};
+
+/// Path prefix of this dialect on the simulator.
+pub(crate) const PREFIX: &str = "/elice";
+
+const AUTHORIZE: &str = "elice.authorize";
+const DECISION: &str = "elice.decision";
+const TOKEN: &str = "elice.token";
+const ACCOUNT: &str = "elice.account";
+
+/// Endpoint names, for faults and counters.
+pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, ACCOUNT];
+
+const DECISION_PATH: &str = "/oauth/authorize/decision";
+
+/// The only scope Elice documents (and the default).
+const READ: &str = "read";
+
+/// The dialect's public routes, nested under [`PREFIX`].
+pub(crate) fn router() -> Router<Sim> {
+    Router::new()
+        .merge(authorize::router())
+        .route("/oauth/token", post(token))
+        .route("/oauth/account", get(account))
+}
+
+/// The dialect's admin routes, nested under `/_sim/elice`.
+pub(crate) fn admin_router() -> Router<Sim> {
+    Router::new().route("/options", get(get_options).put(put_options))
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+/// Behaviour switches where Elice's documentation is silent or contradicts itself.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Options {
+    /// Access-token lifetime; the documentation says one hour.
+    pub(crate) access_token_ttl_secs: u64,
+    /// Authorization-code lifetime (undocumented).
+    pub(crate) code_ttl_secs: u64,
+    /// JSON type of `id` in the account response: the field table says String,
+    /// the example shows a number (providers.md §4.5).
+    pub(crate) id_format: IdFormat,
+    /// How an authorization error reaches the client (undocumented).
+    pub(crate) error_redirect: ErrorRedirect,
+    /// Whether a scope other than `read` is refused (`invalid_scope`) or ignored.
+    pub(crate) reject_unknown_scopes: bool,
+    /// Skip the consent page and sign this user in straight away.
+    pub(crate) auto_approve_user_id: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 3600,
+            code_ttl_secs: 600,
+            id_format: IdFormat::Number,
+            error_redirect: ErrorRedirect::Error,
+            reject_unknown_scopes: true,
+            auto_approve_user_id: None,
+        }
+    }
+}
+
+/// The JSON type of the account's `id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum IdFormat {
+    /// `"id": 12345`, as in the documentation's example.
+    Number,
+    /// `"id": "12345"`, as in the documentation's field table.
+    String,
+}
+
+/// How authorization errors (deny, bad scope, missing state) are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ErrorRedirect {
+    /// `?error=access_denied&state=…`.
+    Error,
+    /// RFC 6749 §4.1.2.1: `?error=…&error_description=…&state=…`.
+    ErrorDescription,
+    /// No redirect at all: the user stays on an Elice error page.
+    Page,
+}
+
+/// `PUT /_sim/elice/options`: absent fields keep their value;
+/// `"auto_approve_user_id": null` turns auto-approval off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsPatch {
+    access_token_ttl_secs: Option<u64>,
+    code_ttl_secs: Option<u64>,
+    id_format: Option<IdFormat>,
+    error_redirect: Option<ErrorRedirect>,
+    reject_unknown_scopes: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    auto_approve_user_id: Option<Option<u64>>,
+}
+
+/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.elice.options.clone()))
+}
+
+async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) -> Json<Options> {
+    Json(sim.with(|world| {
+        let options = &mut world.elice.options;
+        if let Some(ttl) = patch.access_token_ttl_secs {
+            options.access_token_ttl_secs = ttl;
+        }
+        if let Some(ttl) = patch.code_ttl_secs {
+            options.code_ttl_secs = ttl;
+        }
+        if let Some(format) = patch.id_format {
+            options.id_format = format;
+        }
+        if let Some(redirect) = patch.error_redirect {
+            options.error_redirect = redirect;
+        }
+        if let Some(reject) = patch.reject_unknown_scopes {
+            options.reject_unknown_scopes = reject;
+        }
+        if let Some(user) = patch.auto_approve_user_id {
+            options.auto_approve_user_id = user;
+        }
+        options.clone()
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+/// Codes and tokens this dialect has issued. No refresh tokens: Elice has none.
+#[derive(Default)]
+pub(crate) struct DialectState {
+    pub(crate) options: Options,
+    codes: HashMap<String, CodeGrant>,
+    tokens: HashMap<String, TokenGrant>,
+}
+
+// By hand: the maps are keyed by live codes and tokens.
+impl fmt::Debug for DialectState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DialectState")
+            .field("options", &self.options)
+            .field("codes", &self.codes.len())
+            .field("tokens", &self.tokens.len())
+            .finish()
+    }
+}
+
+struct CodeGrant {
+    client_id: String,
+    user_id: u64,
+    expires_at: u64,
+    redeemed: bool,
+}
+
+#[derive(Clone, Copy)]
+struct TokenGrant {
+    user_id: u64,
+    expires_at: u64,
+    revoked: bool,
+}
+
+impl DialectState {
+    /// Revokes one access token; `false` if it is unknown.
+    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
+        self.tokens
+            .get_mut(token)
+            .map(|grant| grant.revoked = true)
+            .is_some()
+    }
+
+    /// Revokes every token of a user; returns how many were still usable.
+    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
+        let mut revoked = 0;
+        for grant in self.tokens.values_mut() {
+            if grant.user_id == user_id && !grant.revoked {
+                grant.revoked = true;
+                revoked += 1;
+            }
+        }
+        revoked
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Token endpoint
+
+/// JSON body of `POST /oauth/token`. Anything else (`grant_type`,
+/// `redirect_uri`) is ignored, as Elice never asks for it.
+#[derive(Debug, Deserialize)]
+struct TokenRequest {
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    access_token: String,
+}
+
+/// Elice's error bodies are undocumented; `{"error": "..."}` per providers.md §4.4.
+fn token_error(status: StatusCode, error: &'static str) -> Response {
+    (
+        status,
+        oauth::no_store_headers(),
+        Json(serde_json::json!({ "error": error })),
+    )
+        .into_response()
+}
+
+/// `POST /oauth/token`: JSON in, `{"access_token"}` out, nothing else.
+async fn token(
+    State(sim): State<Sim>,
+    conn: Conn,
+    body: Result<Json<TokenRequest>, JsonRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, TOKEN, None).await {
+        return response;
+    }
+    // A form-encoded body is the likeliest client bug: Elice wants JSON.
+    let Ok(Json(request)) = body else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    let (Some(client_id), Some(client_secret), Some(code)) = (
+        non_empty(&request.client_id),
+        non_empty(&request.client_secret),
+        non_empty(&request.code),
+    ) else {
+        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+    };
+    sim.with(|world| {
+        let authenticated = world
+            .clients
+            .get(Dialect::Elice, client_id)
+            .is_some_and(|client| oauth::secrets_match(&client.client_secret, client_secret));
+        if !authenticated {
+            return token_error(StatusCode::UNAUTHORIZED, "invalid_client");
+        }
+        let now = world.clock.now();
+        let dialect = &mut world.elice;
+        let usable = dialect.codes.get_mut(code).filter(|grant| {
+            grant.client_id == client_id && !grant.redeemed && now < grant.expires_at
+        });
+        let Some(grant) = usable else {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_grant");
+        };
+        grant.redeemed = true;
+        let user_id = grant.user_id;
+        let access_token = oauth::random_token(32);
+        let ttl = dialect.options.access_token_ttl_secs;
+        dialect.tokens.insert(
+            access_token.clone(),
+            TokenGrant {
+                user_id,
+                expires_at: now.saturating_add(ttl),
+                revoked: false,
+            },
+        );
+        (
+            oauth::no_store_headers(),
+            Json(TokenResponse { access_token }),
+        )
+            .into_response()
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Account
+
+/// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
+async fn account(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = sim.begin(&conn, ACCOUNT, None).await {
+        return response;
+    }
+    let base = sim.base_url(&headers);
+    sim.with(|world| {
+        let Some(token) = oauth::bearer(&headers) else {
+            return oauth::invalid_token("missing bearer token");
+        };
+        let Some(grant) = world.elice.tokens.get(token).copied() else {
+            return oauth::invalid_token("unknown access token");
+        };
+        if grant.revoked {
+            return oauth::invalid_token("the access token was revoked");
+        }
+        if world.clock.now() >= grant.expires_at {
+            return oauth::invalid_token("the access token has expired");
+        }
+        let Some(user) = world.user(grant.user_id) else {
+            return oauth::invalid_token("the account no longer exists");
+        };
+        let id = match world.elice.options.id_format {
+            IdFormat::Number => serde_json::Value::from(user.id),
+            IdFormat::String => serde_json::Value::from(user.id.to_string()),
+        };
+        Json(serde_json::json!({
+            "id": id,
+            "fullname": user.display_name,
+            "email": user.email,
+            "phone": user.phone,
+            "profile_url": format!("{base}{}", users::avatar_path(user.id)),
+            "locale": user.locale,
+        }))
+        .into_response()
+    })
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}

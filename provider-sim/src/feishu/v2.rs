@@ -1,0 +1,550 @@
+//! Feishu's current OAuth flow (§5.4, 5.7, 5.8): authorize page with PKCE, and the flat v2 token endpoint.
+//!
+//! Unlike v1, errors carry real HTTP statuses and a flat body
+//! `{"code", "error", "error_description"}`; successes are flat too
+//! (`{"code": 0, "access_token", …}`, no `data`). A refresh token is issued only
+//! when the granted scope includes `offline_access`, and is single-use.
+
+use axum::{
+    Json, Router,
+    extract::{
+        Form, Query, State,
+        rejection::{FormRejection, JsonRejection, QueryRejection},
+    },
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde::Deserialize;
+
+use super::{
+    Generation, PREFIX, RefreshStatus, V2_AUTHORIZE, V2_DECISION, V2_TOKEN, V2_TOKEN_CODE,
+    V2_TOKEN_REFRESH,
+    v1::{approve, auto_user, chosen_user, consent_page, deny},
+};
+use crate::{
+    clients::Dialect,
+    consent,
+    net::Conn,
+    oauth,
+    state::{Sim, World},
+};
+
+const AUTHORIZE_PATH: &str = "/open-apis/authen/v1/authorize";
+const DECISION_PATH: &str = "/open-apis/authen/v1/authorize/decision";
+const OFFLINE_ACCESS: &str = "offline_access";
+
+pub(super) fn router() -> Router<Sim> {
+    Router::new()
+        .route(AUTHORIZE_PATH, get(authorize))
+        .route(DECISION_PATH, post(decide))
+        .route("/open-apis/authen/v2/oauth/token", post(token))
+}
+
+/// What a v2 authorization request asked for, kept with its code.
+#[derive(Debug, Clone)]
+pub(super) struct CodeRequest {
+    redirect_uri: String,
+    scope: String,
+    /// PKCE challenge and whether it is S256 (else `plain`, Feishu's default).
+    challenge: Option<(String, bool)>,
+}
+
+/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header, §5.7). The
+/// signature is random: clients must treat tokens as opaque.
+pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
+    let header = oauth::base64url(r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#);
+    let claims = serde_json::json!({ "app": app_id, "iat": now, "jti": oauth::random_token(16) });
+    let payload = oauth::base64url(claims.to_string());
+    format!("{header}.{payload}.{}", oauth::random_token(64))
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}
+
+// ---------------------------------------------------------------------------
+// Authorize page
+
+#[derive(Debug, Default, Deserialize)]
+struct AuthorizeParams {
+    client_id: Option<String>,
+    response_type: Option<String>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DecisionForm {
+    #[serde(flatten)]
+    params: AuthorizeParams,
+    user_id: Option<String>,
+    decision: Option<String>,
+}
+
+struct ValidRequest {
+    client_id: String,
+    app_name: String,
+    state: Option<String>,
+    code: CodeRequest,
+}
+
+/// Checks an authorization request: pages for an untrusted client or redirect
+/// URI, RFC 6749 error redirects for the rest.
+fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Box<Response>> {
+    let page = |title, message| Box::new(consent::error_page(title, message));
+    let client_id = non_empty(&params.client_id).ok_or_else(|| {
+        page(
+            "Missing client_id",
+            "The authorization link has no client_id.",
+        )
+    })?;
+    let client = world
+        .clients
+        .get(Dialect::Feishu, client_id)
+        .ok_or_else(|| {
+            page(
+                "Unknown application",
+                "No app is registered with this App ID.",
+            )
+        })?;
+    let redirect_uri = non_empty(&params.redirect_uri)
+        .filter(|uri| *uri == client.redirect_uri)
+        .ok_or_else(|| {
+            page(
+                "Redirect URI mismatch",
+                "The redirect_uri is not in this app's redirect URL list.",
+            )
+        })?;
+    let state = non_empty(&params.state);
+    let fail = |error, description: &str| {
+        Box::new(oauth::error_redirect(
+            redirect_uri,
+            error,
+            description,
+            state,
+        ))
+    };
+    if params.response_type.as_deref() != Some("code") {
+        return Err(fail(
+            "unsupported_response_type",
+            "response_type must be code",
+        ));
+    }
+    let challenge = match non_empty(&params.code_challenge) {
+        None => None,
+        Some(challenge) => {
+            let s256 = match non_empty(&params.code_challenge_method) {
+                None | Some("plain") => false,
+                Some("S256") => true,
+                Some(_) => {
+                    return Err(fail(
+                        "invalid_request",
+                        "code_challenge_method must be S256 or plain",
+                    ));
+                }
+            };
+            let valid = if s256 {
+                oauth::is_valid_s256_challenge(challenge)
+            } else {
+                oauth::is_valid_verifier(challenge)
+            };
+            if !valid {
+                return Err(fail("invalid_request", "malformed code_challenge"));
+            }
+            Some((challenge.to_owned(), s256))
+        }
+    };
+    let scope: Vec<&str> = params
+        .scope
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|scope| !scope.is_empty())
+        .collect();
+    if scope.len() > 50 {
+        return Err(fail("invalid_scope", "at most 50 scopes"));
+    }
+    Ok(ValidRequest {
+        client_id: client.client_id.clone(),
+        app_name: client.name.clone(),
+        state: state.map(str::to_owned),
+        code: CodeRequest {
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.join(" "),
+            challenge,
+        },
+    })
+}
+
+/// `GET /open-apis/authen/v1/authorize` (on `accounts.feishu.cn` for real).
+async fn authorize(
+    State(sim): State<Sim>,
+    conn: Conn,
+    query: Result<Query<AuthorizeParams>, QueryRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, V2_AUTHORIZE, None).await {
+        return response;
+    }
+    let Ok(Query(params)) = query else {
+        return consent::error_page("Bad request", "The authorization link cannot be parsed.");
+    };
+    sim.with(|world| {
+        let request = match validate(world, &params) {
+            Ok(request) => request,
+            Err(response) => return *response,
+        };
+        if let Some(user_id) = auto_user(world) {
+            let uri = request.code.redirect_uri.clone();
+            let state = request.state.as_deref();
+            let code = Some(request.code.clone());
+            return approve(world, &request.client_id, user_id, &uri, state, code);
+        }
+        let method = match &request.code.challenge {
+            Some((_, true)) => "S256",
+            _ => "plain",
+        };
+        let mut hidden = vec![
+            ("client_id", request.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", request.code.redirect_uri.as_str()),
+            ("scope", request.code.scope.as_str()),
+        ];
+        if let Some(state) = &request.state {
+            hidden.push(("state", state));
+        }
+        if let Some((challenge, _)) = &request.code.challenge {
+            hidden.push(("code_challenge", challenge));
+            hidden.push(("code_challenge_method", method));
+        }
+        let action = format!("{PREFIX}{DECISION_PATH}");
+        consent_page(world, &request.app_name, &action, &hidden)
+    })
+}
+
+/// `POST /open-apis/authen/v1/authorize/decision`: the consent form.
+async fn decide(
+    State(sim): State<Sim>,
+    conn: Conn,
+    form: Result<Form<DecisionForm>, FormRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, V2_DECISION, None).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        return consent::error_page("Bad request", "The consent form cannot be parsed.");
+    };
+    sim.with(|world| {
+        let request = match validate(world, &form.params) {
+            Ok(request) => request,
+            Err(response) => return *response,
+        };
+        let uri = request.code.redirect_uri.clone();
+        let state = request.state.as_deref();
+        match form.decision.as_deref() {
+            Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
+                Some(user_id) => {
+                    let code = Some(request.code.clone());
+                    approve(world, &request.client_id, user_id, &uri, state, code)
+                }
+                None => consent::error_page("No account chosen", "Choose an account."),
+            },
+            Some("deny") => deny(&uri, state),
+            _ => consent::error_page("Bad request", "Choose Allow or Deny."),
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Token endpoint
+
+#[derive(Debug, Deserialize)]
+struct TokenBody {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    scope: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// A v2 error: `{"code", "error", "error_description"}` with a real HTTP status.
+#[derive(Debug)]
+struct V2Error {
+    status: StatusCode,
+    code: u32,
+    error: &'static str,
+    description: String,
+}
+
+impl V2Error {
+    fn new(code: u32, error: &'static str, description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code,
+            error,
+            description: description.into(),
+        }
+    }
+
+    fn grant(code: u32, description: &str) -> Self {
+        Self::new(code, "invalid_grant", description)
+    }
+}
+
+impl IntoResponse for V2Error {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "code": self.code,
+            "error": self.error,
+            "error_description": self.description,
+        });
+        (self.status, oauth::no_store_headers(), Json(body)).into_response()
+    }
+}
+
+/// `POST /open-apis/authen/v2/oauth/token`: both grants, JSON in and out.
+async fn token(
+    State(sim): State<Sim>,
+    conn: Conn,
+    headers: HeaderMap,
+    body: Result<Json<TokenBody>, JsonRejection>,
+) -> Response {
+    let grant_counter = match &body {
+        Ok(Json(body)) => match body.grant_type.as_deref() {
+            Some("authorization_code") => Some(V2_TOKEN_CODE),
+            Some("refresh_token") => Some(V2_TOKEN_REFRESH),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(response) = sim.begin(&conn, V2_TOKEN, grant_counter).await {
+        return response;
+    }
+    let Ok(Json(body)) = body else {
+        return V2Error::new(20063, "invalid_request", "malformed request body").into_response();
+    };
+    match sim.with(|world| exchange(world, &headers, &body)) {
+        Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `client_id` and `client_secret` from HTTP Basic or the body, never both (20070).
+fn client_credentials(headers: &HeaderMap, body: &TokenBody) -> Result<(String, String), V2Error> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok())
+        .and_then(|pair| {
+            let (id, secret) = pair.split_once(':')?;
+            Some((id.to_owned(), secret.to_owned()))
+        });
+    match (basic, non_empty(&body.client_secret)) {
+        (Some(_), Some(_)) => Err(V2Error::new(
+            20070,
+            "invalid_request",
+            "send client_secret in the body or HTTP Basic, not both",
+        )),
+        (Some(pair), None) => Ok(pair),
+        (None, Some(secret)) => {
+            let id = non_empty(&body.client_id)
+                .ok_or_else(|| V2Error::new(20001, "invalid_request", "missing client_id"))?;
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        (None, None) => Err(V2Error::new(
+            20001,
+            "invalid_request",
+            "missing client_secret",
+        )),
+    }
+}
+
+fn exchange(
+    world: &mut World,
+    headers: &HeaderMap,
+    body: &TokenBody,
+) -> Result<serde_json::Value, V2Error> {
+    let grant_type = non_empty(&body.grant_type)
+        .ok_or_else(|| V2Error::new(20001, "invalid_request", "missing grant_type"))?;
+    let (client_id, secret) = client_credentials(headers, body)?;
+    let client = world
+        .clients
+        .get(Dialect::Feishu, &client_id)
+        .ok_or_else(|| V2Error::new(20048, "invalid_client", "app does not exist"))?;
+    if !oauth::secrets_match(&client.client_secret, &secret) {
+        return Err(V2Error::new(
+            20002,
+            "invalid_client",
+            "client secret invalid",
+        ));
+    }
+    let now = world.clock.now();
+    let dialect = &mut world.feishu;
+    let (user_id, grant_id, granted, old_access) = match grant_type {
+        "authorization_code" => {
+            let code = non_empty(&body.code)
+                .ok_or_else(|| V2Error::new(20001, "invalid_request", "missing code"))?;
+            let grant = dialect
+                .codes
+                .get_mut(code)
+                .ok_or_else(|| V2Error::grant(20003, "authorization code not found"))?;
+            if grant.redeemed {
+                return Err(V2Error::grant(20065, "authorization code already used"));
+            }
+            if grant.app_id != client_id {
+                return Err(V2Error::grant(20024, "the code belongs to another app"));
+            }
+            if now >= grant.expires_at {
+                return Err(V2Error::grant(20004, "authorization code expired"));
+            }
+            let request = grant.v2.clone();
+            if let Some(request) = &request {
+                if non_empty(&body.redirect_uri) != Some(request.redirect_uri.as_str()) {
+                    return Err(V2Error::grant(20071, "redirect_uri mismatch"));
+                }
+                check_pkce(request, non_empty(&body.code_verifier))?;
+            }
+            grant.redeemed = true;
+            let scope = request.map(|request| request.scope).unwrap_or_default();
+            (grant.user_id, grant.grant_id, scope, None)
+        }
+        "refresh_token" => {
+            let token = non_empty(&body.refresh_token)
+                .ok_or_else(|| V2Error::new(20001, "invalid_request", "missing refresh_token"))?;
+            let reuse_code = dialect.options.refresh_reuse_code;
+            let grant = dialect
+                .refresh_tokens
+                .get_mut(token)
+                .filter(|grant| grant.generation == Generation::V2)
+                .ok_or_else(|| V2Error::grant(20026, "refresh token invalid"))?;
+            if grant.app_id != client_id {
+                return Err(V2Error::grant(
+                    20024,
+                    "the refresh token belongs to another app",
+                ));
+            }
+            match grant.status {
+                RefreshStatus::Active => {}
+                RefreshStatus::Used => {
+                    return Err(V2Error::grant(reuse_code, "refresh token already used"));
+                }
+                RefreshStatus::Revoked => {
+                    return Err(V2Error::grant(20064, "refresh token revoked"));
+                }
+            }
+            if now >= grant.expires_at {
+                return Err(V2Error::grant(20037, "refresh token expired"));
+            }
+            grant.status = RefreshStatus::Used;
+            let old = grant.access_token.clone();
+            (
+                grant.user_id,
+                grant.grant_id,
+                grant.scope.clone(),
+                Some(old),
+            )
+        }
+        other => {
+            return Err(V2Error::new(
+                20036,
+                "unsupported_grant_type",
+                format!("unsupported grant_type: {other}"),
+            ));
+        }
+    };
+    let scope = narrow_scope(&granted, non_empty(&body.scope))?;
+    if let Some(old) = old_access {
+        dialect.retire_access_token(&old, now);
+    }
+    let issued = dialect.issue(now, &client_id, user_id, grant_id, Generation::V2, &scope);
+    let mut response = serde_json::json!({
+        "code": 0,
+        "access_token": issued.access_token,
+        "expires_in": issued.expires_in,
+        "token_type": "Bearer",
+        "scope": scope,
+    });
+    if scope.split(' ').any(|item| item == OFFLINE_ACCESS) {
+        response["refresh_token"] = issued.refresh_token.into();
+        response["refresh_token_expires_in"] = issued.refresh_expires_in.into();
+    } else {
+        dialect.refresh_tokens.remove(&issued.refresh_token);
+    }
+    Ok(response)
+}
+
+/// RFC 7636 check, with `plain` as the default method (§8 item 12).
+fn check_pkce(request: &CodeRequest, verifier: Option<&str>) -> Result<(), V2Error> {
+    let failed = |why: &str| V2Error::grant(20049, &format!("PKCE verification failed: {why}"));
+    match (&request.challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(failed("code_verifier sent without a code_challenge")),
+        (Some(_), None) => Err(failed("missing code_verifier")),
+        (Some((challenge, s256)), Some(verifier)) => {
+            let computed = if *s256 {
+                oauth::pkce_s256(verifier)
+            } else {
+                verifier.to_owned()
+            };
+            if oauth::is_valid_verifier(verifier) && oauth::secrets_match(challenge, &computed) {
+                Ok(())
+            } else {
+                Err(failed("code_verifier does not match code_challenge"))
+            }
+        }
+    }
+}
+
+/// The optional `scope` of a token call: a subset of `granted`, no duplicates.
+fn narrow_scope(granted: &str, asked: Option<&str>) -> Result<String, V2Error> {
+    let Some(asked) = asked else {
+        return Ok(granted.to_owned());
+    };
+    let granted: Vec<&str> = granted.split(' ').collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for scope in asked.split(' ').filter(|scope| !scope.is_empty()) {
+        if seen.contains(&scope) {
+            return Err(V2Error::new(20067, "invalid_scope", "duplicate scope"));
+        }
+        if !granted.contains(&scope) {
+            return Err(V2Error::new(
+                20068,
+                "invalid_scope",
+                format!("scope not granted: {scope}"),
+            ));
+        }
+        seen.push(scope);
+    }
+    Ok(seen.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_narrowing() {
+        assert_eq!(
+            narrow_scope("a offline_access", None).expect("kept"),
+            "a offline_access"
+        );
+        assert_eq!(narrow_scope("a b", Some("b")).expect("narrowed"), "b");
+        assert_eq!(
+            narrow_scope("a b", Some("a a")).map_err(|e| e.code).err(),
+            Some(20067)
+        );
+        assert_eq!(
+            narrow_scope("a", Some("c")).map_err(|e| e.code).err(),
+            Some(20068)
+        );
+    }
+}

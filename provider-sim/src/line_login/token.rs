@@ -1,0 +1,496 @@
+//! `POST /oauth2/v2.1/token` (code and refresh grants), `verify` (both kinds) and `revoke`.
+
+use axum::{
+    Json,
+    extract::{
+        Form, Query, State,
+        rejection::{FormRejection, QueryRejection},
+    },
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    AccessGrant, AppType, DialectState, ISSUER, REVOKE, RefreshGrant, Scopes, TOKEN, TOKEN_CODE,
+    TOKEN_REFRESH, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN, id_token,
+};
+use crate::{
+    clients::Dialect,
+    net::Conn,
+    oauth::{self, TokenError},
+    state::{Sim, World},
+    users,
+};
+
+/// Body of `POST /oauth2/v2.1/token` (both grants).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct TokenForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// The token endpoint's success body; a refresh has no `id_token`.
+#[derive(Debug, Serialize)]
+struct TokenResponse {
+    access_token: String,
+    expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<String>,
+    refresh_token: String,
+    scope: String,
+    token_type: &'static str,
+}
+
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+    non_empty(value).ok_or_else(|| TokenError::missing(name))
+}
+
+/// An access token shaped like LINE's (a JWS), so the verify endpoint's
+/// "not JWS" check means something. The signature is random: the simulator
+/// looks tokens up rather than verifying them.
+fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scopes) -> String {
+    let header = oauth::base64url(r#"{"alg":"HS256"}"#);
+    let claims = serde_json::json!({
+        "iss": ISSUER,
+        "sub": sub,
+        "client_id": client_id,
+        "scope": scopes.to_string(),
+        "iat": now,
+        "exp": now.saturating_add(ttl),
+        "jti": oauth::random_token(12),
+    });
+    let payload = oauth::base64url(claims.to_string());
+    format!("{header}.{payload}.{}", oauth::random_token(32))
+}
+
+/// Three base64url segments, the first a JSON header with `alg`.
+pub(super) fn is_jws(token: &str) -> bool {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .is_some_and(|header| header.get("alg").is_some())
+}
+
+impl DialectState {
+    fn issue_access_token(&mut self, now: u64, grant: &RefreshGrant, sub: &str) -> String {
+        let ttl = self.options.access_token_ttl_secs;
+        let token = jws_shaped_token(now, ttl, &grant.client_id, sub, grant.scopes);
+        self.access_tokens.insert(
+            token.clone(),
+            AccessGrant {
+                client_id: grant.client_id.clone(),
+                user_id: grant.user_id,
+                scopes: grant.scopes,
+                expires_at: now.saturating_add(ttl),
+                grant_id: grant.grant_id,
+                revoked: false,
+            },
+        );
+        token
+    }
+}
+
+/// `POST /oauth2/v2.1/token`: credentials in the body only, as LINE documents.
+pub(super) async fn token(
+    State(sim): State<Sim>,
+    conn: Conn,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, FormRejection>,
+) -> Response {
+    let grant_counter = match &form {
+        Ok(Form(form)) => match form.grant_type.as_deref() {
+            Some("authorization_code") => Some(TOKEN_CODE),
+            Some("refresh_token") => Some(TOKEN_REFRESH),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(response) = sim.begin(&conn, TOKEN, grant_counter).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        return TokenError::invalid_request(
+            "the body must be application/x-www-form-urlencoded, each parameter once",
+        )
+        .into_response();
+    };
+    let base_url = sim.base_url(&headers);
+    match sim.with(|world| exchange(world, &form, &base_url)) {
+        Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The channel's app type, once `client_id` (and, where needed, the secret) check out.
+fn authenticate(
+    world: &World,
+    client_id: &str,
+    secret: Option<&str>,
+    secret_always_required: bool,
+) -> Result<AppType, TokenError> {
+    let client = world
+        .clients
+        .get(Dialect::LineLogin, client_id)
+        .ok_or_else(TokenError::invalid_client)?;
+    let app_type = world.line_login.channel(client_id).app_type;
+    // Native channels need no secret on refresh and revoke (a sent one is ignored).
+    if secret_always_required || app_type == AppType::Web {
+        let secret = secret.ok_or_else(|| TokenError::missing("client_secret"))?;
+        if !oauth::secrets_match(&client.client_secret, secret) {
+            return Err(TokenError::invalid_client());
+        }
+    }
+    Ok(app_type)
+}
+
+fn exchange(
+    world: &mut World,
+    form: &TokenForm,
+    base_url: &str,
+) -> Result<TokenResponse, TokenError> {
+    let grant_type = required(&form.grant_type, "grant_type")?;
+    let client_id = required(&form.client_id, "client_id")?;
+    let secret = non_empty(&form.client_secret);
+    match grant_type {
+        "authorization_code" => {
+            let app_type = authenticate(world, client_id, secret, true)?;
+            redeem_code(world, client_id, app_type, form, base_url)
+        }
+        "refresh_token" => {
+            authenticate(world, client_id, secret, false)?;
+            refresh(world, client_id, form)
+        }
+        other => Err(TokenError::unsupported_grant_type(other)),
+    }
+}
+
+fn redeem_code(
+    world: &mut World,
+    client_id: &str,
+    app_type: AppType,
+    form: &TokenForm,
+    base_url: &str,
+) -> Result<TokenResponse, TokenError> {
+    let code = required(&form.code, "code")?;
+    let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
+    let now = world.clock.now();
+    let dialect = &mut world.line_login;
+    let Some(grant) = dialect.codes.get_mut(code) else {
+        return Err(TokenError::invalid_grant("invalid authorization code"));
+    };
+    if grant.client_id != client_id {
+        return Err(TokenError::invalid_grant("invalid authorization code"));
+    }
+    if grant.redeemed {
+        let grant_id = grant.grant_id;
+        dialect.revoked_grants.insert(grant_id);
+        return Err(TokenError::invalid_grant(
+            "the authorization code was already used; tokens issued from it are revoked",
+        ));
+    }
+    if now >= grant.expires_at {
+        return Err(TokenError::invalid_grant(
+            "the authorization code has expired",
+        ));
+    }
+    // Exact string comparison, extra query parameters included.
+    if grant.redirect_uri != redirect_uri {
+        return Err(TokenError::invalid_grant("redirect_uri does not match"));
+    }
+    match (&grant.challenge, non_empty(&form.code_verifier)) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            return Err(TokenError::invalid_grant(
+                "code_verifier sent, but the authorization request had no code_challenge",
+            ));
+        }
+        (Some(_), None) => return Err(TokenError::invalid_grant("code_verifier is required")),
+        (Some(challenge), Some(verifier)) => {
+            let matches = oauth::is_valid_verifier(verifier)
+                && oauth::secrets_match(challenge, &oauth::pkce_s256(verifier));
+            if !matches {
+                return Err(TokenError::invalid_grant("invalid code_verifier"));
+            }
+        }
+    }
+    grant.redeemed = true;
+    let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
+    let (nonce, auth_time, amr) = (grant.nonce.clone(), grant.auth_time, grant.amr);
+    let Some(user) = world.user(user_id).cloned() else {
+        return Err(TokenError::invalid_grant("the account no longer exists"));
+    };
+    let secret = world
+        .clients
+        .get(Dialect::LineLogin, client_id)
+        .map(|client| client.client_secret.clone())
+        .unwrap_or_default();
+    let dialect = &mut world.line_login;
+    let options = dialect.options.clone();
+    let refresh_token = oauth::random_token(15);
+    let mut refresh = RefreshGrant {
+        client_id: client_id.to_owned(),
+        user_id,
+        scopes,
+        grant_id,
+        expires_at: now.saturating_add(options.refresh_token_ttl_secs),
+        access_token: String::new(),
+    };
+    let access_token = dialect.issue_access_token(now, &refresh, user.line_user_id);
+    refresh.access_token = access_token.clone();
+    dialect
+        .refresh_tokens
+        .insert(refresh_token.clone(), refresh);
+    let id_token = if scopes.openid {
+        let mut claims =
+            id_token::Claims::new(&user, client_id, now, options.id_token_ttl_secs, amr);
+        claims.auth_time = auth_time;
+        claims.nonce = nonce.as_deref();
+        if scopes.profile {
+            claims.name = Some(user.display_name);
+            claims.picture = Some(format!("{base_url}{}", users::avatar_path(user.id)));
+        }
+        if scopes.email {
+            claims.email = Some(user.email);
+        }
+        let signed = id_token::sign(&claims, app_type, &secret).ok_or_else(|| {
+            TokenError::invalid_request("the simulator could not sign the ID token")
+        })?;
+        Some(signed)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        expires_in: options.access_token_ttl_secs,
+        id_token,
+        refresh_token,
+        scope: scopes.reported(options.scope_lists_openid),
+        token_type: "Bearer",
+    })
+}
+
+/// A refresh: a new access token, the *same* refresh token, no ID token, and
+/// the refresh token's expiry unchanged.
+fn refresh(
+    world: &mut World,
+    client_id: &str,
+    form: &TokenForm,
+) -> Result<TokenResponse, TokenError> {
+    let token = required(&form.refresh_token, "refresh_token")?;
+    let now = world.clock.now();
+    let invalid = || TokenError::invalid_grant("invalid refresh token");
+    let dialect = &world.line_login;
+    let grant = dialect.refresh_tokens.get(token).ok_or_else(invalid)?;
+    if grant.client_id != client_id
+        || dialect.grant_revoked(grant.grant_id)
+        || now >= grant.expires_at
+    {
+        return Err(invalid());
+    }
+    let user_id = grant.user_id;
+    let sub = world
+        .user(user_id)
+        .map(|user| user.line_user_id)
+        .ok_or_else(invalid)?;
+    let dialect = &mut world.line_login;
+    let Some(mut grant) = dialect.refresh_tokens.remove(token) else {
+        return Err(invalid());
+    };
+    if dialect.options.refresh_revokes_old_access_token
+        && let Some(old) = dialect.access_tokens.get_mut(&grant.access_token)
+    {
+        old.revoked = true;
+    }
+    let access_token = dialect.issue_access_token(now, &grant, sub);
+    grant.access_token = access_token.clone();
+    let scopes = grant.scopes;
+    dialect.refresh_tokens.insert(token.to_owned(), grant);
+    Ok(TokenResponse {
+        access_token,
+        expires_in: dialect.options.access_token_ttl_secs,
+        id_token: None,
+        refresh_token: token.to_owned(),
+        scope: scopes.reported(dialect.options.scope_lists_openid),
+        token_type: "Bearer",
+    })
+}
+
+/// Why an access token is unusable, as the verify endpoint words it.
+pub(super) fn check_access_token(world: &World, token: &str) -> Result<AccessGrant, &'static str> {
+    if !is_jws(token) {
+        return Err("The access token not JWS");
+    }
+    let dialect = &world.line_login;
+    // [I] LINE does not document the answer for a well-formed token it never issued.
+    let grant = dialect
+        .access_tokens
+        .get(token)
+        .ok_or("The access token invalid")?;
+    if grant.revoked || dialect.grant_revoked(grant.grant_id) {
+        return Err("The access token revoked");
+    }
+    if world.clock.now() >= grant.expires_at {
+        return Err("The access token expired");
+    }
+    Ok(grant.clone())
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct VerifyQuery {
+    access_token: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Verified {
+    scope: String,
+    client_id: String,
+    expires_in: u64,
+}
+
+/// `GET /oauth2/v2.1/verify?access_token=`.
+pub(super) async fn verify_access_token(
+    State(sim): State<Sim>,
+    conn: Conn,
+    query: Result<Query<VerifyQuery>, QueryRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
+        return response;
+    }
+    let token = query.ok().and_then(|Query(query)| query.access_token);
+    let Some(token) = token.filter(|token| !token.is_empty()) else {
+        return TokenError::missing("access_token").into_response();
+    };
+    sim.with(|world| match check_access_token(world, &token) {
+        Ok(grant) => Json(Verified {
+            scope: grant
+                .scopes
+                .reported(world.line_login.options.scope_lists_openid),
+            client_id: grant.client_id,
+            expires_in: grant.expires_at.saturating_sub(world.clock.now()),
+        })
+        .into_response(),
+        Err(reason) => TokenError::invalid_request(reason).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct VerifyIdTokenForm {
+    id_token: Option<String>,
+    client_id: Option<String>,
+    nonce: Option<String>,
+    user_id: Option<String>,
+}
+
+/// `POST /oauth2/v2.1/verify`: the decoded payload, or 400 with LINE's wording.
+pub(super) async fn verify_id_token(
+    State(sim): State<Sim>,
+    conn: Conn,
+    form: Result<Form<VerifyIdTokenForm>, FormRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, VERIFY_ID_TOKEN, None).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        return TokenError::invalid_request("the body must be a form").into_response();
+    };
+    let (Some(id_token), Some(client_id)) = (non_empty(&form.id_token), non_empty(&form.client_id))
+    else {
+        let missing = if non_empty(&form.id_token).is_none() {
+            "id_token"
+        } else {
+            "client_id"
+        };
+        return TokenError::missing(missing).into_response();
+    };
+    let nonce = non_empty(&form.nonce);
+    let user_id = non_empty(&form.user_id);
+    match sim.with(|world| id_token::verify(world, id_token, client_id, nonce, user_id)) {
+        Ok(claims) => Json(claims).into_response(),
+        Err(reason) => TokenError::invalid_request(reason).into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct RevokeForm {
+    access_token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// `POST /oauth2/v2.1/revoke`: 200 with an empty body; the access token and
+/// every token of its grant (its refresh token included) stop working.
+pub(super) async fn revoke(
+    State(sim): State<Sim>,
+    conn: Conn,
+    form: Result<Form<RevokeForm>, FormRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        return TokenError::invalid_request("the body must be a form").into_response();
+    };
+    let result = sim.with(|world| {
+        let token = required(&form.access_token, "access_token")?;
+        let client_id = required(&form.client_id, "client_id")?;
+        authenticate(world, client_id, non_empty(&form.client_secret), false)?;
+        if !is_jws(token) {
+            return Err(TokenError::invalid_request("The access token not JWS"));
+        }
+        let dialect = &mut world.line_login;
+        // An unknown token, or another channel's, is not an error: nothing happens.
+        let grant_id = dialect
+            .access_tokens
+            .get_mut(token)
+            .filter(|grant| grant.client_id == client_id)
+            .map(|grant| {
+                grant.revoked = true;
+                grant.grant_id
+            });
+        if let Some(grant_id) = grant_id {
+            dialect.revoked_grants.insert(grant_id);
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_tokens_are_jws_shaped() {
+        let scopes = Scopes {
+            openid: true,
+            profile: true,
+            email: false,
+        };
+        let token = jws_shaped_token(1, 2, "1234567890", "U0", scopes);
+        assert!(is_jws(&token));
+        assert!(!is_jws("opaque-token"));
+        assert!(!is_jws("a.b.c"));
+        assert!(!is_jws(&format!("{token}.extra")));
+    }
+}

@@ -1,0 +1,415 @@
+//! The LINE Messaging API dialect (providers.md §3): channel tokens, push/reply, signed webhooks.
+//!
+//! Routes mirror `https://api.line.me/v2/...` under [`PREFIX`]. A Messaging API channel is
+//! a registered client of dialect `line_messaging`: `client_id` is the channel id,
+//! `client_secret` the channel secret, `redirect_uri` the bot's webhook URL and `name` the
+//! linked official account's name. The friendship between each seeded user and a
+//! channel's official account lives here; LINE Login's `bot_prompt` and friendship
+//! status read and change the same state, as do webhook follow/unfollow events.
+
+mod push;
+mod tokens;
+mod webhook;
+
+use std::collections::HashMap;
+
+use axum::{
+    Json, Router,
+    extract::{Path, Query, State},
+    http::{HeaderName, HeaderValue},
+    middleware,
+    response::Response,
+    routing::{get, post, put},
+};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::{
+    admin::AdminError,
+    clients::Dialect,
+    dev,
+    state::{Sim, World},
+};
+
+/// Path prefix of this dialect on the simulator.
+pub(crate) const PREFIX: &str = "/line-bot";
+
+const TOKEN: &str = "line-bot.token";
+const VERIFY: &str = "line-bot.verify";
+const REVOKE: &str = "line-bot.revoke";
+const PUSH: &str = "line-bot.push";
+const REPLY: &str = "line-bot.reply";
+/// Outbound webhook deliveries (counted, but not a fault target: faults shape
+/// the simulator's answers, and here the simulator is the caller).
+const WEBHOOK: &str = "line-bot.webhook";
+
+/// Endpoint names, for faults.
+pub(crate) const ENDPOINTS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY];
+/// Counter keys.
+pub(crate) const COUNTERS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY, WEBHOOK];
+
+/// Response header every LINE API sets.
+pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-line-request-id");
+
+/// The dialect's public routes, nested under [`PREFIX`].
+pub(crate) fn router() -> Router<Sim> {
+    Router::new()
+        .route("/v2/oauth/accessToken", post(tokens::issue))
+        .route("/v2/oauth/verify", post(tokens::verify))
+        .route("/v2/oauth/revoke", post(tokens::revoke))
+        .route("/v2/bot/message/push", post(push::push))
+        .route("/v2/bot/message/reply", post(push::reply))
+        .layer(middleware::map_response(with_request_id))
+}
+
+/// The dialect's admin routes, nested under `/_sim/line-bot`.
+pub(crate) fn admin_router() -> Router<Sim> {
+    Router::new()
+        .route("/options", get(get_options).put(put_options))
+        .route("/messages", get(list_messages))
+        .route("/friendships", get(list_friendships))
+        .route("/friendships/{user_id}", put(set_friendship))
+        .route("/webhook", post(webhook::send))
+}
+
+/// A fresh request id, formatted like LINE's (a random UUID).
+pub(crate) fn request_id() -> String {
+    let mut bytes = [0_u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    // Version 4, RFC 4122 variant.
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Adds `x-line-request-id` to a response that has none yet (handlers that must
+/// remember their id, like push, set it themselves).
+pub(crate) async fn with_request_id(mut response: Response) -> Response {
+    if !response.headers().contains_key(&REQUEST_ID)
+        && let Ok(value) = HeaderValue::try_from(request_id())
+    {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// The bot's own user id (a webhook's `destination`), derived from the channel id
+/// so it is stable across runs.
+pub(crate) fn bot_user_id(channel_id: &str) -> String {
+    let digest = Sha256::digest(format!("line-bot:{channel_id}").as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("U{}", &hex[..32])
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+/// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Options {
+    /// `expires_in` of short-lived channel tokens (30 days).
+    pub(crate) token_ttl_secs: u64,
+    /// Short-lived tokens per channel; issuing one more silently revokes the oldest.
+    pub(crate) max_tokens_per_channel: usize,
+    /// How long an accepted `X-Line-Retry-Key` is remembered (24 h).
+    pub(crate) retry_key_ttl_secs: u64,
+    /// Reply tokens are "unusable after 20 minutes" (LINE asks for a reply within one).
+    pub(crate) reply_token_ttl_secs: u64,
+    /// Push/reply success body: `{"sentMessages":[…]}` (current reference) or `{}`
+    /// (seed 001, 2021); providers.md §8.5.
+    pub(crate) push_response: PushResponse,
+    /// Answer push and reply with 429 "You have reached your monthly limit.".
+    pub(crate) monthly_limit_reached: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            token_ttl_secs: 2_592_000,
+            max_tokens_per_channel: 30,
+            retry_key_ttl_secs: 86_400,
+            reply_token_ttl_secs: 1_200,
+            push_response: PushResponse::SentMessages,
+            monthly_limit_reached: false,
+        }
+    }
+}
+
+/// The two documented push success bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PushResponse {
+    SentMessages,
+    Empty,
+}
+
+/// `PUT /_sim/line-bot/options`: absent fields keep their value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsPatch {
+    token_ttl_secs: Option<u64>,
+    max_tokens_per_channel: Option<usize>,
+    retry_key_ttl_secs: Option<u64>,
+    reply_token_ttl_secs: Option<u64>,
+    push_response: Option<PushResponse>,
+    monthly_limit_reached: Option<bool>,
+}
+
+async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.line_bot.options.clone()))
+}
+
+async fn put_options(
+    State(sim): State<Sim>,
+    Json(patch): Json<OptionsPatch>,
+) -> Result<Json<Options>, AdminError> {
+    if patch.max_tokens_per_channel == Some(0) {
+        return Err(AdminError::bad_request(
+            "max_tokens_per_channel must be at least 1",
+        ));
+    }
+    Ok(Json(sim.with(|world| {
+        let options = &mut world.line_bot.options;
+        if let Some(ttl) = patch.token_ttl_secs {
+            options.token_ttl_secs = ttl;
+        }
+        if let Some(max) = patch.max_tokens_per_channel {
+            options.max_tokens_per_channel = max;
+        }
+        if let Some(ttl) = patch.retry_key_ttl_secs {
+            options.retry_key_ttl_secs = ttl;
+        }
+        if let Some(ttl) = patch.reply_token_ttl_secs {
+            options.reply_token_ttl_secs = ttl;
+        }
+        if let Some(body) = patch.push_response {
+            options.push_response = body;
+        }
+        if let Some(reached) = patch.monthly_limit_reached {
+            options.monthly_limit_reached = reached;
+        }
+        options.clone()
+    })))
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+/// A user's relation to a channel's official account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Friendship {
+    NotFriend,
+    Friend,
+    /// Was a friend, then blocked the account (what a webhook `unfollow` means).
+    Blocked,
+}
+
+/// Everything this dialect has issued or delivered since the last reset.
+#[derive(Debug)]
+pub(crate) struct DialectState {
+    pub(crate) options: Options,
+    friendships: HashMap<(String, u64), Friendship>,
+    tokens: tokens::ChannelTokens,
+    retry_keys: HashMap<(String, String), push::Accepted>,
+    reply_tokens: HashMap<String, push::ReplyToken>,
+    messages: Vec<Delivery>,
+    /// Events of the last webhook per channel, for a redelivery.
+    last_events: HashMap<String, Vec<Value>>,
+    next_message_id: u64,
+}
+
+impl Default for DialectState {
+    fn default() -> Self {
+        // The dev official account starts with one friend (王小明) and one user
+        // who blocked it (김민준), so both add-friend outcomes are reachable.
+        let friendships = [(12345, Friendship::Friend), (12347, Friendship::Blocked)]
+            .into_iter()
+            .map(|(user, state)| ((dev::LINE_BOT_CHANNEL_ID.to_owned(), user), state))
+            .collect();
+        Self {
+            options: Options::default(),
+            friendships,
+            tokens: tokens::ChannelTokens::default(),
+            retry_keys: HashMap::new(),
+            reply_tokens: HashMap::new(),
+            messages: Vec::new(),
+            last_events: HashMap::new(),
+            // Message ids are 18-digit decimal strings.
+            next_message_id: 468_789_577_898_262_530,
+        }
+    }
+}
+
+impl DialectState {
+    /// Whether `user_id` is a friend of (or blocked) channel `channel_id`'s account.
+    pub(crate) fn friendship(&self, channel_id: &str, user_id: u64) -> Friendship {
+        self.friendships
+            .get(&(channel_id.to_owned(), user_id))
+            .copied()
+            .unwrap_or(Friendship::NotFriend)
+    }
+
+    pub(crate) fn set_friendship(&mut self, channel_id: &str, user_id: u64, state: Friendship) {
+        self.friendships
+            .insert((channel_id.to_owned(), user_id), state);
+    }
+
+    fn next_message_id(&mut self) -> String {
+        self.next_message_id += 1;
+        self.next_message_id.to_string()
+    }
+}
+
+/// One message object sent by push or reply, as the admin API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Delivery {
+    /// The message id returned in `sentMessages`.
+    id: String,
+    channel_id: String,
+    /// `push` or `reply`.
+    via: &'static str,
+    /// The `to` of a push, or the replied-to user's id.
+    to: String,
+    /// The seeded user behind `to`, if any.
+    user_id: Option<u64>,
+    #[serde(rename = "type")]
+    kind: String,
+    /// For text messages.
+    text: Option<String>,
+    notification_disabled: bool,
+    retry_key: Option<String>,
+    request_id: String,
+    /// Simulated Unix time, seconds.
+    time: u64,
+    /// `false` when LINE answered 200 but did not deliver (the user is not a friend).
+    delivered: bool,
+}
+
+async fn list_messages(State(sim): State<Sim>) -> Json<Vec<Delivery>> {
+    Json(sim.with(|world| world.line_bot.messages.clone()))
+}
+
+// ---------------------------------------------------------------------------
+// Friendships (admin)
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChannelQuery {
+    channel_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct FriendshipView {
+    user_id: u64,
+    line_user_id: &'static str,
+    display_name: &'static str,
+    state: Friendship,
+}
+
+/// `GET /_sim/line-bot/friendships[?channel_id=]`: every seeded user's relation to
+/// the channel's account (the dev channel by default).
+async fn list_friendships(
+    State(sim): State<Sim>,
+    Query(query): Query<ChannelQuery>,
+) -> Json<Vec<FriendshipView>> {
+    let channel = query
+        .channel_id
+        .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
+    Json(sim.with(|world| {
+        world
+            .users
+            .iter()
+            .map(|user| FriendshipView {
+                user_id: user.id,
+                line_user_id: user.line_user_id,
+                display_name: user.display_name,
+                state: world.line_bot.friendship(&channel, user.id),
+            })
+            .collect()
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FriendshipPatch {
+    state: Friendship,
+    channel_id: Option<String>,
+}
+
+/// `PUT /_sim/line-bot/friendships/{user_id}`: `{state, channel_id?}`, without a webhook.
+async fn set_friendship(
+    State(sim): State<Sim>,
+    Path(user_id): Path<u64>,
+    Json(patch): Json<FriendshipPatch>,
+) -> Result<Json<Vec<FriendshipView>>, AdminError> {
+    let channel = patch
+        .channel_id
+        .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
+    sim.with(|world| {
+        if world.user(user_id).is_none() {
+            return Err(AdminError::not_found(format!("no user with id {user_id}")));
+        }
+        world
+            .line_bot
+            .set_friendship(&channel, user_id, patch.state);
+        Ok(())
+    })?;
+    Ok(list_friendships(
+        State(sim),
+        Query(ChannelQuery {
+            channel_id: Some(channel),
+        }),
+    )
+    .await)
+}
+
+/// The channel behind `channel_id`: `(secret, official account name, webhook URL)`.
+fn channel(world: &World, channel_id: &str) -> Option<(String, String, String)> {
+    world
+        .clients
+        .get(Dialect::LineMessaging, channel_id)
+        .map(|client| {
+            (
+                client.client_secret.clone(),
+                client.name.clone(),
+                client.redirect_uri.clone(),
+            )
+        })
+}
+
+/// The name of channel `channel_id`'s official account, for LINE Login's add-friend option.
+pub(crate) fn official_account_name(world: &World, channel_id: &str) -> Option<String> {
+    channel(world, channel_id).map(|(_, name, _)| name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_bot_user_id_is_derived_from_the_channel() {
+        assert_eq!(bot_user_id(dev::LINE_BOT_CHANNEL_ID), dev::LINE_BOT_USER_ID);
+        let id = bot_user_id("42");
+        assert_eq!(id.len(), 33);
+        assert!(id.starts_with('U'));
+    }
+
+    #[test]
+    fn request_ids_look_like_uuids() {
+        let id = request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+        assert_ne!(id, request_id());
+    }
+}

@@ -1,0 +1,326 @@
+//! The LINE Notify dialect (providers.md §2): authorize with a chosen target, token, notify, status, revoke.
+//!
+//! LINE Notify ended on 2025-03-31, so this simulator is the only place a client of it
+//! can still run. `notify-bot.line.me` and `notify-api.line.me` both live under
+//! [`PREFIX`] with their real paths below it. Much of Notify's wire format is known only
+//! from third-party notes ([V3]/[I] in providers.md); the guesses are marked below.
+
+mod api;
+mod authorize;
+
+use std::{collections::HashMap, fmt};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::state::Sim;
+
+/// Path prefix of this dialect on the simulator.
+pub(crate) const PREFIX: &str = "/line-notify";
+
+const AUTHORIZE: &str = "line-notify.authorize";
+const DECISION: &str = "line-notify.decision";
+const TOKEN: &str = "line-notify.token";
+const NOTIFY: &str = "line-notify.notify";
+const STATUS: &str = "line-notify.status";
+const REVOKE: &str = "line-notify.revoke";
+
+/// Endpoint names, for faults (and counter keys).
+pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, NOTIFY, STATUS, REVOKE];
+
+/// The dialect's public routes, nested under [`PREFIX`].
+pub(crate) fn router() -> Router<Sim> {
+    Router::new()
+        .route("/oauth/authorize", get(authorize::authorize))
+        .route(authorize::DECISION_PATH, post(authorize::decide))
+        .route("/oauth/token", post(api::token))
+        .route("/api/notify", post(api::notify))
+        .route("/api/status", get(api::status))
+        .route("/api/revoke", post(api::revoke))
+}
+
+/// The dialect's admin routes, nested under `/_sim/line-notify`.
+pub(crate) fn admin_router() -> Router<Sim> {
+    Router::new()
+        .route("/options", get(get_options).put(put_options))
+        .route("/messages", get(list_messages))
+        .route("/groups", get(list_groups))
+}
+
+/// Notify's error and status body: `{"status", "message"}`, `status` mirroring HTTP.
+fn notify_error(status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "status": status.as_u16(), "message": message });
+    (status, Json(body)).into_response()
+}
+
+/// With the `service_ended` option, every path answers 410 as the shut-down service would.
+fn ended(sim: &Sim) -> Option<Response> {
+    sim.with(|world| world.line_notify.options.service_ended)
+        .then(|| {
+            notify_error(
+                StatusCode::GONE,
+                "LINE Notify ended its service on 2025-03-31",
+            )
+        })
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+/// Behaviour switches for this dialect.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Options {
+    /// API calls per access token per hour (`X-RateLimit-Limit`).
+    pub(crate) rate_limit_per_hour: u32,
+    /// Image uploads per token per hour (`X-RateLimit-ImageLimit`).
+    pub(crate) image_limit_per_hour: u32,
+    pub(crate) code_ttl_secs: u64,
+    /// Skip the consent page: this user, notifying their 1:1 chat.
+    pub(crate) auto_approve_user_id: Option<u64>,
+    /// Answer 410 everywhere, as after the shutdown on 2025-04-01.
+    pub(crate) service_ended: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            rate_limit_per_hour: 1000,
+            image_limit_per_hour: 50,
+            code_ttl_secs: 600,
+            auto_approve_user_id: None,
+            service_ended: false,
+        }
+    }
+}
+
+/// `PUT /_sim/line-notify/options`: absent fields keep their value;
+/// `"auto_approve_user_id": null` turns auto-approval off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsPatch {
+    rate_limit_per_hour: Option<u32>,
+    image_limit_per_hour: Option<u32>,
+    code_ttl_secs: Option<u64>,
+    #[serde(default, deserialize_with = "present")]
+    auto_approve_user_id: Option<Option<u64>>,
+    service_ended: Option<bool>,
+}
+
+/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.line_notify.options.clone()))
+}
+
+async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) -> Json<Options> {
+    Json(sim.with(|world| {
+        let options = &mut world.line_notify.options;
+        if let Some(limit) = patch.rate_limit_per_hour {
+            options.rate_limit_per_hour = limit;
+        }
+        if let Some(limit) = patch.image_limit_per_hour {
+            options.image_limit_per_hour = limit;
+        }
+        if let Some(ttl) = patch.code_ttl_secs {
+            options.code_ttl_secs = ttl;
+        }
+        if let Some(user) = patch.auto_approve_user_id {
+            options.auto_approve_user_id = user;
+        }
+        if let Some(ended) = patch.service_ended {
+            options.service_ended = ended;
+        }
+        options.clone()
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+/// A group chat the LINE Notify bot was invited to, offered as a target.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Group {
+    id: String,
+    name: &'static str,
+}
+
+fn seeded_groups() -> Vec<Group> {
+    ["Keyhole 開發者", "ครอบครัว (Family)", "스터디 모임"]
+        .into_iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let digest = Sha256::digest(format!("line-notify-group:{index}").as_bytes());
+            let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+            Group {
+                id: format!("C{}", &hex[..32]),
+                name,
+            }
+        })
+        .collect()
+}
+
+/// Where a token's notifications go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Target {
+    /// The user's 1:1 chat with LINE Notify.
+    User,
+    /// A group, by id.
+    Group(String),
+}
+
+/// Codes, tokens and delivered notifications.
+pub(crate) struct DialectState {
+    pub(crate) options: Options,
+    groups: Vec<Group>,
+    codes: HashMap<String, NotifyCode>,
+    tokens: HashMap<String, NotifyToken>,
+    messages: Vec<Notification>,
+}
+
+// By hand: the maps are keyed by live tokens.
+impl fmt::Debug for DialectState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DialectState")
+            .field("options", &self.options)
+            .field("groups", &self.groups)
+            .field("codes", &self.codes.len())
+            .field("tokens", &self.tokens.len())
+            .field("messages", &self.messages.len())
+            .finish()
+    }
+}
+
+impl Default for DialectState {
+    fn default() -> Self {
+        Self {
+            options: Options::default(),
+            groups: seeded_groups(),
+            codes: HashMap::new(),
+            tokens: HashMap::new(),
+            messages: Vec::new(),
+        }
+    }
+}
+
+impl DialectState {
+    /// Revokes a token, as if the user had disconnected the service
+    /// (`POST /_sim/tokens/revoke`); `false` if it is unknown.
+    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
+        self.tokens
+            .get_mut(token)
+            .map(|held| held.revoked = true)
+            .is_some()
+    }
+
+    /// Revokes every token of a user; returns how many were still live.
+    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
+        self.tokens
+            .values_mut()
+            .filter(|held| held.user_id == user_id && !held.revoked)
+            .map(|held| held.revoked = true)
+            .count()
+    }
+
+    /// `(targetType, target)` as `/api/status` reports them.
+    fn describe(&self, target: &Target, user_name: Option<&str>) -> (&'static str, Option<String>) {
+        match target {
+            Target::User => ("USER", user_name.map(str::to_owned)),
+            Target::Group(id) => (
+                "GROUP",
+                self.groups
+                    .iter()
+                    .find(|group| &group.id == id)
+                    .map(|group| group.name.to_owned()),
+            ),
+        }
+    }
+}
+
+struct NotifyCode {
+    client_id: String,
+    redirect_uri: String,
+    user_id: u64,
+    target: Target,
+    expires_at: u64,
+    redeemed: bool,
+}
+
+/// A token never expires; it works until revoked. Calls are counted per
+/// clock hour ([I]: LINE does not say whether the window is fixed or rolling).
+struct NotifyToken {
+    client_id: String,
+    user_id: u64,
+    target: Target,
+    revoked: bool,
+    window_reset: u64,
+    calls: u32,
+    images: u32,
+}
+
+/// A delivered notification, as the admin API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Notification {
+    client_id: String,
+    user_id: u64,
+    /// `USER` or `GROUP`.
+    target_type: &'static str,
+    /// The user's or group's name.
+    target: Option<String>,
+    message: String,
+    sticker_package_id: Option<u64>,
+    sticker_id: Option<u64>,
+    image_thumbnail: Option<String>,
+    image_fullsize: Option<String>,
+    notification_disabled: bool,
+    /// Simulated Unix time, seconds.
+    time: u64,
+}
+
+async fn list_messages(State(sim): State<Sim>) -> Json<Vec<Notification>> {
+    Json(sim.with(|world| world.line_notify.messages.clone()))
+}
+
+async fn list_groups(State(sim): State<Sim>) -> Json<Vec<Group>> {
+    Json(sim.with(|world| world.line_notify.groups.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_have_stable_line_ids() {
+        let groups = seeded_groups();
+        assert_eq!(groups.len(), 3);
+        assert!(
+            groups
+                .iter()
+                .all(|group| group.id.len() == 33 && group.id.starts_with('C'))
+        );
+        assert_eq!(groups[0].id, seeded_groups()[0].id);
+        let state = DialectState::default();
+        let group = Target::Group(groups[1].id.clone());
+        assert_eq!(
+            state.describe(&group, None),
+            ("GROUP", Some("ครอบครัว (Family)".to_owned()))
+        );
+        assert_eq!(
+            state.describe(&Target::User, Some("Alice")),
+            ("USER", Some("Alice".to_owned()))
+        );
+    }
+}

@@ -1,0 +1,447 @@
+//! A generic, standards-conforming OpenID Connect provider (OIDC Core 1.0, RFC 6749/7636/7009/9207).
+//!
+//! - this file: routes, options, scopes, issued codes and tokens, discovery and
+//!   JWKS, and the admin routes (options, key rotation).
+//! - `keys`: the RS256 signing keys.
+//! - `authorize`: `/authorize` with consent, `prompt`, `max_age`, nonce and PKCE.
+//! - `client_auth`: client_secret_basic and client_secret_post.
+//! - `token`: `/token` (code and refresh grants, ID tokens).
+//! - `resource`: `/userinfo` and `/revoke`.
+//!
+//! The issuer is `{simulator origin}/oidc`, so discovery at
+//! `{issuer}/.well-known/openid-configuration` works with any OIDC library.
+
+mod authorize;
+mod client_auth;
+mod keys;
+mod resource;
+mod token;
+
+use std::{
+    collections::{HashMap, HashSet},
+    fmt,
+};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{admin::AdminError, net::Conn, state::Sim};
+
+/// Path prefix of this dialect on the simulator (and the issuer's path).
+pub(crate) const PREFIX: &str = "/oidc";
+
+const DISCOVERY: &str = "oidc.discovery";
+const JWKS: &str = "oidc.jwks";
+const AUTHORIZE: &str = "oidc.authorize";
+const DECISION: &str = "oidc.decision";
+const TOKEN: &str = "oidc.token";
+const TOKEN_CODE: &str = "oidc.token.authorization_code";
+const TOKEN_REFRESH: &str = "oidc.token.refresh_token";
+const USERINFO: &str = "oidc.userinfo";
+const REVOKE: &str = "oidc.revoke";
+
+/// Endpoint names, for faults.
+pub(crate) const ENDPOINTS: &[&str] = &[
+    DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
+];
+/// Counter keys: the endpoints, plus token calls split by grant type.
+pub(crate) const COUNTERS: &[&str] = &[
+    DISCOVERY,
+    JWKS,
+    AUTHORIZE,
+    DECISION,
+    TOKEN,
+    TOKEN_CODE,
+    TOKEN_REFRESH,
+    USERINFO,
+    REVOKE,
+];
+
+/// The dialect's public routes, nested under [`PREFIX`].
+pub(crate) fn router() -> Router<Sim> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/jwks", get(jwks))
+        .merge(authorize::router())
+        .merge(token::router())
+        .merge(resource::router())
+}
+
+/// The dialect's admin routes, nested under `/_sim/oidc`.
+pub(crate) fn admin_router() -> Router<Sim> {
+    Router::new()
+        .route("/options", get(get_options).put(put_options))
+        .route("/keys", get(list_keys))
+        .route("/rotate-keys", post(rotate_keys))
+}
+
+// ---------------------------------------------------------------------------
+// Options
+
+/// Lifetimes and the choices the standards leave to the provider.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Options {
+    pub(crate) access_token_ttl_secs: u64,
+    pub(crate) id_token_ttl_secs: u64,
+    pub(crate) code_ttl_secs: u64,
+    /// `null`: refresh tokens never expire.
+    pub(crate) refresh_token_ttl_secs: Option<u64>,
+    /// Each refresh returns a new refresh token and retires the old one; using
+    /// a retired one revokes the whole grant (RFC 9700 §4.14.2).
+    pub(crate) rotate_refresh_tokens: bool,
+    /// Refuse authorization requests without `code_challenge`.
+    pub(crate) require_pkce: bool,
+    /// Accept `code_challenge_method=plain` (RFC 7636's default method).
+    pub(crate) allow_plain_pkce: bool,
+    /// Issue refresh tokens only when `offline_access` was granted (OIDC Core §11).
+    pub(crate) refresh_requires_offline_access: bool,
+    /// Return a new ID token from the refresh grant (OIDC Core §12.2).
+    pub(crate) id_token_on_refresh: bool,
+    /// Add `iss` to authorization responses (RFC 9207).
+    pub(crate) authorization_response_iss: bool,
+    /// Skip the consent page and sign this user in straight away.
+    pub(crate) auto_approve_user_id: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 3600,
+            id_token_ttl_secs: 3600,
+            code_ttl_secs: 600,
+            refresh_token_ttl_secs: None,
+            rotate_refresh_tokens: true,
+            require_pkce: false,
+            allow_plain_pkce: true,
+            refresh_requires_offline_access: false,
+            id_token_on_refresh: true,
+            authorization_response_iss: true,
+            auto_approve_user_id: None,
+        }
+    }
+}
+
+async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.oidc.options.clone()))
+}
+
+/// `PUT /_sim/oidc/options`: a partial object; absent fields keep their value.
+async fn put_options(State(sim): State<Sim>, Json(patch): Json<Value>) -> Response {
+    sim.with(|world| {
+        let Value::Object(patch) = patch else {
+            return AdminError::bad_request("send a JSON object").into_response();
+        };
+        let Ok(Value::Object(mut merged)) = serde_json::to_value(&world.oidc.options) else {
+            return AdminError::bad_request("options do not serialize").into_response();
+        };
+        merged.extend(patch);
+        match serde_json::from_value::<Options>(Value::Object(merged)) {
+            Ok(options) => {
+                world.oidc.options = options.clone();
+                Json(options).into_response()
+            }
+            Err(error) => AdminError::bad_request(error.to_string()).into_response(),
+        }
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct KeysView {
+    /// The `kid` new tokens are signed with.
+    active: String,
+    /// Every `kid` in the JWKS, oldest first.
+    published: Vec<String>,
+}
+
+async fn list_keys(State(sim): State<Sim>) -> Json<KeysView> {
+    Json(sim.with(|world| KeysView {
+        active: world.oidc.keys.active_kid().to_owned(),
+        published: world.oidc.keys.kids(),
+    }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateRequest {
+    /// Drop the older keys from the JWKS too.
+    #[serde(default)]
+    retire_previous: bool,
+}
+
+/// `POST /_sim/oidc/rotate-keys` (body optional): a new signing key.
+async fn rotate_keys(State(sim): State<Sim>, body: Option<Json<RotateRequest>>) -> Json<KeysView> {
+    let request = body.map(|Json(request)| request).unwrap_or_default();
+    Json(sim.with(|world| {
+        let keys = &mut world.oidc.keys;
+        keys.rotate(request.retire_previous);
+        KeysView {
+            active: keys.active_kid().to_owned(),
+            published: keys.kids(),
+        }
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Scopes
+
+/// The scopes this provider understands; others are ignored (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Scopes {
+    openid: bool,
+    profile: bool,
+    email: bool,
+    offline_access: bool,
+}
+
+impl Scopes {
+    fn parse(raw: &str) -> Self {
+        let mut scopes = Self::default();
+        for scope in raw.split(' ') {
+            match scope {
+                "openid" => scopes.openid = true,
+                "profile" => scopes.profile = true,
+                "email" => scopes.email = true,
+                "offline_access" => scopes.offline_access = true,
+                _ => {}
+            }
+        }
+        scopes
+    }
+
+    fn contains(self, other: Self) -> bool {
+        let pairs = [
+            (self.openid, other.openid),
+            (self.profile, other.profile),
+            (self.email, other.email),
+            (self.offline_access, other.offline_access),
+        ];
+        pairs.iter().all(|(mine, theirs)| *mine || !*theirs)
+    }
+
+    fn permissions(self) -> Vec<&'static str> {
+        let mut words = vec!["Your account identifier"];
+        if self.profile {
+            words.push("Your name, picture and language");
+        }
+        if self.email {
+            words.push("Your email address");
+        }
+        if self.offline_access {
+            words.push("Access while you are not signed in");
+        }
+        words
+    }
+}
+
+impl fmt::Display for Scopes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (self.openid, "openid"),
+            (self.profile, "profile"),
+            (self.email, "email"),
+            (self.offline_access, "offline_access"),
+        ];
+        let granted: Vec<&str> = names
+            .iter()
+            .filter(|(granted, _)| *granted)
+            .map(|(_, name)| *name)
+            .collect();
+        f.write_str(&granted.join(" "))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// State
+
+/// Everything this provider has issued, plus its keys and browser sessions.
+#[derive(Default)]
+pub(crate) struct DialectState {
+    pub(crate) options: Options,
+    keys: keys::KeyRing,
+    codes: HashMap<String, CodeGrant>,
+    access_tokens: HashMap<String, AccessGrant>,
+    refresh_tokens: HashMap<String, RefreshGrant>,
+    /// When each user last signed in on the consent page (`auth_time`).
+    logins: HashMap<u64, u64>,
+    /// (client, user) pairs the user has consented to, for `prompt=none`.
+    consents: HashSet<(String, u64)>,
+    next_grant_id: u64,
+}
+
+// By hand: the maps are keyed by live tokens.
+impl fmt::Debug for DialectState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DialectState")
+            .field("options", &self.options)
+            .field("keys", &self.keys)
+            .field("codes", &self.codes.len())
+            .field("access_tokens", &self.access_tokens.len())
+            .field("refresh_tokens", &self.refresh_tokens.len())
+            .finish()
+    }
+}
+
+struct CodeGrant {
+    client_id: String,
+    redirect_uri: String,
+    user_id: u64,
+    scopes: Scopes,
+    nonce: Option<String>,
+    /// PKCE challenge and whether it is S256 (else `plain`).
+    challenge: Option<(String, bool)>,
+    auth_time: u64,
+    expires_at: u64,
+    grant_id: u64,
+    redeemed: bool,
+}
+
+#[derive(Clone)]
+struct AccessGrant {
+    client_id: String,
+    user_id: u64,
+    scopes: Scopes,
+    expires_at: u64,
+    grant_id: u64,
+    revoked: bool,
+}
+
+struct RefreshGrant {
+    client_id: String,
+    user_id: u64,
+    scopes: Scopes,
+    auth_time: u64,
+    grant_id: u64,
+    expires_at: Option<u64>,
+    status: RefreshStatus,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RefreshStatus {
+    Active,
+    Rotated,
+    Revoked,
+}
+
+impl DialectState {
+    /// Revokes every token of one grant.
+    fn revoke_grant(&mut self, grant_id: u64) {
+        for grant in self.access_tokens.values_mut() {
+            if grant.grant_id == grant_id {
+                grant.revoked = true;
+            }
+        }
+        for grant in self.refresh_tokens.values_mut() {
+            if grant.grant_id == grant_id {
+                grant.status = RefreshStatus::Revoked;
+            }
+        }
+    }
+
+    /// Revokes one access token; `false` if it is unknown.
+    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
+        self.access_tokens
+            .get_mut(token)
+            .map(|grant| grant.revoked = true)
+            .is_some()
+    }
+
+    /// Revokes one refresh token and its grant; `false` if it is unknown.
+    pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
+            return false;
+        };
+        self.revoke_grant(grant_id);
+        true
+    }
+
+    /// Revokes every token of a user and ends their session; returns how many
+    /// tokens were still usable.
+    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
+        let mut revoked = 0;
+        for grant in self.access_tokens.values_mut() {
+            if grant.user_id == user_id && !grant.revoked {
+                grant.revoked = true;
+                revoked += 1;
+            }
+        }
+        for grant in self.refresh_tokens.values_mut() {
+            if grant.user_id == user_id && grant.status == RefreshStatus::Active {
+                grant.status = RefreshStatus::Revoked;
+                revoked += 1;
+            }
+        }
+        self.logins.remove(&user_id);
+        self.consents.retain(|(_, user)| *user != user_id);
+        revoked
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Discovery
+
+/// `{simulator origin}/oidc`.
+fn issuer(sim: &Sim, headers: &HeaderMap) -> String {
+    format!("{}{PREFIX}", sim.base_url(headers))
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
+async fn discovery(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = sim.begin(&conn, DISCOVERY, None).await {
+        return response;
+    }
+    let issuer = issuer(&sim, &headers);
+    let (plain, iss) = sim.with(|world| {
+        let options = &world.oidc.options;
+        (options.allow_plain_pkce, options.authorization_response_iss)
+    });
+    let methods: &[&str] = if plain { &["S256", "plain"] } else { &["S256"] };
+    Json(serde_json::json!({
+        "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/authorize"),
+        "token_endpoint": format!("{issuer}/token"),
+        "userinfo_endpoint": format!("{issuer}/userinfo"),
+        "jwks_uri": format!("{issuer}/jwks"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": methods,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claims_supported": [
+            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+            "name", "preferred_username", "picture", "locale", "email", "email_verified",
+        ],
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "authorization_response_iss_parameter_supported": iss,
+    }))
+    .into_response()
+}
+
+/// `GET /jwks`: every published key, so tokens signed before a rotation verify.
+async fn jwks(State(sim): State<Sim>, conn: Conn) -> Response {
+    if let Some(response) = sim.begin(&conn, JWKS, None).await {
+        return response;
+    }
+    let body = sim.with(|world| world.oidc.keys.jwks());
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")],
+        body.to_string(),
+    )
+        .into_response()
+}

@@ -1,0 +1,134 @@
+//! The OIDC userinfo endpoint (OIDC Core §5.3) and token revocation (RFC 7009).
+
+use axum::{
+    Form, Json, Router,
+    extract::{State, rejection::FormRejection},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::{
+    REVOKE, USERINFO,
+    client_auth::authenticate,
+    token::{ProfileClaims, non_empty},
+};
+use crate::{
+    net::Conn,
+    oauth::{self, TokenError},
+    state::Sim,
+};
+
+pub(super) fn router() -> Router<Sim> {
+    Router::new()
+        .route("/userinfo", get(userinfo).post(userinfo))
+        .route("/revoke", post(revoke))
+}
+
+/// `GET` or `POST /userinfo` (OIDC Core §5.3), bearer token in the header.
+async fn userinfo(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = sim.begin(&conn, USERINFO, None).await {
+        return response;
+    }
+    let base_url = sim.base_url(&headers);
+    sim.with(|world| {
+        let Some(token) = oauth::bearer(&headers) else {
+            return oauth::invalid_token("missing bearer token");
+        };
+        let Some(grant) = world.oidc.access_tokens.get(token).cloned() else {
+            return oauth::invalid_token("unknown access token");
+        };
+        if grant.revoked {
+            return oauth::invalid_token("the access token was revoked");
+        }
+        if world.clock.now() >= grant.expires_at {
+            return oauth::invalid_token("the access token has expired");
+        }
+        let Some(user) = world.user(grant.user_id) else {
+            return oauth::invalid_token("the account no longer exists");
+        };
+        let mut claims = serde_json::to_value(ProfileClaims::new(user, grant.scopes, &base_url))
+            .unwrap_or_default();
+        claims["sub"] = user.oidc_sub.into();
+        Json(claims).into_response()
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Revocation (RFC 7009)
+
+#[derive(Debug, Default, Deserialize)]
+struct RevokeForm {
+    token: Option<String>,
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// `POST /revoke`: 200 whether or not the token was known (RFC 7009 §2.2).
+/// Revoking a refresh token ends its whole grant, access tokens included.
+async fn revoke(
+    State(sim): State<Sim>,
+    conn: Conn,
+    headers: HeaderMap,
+    form: Result<Form<RevokeForm>, FormRejection>,
+) -> Response {
+    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        return TokenError::invalid_request("the body must be form-encoded").into_response();
+    };
+    sim.with(|world| {
+        let client_id = match authenticate(
+            world,
+            &headers,
+            non_empty(&form.client_id),
+            non_empty(&form.client_secret),
+        ) {
+            Ok(client_id) => client_id,
+            Err(failure) => return failure.into_response(),
+        };
+        let Some(token) = non_empty(&form.token) else {
+            return TokenError::missing("token").into_response();
+        };
+        let dialect = &mut world.oidc;
+        // The hint only changes the lookup order (§2.1).
+        let owner = if form.token_type_hint.as_deref() == Some("refresh_token") {
+            None
+        } else {
+            dialect
+                .access_tokens
+                .get(token)
+                .map(|grant| grant.client_id.clone())
+        };
+        let (owner, is_refresh) = match owner {
+            Some(owner) => (Some(owner), false),
+            None => match dialect.refresh_tokens.get(token) {
+                Some(grant) => (Some(grant.client_id.clone()), true),
+                None => (
+                    dialect
+                        .access_tokens
+                        .get(token)
+                        .map(|grant| grant.client_id.clone()),
+                    false,
+                ),
+            },
+        };
+        match owner {
+            None => {}
+            Some(owner) if owner != client_id => {
+                return TokenError::invalid_grant("the token was issued to another client")
+                    .into_response();
+            }
+            Some(_) if is_refresh => {
+                dialect.revoke_refresh_token(token);
+            }
+            Some(_) => {
+                dialect.revoke_access_token(token);
+            }
+        }
+        (StatusCode::OK, oauth::no_store_headers()).into_response()
+    })
+}

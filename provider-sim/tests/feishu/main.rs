@@ -1,0 +1,222 @@
+//! Contract tests of the Feishu dialect (providers.md §5), over real HTTP against `spawn`.
+
+use std::{collections::HashMap, time::Duration};
+
+use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/feishu/callback";
+const STATE: &str = "feishu-state";
+const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+
+struct Harness {
+    sim: SimHandle,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client builds");
+        Self { sim, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url)
+    }
+
+    fn url_with(&self, path: &str, params: &[(&str, &str)]) -> String {
+        let mut url = Url::parse(&self.url(path)).expect("url");
+        url.query_pairs_mut().extend_pairs(params);
+        url.into()
+    }
+
+    async fn post_json(
+        &self,
+        path: &str,
+        bearer: Option<&str>,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.post(self.url(path)).json(&body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("answered");
+        (response.status(), response.json().await.expect("JSON"))
+    }
+
+    async fn app_token(&self) -> Value {
+        let (status, body) = self
+            .post_json(
+                "/feishu/open-apis/auth/v3/app_access_token/internal",
+                None,
+                json!({"app_id": dev::FEISHU_APP_ID, "app_secret": dev::FEISHU_APP_SECRET}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        body
+    }
+
+    async fn app_access_token(&self) -> String {
+        self.app_token().await["app_access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    }
+
+    /// Consent page of `path` with `params`, then `decision` for `user_id`.
+    async fn consent(
+        &self,
+        path: &str,
+        params: &[(&str, &str)],
+        user_id: &str,
+        decision: &str,
+    ) -> reqwest::Response {
+        let response = self
+            .http
+            .get(self.url_with(path, params))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.expect("body");
+        let mut form = hidden_fields(&html);
+        form.push(("user_id".to_owned(), user_id.to_owned()));
+        form.push(("decision".to_owned(), decision.to_owned()));
+        let action = attribute(&html, "<form", "action").expect("action");
+        self.http
+            .post(self.url(&action))
+            .form(&form)
+            .send()
+            .await
+            .expect("decision")
+    }
+
+    /// A v1 code for `user_id`.
+    async fn v1_code(&self, user_id: &str) -> String {
+        let params = [
+            ("redirect_uri", REDIRECT_URI),
+            ("app_id", dev::FEISHU_APP_ID),
+            ("state", STATE),
+        ];
+        let response = self
+            .consent(
+                "/feishu/open-apis/authen/v1/index",
+                &params,
+                user_id,
+                "allow",
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let query = query_of(&response);
+        assert_eq!(query["state"], STATE);
+        query["code"].clone()
+    }
+
+    async fn v1_login(&self, user_id: &str) -> Value {
+        let app = self.app_access_token().await;
+        let code = self.v1_code(user_id).await;
+        let (status, body) = self
+            .post_json(
+                "/feishu/open-apis/authen/v1/access_token",
+                Some(&app),
+                json!({"grant_type": "authorization_code", "code": code}),
+            )
+            .await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::OK, &json!(0)),
+            "{body}"
+        );
+        body["data"].clone()
+    }
+
+    async fn user_info(&self, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url("/feishu/open-apis/authen/v1/user_info"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("answered");
+        (response.status(), response.json().await.expect("JSON"))
+    }
+
+    async fn refresh_v1(&self, app: &str, refresh_token: &str) -> Value {
+        let (status, body) = self
+            .post_json(
+                "/feishu/open-apis/authen/v1/refresh_access_token",
+                Some(app),
+                json!({"grant_type": "refresh_token", "refresh_token": refresh_token}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "v1 errors are HTTP 200 too");
+        body
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn advance(&self, seconds: u64) {
+        self.admin(
+            Method::POST,
+            "/_sim/clock/advance",
+            json!({"seconds": seconds}),
+        )
+        .await;
+    }
+}
+
+fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .expect("ASCII");
+    let url = Url::parse(location).expect("absolute");
+    assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
+    url.query_pairs().into_owned().collect()
+}
+
+fn attribute(html: &str, tag: &str, name: &str) -> Option<String> {
+    let start = html.find(tag)?;
+    let tag_text = &html[start..start + html[start..].find('>')?];
+    let needle = format!("{name}=\"");
+    let value_start = tag_text.find(&needle)? + needle.len();
+    let value_len = tag_text[value_start..].find('"')?;
+    let raw = &tag_text[value_start..value_start + value_len];
+    Some(html_escape::decode_html_entities(raw).into_owned())
+}
+
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input type=\"hidden\"")
+        .filter_map(|(index, _)| {
+            let rest = &html[index..];
+            Some((
+                attribute(rest, "<input", "name")?,
+                attribute(rest, "<input", "value")?,
+            ))
+        })
+        .collect()
+}
+
+mod v1;
+mod v2;

@@ -1,0 +1,268 @@
+//! Contract tests of the generic OpenID Connect provider, verified with a standard JWT library.
+
+use std::{collections::HashMap, time::Duration};
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
+use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/oidc/callback";
+const STATE: &str = "oidc state";
+const NONCE: &str = "n-0S6_WzA2Mj";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+struct Harness {
+    sim: SimHandle,
+    http: reqwest::Client,
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Clone, Copy)]
+enum Auth {
+    Basic,
+    Post,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client builds");
+        Self { sim, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url)
+    }
+
+    fn issuer(&self) -> String {
+        self.url("/oidc")
+    }
+
+    /// The authorize URL; `extra` overrides or adds parameters (empty value removes).
+    fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+        let challenge = s256(VERIFIER);
+        let mut params: Vec<(&str, &str)> = vec![
+            ("client_id", dev::OIDC_CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", "openid profile email"),
+            ("state", STATE),
+            ("nonce", NONCE),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ];
+        for (key, value) in extra {
+            params.retain(|(existing, _)| existing != key);
+            if !value.is_empty() {
+                params.push((key, value));
+            }
+        }
+        let mut url = Url::parse(&self.url("/oidc/authorize")).expect("url");
+        url.query_pairs_mut().extend_pairs(params);
+        url.into()
+    }
+
+    /// Consent for `user_id`; the redirect response (with the session cookie).
+    async fn consent(
+        &self,
+        extra: &[(&str, &str)],
+        user_id: &str,
+        decision: &str,
+    ) -> reqwest::Response {
+        let response = self
+            .http
+            .get(self.authorize_url(extra))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(response.status(), StatusCode::OK);
+        let html = response.text().await.expect("body");
+        let mut form = hidden_fields(&html);
+        form.push(("user_id".to_owned(), user_id.to_owned()));
+        form.push(("decision".to_owned(), decision.to_owned()));
+        let action = attribute(&html, "<form", "action").expect("action");
+        self.http
+            .post(self.url(&action))
+            .form(&form)
+            .send()
+            .await
+            .expect("decision")
+    }
+
+    async fn code(&self, extra: &[(&str, &str)], user_id: &str) -> String {
+        let response = self.consent(extra, user_id, "allow").await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let query = query_of(&response);
+        assert_eq!(query["state"], STATE);
+        assert_eq!(query["iss"], self.issuer());
+        query["code"].clone()
+    }
+
+    async fn token(&self, auth: Auth, form: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = form.to_vec();
+        let mut request = self.http.post(self.url("/oidc/token"));
+        match auth {
+            Auth::Basic => {
+                request = request.basic_auth(dev::OIDC_CLIENT_ID, Some(dev::OIDC_CLIENT_SECRET))
+            }
+            Auth::Post => {
+                form.push(("client_id", dev::OIDC_CLIENT_ID));
+                form.push(("client_secret", dev::OIDC_CLIENT_SECRET));
+            }
+        }
+        request.form(&form).send().await.expect("token answered")
+    }
+
+    async fn exchange(&self, auth: Auth, code: &str, verifier: &str) -> (StatusCode, Value) {
+        let response = self
+            .token(
+                auth,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT_URI),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await;
+        (response.status(), response.json().await.expect("JSON"))
+    }
+
+    async fn login(&self, user_id: &str) -> Value {
+        let code = self.code(&[], user_id).await;
+        let (status, tokens) = self.exchange(Auth::Basic, &code, VERIFIER).await;
+        assert_eq!(status, StatusCode::OK, "{tokens}");
+        tokens
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
+        let response = self
+            .token(
+                Auth::Post,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token),
+                ],
+            )
+            .await;
+        (response.status(), response.json().await.expect("JSON"))
+    }
+
+    async fn userinfo(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/oidc/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("userinfo answered")
+    }
+
+    async fn jwks(&self) -> JwkSet {
+        let discovery: Value = self
+            .http
+            .get(self.url("/oidc/.well-known/openid-configuration"))
+            .send()
+            .await
+            .expect("discovery")
+            .json()
+            .await
+            .expect("JSON");
+        let jwks_uri = discovery["jwks_uri"].as_str().expect("jwks_uri");
+        self.http
+            .get(jwks_uri)
+            .send()
+            .await
+            .expect("jwks")
+            .json()
+            .await
+            .expect("JWK Set")
+    }
+
+    /// Verifies an ID token against the published JWKS, as a relying party would.
+    async fn verify(&self, id_token: &str) -> Value {
+        let header = jsonwebtoken::decode_header(id_token).expect("JWT header");
+        assert_eq!(header.alg, Algorithm::RS256);
+        let kid = header.kid.expect("kid");
+        let jwks = self.jwks().await;
+        let jwk = jwks.find(&kid).expect("kid is published");
+        let key = DecodingKey::from_jwk(jwk).expect("RSA JWK");
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_audience(&[dev::OIDC_CLIENT_ID]);
+        validation.set_issuer(&[self.issuer()]);
+        jsonwebtoken::decode::<Value>(id_token, &key, &validation)
+            .expect("ID token verifies")
+            .claims
+    }
+
+    async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn revoke(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(self.url("/oidc/revoke"))
+            .basic_auth(dev::OIDC_CLIENT_ID, Some(dev::OIDC_CLIENT_SECRET))
+            .form(form)
+            .send()
+            .await
+            .expect("revoke answered")
+    }
+}
+
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .expect("ASCII");
+    let url = Url::parse(location).expect("absolute");
+    assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
+    url.query_pairs().into_owned().collect()
+}
+
+fn attribute(html: &str, tag: &str, name: &str) -> Option<String> {
+    let start = html.find(tag)?;
+    let tag_text = &html[start..start + html[start..].find('>')?];
+    let needle = format!("{name}=\"");
+    let value_start = tag_text.find(&needle)? + needle.len();
+    let value_len = tag_text[value_start..].find('"')?;
+    let raw = &tag_text[value_start..value_start + value_len];
+    Some(html_escape::decode_html_entities(raw).into_owned())
+}
+
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input type=\"hidden\"")
+        .filter_map(|(index, _)| {
+            let rest = &html[index..];
+            Some((
+                attribute(rest, "<input", "name")?,
+                attribute(rest, "<input", "value")?,
+            ))
+        })
+        .collect()
+}
+
+mod flows;
+mod lifecycle;

@@ -1,0 +1,286 @@
+//! The provider contract suite: every adapter of the dev config against the
+//! simulator — sign-in, denial, provider 5xx, slow and malformed answers at
+//! the token endpoint, refresh, revocation — plus each kind's own cases.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Decision, Harness, Jar};
+use keyhole::{
+    providers::{Grant, ProviderError},
+    session::{ConnectionRecord, SessionId},
+};
+use reqwest::Method;
+use serde_json::json;
+
+/// The sign-in kinds of the dev config: (provider id, token-endpoint fault key).
+const LOGIN_KINDS: &[(&str, &str)] = &[
+    ("aihubmix", "aihubmix.token"),
+    ("line", "line.token"),
+    ("elice", "elice.token"),
+    ("feishu", "feishu.access_token"),
+    ("oidc", "oidc.token"),
+];
+
+/// Signs in with `provider` and returns the jar and the stored connection.
+async fn signed_in(h: &Harness, provider: &str) -> (Jar, ConnectionRecord) {
+    let mut jar = Jar::default();
+    let done = h.login(provider, "popup", Decision::Allow, &mut jar).await;
+    assert!(
+        done.body.contains(r#""ok":true"#),
+        "{provider}: {}",
+        done.body
+    );
+    let id = SessionId::from_cookie(jar.get("keyhole_session").unwrap());
+    let record = h.state.sessions.load(&id).await.unwrap().unwrap();
+    let connection = record.connections[provider].clone();
+    (jar, connection)
+}
+
+fn login_error(body: &str) -> String {
+    let start = body.find(r#""error":""#).map(|i| i + 9).unwrap_or(0);
+    body[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_kind_signs_in_and_shows_a_profile() {
+    let h = Harness::start_all().await;
+    for (provider, _) in LOGIN_KINDS {
+        let (mut jar, connection) = signed_in(&h, provider).await;
+        assert!(!connection.profile.id.is_empty(), "{provider}");
+        assert!(!connection.profile.display_name.is_empty(), "{provider}");
+        let me = h.get("/api/me", &mut jar).await.json();
+        assert_eq!(me["connections"][0]["provider"], *provider);
+        // Only provider data, never tokens, in what the app gets.
+        let text = me.to_string();
+        assert!(
+            !text.contains(connection.grant.access_token.secret()),
+            "{provider}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_kind_reports_a_denial_as_access_denied() {
+    let h = Harness::start_all().await;
+    for (provider, _) in LOGIN_KINDS {
+        let mut jar = Jar::default();
+        let done = h.login(provider, "popup", Decision::Deny, &mut jar).await;
+        assert_eq!(
+            login_error(&done.body),
+            "access_denied",
+            "{provider}: {}",
+            done.body
+        );
+        assert!(jar.get("keyhole_session").is_none(), "{provider}");
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_outage_slowness_and_garbage_fail_cleanly() {
+    let h = Harness::start_all().await;
+    for (provider, key) in LOGIN_KINDS {
+        for fault in [
+            json!({"endpoint": key, "count": 1, "status": 503}),
+            json!({"endpoint": key, "count": 1, "latency_ms": 2500}),
+            json!({"endpoint": key, "count": 1, "body": "{not json", "status": 200}),
+            json!({"endpoint": key, "count": 1, "drop": true}),
+        ] {
+            h.admin(Method::POST, "/faults", fault.clone()).await;
+            let mut jar = Jar::default();
+            let done = h
+                .login(provider, "redirect", Decision::Allow, &mut jar)
+                .await;
+            assert_eq!(done.status, StatusCode::SEE_OTHER, "{provider} {fault}");
+            let error = done.location().to_owned();
+            assert!(
+                error.contains("login_error=provider_unavailable")
+                    || error.contains("login_error=provider_error"),
+                "{provider} {fault}: {error}"
+            );
+            assert!(jar.get("keyhole_session").is_none(), "{provider} {fault}");
+        }
+        h.admin(Method::DELETE, "/faults", json!({})).await;
+    }
+}
+
+#[tokio::test]
+async fn refreshing_kinds_refresh_and_revocation_sticks() {
+    let h = Harness::start_all().await;
+    for provider in ["aihubmix", "line", "feishu", "oidc"] {
+        let adapter = h.state.providers.get(provider).unwrap().clone();
+        let (_, connection) = signed_in(&h, provider).await;
+        let fresh: Grant = adapter.refresh(&connection.grant).await.unwrap();
+        assert_ne!(
+            fresh.access_token.secret(),
+            connection.grant.access_token.secret(),
+            "{provider}: a new access token"
+        );
+        adapter.identity(&fresh).await.unwrap();
+        adapter.revoke(&fresh).await.unwrap();
+    }
+    // Where revocation exists, the revoked token no longer works.
+    for provider in ["line", "oidc"] {
+        let adapter = h.state.providers.get(provider).unwrap().clone();
+        let (_, connection) = signed_in(&h, provider).await;
+        adapter.revoke(&connection.grant).await.unwrap();
+        let after = adapter.identity(&connection.grant).await;
+        assert!(
+            matches!(after, Err(ProviderError::Unauthorized)),
+            "{provider}: {after:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn rotated_refresh_tokens_are_single_use() {
+    let h = Harness::start_all().await;
+    for provider in ["aihubmix", "feishu", "oidc"] {
+        let adapter = h.state.providers.get(provider).unwrap().clone();
+        let (_, connection) = signed_in(&h, provider).await;
+        adapter.refresh(&connection.grant).await.unwrap();
+        let reused = adapter.refresh(&connection.grant).await;
+        assert!(
+            reused.as_ref().is_err_and(ProviderError::is_invalid_grant),
+            "{provider}: {:?}",
+            reused.map(|_| ())
+        );
+    }
+}
+
+#[tokio::test]
+async fn line_keeps_its_refresh_token_and_reads_email_from_the_id_token() {
+    let h = Harness::start_all().await;
+    let adapter = h.state.providers.get("line").unwrap().clone();
+    let (mut jar, connection) = signed_in(&h, "line").await;
+    assert!(
+        connection.profile.email.is_some(),
+        "email from the ID token"
+    );
+    assert!(connection.grant.claims.contains_key("sub"));
+    let fresh = adapter.refresh(&connection.grant).await.unwrap();
+    assert_eq!(
+        fresh.refresh_token.as_ref().unwrap().secret(),
+        connection.grant.refresh_token.as_ref().unwrap().secret(),
+        "LINE does not rotate refresh tokens"
+    );
+    let friendship = h.get("/api/me/line/friendship", &mut jar).await;
+    assert_eq!(friendship.status, StatusCode::OK, "{}", friendship.body);
+    let body = friendship.json();
+    assert!(body["friend"].is_boolean());
+    assert_eq!(
+        body["add_friend_url"],
+        "https://line.me/R/ti/p/@keyhole-dev"
+    );
+}
+
+#[tokio::test]
+async fn elice_tokens_expire_without_refresh() {
+    let h = Harness::start_all().await;
+    let adapter = h.state.providers.get("elice").unwrap().clone();
+    let (_, connection) = signed_in(&h, "elice").await;
+    let grant = &connection.grant;
+    assert!(grant.refresh_token.is_none());
+    let left = grant.expires_at.unwrap() - keyhole::clock::now();
+    assert!(left > time::Duration::minutes(59) && left <= time::Duration::hours(1));
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 3601}))
+        .await;
+    let after = adapter.identity(grant).await;
+    assert!(
+        matches!(after, Err(ProviderError::Unauthorized)),
+        "{after:?}"
+    );
+    assert!(matches!(
+        adapter.refresh(grant).await,
+        Err(ProviderError::NotSupported)
+    ));
+}
+
+#[tokio::test]
+async fn feishu_envelope_errors_with_http_200_are_errors() {
+    let h = Harness::start_all().await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "feishu.access_token", "count": 1, "status": 200,
+               "body": "{\"code\":20008,\"msg\":\"user not exist\"}"}),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let done = h
+        .login("feishu", "redirect", Decision::Allow, &mut jar)
+        .await;
+    assert!(
+        done.location().contains("login_error=provider_error"),
+        "{}",
+        done.location()
+    );
+    // The app token is fetched once and reused across logins.
+    signed_in(&h, "feishu").await;
+    signed_in(&h, "feishu").await;
+    assert_eq!(h.counter("feishu.app_access_token").await, 1);
+}
+
+#[tokio::test]
+async fn line_notify_connects_to_a_session_and_sends_with_rate_limits() {
+    let h = Harness::start_all().await;
+    // Connect-only: without a session it is refused.
+    let mut stranger = Jar::default();
+    let refused = h
+        .get("/api/auth/line-notify/login?mode=popup", &mut stranger)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let (mut jar, _) = signed_in(&h, "aihubmix").await;
+    let done = h
+        .login("line-notify", "popup", Decision::Allow, &mut jar)
+        .await;
+    assert!(done.body.contains(r#""ok":true"#), "{}", done.body);
+    let me = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"].as_array().unwrap().len(), 2, "{me}");
+
+    let sent = h
+        .post_json(
+            "/api/me/line-notify/notify",
+            json!({"message": "こんにちは"}),
+            &mut jar,
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.json()["rate_limit"]["remaining"].as_u64().is_some());
+    assert!(!sent.header("x-ratelimit-remaining").is_empty());
+    for bad in [String::new(), "x".repeat(1001)] {
+        let reply = h
+            .post_json(
+                "/api/me/line-notify/notify",
+                json!({"message": bad}),
+                &mut jar,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        assert_eq!(reply.json()["code"], "invalid_request");
+    }
+    let exactly = h
+        .post_json(
+            "/api/me/line-notify/notify",
+            json!({"message": "字".repeat(1000)}),
+            &mut jar,
+        )
+        .await;
+    assert_eq!(exactly.status, StatusCode::OK, "1000 characters is allowed");
+
+    // Disconnect revokes at LINE Notify; the session keeps the other provider.
+    let gone = h
+        .post_app("/api/auth/line-notify/disconnect", &mut jar)
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert!(h.counter("line-notify.revoke").await >= 1);
+    let me = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"].as_array().unwrap().len(), 1);
+}
