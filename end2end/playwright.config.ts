@@ -22,6 +22,9 @@ export default defineConfig({
   ],
   use: {
     baseURL: process.env.KEYHOLE_BASE_URL ?? "http://127.0.0.1:8080",
+    // The app picks its language from the browser's: English unless a test
+    // asks for another (tests/language.spec.ts).
+    locale: "en-US",
     trace: "retain-on-failure",
     screenshot: "only-on-failure",
   },

@@ -3,7 +3,8 @@
 //!
 //! Layout: [`ProviderInfo`] (`GET /api/providers`), [`Me`] and [`Connection`]
 //! (`GET /api/me`), [`Balance`] and [`Topup`], [`Friendship`], [`NotifyRequest`]
-//! and [`NotifyResult`], [`MessageRequest`], [`ApiError`] (every error body),
+//! and [`NotifyResult`], [`MessageRequest`] and [`MessageResult`],
+//! [`ApiError`] (every error body),
 //! [`PopupMessage`] (what the callback page posts to the opener), and the
 //! names of headers and query parameters both sides use.
 //!
@@ -204,6 +205,14 @@ pub const MESSAGE_TEXT_MAX_CHARS: usize = 5000;
 pub struct MessageRequest {
     /// Text of the message; at most [`MESSAGE_TEXT_MAX_CHARS`] characters.
     pub text: String,
+}
+
+/// Answer to `POST /api/me/{provider}/message` when LINE accepted the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageResult {
+    /// Always true in a 200: LINE accepted the message, exactly once even
+    /// when retries were needed. Refusals are error bodies instead.
+    pub delivered: bool,
 }
 
 /// Stable error codes of every error body.

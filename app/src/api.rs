@@ -5,11 +5,14 @@
 //! [`login_url`] builds the URL that the popup (or the whole page) opens.
 
 use gloo_net::http::{Request, Response};
-use keyhole_api::{ApiError, Balance, CSRF_HEADER, ErrorCode, Me, ProviderInfo, Topup};
-use serde::de::DeserializeOwned;
+use keyhole_api::{
+    ApiError, Balance, CSRF_HEADER, ErrorCode, Friendship, Me, MessageRequest, NotifyRequest,
+    NotifyResult, ProviderInfo, Topup,
+};
+use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
-use crate::i18n::{Text, t, tf};
+use crate::i18n::{Lang, Text, t, tf};
 
 /// Why a call to the server failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -51,6 +54,7 @@ impl AppError {
             Some(ErrorCode::ProviderUnavailable) => tf(Text::ErrorProviderUnavailable, &args),
             Some(ErrorCode::ProviderError) => tf(Text::ErrorProviderError, &args),
             Some(ErrorCode::NotSupported) => tf(Text::ErrorNotSupported, &args),
+            Some(ErrorCode::ReauthRequired) => tf(Text::ErrorReauth, &args),
             Some(_) => t(Text::ErrorGeneric).to_owned(),
         }
     }
@@ -84,17 +88,46 @@ pub async fn topup(provider: &str) -> Result<Topup, AppError> {
     get_json(&format!("/api/me/{}/topup", segment(provider))).await
 }
 
+/// `GET /api/me/{provider}/friendship`: whether the person is a friend of the
+/// provider's official account (capability `friendship`).
+pub async fn friendship(provider: &str) -> Result<Friendship, AppError> {
+    get_json(&format!("/api/me/{}/friendship", segment(provider))).await
+}
+
+/// `POST /api/me/{provider}/notify`: sends a test notification (capability `notify`).
+pub async fn notify(provider: &str, message: String) -> Result<NotifyResult, AppError> {
+    let url = format!("/api/me/{}/notify", segment(provider));
+    let response = post(&url, Some(&NotifyRequest { message })).await?;
+    // Tolerates an empty 200/204: the rate limit is a bonus, not a promise.
+    let body = response.text().await.map_err(network)?;
+    parse_notify_result(&body).map_err(|err| AppError::Network(err.to_string()))
+}
+
+/// `POST /api/me/{provider}/message`: pushes a text message to the person
+/// (capability `messaging`). Any 2xx is success; its body is not read.
+pub async fn message(provider: &str, text: String) -> Result<(), AppError> {
+    let url = format!("/api/me/{}/message", segment(provider));
+    post(&url, Some(&MessageRequest { text })).await.map(drop)
+}
+
+/// `POST /api/auth/{provider}/disconnect`: removes one connection (204); the
+/// last one ends the session.
+pub async fn disconnect(provider: &str) -> Result<(), AppError> {
+    let url = format!("/api/auth/{}/disconnect", segment(provider));
+    post::<()>(&url, None).await.map(drop)
+}
+
 /// `POST /api/auth/logout`: ends the session (204).
 pub async fn logout() -> Result<(), AppError> {
-    let response = Request::post("/api/auth/logout")
-        .header(CSRF_HEADER, "1")
-        .send()
-        .await
-        .map_err(network)?;
-    if response.ok() {
-        Ok(())
+    post::<()>("/api/auth/logout", None).await.map(drop)
+}
+
+/// The body of a notify answer: JSON, or nothing at all.
+pub fn parse_notify_result(body: &str) -> Result<NotifyResult, serde_json::Error> {
+    if body.trim().is_empty() {
+        Ok(NotifyResult::default())
     } else {
-        Err(error_from(response).await)
+        serde_json::from_str(body)
     }
 }
 
@@ -108,15 +141,19 @@ pub enum LoginMode {
 }
 
 /// URL of `GET /api/auth/{provider}/login`, which redirects to the provider.
-pub fn login_url(provider: &str, mode: LoginMode) -> String {
-    match mode {
-        LoginMode::Popup => format!("/api/auth/{}/login?mode=popup", segment(provider)),
-        LoginMode::Redirect => format!(
-            "/api/auth/{}/login?mode=redirect&return_to={}",
-            segment(provider),
-            segment("/")
-        ),
-    }
+///
+/// `lang` travels along so the server can ask the provider for a consent page
+/// in the person's language where the provider supports it.
+pub fn login_url(provider: &str, mode: LoginMode, lang: Lang) -> String {
+    let mode = match mode {
+        LoginMode::Popup => "popup".to_owned(),
+        LoginMode::Redirect => format!("redirect&return_to={}", segment("/")),
+    };
+    format!(
+        "/api/auth/{}/login?mode={mode}&lang={}",
+        segment(provider),
+        segment(lang.tag())
+    )
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so a value
@@ -137,6 +174,21 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, AppError> {
     let response = Request::get(url).send().await.map_err(network)?;
     if response.ok() {
         response.json().await.map_err(network)
+    } else {
+        Err(error_from(response).await)
+    }
+}
+
+/// A state-changing request: carries the CSRF header and, when given, a JSON body.
+async fn post<B: Serialize>(url: &str, body: Option<&B>) -> Result<Response, AppError> {
+    let builder = Request::post(url).header(CSRF_HEADER, "1");
+    let request = match body {
+        Some(body) => builder.json(body).map_err(network)?,
+        None => builder.build().map_err(network)?,
+    };
+    let response = request.send().await.map_err(network)?;
+    if response.ok() {
+        Ok(response)
     } else {
         Err(error_from(response).await)
     }
@@ -171,12 +223,12 @@ mod tests {
     #[test]
     fn login_urls_encode_the_provider_and_return_path() {
         assert_eq!(
-            login_url("aihubmix", LoginMode::Popup),
-            "/api/auth/aihubmix/login?mode=popup"
+            login_url("aihubmix", LoginMode::Popup, Lang::En),
+            "/api/auth/aihubmix/login?mode=popup&lang=en"
         );
         assert_eq!(
-            login_url("a/b c", LoginMode::Redirect),
-            "/api/auth/a%2Fb%20c/login?mode=redirect&return_to=%2F"
+            login_url("a/b c", LoginMode::Redirect, Lang::ZhTw),
+            "/api/auth/a%2Fb%20c/login?mode=redirect&return_to=%2F&lang=zh-TW"
         );
     }
 
@@ -196,5 +248,22 @@ mod tests {
         );
         assert!(api_error(ErrorCode::Unauthenticated).is_unauthenticated());
         assert_eq!(api_error(ErrorCode::Csrf).request_id(), Some("req-1"));
+    }
+
+    #[test]
+    fn notify_answers_may_be_empty_or_carry_a_rate_limit() {
+        assert_eq!(parse_notify_result("").ok(), Some(NotifyResult::default()));
+        assert_eq!(
+            parse_notify_result("{}").ok(),
+            Some(NotifyResult::default())
+        );
+        let limit = parse_notify_result(
+            r#"{"rate_limit":{"limit":1000,"remaining":998,"reset":1767225600},"status":200}"#,
+        )
+        .ok()
+        .and_then(|r| r.rate_limit)
+        .map(|r| (r.remaining, r.limit));
+        assert_eq!(limit, Some((998, 1000)));
+        assert!(parse_notify_result("<html>").is_err());
     }
 }

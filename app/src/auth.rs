@@ -74,6 +74,13 @@ impl Providers {
             .get()
             .and_then(|list| list.ok()?.into_iter().find(|p| p.id == id).map(|p| p.name))
     }
+
+    /// The display name of provider `id`, once the list has loaded (untracked).
+    pub fn name_of_untracked(self, id: &str) -> Option<String> {
+        self.0
+            .get_untracked()
+            .and_then(|list| list.ok()?.into_iter().find(|p| p.id == id).map(|p| p.name))
+    }
 }
 
 impl Default for Providers {
@@ -93,4 +100,42 @@ pub fn login_providers(all: Vec<ProviderInfo>) -> Vec<ProviderInfo> {
     all.into_iter()
         .filter(|p| p.capabilities.contains(&Capability::Login))
         .collect()
+}
+
+/// Providers the dashboard can connect to an existing session: those that
+/// sign in, and connect-only ones (a notification service) — every provider
+/// whose connection has a profile. A messaging service has neither: it is not
+/// connected, it messages an account signed in through another provider.
+pub fn connectable(provider: &ProviderInfo) -> bool {
+    provider
+        .capabilities
+        .iter()
+        .any(|c| matches!(c, Capability::Login | Capability::Profile))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn provider(id: &str, capabilities: &[Capability]) -> ProviderInfo {
+        ProviderInfo {
+            id: id.to_owned(),
+            name: id.to_owned(),
+            kind: id.to_owned(),
+            capabilities: capabilities.to_vec(),
+        }
+    }
+
+    #[test]
+    fn sign_in_lists_login_providers_and_connect_lists_profile_ones_too() {
+        let all = vec![
+            provider("aihubmix", &[Capability::Login, Capability::Balance]),
+            provider("line-notify", &[Capability::Profile, Capability::Notify]),
+            provider("line-bot", &[Capability::Messaging]),
+        ];
+        let ids = |list: Vec<ProviderInfo>| list.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        assert_eq!(ids(login_providers(all.clone())), ["aihubmix"]);
+        let connect: Vec<_> = all.into_iter().filter(connectable).collect();
+        assert_eq!(ids(connect), ["aihubmix", "line-notify"]);
+    }
 }

@@ -23,12 +23,13 @@ use std::{fmt, time::Duration};
 use keyhole_api::{BROADCAST_CHANNEL, POPUP_MESSAGE_TYPE, PopupMessage};
 use leptos::{ev, prelude::*};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{BroadcastChannel, MessageEvent, UrlSearchParams, Window};
+use web_sys::{BroadcastChannel, HtmlElement, MessageEvent, UrlSearchParams, Window};
 
 use crate::{
+    a11y::{Announcer, FocusRequest, FocusTarget},
     api::{self, LoginMode},
     auth::Auth,
-    i18n::{Text, t, tf},
+    i18n::{self, Text, t, tf},
 };
 
 /// Window name of the login popup; a second click reuses the same window.
@@ -131,7 +132,11 @@ pub struct LoginFlow {
     popup: StoredValue<Option<Window>, LocalStorage>,
     poll: StoredValue<Option<IntervalHandle>>,
     closed_polls: StoredValue<u8>,
+    // The button that started the flow, to give focus back on cancel.
+    return_focus: StoredValue<Option<HtmlElement>, LocalStorage>,
     auth: Auth,
+    focus: FocusRequest,
+    announcer: Announcer,
 }
 
 impl fmt::Debug for LoginFlow {
@@ -145,7 +150,10 @@ impl fmt::Debug for LoginFlow {
 impl LoginFlow {
     /// Creates the flow, reads a redirect-mode result from the URL, and starts
     /// listening for popup messages for as long as the current owner lives.
-    pub fn new(auth: Auth) -> Self {
+    ///
+    /// A successful sign-in asks `focus` to move to the next page's heading
+    /// and tells `announcer` which provider it was.
+    pub fn new(auth: Auth, focus: FocusRequest, announcer: Announcer) -> Self {
         let initial = take_redirect_result()
             .map(LoginState::Failed)
             .unwrap_or_default();
@@ -154,7 +162,10 @@ impl LoginFlow {
             popup: StoredValue::new_local(None),
             poll: StoredValue::new(None),
             closed_polls: StoredValue::new(0),
+            return_focus: StoredValue::new_local(None),
             auth,
+            focus,
+            announcer,
         };
 
         let listener = window_event_listener(ev::message, move |event: MessageEvent| {
@@ -192,11 +203,17 @@ impl LoginFlow {
     pub fn start(self, provider: &str, name: &str) {
         self.stop_polling();
         let window = window();
-        let url = api::login_url(provider, LoginMode::Popup);
+        let lang = i18n::lang_untracked();
+        let url = api::login_url(provider, LoginMode::Popup, lang);
         match window.open_with_url_and_target_and_features(&url, POPUP_NAME, POPUP_FEATURES) {
             Ok(Some(popup)) => {
                 _ = popup.focus();
                 self.popup.set_value(Some(popup));
+                self.return_focus.set_value(
+                    document()
+                        .active_element()
+                        .and_then(|el| el.dyn_into::<HtmlElement>().ok()),
+                );
                 self.state.set(LoginState::Waiting {
                     provider: provider.to_owned(),
                     name: name.to_owned(),
@@ -209,7 +226,7 @@ impl LoginFlow {
                 }
                 _ = window
                     .location()
-                    .assign(&api::login_url(provider, LoginMode::Redirect));
+                    .assign(&api::login_url(provider, LoginMode::Redirect, lang));
             }
         }
     }
@@ -219,6 +236,17 @@ impl LoginFlow {
         self.stop_polling();
         self.close_popup();
         self.state.set(LoginState::Cancelled);
+        self.restore_focus();
+    }
+
+    /// Gives focus back to the button that started the flow, if it is still
+    /// in the page (the Cancel button that had it is gone now).
+    fn restore_focus(self) {
+        if let Some(element) = self.return_focus.try_update_value(Option::take).flatten()
+            && element.is_connected()
+        {
+            _ = element.focus();
+        }
     }
 
     fn on_message(self, event: &MessageEvent) {
@@ -248,15 +276,20 @@ impl LoginFlow {
         }
         self.stop_polling();
         self.close_popup();
-        if message.ok {
-            self.state.set(LoginState::Idle);
-            self.auth.refetch();
-            return;
-        }
+        self.return_focus.set_value(None);
         let provider_name = match current {
             LoginState::Waiting { provider, name } if provider == message.provider => Some(name),
             _ => None,
         };
+        if message.ok {
+            self.state.set(LoginState::Idle);
+            if let Some(name) = provider_name {
+                self.focus.request(FocusTarget::PageHeading);
+                self.announcer.say(Text::SignedIn, &name);
+            }
+            self.auth.refetch();
+            return;
+        }
         self.state.set(LoginState::Failed(LoginFailure {
             code: message.error.unwrap_or_default(),
             provider: Some(message.provider),
@@ -291,6 +324,7 @@ impl LoginFlow {
             self.stop_polling();
             self.popup.set_value(None);
             self.state.set(LoginState::Cancelled);
+            self.restore_focus();
         }
     }
 

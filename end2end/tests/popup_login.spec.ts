@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import { ConsentPage } from "./fixtures/consent_page";
 import { DashboardPage } from "./fixtures/dashboard_page";
 import { SignInPage } from "./fixtures/sign_in_page";
+import { saveScreenshot } from "./fixtures/screenshots";
 import { resetSimulator } from "./fixtures/sim";
 import { PROVIDERS, WANG_XIAOMING } from "./fixtures/sim_users";
 
@@ -12,6 +13,7 @@ test.beforeEach(async ({ request }) => {
 test("popup sign-in with AIHubMix shows the profile and balance", async ({ page }) => {
   const signIn = new SignInPage(page);
   await signIn.goto();
+  await saveScreenshot(page, "sign-in");
 
   const popup = await signIn.signInWithPopup(PROVIDERS.aihubmix);
   await expect(signIn.status).toContainText(`Waiting for ${PROVIDERS.aihubmix}`);
@@ -26,4 +28,5 @@ test("popup sign-in with AIHubMix shows the profile and balance", async ({ page 
   await expect(dashboard.displayName(WANG_XIAOMING.aihubmixName)).toBeVisible();
   await expect(dashboard.email).toHaveText(WANG_XIAOMING.email);
   await expect(dashboard.balance).toContainText(WANG_XIAOMING.aihubmixBalance);
+  await saveScreenshot(page, "dashboard");
 });

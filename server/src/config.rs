@@ -11,6 +11,8 @@
 //!   the `--config` flag wins).
 //! - `KEYHOLE_<ID>_CLIENT_SECRET` — a provider's client secret (required per
 //!   provider unless `client_secret_file` or `client_secret_env` is set).
+//! - `KEYHOLE_REDIS_PASSWORD` — the Redis password, for a `redis://` or
+//!   `rediss://` session store (optional; never in the store URL).
 //!
 //! Validation reports every problem at once, each with its key path.
 
@@ -48,6 +50,37 @@ pub enum StoreConfig {
     Memory,
     /// A SQLite file (the embedded default).
     Sqlite(PathBuf),
+    /// A Redis server, shared by several instances.
+    Redis(RedisConfig),
+}
+
+/// Where and how to reach Redis.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` or `rediss://…` (TLS), with the password from
+    /// `KEYHOLE_REDIS_PASSWORD` filled in when set.
+    pub url: Url,
+    /// Prefix of every key (`session.redis_prefix`, default `keyhole:`), so
+    /// several deployments can share one Redis.
+    pub prefix: String,
+    /// Deadline of each command (`session.redis_timeout_ms`, default 2000):
+    /// past it the request answers 503 instead of hanging.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            // Cannot fail: the URL has a host, or it would have no password.
+            let _ = url.set_password(Some("[redacted]"));
+        }
+        f.debug_struct("RedisConfig")
+            .field("url", &url.as_str())
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 /// Session settings.
@@ -151,6 +184,8 @@ struct RawSession {
     idle_secs: u64,
     #[serde(default = "default_skew")]
     refresh_skew_secs: u64,
+    redis_prefix: Option<String>,
+    redis_timeout_ms: Option<u64>,
 }
 
 impl Default for RawSession {
@@ -160,6 +195,8 @@ impl Default for RawSession {
             ttl_secs: default_ttl(),
             idle_secs: default_idle(),
             refresh_skew_secs: default_skew(),
+            redis_prefix: None,
+            redis_timeout_ms: None,
         }
     }
 }
@@ -256,9 +293,7 @@ impl Config {
         if raw.session.ttl_secs == 0 || raw.session.idle_secs == 0 {
             problems.push("session: ttl_secs and idle_secs must be greater than 0".to_owned());
         }
-        let store = parse_store(&raw.session.store)
-            .map_err(|e| problems.push(format!("session.store: {e}")))
-            .ok();
+        let store = store_config(&raw.session, env, &mut problems);
         if raw.upstream.timeout_ms == 0 || raw.upstream.connect_timeout_ms == 0 {
             problems.push("upstream: timeouts must be greater than 0".to_owned());
         }
@@ -312,7 +347,8 @@ impl Config {
     }
 }
 
-/// `memory` or `sqlite://PATH` (relative paths from the working directory).
+/// `memory`, `sqlite://PATH` (relative paths from the working directory),
+/// or `redis://host:port/db` / `rediss://…`.
 fn parse_store(text: &str) -> Result<StoreConfig, String> {
     if text == "memory" {
         return Ok(StoreConfig::Memory);
@@ -320,9 +356,79 @@ fn parse_store(text: &str) -> Result<StoreConfig, String> {
     if let Some(path) = text.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
         return Ok(StoreConfig::Sqlite(PathBuf::from(path)));
     }
+    if text.starts_with("redis://") || text.starts_with("rediss://") {
+        let url = Url::parse(text).map_err(|e| format!("`{text}`: {e}"))?;
+        if url.password().is_some() {
+            // Not echoed: it is the secret being refused.
+            return Err("a password in the Redis URL is refused (the file holds no \
+                        secret); set KEYHOLE_REDIS_PASSWORD instead"
+                .to_owned());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("`{text}`: the Redis URL needs a host"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "`{text}`: use redis://host:port/db, without query or fragment"
+            ));
+        }
+        // The client's own parser, so a bad database number fails here and
+        // not at the first request.
+        redis::IntoConnectionInfo::into_connection_info(url.as_str())
+            .map_err(|e| format!("`{text}`: {e}"))?;
+        return Ok(StoreConfig::Redis(RedisConfig {
+            url,
+            prefix: crate::session::DEFAULT_REDIS_PREFIX.to_owned(),
+            timeout: Duration::from_millis(default_redis_timeout()),
+        }));
+    }
     Err(format!(
-        "`{text}` is not a store (use `memory` or `sqlite://data/keyhole.db`)"
+        "`{text}` is not a store (use `memory`, `sqlite://data/keyhole.db` \
+         or `redis://127.0.0.1:6379/0`)"
     ))
+}
+
+fn default_redis_timeout() -> u64 {
+    2_000
+}
+
+/// The store with its Redis options; problems go to `problems`.
+fn store_config(
+    raw: &RawSession,
+    env: EnvLookup<'_>,
+    problems: &mut Vec<String>,
+) -> Option<StoreConfig> {
+    let store = parse_store(&raw.store)
+        .map_err(|e| problems.push(format!("session.store: {e}")))
+        .ok()?;
+    let StoreConfig::Redis(mut redis) = store else {
+        // Redis options beside another store are a mistake worth saying.
+        for (key, set) in [
+            ("redis_prefix", raw.redis_prefix.is_some()),
+            ("redis_timeout_ms", raw.redis_timeout_ms.is_some()),
+        ] {
+            if set {
+                problems.push(format!(
+                    "session.{key}: only used with a redis:// or rediss:// store"
+                ));
+            }
+        }
+        return Some(store);
+    };
+    if let Some(prefix) = &raw.redis_prefix {
+        redis.prefix.clone_from(prefix);
+    }
+    match raw.redis_timeout_ms {
+        Some(0) => problems.push("session.redis_timeout_ms: must be greater than 0".to_owned()),
+        Some(ms) => redis.timeout = Duration::from_millis(ms),
+        None => {}
+    }
+    if let Some(password) = env("KEYHOLE_REDIS_PASSWORD").filter(|p| !p.is_empty())
+        && redis.url.set_password(Some(&password)).is_err()
+    {
+        problems.push("KEYHOLE_REDIS_PASSWORD: cannot be used with this URL".to_owned());
+    }
+    Some(StoreConfig::Redis(redis))
 }
 
 fn validate_provider(
@@ -521,6 +627,99 @@ mod tests {
             "{:?}",
             err.problems
         );
+    }
+
+    fn with_session(session: &str) -> String {
+        GOOD.replace(
+            "[[providers]]",
+            &format!("[session]\n{session}\n[[providers]]"),
+        )
+    }
+
+    #[test]
+    fn redis_store_takes_its_options_and_defaults() {
+        let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
+        let plain =
+            Config::from_toml(&with_session("store = \"redis://10.0.0.5:6379/2\""), &env).unwrap();
+        let StoreConfig::Redis(redis) = plain.session.store else {
+            panic!("not redis: {:?}", plain.session.store)
+        };
+        assert_eq!(redis.url.as_str(), "redis://10.0.0.5:6379/2");
+        assert_eq!(redis.prefix, "keyhole:");
+        assert_eq!(redis.timeout, Duration::from_secs(2));
+
+        let tuned = with_session(
+            "store = \"rediss://cache.internal:6380/0\"\n\
+             redis_prefix = \"shop-a:\"\nredis_timeout_ms = 500",
+        );
+        let StoreConfig::Redis(redis) = Config::from_toml(&tuned, &env).unwrap().session.store
+        else {
+            panic!("not redis")
+        };
+        assert_eq!(redis.url.scheme(), "rediss");
+        assert_eq!(redis.prefix, "shop-a:");
+        assert_eq!(redis.timeout, Duration::from_millis(500));
+    }
+
+    #[test]
+    fn redis_password_comes_from_the_environment_and_is_redacted() {
+        let env = |n: &str| match n {
+            "KEYHOLE_AIHUBMIX_CLIENT_SECRET" => Some("x".to_owned()),
+            "KEYHOLE_REDIS_PASSWORD" => Some("hunter2-redis".to_owned()),
+            _ => None,
+        };
+        let config =
+            Config::from_toml(&with_session("store = \"redis://127.0.0.1:6379\""), &env).unwrap();
+        let StoreConfig::Redis(redis) = &config.session.store else {
+            panic!("not redis")
+        };
+        assert_eq!(redis.url.password(), Some("hunter2-redis"));
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("hunter2-redis"), "{debug}");
+        assert!(debug.contains("[redacted]"), "{debug}");
+
+        // In the file it is refused, and not echoed back.
+        let err = Config::from_toml(
+            &with_session("store = \"redis://:in-the-file@127.0.0.1:6379\""),
+            &env,
+        )
+        .unwrap_err();
+        let all = err.problems.join("\n");
+        assert!(all.contains("KEYHOLE_REDIS_PASSWORD"), "{all}");
+        assert!(!all.contains("in-the-file"), "{all}");
+    }
+
+    #[test]
+    fn redis_mistakes_are_all_reported() {
+        let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
+        let err = Config::from_toml(
+            &with_session("store = \"redis://127.0.0.1:6379/notadb\"\nredis_timeout_ms = 0"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            err.problems[0].starts_with("session.store:"),
+            "{:?}",
+            err.problems
+        );
+        let err = Config::from_toml(
+            &with_session("store = \"redis://127.0.0.1:6379\"\nredis_timeout_ms = 0"),
+            &env,
+        )
+        .unwrap_err();
+        assert!(
+            err.problems[0].contains("redis_timeout_ms"),
+            "{:?}",
+            err.problems
+        );
+        // Redis options beside another store are flagged, every one of them.
+        let err = Config::from_toml(
+            &with_session("store = \"memory\"\nredis_prefix = \"a:\"\nredis_timeout_ms = 9"),
+            &env,
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
+        assert!(err.problems[0].contains("session.redis_prefix"));
     }
 
     #[test]

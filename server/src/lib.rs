@@ -5,7 +5,7 @@
 //! Layout:
 //! - [`config`] — `keyhole.toml` + secrets from the environment or files.
 //! - [`state`] — [`AppState`], shared by every handler.
-//! - [`routes`] — `/api/...` handlers (`auth`, `me`, `meta`).
+//! - [`routes`] — `/api/...` handlers (`auth`, `me`, `meta`, `webhooks`).
 //! - [`providers`] — the `Provider` trait and one adapter file per kind.
 //! - [`session`] — session and pending-login records, the store trait,
 //!   cookies.
@@ -13,11 +13,16 @@
 //! - [`callback_page`] — the popup/redirect answer of a login callback.
 //! - [`security`], [`error`] — headers, CSRF, `return_to`; the JSON errors.
 //! - [`spa`] — serving the built app with its CSP.
+//! - [`metrics`] — Prometheus counters and histograms for `/metrics`.
+//! - [`messaging`] — LINE Messaging API: the webhook queue, per-user
+//!   friendship and link records, pushing to the signed-in person.
 
 pub mod callback_page;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod messaging;
+pub mod metrics;
 pub mod providers;
 pub mod routes;
 pub mod security;

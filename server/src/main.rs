@@ -5,7 +5,8 @@
 //! keyhole check-config --config keyhole.toml
 //! ```
 //!
-//! `RUST_LOG` sets the log filter (default `info`). `KEYHOLE_SESSION_KEY`
+//! `RUST_LOG` sets the log filter (default `info`); `KEYHOLE_LOG_FORMAT=json`
+//! writes one JSON object per line. `KEYHOLE_SESSION_KEY`
 //! (32 bytes, base64) seals sessions at rest; without it the SQLite store
 //! generates `session.key` beside its database.
 
@@ -40,17 +41,30 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // One JSON object per line for log pipelines; text for people.
+    if std::env::var("KEYHOLE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
     let cli = Cli::parse();
     let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
-            keyhole::session::Keyring::from_env(&env)?;
+            let key = keyhole::session::Keyring::from_env(&env)?;
+            // Instances sharing Redis must share the sealing key too.
+            if matches!(config.session.store, keyhole::config::StoreConfig::Redis(_))
+                && key.is_none()
+            {
+                anyhow::bail!(
+                    "session.store is Redis: set KEYHOLE_SESSION_KEY (the same on every instance)"
+                );
+            }
             AppState::in_memory(config)?;
             println!("{}: ok", cli.config.display());
             Ok(())

@@ -2,8 +2,9 @@
 
 use crate::{
     config::{Config, ConfigError, StoreConfig},
+    metrics::Metrics,
     providers::{Registry, upstream_client},
-    session::{Cookies, Keyring, MemoryBackend, SessionStore, SqliteBackend},
+    session::{Cookies, Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
     tokens::RefreshLocks,
 };
 use std::sync::Arc;
@@ -23,6 +24,10 @@ pub struct AppState {
     pub public_origin: Arc<str>,
     /// Single-flight refresh per (session, provider), in this process.
     pub refresh_locks: RefreshLocks,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Verified LINE webhooks waiting to be processed.
+    pub webhooks: crate::messaging::WebhookQueue,
 }
 
 impl AppState {
@@ -31,14 +36,17 @@ impl AppState {
         let http = upstream_client(&config.upstream).map_err(|e| ConfigError {
             problems: vec![format!("upstream: cannot build the HTTP client: {e}")],
         })?;
-        let providers = Registry::from_config(&config, &http)?;
+        let metrics = Metrics::new();
+        let providers = Registry::from_config(&config, &http, &metrics)?;
         Ok(Self {
+            metrics,
             cookies: Cookies::new(config.is_https()),
             public_origin: config.public_origin().into(),
             config: Arc::new(config),
             providers,
             sessions,
             refresh_locks: RefreshLocks::default(),
+            webhooks: crate::messaging::WebhookQueue::default(),
         })
     }
 
@@ -55,6 +63,8 @@ impl AppState {
     /// Opens the configured store. The sealing key comes from
     /// `KEYHOLE_SESSION_KEY` (+ `KEYHOLE_SESSION_OLD_KEYS`), or for SQLite
     /// from `session.key` beside the database, generated on first start.
+    /// Redis requires the variable: every instance must seal with the same
+    /// key, so none may invent its own.
     pub async fn open(config: Config, env: crate::config::EnvLookup<'_>) -> anyhow::Result<Self> {
         let from_env = Keyring::from_env(env)?;
         let store = match &config.session.store {
@@ -70,6 +80,25 @@ impl AppState {
                 };
                 let backend = SqliteBackend::open(path).await?;
                 SessionStore::new(Arc::new(backend), keys, config.session.idle)
+            }
+            StoreConfig::Redis(redis) => {
+                let Some(keys) = from_env else {
+                    return Err(ConfigError {
+                        problems: vec![
+                            "session.store: a Redis store needs KEYHOLE_SESSION_KEY (32 random \
+                             bytes, base64), the same on every instance"
+                                .to_owned(),
+                        ],
+                    }
+                    .into());
+                };
+                let backend = RedisBackend::open(redis.url.as_str(), &redis.prefix, redis.timeout)?;
+                let store = SessionStore::new(Arc::new(backend), keys, config.session.idle);
+                // Not fatal: keyhole starts and answers 503 until Redis is up.
+                if let Err(e) = store.ping().await {
+                    tracing::warn!(error = %e, "Redis does not answer yet");
+                }
+                store
             }
         };
         Ok(Self::new(config, store)?)

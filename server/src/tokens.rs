@@ -199,6 +199,7 @@ async fn refresh(
         // Re-read: another request or instance may have refreshed already.
         let current = connection(state, session, id).await?.grant;
         if current.access_token.secret() != stale.access_token.secret() {
+            state.metrics.refresh(id, "reused");
             return Ok(current);
         }
         if state
@@ -212,6 +213,7 @@ async fn refresh(
             // rotated-away refresh token.
             let result = match connection(state, session, id).await {
                 Ok(c) if c.grant.access_token.secret() != stale.access_token.secret() => {
+                    state.metrics.refresh(id, "reused");
                     Ok(c.grant)
                 }
                 Ok(c) => refresh_locked(state, session, provider, c.grant).await,
@@ -249,14 +251,19 @@ async fn refresh_locked(
             if !state.sessions.put_grant(session, id, &fresh).await? {
                 return Err(ApiError::unauthenticated());
             }
+            state.metrics.refresh(id, "ok");
             tracing::info!(provider = id, "access token refreshed");
             Ok(fresh)
         }
         Err(e) if e.is_invalid_grant() => {
+            state.metrics.refresh(id, "invalid_grant");
             mark_reauth(state, session, id).await?;
             Err(ApiError::from_provider(id, &e))
         }
         // Transport trouble: keep the grant, the next request tries again.
-        Err(e) => Err(ApiError::from_provider(id, &e)),
+        Err(e) => {
+            state.metrics.refresh(id, "error");
+            Err(ApiError::from_provider(id, &e))
+        }
     }
 }

@@ -213,3 +213,33 @@ async fn errors_follow_the_contract() {
     assert_eq!(h.get("/healthz", &mut jar).await.status, StatusCode::OK);
     assert_eq!(h.get("/readyz", &mut jar).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_count_logins_refreshes_upstream_calls_and_sessions() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    assert_eq!(
+        h.get("/api/me/aihubmix/balance", &mut jar).await.status,
+        StatusCode::OK
+    );
+    let metrics = h.get("/metrics", &mut jar).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let text = metrics.body;
+    for line in [
+        r#"keyhole_logins_started_total{provider="aihubmix",mode="popup"} 1"#,
+        r#"keyhole_logins_finished_total{provider="aihubmix",mode="popup",outcome="ok"} 1"#,
+        r#"keyhole_token_refreshes_total{provider="aihubmix",outcome="ok"} 1"#,
+        r#"keyhole_upstream_request_seconds_count{provider="aihubmix",operation="exchange",outcome="ok"} 1"#,
+        "keyhole_active_sessions 1",
+    ] {
+        assert!(text.contains(line), "missing {line} in:\n{text}");
+    }
+    // The failed balance call before the refresh is counted as an error.
+    assert!(
+        text.contains(r#"operation="balance",outcome="error""#),
+        "{text}"
+    );
+}

@@ -284,3 +284,54 @@ async fn line_notify_connects_to_a_session_and_sends_with_rate_limits() {
     let me = h.get("/api/me", &mut jar).await.json();
     assert_eq!(me["connections"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_plain_oauth2_provider_works_from_configuration_alone() {
+    // The simulator's OIDC dialect, described as plain OAuth2 with pointers.
+    for auth in ["basic", "body"] {
+        let sim = common::spawn_sim().await;
+        let base = &sim.base_url;
+        let text = format!(
+            r#"
+            public_url = "{}"
+            [session]
+            store = "memory"
+            [[providers]]
+            id = "oidc"
+            kind = "oauth2"
+            name = "Plain"
+            client_id = "{}"
+            authorize_url = "{base}/oidc/authorize"
+            token_url = "{base}/oidc/token"
+            userinfo_url = "{base}/oidc/userinfo"
+            revocation_url = "{base}/oidc/revoke"
+            client_auth = "{auth}"
+            scopes = ["openid", "profile", "email"]
+            [providers.profile]
+            id = "/sub"
+            display_name = "/preferred_username"
+            "#,
+            common::APP,
+            provider_sim::dev::OIDC_CLIENT_ID,
+        );
+        let config = keyhole::config::Config::from_toml(&text, &|n| {
+            (n == "KEYHOLE_OIDC_CLIENT_SECRET")
+                .then(|| provider_sim::dev::OIDC_CLIENT_SECRET.to_owned())
+        })
+        .unwrap();
+        let h = Harness::with_state(sim, keyhole::AppState::in_memory(config).unwrap());
+        let (_, connection) = signed_in(&h, "oidc").await;
+        assert!(!connection.profile.display_name.is_empty(), "{auth}");
+        assert!(
+            connection.profile.email.is_some(),
+            "{auth}: default /email pointer"
+        );
+        let adapter = h.state.providers.get("oidc").unwrap().clone();
+        let fresh = adapter.refresh(&connection.grant).await.unwrap();
+        adapter.revoke(&fresh).await.unwrap();
+        assert!(matches!(
+            adapter.identity(&fresh).await,
+            Err(ProviderError::Unauthorized)
+        ));
+    }
+}

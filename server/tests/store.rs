@@ -1,18 +1,22 @@
-//! Store conformance: the same behaviour from every backend (memory, SQLite;
-//! Redis joins with the scale-out work), plus what only a file can show:
-//! nothing readable at rest, restarts, key rotation.
+//! Store conformance: the same behaviour from every backend (memory, SQLite,
+//! Redis on a real `redis-server`), plus what only a file or a server can
+//! show: nothing readable at rest, restarts, key rotation, an unreachable
+//! Redis.
 
 #![allow(clippy::unwrap_used)]
+
+mod redis_server;
 
 use keyhole::{
     providers::Grant,
     session::{
-        Backend, ConnectionRecord, Keyring, LoginMode, MemoryBackend, PendingLogin, SessionId,
-        SessionRecord, SessionStore, SqliteBackend,
+        Backend, ConnectionRecord, Keyring, LoginMode, MemoryBackend, PendingLogin, RedisBackend,
+        SessionId, SessionRecord, SessionStore, SqliteBackend,
     },
 };
 use keyhole_api::{Balance, ConnectionStatus, Profile};
 use oauth2::{AccessToken, RefreshToken};
+use redis_server::RedisServer;
 use std::{collections::BTreeMap, path::PathBuf, sync::Arc, time::Duration};
 use time::OffsetDateTime;
 
@@ -36,14 +40,60 @@ fn rand_suffix() -> String {
     keyhole::session::random_token()[..8].to_owned()
 }
 
-async fn backends() -> Vec<(&'static str, Arc<dyn Backend>)> {
-    vec![
+/// Every backend, fresh; iterating keeps this test's `redis-server` alive.
+async fn backends() -> Backends {
+    let redis = RedisServer::start().await;
+    let list: Vec<(&'static str, Arc<dyn Backend>)> = vec![
         ("memory", Arc::new(MemoryBackend::new())),
         (
             "sqlite",
             Arc::new(SqliteBackend::open(&temp_db("conf")).await.unwrap()),
         ),
-    ]
+        ("redis", Arc::new(redis_backend(&redis, &test_prefix()))),
+    ];
+    Backends { list, redis }
+}
+
+/// The backends of one test and the Redis server behind one of them.
+struct Backends {
+    list: Vec<(&'static str, Arc<dyn Backend>)>,
+    redis: RedisServer,
+}
+
+/// Iterates the backends while keeping the server up until the loop ends.
+struct BackendsIter {
+    list: std::vec::IntoIter<(&'static str, Arc<dyn Backend>)>,
+    _redis: RedisServer,
+}
+
+impl Iterator for BackendsIter {
+    type Item = (&'static str, Arc<dyn Backend>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.list.next()
+    }
+}
+
+impl IntoIterator for Backends {
+    type Item = (&'static str, Arc<dyn Backend>);
+    type IntoIter = BackendsIter;
+
+    fn into_iter(self) -> BackendsIter {
+        BackendsIter {
+            list: self.list.into_iter(),
+            _redis: self.redis,
+        }
+    }
+}
+
+const REDIS_TIMEOUT: Duration = Duration::from_millis(500);
+
+fn test_prefix() -> String {
+    format!("keyhole-test-{}:", rand_suffix())
+}
+
+fn redis_backend(server: &RedisServer, prefix: &str) -> RedisBackend {
+    RedisBackend::open(&server.url(), prefix, REDIS_TIMEOUT).unwrap()
 }
 
 fn connection(provider: &str, access: &str) -> ConnectionRecord {
@@ -201,8 +251,10 @@ async fn absolute_and_idle_expiry_end_sessions() {
             short.load(&idle.id).await.unwrap().is_none(),
             "{name}: idle"
         );
+        // Redis expires keys itself: its sweep finds nothing left to remove.
+        let swept = short.sweep().await.unwrap();
         assert!(
-            short.sweep().await.unwrap() >= 1,
+            swept >= 1 || name == "redis",
             "{name}: sweep removes expired rows"
         );
     }
@@ -288,6 +340,53 @@ async fn locks_are_exclusive_owned_and_expire() {
 }
 
 #[tokio::test]
+async fn kv_records_expire_and_put_if_absent_wins_once() {
+    for (name, backend) in backends().await {
+        let soon = now() + time::Duration::minutes(5);
+        backend.kv_put("k", "one", soon).await.unwrap();
+        backend.kv_put("k", "two", soon).await.unwrap();
+        assert_eq!(
+            backend.kv_get("k").await.unwrap().as_deref(),
+            Some("two"),
+            "{name}"
+        );
+        assert!(
+            !backend.kv_put_if_absent("k", "three", soon).await.unwrap(),
+            "{name}: present"
+        );
+        backend.kv_delete("k").await.unwrap();
+        assert!(backend.kv_get("k").await.unwrap().is_none(), "{name}");
+
+        // Concurrent callers (as on several instances): exactly one wins.
+        let mut racers = tokio::task::JoinSet::new();
+        for i in 0..20 {
+            let backend = Arc::clone(&backend);
+            racers.spawn(async move {
+                backend
+                    .kv_put_if_absent("race", &format!("v{i}"), soon)
+                    .await
+                    .unwrap()
+            });
+        }
+        let wins = racers.join_all().await.into_iter().filter(|w| *w).count();
+        assert_eq!(wins, 1, "{name}: put-if-absent winners");
+
+        // Expired records are absent, and can be claimed again.
+        let past = now() - time::Duration::seconds(1);
+        backend.kv_put("old", "x", past).await.unwrap();
+        assert!(backend.kv_get("old").await.unwrap().is_none(), "{name}");
+        let short = now() + time::Duration::milliseconds(50);
+        assert!(backend.kv_put_if_absent("brief", "a", short).await.unwrap());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(backend.kv_get("brief").await.unwrap().is_none(), "{name}");
+        assert!(
+            backend.kv_put_if_absent("brief", "b", soon).await.unwrap(),
+            "{name}: expired counts as absent"
+        );
+    }
+}
+
+#[tokio::test]
 async fn nothing_is_readable_at_rest_in_sqlite() {
     let path = temp_db("rest");
     let store = SessionStore::new(
@@ -347,4 +446,203 @@ async fn sqlite_sessions_survive_a_restart_and_a_key_rotation() {
         IDLE,
     );
     assert!(forgotten.load(&record.id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn nothing_is_readable_at_rest_in_redis_and_every_key_expires() {
+    let server = RedisServer::start().await;
+    let prefix = test_prefix();
+    let store = SessionStore::new(
+        Arc::new(redis_backend(&server, &prefix)),
+        Keyring::ephemeral(),
+        IDLE,
+    );
+    let record = session(&[connection("a", "ACCESS-TOKEN-PLAINTEXT")]);
+    store.create(&record).await.unwrap();
+    store
+        .put_pending(&pending("STATE-PLAINTEXT", time::Duration::minutes(5)))
+        .await
+        .unwrap();
+    assert!(store.try_lock("LOCK-NAME", "me", IDLE).await.unwrap());
+
+    let client = redis::Client::open(server.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    let mut dump = String::new();
+    for key in &keys {
+        assert!(key.starts_with(&prefix), "{key} outside the prefix");
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert!(ttl > 0, "{key} has no expiry ({ttl})");
+        dump.push_str(key);
+        let kind: String = redis::cmd("TYPE")
+            .arg(key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        if kind == "hash" {
+            let fields: Vec<String> = redis::cmd("HGETALL")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            dump.push_str(&fields.join(" "));
+        } else {
+            let value: String = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            dump.push_str(&value);
+        }
+    }
+    for secret in [
+        "ACCESS-TOKEN-PLAINTEXT",
+        "verifier-secret",
+        "STATE-PLAINTEXT",
+        "LOCK-NAME",
+        "wang.xiaoming",
+        record.id.secret(),
+    ] {
+        assert!(!dump.contains(secret), "{secret} readable at rest");
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_a_quick_error_not_a_hang() {
+    // Nothing listens: refused at once.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let refused = RedisBackend::open(
+        &format!("redis://127.0.0.1:{closed}/0"),
+        "k:",
+        REDIS_TIMEOUT,
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = refused.ping().await.unwrap_err();
+    assert!(started.elapsed() < REDIS_TIMEOUT, "{:?}", started.elapsed());
+    assert!(err.to_string().contains("redis"), "{err}");
+
+    // Something accepts but never answers (a hung or partitioned server):
+    // the deadline ends the wait.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let hung =
+        RedisBackend::open(&format!("redis://127.0.0.1:{port}/0"), "k:", REDIS_TIMEOUT).unwrap();
+    let store = SessionStore::new(Arc::new(hung), Keyring::ephemeral(), IDLE);
+    let started = std::time::Instant::now();
+    assert!(store.load(&SessionId::generate()).await.is_err());
+    let waited = started.elapsed();
+    assert!(
+        waited >= REDIS_TIMEOUT && waited < REDIS_TIMEOUT * 3,
+        "{waited:?}"
+    );
+    drop(silent);
+}
+
+#[tokio::test]
+async fn a_redis_backend_recovers_by_itself_when_redis_returns() {
+    let mut server = RedisServer::start().await;
+    let backend: Arc<dyn Backend> = Arc::new(redis_backend(&server, &test_prefix()));
+    let store = SessionStore::new(Arc::clone(&backend), Keyring::new([7u8; 32], &[]), IDLE);
+    let record = session(&[connection("a", "x")]);
+    store.create(&record).await.unwrap();
+
+    server.stop();
+    let started = std::time::Instant::now();
+    assert!(store.load(&record.id).await.is_err(), "down: an error");
+    assert!(store.ping().await.is_err());
+    assert!(
+        started.elapsed() < REDIS_TIMEOUT * 2,
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Same port, empty (nothing persisted): the session is gone, but the
+    // same backend answers again without being rebuilt.
+    server.restart().await;
+    store.ping().await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_none());
+    store.create(&record).await.unwrap();
+    assert!(store.load(&record.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn rediss_urls_use_tls_and_a_failed_handshake_is_a_store_error() {
+    // A plain server cannot complete the TLS handshake: the TLS path is
+    // built in, and its failure is an ordinary, bounded store error.
+    let server = RedisServer::start().await;
+    let url = server.url().replace("redis://", "rediss://");
+    let tls = RedisBackend::open(&url, "k:", REDIS_TIMEOUT).unwrap();
+    let started = std::time::Instant::now();
+    let err = tls.ping().await.unwrap_err();
+    assert!(
+        started.elapsed() < REDIS_TIMEOUT * 3,
+        "{:?}",
+        started.elapsed()
+    );
+    eprintln!(
+        "rediss to a plain server: {err} after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn key_values_expire_are_sealed_and_put_if_absent_is_exclusive() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(Arc::clone(&backend), Keyring::ephemeral(), IDLE);
+        let hour = Duration::from_secs(3600);
+        store.kv_put("k", &"one", hour).await.unwrap();
+        store.kv_put("k", &"two", hour).await.unwrap();
+        let value: Option<String> = store.kv_get("k").await.unwrap();
+        assert_eq!(value.as_deref(), Some("two"), "{name}: replaced");
+        assert!(
+            !store.kv_put_if_absent("k", &"three", hour).await.unwrap(),
+            "{name}: present"
+        );
+        store.kv_delete("k").await.unwrap();
+        store.kv_delete("k").await.unwrap();
+        assert_eq!(store.kv_get::<String>("k").await.unwrap(), None, "{name}");
+
+        // Exactly one of many concurrent claims wins.
+        let claims = (0..8).map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move { store.kv_put_if_absent("event", &i, hour).await.unwrap() })
+        });
+        let mut won = 0;
+        for claim in claims {
+            won += usize::from(claim.await.unwrap());
+        }
+        assert_eq!(won, 1, "{name}: one claim wins");
+
+        // An expired value is absent, and can be claimed again.
+        let short = Duration::from_millis(50);
+        assert!(store.kv_put_if_absent("short", &1, short).await.unwrap());
+        store.kv_put("gone", &1, short).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert_eq!(store.kv_get::<u8>("gone").await.unwrap(), None, "{name}");
+        assert!(
+            store.kv_put_if_absent("short", &2, hour).await.unwrap(),
+            "{name}: expired counts as absent"
+        );
+
+        // Sealed: another key opens nothing (and no error).
+        let stranger = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        assert_eq!(
+            stranger.kv_get::<u8>("short").await.unwrap(),
+            None,
+            "{name}"
+        );
+    }
 }

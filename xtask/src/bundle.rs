@@ -1,20 +1,34 @@
 //! First-load bytes of the built app (wasm, js, css; raw and gzip), printed
-//! after the release build and by `cargo xtask bench`.
+//! after the release build and reported by `cargo xtask bench`.
 
 use crate::root;
 use anyhow::{Context, Result};
 use flate2::{Compression, write::GzEncoder};
 use std::io::Write;
 
-/// `cargo xtask bench`: what can be measured so far.
-pub(crate) fn bench() -> Result<()> {
-    crate::tools::ensure_build_tools()?;
-    crate::e2e::build_dist()?;
-    print_sizes()
+/// One asset type of `dist/`: bytes as served, and gzipped at level 9.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct AssetSize {
+    /// `wasm`, `js`, `css` or `html`.
+    pub(crate) ext: String,
+    pub(crate) raw: usize,
+    pub(crate) gzip: usize,
 }
 
-/// Prints a Markdown table of `dist/` asset sizes.
-pub(crate) fn print_sizes() -> Result<()> {
+/// Prints a Markdown table of `dist/` asset sizes and returns its rows.
+pub(crate) fn print_sizes() -> Result<Vec<AssetSize>> {
+    let rows = sizes()?;
+    let (raw, gz) = totals(&rows);
+    println!("\n| asset | raw KB | gzip KB |\n|---|---:|---:|");
+    for row in &rows {
+        println!("| {} | {:.1} | {:.1} |", row.ext, kb(row.raw), kb(row.gzip));
+    }
+    println!("| **first load** | {:.1} | {:.1} |\n", kb(raw), kb(gz));
+    Ok(rows)
+}
+
+/// The sizes of `dist/`'s wasm, js, css and html files, sorted by type.
+fn sizes() -> Result<Vec<AssetSize>> {
     let dist = root().join("dist");
     let mut rows = Vec::new();
     for entry in std::fs::read_dir(&dist).context("reading dist/")? {
@@ -28,19 +42,24 @@ pub(crate) fn print_sizes() -> Result<()> {
         let bytes = std::fs::read(&path)?;
         let mut gz = GzEncoder::new(Vec::new(), Compression::best());
         gz.write_all(&bytes)?;
-        let gzipped = gz.finish()?.len();
-        rows.push((ext.to_owned(), bytes.len(), gzipped));
+        let gzip = gz.finish()?.len();
+        rows.push(AssetSize {
+            ext: ext.to_owned(),
+            raw: bytes.len(),
+            gzip,
+        });
     }
     rows.sort();
-    let (raw, gz) = rows.iter().fold((0, 0), |(r, g), (_, a, b)| (r + a, g + b));
-    println!("\n| asset | raw KB | gzip KB |\n|---|---:|---:|");
-    for (ext, a, b) in &rows {
-        println!("| {ext} | {:.1} | {:.1} |", kb(*a), kb(*b));
-    }
-    println!("| **first load** | {:.1} | {:.1} |\n", kb(raw), kb(gz));
-    Ok(())
+    Ok(rows)
 }
 
-fn kb(bytes: usize) -> f64 {
+/// Raw and gzip bytes of everything a first visit loads.
+pub(crate) fn totals(rows: &[AssetSize]) -> (usize, usize) {
+    rows.iter()
+        .fold((0, 0), |(r, g), row| (r + row.raw, g + row.gzip))
+}
+
+/// Bytes as KiB, for tables.
+pub(crate) fn kb(bytes: usize) -> f64 {
     bytes as f64 / 1024.0
 }

@@ -158,7 +158,7 @@ const DEV_SIM_URL: &str = "http://127.0.0.1:9000";
 
 /// The simulator's dev client secrets, as keyhole reads them
 /// (`KEYHOLE_<ID>_CLIENT_SECRET` for each provider id of the dev config).
-pub(crate) fn dev_secrets() -> [(&'static str, &'static str); 6] {
+pub(crate) fn dev_secrets() -> [(&'static str, &'static str); 7] {
     use provider_sim::dev;
     [
         (
@@ -172,6 +172,10 @@ pub(crate) fn dev_secrets() -> [(&'static str, &'static str); 6] {
         (
             "KEYHOLE_LINE_NOTIFY_CLIENT_SECRET",
             dev::LINE_NOTIFY_CLIENT_SECRET,
+        ),
+        (
+            "KEYHOLE_LINE_BOT_CLIENT_SECRET",
+            dev::LINE_BOT_CHANNEL_SECRET,
         ),
     ]
 }

@@ -4,12 +4,13 @@
 //! cargo xtask dev     # simulator :9000 + keyhole :3000 + trunk serve :8080
 //! cargo xtask test    # fmt, clippy, cargo test, release build, Playwright
 //! cargo xtask e2e     # release build + Playwright only (fast iteration)
-//! cargo xtask bench   # measurements (first-load bytes for now)
+//! cargo xtask bench   # release builds + load tests → target/bench/RESULTS.md
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
 //! (see `../shared/TOOLCHAIN.md`), and is safe to run again.
 
+mod bench;
 mod bundle;
 mod dev;
 mod e2e;
@@ -29,7 +30,9 @@ fn main() -> ExitCode {
         Some("dev") => dev::run().map(|()| true),
         Some("test") => test::run(),
         Some("e2e") => e2e::run_alone(&args[1..]),
-        Some("bench") => bundle::bench().map(|()| true),
+        Some("bench") => bench::run(&args[1..]),
+        // Hidden: the measuring half of `bench`, run from a release build.
+        Some("bench-measure") => bench::measure(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <dev|test|e2e|bench>");
             return ExitCode::from(2);

@@ -91,6 +91,11 @@ impl Server {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
+    /// The process id (for `/proc/<pid>/...` readings).
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The name given at start.
     pub(crate) fn name(&self) -> &'static str {
         self.name

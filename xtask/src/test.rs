@@ -32,6 +32,7 @@ pub(crate) fn run() -> Result<bool> {
 
     tools::ensure_build_tools()?;
     tools::ensure_browser_tools()?;
+    tools::ensure_test_services()?;
 
     tally.stage(
         "cargo fmt --check",

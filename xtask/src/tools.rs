@@ -1,7 +1,7 @@
 //! Installing what is missing, from the registries only: the wasm target,
-//! trunk and wasm-bindgen-cli (crates.io), wasm-opt (npm's binaryen), Chromium
-//! (Debian), and the npm packages of `end2end/`. Each step is skipped when
-//! its result is already there.
+//! trunk, wasm-bindgen-cli and oha (crates.io), wasm-opt (npm's binaryen),
+//! Chromium, redis-server and wrk (Debian), and the npm packages of
+//! `end2end/`. Each step is skipped when its result is already there.
 
 use crate::{proc::run, root};
 use anyhow::{Context, Result, bail};
@@ -9,6 +9,8 @@ use std::{path::PathBuf, process::Command};
 
 /// trunk 0.22 needs a newer rustc than the machines have (TOOLCHAIN.md).
 const TRUNK_VERSION: &str = "0.21.14";
+/// oha, the load generator of `cargo xtask bench` (1.16 needs rustc 1.88).
+const OHA_VERSION: &str = "1.16.0";
 
 /// Everything `trunk build` needs.
 pub(crate) fn ensure_build_tools() -> Result<()> {
@@ -24,6 +26,28 @@ pub(crate) fn ensure_browser_tools() -> Result<()> {
     ensure_chromium()?;
     ensure_npm_dir(&root().join("end2end"))?;
     Ok(())
+}
+
+/// What `cargo test` needs beyond Rust: the Redis store tests start their
+/// own `redis-server` (and fail, never skip, without it).
+pub(crate) fn ensure_test_services() -> Result<()> {
+    if redis_server_installed() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing Debian redis-server");
+    apt_install(&["redis-server"])?;
+    if !redis_server_installed() {
+        bail!("redis-server still missing after apt-get install");
+    }
+    Ok(())
+}
+
+/// Whether `redis-server` is on PATH (or at Debian's place).
+pub(crate) fn redis_server_installed() -> bool {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/bin")])
+        .any(|dir| dir.join("redis-server").is_file())
 }
 
 /// PATH with npm's wasm-opt first, so trunk never picks Debian's binaryen,
@@ -86,6 +110,56 @@ fn ensure_trunk() -> Result<()> {
     run(Command::new("cargo").args(["install", "--locked", "trunk", "--version", TRUNK_VERSION]))
 }
 
+/// Installs the load generator `oha` unless it is there; `true` when this
+/// call installed it. (Its default TLS feature stays: 1.16 does not compile
+/// without one.)
+pub(crate) fn ensure_oha() -> Result<bool> {
+    if oha_installed() {
+        return Ok(false);
+    }
+    eprintln!("xtask: installing oha {OHA_VERSION} (about 10 minutes on 2 cores)");
+    run(Command::new("cargo").args(["install", "--locked", "oha", "--version", OHA_VERSION]))?;
+    Ok(true)
+}
+
+/// Whether `oha` runs (from cargo's bin directory or PATH).
+pub(crate) fn oha_installed() -> bool {
+    version_of(&oha_path().to_string_lossy()).is_some()
+}
+
+/// Installs Debian's `wrk` unless it is there; `true` when this call
+/// installed it.
+pub(crate) fn ensure_wrk() -> Result<bool> {
+    if wrk_path().is_file() {
+        return Ok(false);
+    }
+    eprintln!("xtask: installing Debian wrk");
+    apt_install(&["wrk"])?;
+    if !wrk_path().is_file() {
+        bail!("wrk still missing after apt-get install");
+    }
+    Ok(true)
+}
+
+/// Where `wrk` is: on PATH, else Debian's place.
+pub(crate) fn wrk_path() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("wrk"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/wrk"))
+}
+
+/// Where `oha` is: cargo's bin directory, else whatever PATH finds.
+pub(crate) fn oha_path() -> PathBuf {
+    let installed = cargo_bin("oha");
+    if installed.is_file() {
+        installed
+    } else {
+        PathBuf::from("oha")
+    }
+}
+
 /// wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock.
 fn ensure_wasm_bindgen() -> Result<()> {
     let want = locked_version("wasm-bindgen")?;
@@ -135,6 +209,16 @@ fn ensure_chromium() -> Result<()> {
         return Ok(());
     }
     eprintln!("xtask: installing Debian chromium");
+    apt_install(&["chromium"])?;
+    if !PathBuf::from(chromium_path()).is_file() {
+        bail!("chromium still missing after apt-get install");
+    }
+    Ok(())
+}
+
+/// `apt-get update`, then installs `packages` without recommends; through
+/// sudo unless we are root (CI is root, a developer may not be).
+fn apt_install(packages: &[&str]) -> Result<()> {
     let root_user = Command::new("id")
         .arg("-u")
         .output()
@@ -150,11 +234,9 @@ fn ensure_chromium() -> Result<()> {
         run(cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "--no-install-recommends", "chromium"])?;
-    if !PathBuf::from(chromium_path()).is_file() {
-        bail!("chromium still missing after apt-get install");
-    }
-    Ok(())
+    let mut install = vec!["install", "-y", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
 }
 
 /// Where Chromium lives (`CHROMIUM_PATH` overrides).

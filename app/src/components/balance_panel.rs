@@ -1,13 +1,12 @@
 //! A connection's balance: the figures, a "Refresh balance" button and, where offered, "Top up".
 
-use keyhole_api::{Balance, ErrorCode};
+use keyhole_api::Balance;
 use leptos::prelude::*;
 
 use crate::{
     api::{self, AppError},
-    auth::Auth,
-    components::ErrorNotice,
-    i18n::{self, Text, t, tf},
+    components::{ErrorNotice, connection_card::Triage},
+    i18n::{self, Text, t, tf, tr, tr_while, trf},
 };
 
 /// `window.open` features for the top-up page: a new tab that cannot reach back.
@@ -32,17 +31,11 @@ pub fn BalancePanel(
     balance: RwSignal<Option<Balance>>,
     /// Whether the provider has a top-up page.
     can_topup: bool,
-    /// Set when the provider refuses the stored grant (the card shows a banner).
-    expired: RwSignal<bool>,
-) -> impl IntoView {
-    let auth = Auth::expect();
+    /// What a failed call means for the card (expired grant, ended session).
+    triage: Triage,
+) -> AnyView {
     let error = RwSignal::new(None::<AppError>);
-    // Shared by both actions: what a failed call means for this card.
-    let on_error = move |err: AppError| match err.code() {
-        Some(ErrorCode::ReauthRequired) => expired.set(true),
-        Some(ErrorCode::Unauthenticated) => auth.refetch(),
-        _ => error.set(Some(err)),
-    };
+    let on_error = move |err: AppError| error.set(triage.check(err));
 
     let refresh = {
         let provider = provider.clone();
@@ -78,7 +71,7 @@ pub fn BalancePanel(
     view! {
         <section class="balance" aria-labelledby=labelled_by>
             <h3 id=heading_id class="visually-hidden">
-                {t(Text::BalanceHeading)}
+                {tr(Text::BalanceHeading)}
             </h3>
             {move || balance.get().map(|balance| view! { <BalanceFigures balance /> })}
             {move || {
@@ -92,7 +85,7 @@ pub fn BalancePanel(
                 <button
                     type="button"
                     class="button"
-                    disabled=move || refreshing.get()
+                    disabled=refreshing
                     aria-busy=move || refreshing.get().then_some("true")
                     on:click=move |_| {
                         refresh.dispatch(());
@@ -116,24 +109,19 @@ pub fn BalancePanel(
                             <button
                                 type="button"
                                 class="button button--secondary"
-                                disabled=move || opening.get()
+                                disabled=opening
                                 on:click=move |_| {
                                     topup.dispatch(());
                                 }
                             >
-                                {move || {
-                                    if opening.get() {
-                                        t(Text::OpeningTopUp)
-                                    } else {
-                                        t(Text::TopUp)
-                                    }
-                                }}
+                                {tr_while(opening, Text::OpeningTopUp, Text::TopUp)}
                             </button>
                         }
                     })}
             </div>
         </section>
     }
+    .into_any()
 }
 
 /// The figures of one balance.
@@ -141,7 +129,7 @@ pub fn BalancePanel(
 fn BalanceFigures(
     /// The balance to show.
     balance: Balance,
-) -> impl IntoView {
+) -> AnyView {
     let Balance {
         remaining,
         used,
@@ -150,19 +138,37 @@ fn BalanceFigures(
         formatted,
         as_of,
     } = balance;
-    let as_of_text = tf(Text::AsOf, &[("time", &i18n::format_time(&as_of))]);
+    let meter = meter_values(&remaining, total.as_deref());
+    let as_of_text = {
+        let as_of = as_of.clone();
+        move || tf(Text::AsOf, &[("time", &i18n::format_time(&as_of))])
+    };
     view! {
-        <p class="balance__formatted">{tf(Text::BalanceFormatted, &[("formatted", &formatted)])}</p>
+        <p class="balance__formatted">
+            {trf(Text::BalanceFormatted, "formatted", formatted)}
+        </p>
+        {meter
+            .map(|(value, max)| {
+                view! {
+                    <meter
+                        class="balance__meter"
+                        min="0"
+                        max=max
+                        value=value
+                        aria-label=tr(Text::BalanceMeter)
+                    ></meter>
+                }
+            })}
         <dl class="figures">
             <div class="figures__item">
-                <dt>{t(Text::Remaining)}</dt>
+                <dt>{tr(Text::Remaining)}</dt>
                 <dd>{remaining}</dd>
             </div>
             {used
                 .map(|used| {
                     view! {
                         <div class="figures__item">
-                            <dt>{t(Text::Used)}</dt>
+                            <dt>{tr(Text::Used)}</dt>
                             <dd>{used}</dd>
                         </div>
                     }
@@ -171,13 +177,13 @@ fn BalanceFigures(
                 .map(|total| {
                     view! {
                         <div class="figures__item">
-                            <dt>{t(Text::Total)}</dt>
+                            <dt>{tr(Text::Total)}</dt>
                             <dd>{total}</dd>
                         </div>
                     }
                 })}
             <div class="figures__item">
-                <dt>{t(Text::Unit)}</dt>
+                <dt>{tr(Text::Unit)}</dt>
                 <dd>{unit}</dd>
             </div>
         </dl>
@@ -185,11 +191,54 @@ fn BalanceFigures(
             <time datetime=as_of>{as_of_text}</time>
         </p>
     }
+    .into_any()
+}
+
+/// `(value, max)` for the balance meter, when both amounts are plain
+/// non-negative decimals and the total is not zero; the browser clamps a value
+/// above the maximum. The meter only draws a proportion: the amounts are
+/// shown as the provider's strings, and nothing here does arithmetic on them
+/// (no floats in the app).
+pub fn meter_values(remaining: &str, total: Option<&str>) -> Option<(String, String)> {
+    let total = total?.trim();
+    let remaining = remaining.trim();
+    (is_plain_decimal(remaining)
+        && is_plain_decimal(total)
+        && total.bytes().any(|b| matches!(b, b'1'..=b'9')))
+    .then(|| (remaining.to_owned(), total.to_owned()))
+}
+
+/// Digits with at most one decimal point inside: `12`, `0.5`, `10.00`.
+fn is_plain_decimal(text: &str) -> bool {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, "0"));
+    let digits = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction)
 }
 
 /// Opens the provider's top-up page in a new tab, for web URLs only.
 fn open_topup(url: &str) {
     if url.starts_with("https://") || url.starts_with("http://") {
         _ = window().open_with_url_and_target_and_features(url, "_blank", TOPUP_FEATURES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_meter_needs_two_sensible_amounts() {
+        let pair = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        assert_eq!(meter_values("250", Some("1000")), pair("250", "1000"));
+        assert_eq!(meter_values(" 12.5", Some("50.00 ")), pair("12.5", "50.00"));
+        assert_eq!(meter_values("1200", Some("1000")), pair("1200", "1000"));
+        assert_eq!(meter_values("250", None), None);
+        assert_eq!(meter_values("250", Some("0.00")), None);
+        assert_eq!(meter_values("-1", Some("10")), None);
+        assert_eq!(meter_values("US$2.00", Some("10")), None);
+        assert_eq!(meter_values("1e3", Some("10")), None);
+        assert_eq!(meter_values("1.2.3", Some("10")), None);
+        assert_eq!(meter_values(".5", Some("10")), None);
+        assert_eq!(meter_values("NaN", Some("10")), None);
     }
 }

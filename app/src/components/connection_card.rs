@@ -1,21 +1,69 @@
-//! One connected provider account: avatar, name, email, provider badge, status and balance.
+//! One connected provider account: avatar, name, email, provider badge, status, what its capabilities offer, and "Disconnect".
 
-use keyhole_api::{Capability, Connection, ConnectionStatus, Profile};
+use keyhole_api::{Capability, Connection, ConnectionStatus, ErrorCode, Profile};
 use leptos::prelude::*;
 
 use crate::{
-    components::{BalancePanel, ReauthBanner},
-    i18n::{Text, t},
+    a11y::{Announcer, FocusRequest, FocusTarget},
+    api::{self, AppError},
+    auth::Auth,
+    components::compose_form::ComposeKind,
+    components::{BalancePanel, ComposeForm, ErrorNotice, FriendshipPanel, ReauthBanner},
+    i18n::{Text, tr, tr_while},
 };
+
+/// What a failed call means for one card, shared by all of its sections.
+#[derive(Debug, Clone, Copy)]
+pub struct Triage {
+    auth: Auth,
+    expired: Option<RwSignal<bool>>,
+}
+
+impl Triage {
+    /// Triage for a connection card, whose banner `expired` shows.
+    pub fn new(auth: Auth, expired: RwSignal<bool>) -> Self {
+        Self {
+            auth,
+            expired: Some(expired),
+        }
+    }
+
+    /// Triage for a card without a reconnect banner (a messaging service).
+    pub fn without_banner(auth: Auth) -> Self {
+        Self {
+            auth,
+            expired: None,
+        }
+    }
+
+    /// Handles what the card as a whole must react to and returns the rest,
+    /// to show in place: an expired grant shows the card's banner, an ended
+    /// session reloads `/api/me` (and so the sign-in page).
+    pub fn check(self, err: AppError) -> Option<AppError> {
+        match (err.code(), self.expired) {
+            (Some(ErrorCode::ReauthRequired), Some(expired)) => {
+                expired.set(true);
+                None
+            }
+            (Some(ErrorCode::Unauthenticated), _) => {
+                self.auth.refetch();
+                None
+            }
+            _ => Some(err),
+        }
+    }
+}
 
 /// A card for one connection of the session.
 ///
 /// Every profile field comes from the provider and is rendered as text only.
+/// Sections appear by capability, never by provider name: `balance`/`topup`
+/// (balance panel), `friendship`, `notify` and `messaging`.
 #[component]
 pub fn ConnectionCard(
     /// The connection to show.
     connection: Connection,
-) -> impl IntoView {
+) -> AnyView {
     let Connection {
         provider,
         provider_name,
@@ -32,11 +80,16 @@ pub fn ConnectionCard(
         ..
     } = profile;
 
+    let auth = Auth::expect();
     let expired = RwSignal::new(status == ConnectionStatus::ReauthRequired);
-    let has_balance = balance.is_some() || capabilities.contains(&Capability::Balance);
-    let can_topup = capabilities.contains(&Capability::Topup);
+    let triage = Triage::new(auth, expired);
+    let has = |capability| capabilities.contains(&capability);
+    let has_balance = balance.is_some() || has(Capability::Balance);
+    let can_topup = has(Capability::Topup);
     let balance = RwSignal::new(balance);
-    let heading_id = format!("connection-{}", crate::dom_id(&provider));
+    let dom_id = crate::dom_id(&provider);
+    let heading_id = format!("connection-{dom_id}");
+    let badge_id = format!("provider-{dom_id}");
     let avatar_url =
         avatar_url.filter(|url| url.starts_with("https://") || url.starts_with("http://"));
 
@@ -56,12 +109,42 @@ pub fn ConnectionCard(
                 provider_name=provider_name.clone()
                 balance
                 can_topup
-                expired
+                triage
+            />
+        }
+    });
+    let friendship = has(Capability::Friendship).then(|| {
+        view! {
+            <FriendshipPanel
+                provider=provider.clone()
+                provider_name=provider_name.clone()
+                triage
+            />
+        }
+    });
+    let notify = has(Capability::Notify).then(|| {
+        view! {
+            <ComposeForm
+                kind=ComposeKind::Notify
+                provider=provider.clone()
+                provider_name=provider_name.clone()
+                triage
+            />
+        }
+    });
+    let messaging = has(Capability::Messaging).then(|| {
+        view! {
+            <ComposeForm
+                kind=ComposeKind::Message
+                provider=provider.clone()
+                provider_name=provider_name.clone()
+                triage
             />
         }
     });
 
     let labelled_by = heading_id.clone();
+    let described_by = badge_id.clone();
 
     view! {
         <article class="card connection" aria-labelledby=labelled_by>
@@ -84,7 +167,9 @@ pub fn ConnectionCard(
                     <h2 id=heading_id class="connection__name">
                         {display_name}
                     </h2>
-                    <span class="badge">{provider_name}</span>
+                    <span id=badge_id class="badge">
+                        {provider_name.clone()}
+                    </span>
                 </div>
             </header>
             <dl class="facts">
@@ -92,25 +177,91 @@ pub fn ConnectionCard(
                     .map(|email| {
                         view! {
                             <div class="facts__item">
-                                <dt>{t(Text::Email)}</dt>
+                                <dt>{tr(Text::Email)}</dt>
                                 <dd class="connection__email">{email}</dd>
                             </div>
                         }
                     })}
                 <div class="facts__item">
-                    <dt>{t(Text::Status)}</dt>
+                    <dt>{tr(Text::Status)}</dt>
                     <dd class="connection__status">
-                        {move || {
-                            if expired.get() {
-                                t(Text::StatusReauth)
-                            } else {
-                                t(Text::StatusActive)
-                            }
-                        }}
+                        {tr_while(expired, Text::StatusReauth, Text::StatusActive)}
                     </dd>
                 </div>
             </dl>
             {balance_panel}
+            {friendship}
+            {notify}
+            {messaging}
+            <DisconnectButton provider provider_name described_by triage />
         </article>
     }
+    .into_any()
+}
+
+/// "Disconnect": removes this connection; the last one ends the session.
+///
+/// Either way the page changes under the person, so focus goes to the next
+/// page's heading and the live region says which provider was disconnected.
+#[component]
+fn DisconnectButton(
+    /// Provider id (URL segment).
+    provider: String,
+    /// Provider display name, for the announcement.
+    provider_name: String,
+    /// Id of the element naming the provider (the card's badge), read after
+    /// the button's own name so each card's button is told apart.
+    described_by: String,
+    /// What a failed call means for the card.
+    triage: Triage,
+) -> AnyView {
+    let auth = Auth::expect();
+    let focus = FocusRequest::expect();
+    let announcer = Announcer::expect();
+    let error = RwSignal::new(None::<AppError>);
+    let disconnect = {
+        let provider_name = provider_name.clone();
+        Action::new_local(move |_: &()| {
+            let provider = provider.clone();
+            let provider_name = provider_name.clone();
+            async move {
+                error.set(None);
+                match api::disconnect(&provider).await {
+                    // Not connected any more (another tab was faster): the
+                    // same outcome as a disconnect.
+                    Ok(()) => {}
+                    Err(err) if err.code() == Some(ErrorCode::NotFound) => {}
+                    Err(err) => {
+                        error.set(triage.check(err));
+                        return;
+                    }
+                }
+                focus.request(FocusTarget::PageHeading);
+                announcer.say(Text::Disconnected, &provider_name);
+                auth.refetch();
+            }
+        })
+    };
+    let pending = disconnect.pending();
+    view! {
+        {move || {
+            error
+                .get()
+                .map(|error| view! { <ErrorNotice error provider_name=provider_name.clone() /> })
+        }}
+        <div class="actions connection__footer">
+            <button
+                type="button"
+                class="button button--secondary button--danger"
+                aria-describedby=described_by
+                disabled=pending
+                on:click=move |_| {
+                    disconnect.dispatch(());
+                }
+            >
+                {tr_while(pending, Text::Disconnecting, Text::Disconnect)}
+            </button>
+        </div>
+    }
+    .into_any()
 }

@@ -1,10 +1,10 @@
 //! Live status of the popup sign-in: "Waiting…" with Cancel, "cancelled", or a readable error.
 
-use leptos::prelude::*;
+use leptos::{html::Div, prelude::*};
 
 use crate::{
     auth::Providers,
-    i18n::{Text, t, tf},
+    i18n::{Text, t, tf, tr},
     popup::{LoginFailure, LoginFlow, LoginState},
 };
 
@@ -12,9 +12,11 @@ use crate::{
 ///
 /// The `role="status"` paragraph is always in the page, so screen readers
 /// announce "Waiting for …" and "Sign-in cancelled." as they appear; errors
-/// appear as a `role="alert"`. Provider text is only ever rendered as text.
+/// appear as a `role="alert"` that takes focus, so a keyboard user continues
+/// from the message (the popup that had focus is gone). Provider text is only
+/// ever rendered as text.
 #[component]
-pub fn LoginStatus() -> impl IntoView {
+pub fn LoginStatus() -> AnyView {
     let flow = LoginFlow::expect();
     let providers = Providers::expect();
     let state = flow.state();
@@ -42,6 +44,12 @@ pub fn LoginStatus() -> impl IntoView {
             })
             .unwrap_or_else(|| t(Text::TheProvider).to_owned())
     };
+    let alert = NodeRef::<Div>::new();
+    Effect::new(move || {
+        if let Some(alert) = alert.get() {
+            _ = alert.focus();
+        }
+    });
 
     view! {
         <div class="login-status">
@@ -49,29 +57,38 @@ pub fn LoginStatus() -> impl IntoView {
                 {status_text}
             </p>
             <Show when=move || flow.is_waiting()>
-                <p class="login-status__hint">{t(Text::WaitingHint)}</p>
+                <p class="login-status__hint">{tr(Text::WaitingHint)}</p>
                 <button
                     type="button"
                     class="button button--secondary"
                     on:click=move |_| flow.cancel()
                 >
-                    {t(Text::Cancel)}
+                    {tr(Text::Cancel)}
                 </button>
             </Show>
             {move || {
                 failure()
                     .map(|failure| {
-                        let name = provider_name(&failure);
-                        let message = failure.message(&name);
-                        let detail = failure.detail(&name);
+                        // The texts follow the language inside the alert; the
+                        // alert itself is created (and focused) once per failure.
+                        let message = {
+                            let failure = failure.clone();
+                            move || failure.message(&provider_name(&failure))
+                        };
+                        let detail = move || {
+                            failure
+                                .detail(&provider_name(&failure))
+                                .map(|detail| view! { <p class="alert__detail">{detail}</p> })
+                        };
                         view! {
-                            <div class="alert" role="alert">
+                            <div class="alert" role="alert" tabindex="-1" node_ref=alert>
                                 <p>{message}</p>
-                                {detail.map(|detail| view! { <p class="alert__detail">{detail}</p> })}
+                                {detail}
                             </div>
                         }
                     })
             }}
         </div>
     }
+    .into_any()
 }

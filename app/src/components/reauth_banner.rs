@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    i18n::{Text, t, tf},
+    i18n::{Text, tr, trf},
     popup::LoginFlow,
 };
 
@@ -16,9 +16,9 @@ pub fn ReauthBanner(
     /// Provider display name.
     #[prop(into)]
     name: String,
-) -> impl IntoView {
+) -> AnyView {
     let flow = LoginFlow::expect();
-    let text = tf(Text::ReauthBanner, &[("provider", &name)]);
+    let text = trf(Text::ReauthBanner, "provider", name.clone());
     view! {
         <div class="banner" role="alert">
             <p class="banner__text">{text}</p>
@@ -27,8 +27,9 @@ pub fn ReauthBanner(
                 class="button"
                 on:click=move |_| flow.start(&provider, &name)
             >
-                {t(Text::SignInAgain)}
+                {tr(Text::SignInAgain)}
             </button>
         </div>
     }
+    .into_any()
 }

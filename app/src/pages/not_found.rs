@@ -3,18 +3,19 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::i18n::{Text, t};
+use crate::i18n::{Text, tr};
 
 /// Shown for any path the router does not know.
 #[component]
-pub fn NotFoundPage() -> impl IntoView {
+pub fn NotFoundPage() -> AnyView {
     view! {
         <section class="panel not-found" aria-labelledby="not-found-title">
-            <h1 id="not-found-title">{t(Text::NotFoundTitle)}</h1>
-            <p>{t(Text::NotFoundText)}</p>
+            <h1 id="not-found-title">{tr(Text::NotFoundTitle)}</h1>
+            <p>{tr(Text::NotFoundText)}</p>
             <p>
-                <A href="/">{t(Text::GoHome)}</A>
+                <A href="/">{tr(Text::GoHome)}</A>
             </p>
         </section>
     }
+    .into_any()
 }

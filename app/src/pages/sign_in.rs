@@ -1,36 +1,44 @@
 //! The sign-in page: one "Sign in with {provider}" button per provider that offers login.
 
 use keyhole_api::ProviderInfo;
-use leptos::prelude::*;
+use leptos::{html::H1, prelude::*};
 
 use crate::{
+    a11y::focus_heading_when_requested,
     auth::{Providers, login_providers},
-    components::{ErrorList, LoginStatus},
-    i18n::{Text, t, tf},
+    components::{ErrorNotice, LoginStatus},
+    i18n::{Text, tr, trf},
     popup::LoginFlow,
 };
 
 /// Shown at `/` when there is no session.
 #[component]
-pub fn SignInPage() -> impl IntoView {
+pub fn SignInPage() -> AnyView {
     let providers = Providers::expect();
     let retry = Callback::new(move |()| providers.resource().refetch());
+    // After a logout or the last disconnect, focus lands here.
+    let heading = NodeRef::<H1>::new();
+    focus_heading_when_requested(heading);
+    // A plain reactive match rather than `<Transition>` + `<ErrorBoundary>`:
+    // the list is usually loaded before this page shows, a reload keeps the
+    // previous list on screen anyway (the resource keeps its last value), and
+    // the Suspense machinery costs the bundle more than it gives here.
+    let list = move || match providers.resource().get() {
+        None => view! { <p class="muted">{tr(Text::Loading)}</p> }.into_any(),
+        Some(Ok(all)) => view! { <ProviderList providers=login_providers(all) /> }.into_any(),
+        Some(Err(error)) => view! { <ErrorNotice error on_retry=retry /> }.into_any(),
+    };
     view! {
         <section class="panel sign-in" aria-labelledby="sign-in-title">
-            <h1 id="sign-in-title">{t(Text::SignInTitle)}</h1>
-            <p class="lede">{t(Text::SignInIntro)}</p>
-            <Transition fallback=|| view! { <p class="muted">{t(Text::Loading)}</p> }>
-                <ErrorBoundary fallback=move |errors| {
-                    view! { <ErrorList errors on_retry=retry /> }
-                }>
-                    {move || Suspend::new(async move {
-                        providers.resource().await.map(|all| view! { <ProviderList providers=login_providers(all) /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            <h1 id="sign-in-title" tabindex="-1" node_ref=heading>
+                {tr(Text::SignInTitle)}
+            </h1>
+            <p class="lede">{tr(Text::SignInIntro)}</p>
+            {list}
             <LoginStatus />
         </section>
     }
+    .into_any()
 }
 
 /// The sign-in buttons, or a note when no provider offers sign-in.
@@ -38,9 +46,9 @@ pub fn SignInPage() -> impl IntoView {
 fn ProviderList(
     /// Providers with the `login` capability.
     providers: Vec<ProviderInfo>,
-) -> impl IntoView {
+) -> AnyView {
     if providers.is_empty() {
-        return view! { <p class="muted">{t(Text::NoProviders)}</p> }.into_any();
+        return view! { <p class="muted">{tr(Text::NoProviders)}</p> }.into_any();
     }
     view! {
         <ul class="provider-list">
@@ -58,10 +66,10 @@ fn ProviderList(
 fn ProviderButton(
     /// The provider to sign in with.
     provider: ProviderInfo,
-) -> impl IntoView {
+) -> AnyView {
     let flow = LoginFlow::expect();
     let ProviderInfo { id, name, kind, .. } = provider;
-    let label = tf(Text::SignInWith, &[("provider", &name)]);
+    let label = trf(Text::SignInWith, "provider", name.clone());
     view! {
         <button
             type="button"
@@ -72,4 +80,5 @@ fn ProviderButton(
             {label}
         </button>
     }
+    .into_any()
 }

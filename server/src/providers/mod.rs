@@ -6,13 +6,17 @@ mod elice;
 mod feishu;
 mod generic;
 mod http;
+mod instrumented;
 mod jwt;
 mod line_login;
+mod line_messaging;
 mod line_notify;
+mod messaging;
 mod oidc;
 mod token;
 
 pub use http::upstream_client;
+pub use messaging::{Messaging, Pushed, is_line_user_id};
 
 use crate::config::{Config, ConfigError, ProviderConfig};
 use async_trait::async_trait;
@@ -33,6 +37,7 @@ pub const KINDS: &[&str] = &[
     "elice",
     "feishu",
     "line-login",
+    "line-messaging",
     "line-notify",
     "oauth2",
     "oidc",
@@ -208,6 +213,11 @@ pub trait Provider: Send + Sync + fmt::Debug {
         None
     }
 
+    /// The messaging side (webhooks, push) of a messaging provider.
+    fn messaging(&self) -> Option<&dyn Messaging> {
+        None
+    }
+
     /// Whether the provider has this capability.
     fn can(&self, capability: Capability) -> bool {
         self.info().capabilities.contains(&capability)
@@ -223,15 +233,25 @@ pub struct Registry {
 
 impl Registry {
     /// Builds every adapter; reports every bad kind option at once.
-    pub fn from_config(config: &Config, http: &reqwest::Client) -> Result<Self, ConfigError> {
+    pub fn from_config(
+        config: &Config,
+        http: &reqwest::Client,
+        metrics: &crate::metrics::Metrics,
+    ) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
         let mut order = Vec::new();
         for (index, p) in config.providers.iter().enumerate() {
             let at = format!("providers[{index}]");
             match build(p, http) {
-                Ok(provider) => order.push(provider),
+                Ok(provider) => {
+                    order.push(instrumented::Instrumented::wrap(provider, metrics.clone()))
+                }
                 Err(mut errs) => problems.extend(errs.drain(..).map(|e| format!("{at}.{e}"))),
             }
+        }
+        if problems.is_empty() {
+            // Indices match the config only when every provider was built.
+            problems.extend(messaging_links(&order));
         }
         if !problems.is_empty() {
             return Err(ConfigError { problems });
@@ -254,6 +274,27 @@ impl Registry {
     }
 }
 
+/// A messaging provider's `login_provider` must be a configured `line-login`
+/// provider: its people's profile ids are the bot's recipients.
+fn messaging_links(order: &[Arc<dyn Provider>]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (index, p) in order.iter().enumerate() {
+        let Some(messaging) = p.messaging() else {
+            continue;
+        };
+        let login = messaging.login_provider();
+        if !order
+            .iter()
+            .any(|o| o.info().id == login && o.info().kind == "line-login")
+        {
+            problems.push(format!(
+                "providers[{index}].login_provider: `{login}` is not a configured line-login provider"
+            ));
+        }
+    }
+    problems
+}
+
 fn build(p: &ProviderConfig, http: &reqwest::Client) -> Result<Arc<dyn Provider>, Vec<String>> {
     match p.kind.as_str() {
         "aihubmix" => Ok(Arc::new(aihubmix::AiHubMix::new(p, http.clone())?)),
@@ -263,6 +304,10 @@ fn build(p: &ProviderConfig, http: &reqwest::Client) -> Result<Arc<dyn Provider>
         "oidc" => Ok(Arc::new(oidc::Oidc::new(p, http.clone())?)),
         "feishu" => Ok(Arc::new(feishu::Feishu::new(p, http.clone())?)),
         "line-notify" => Ok(Arc::new(line_notify::LineNotify::new(p, http.clone())?)),
+        "line-messaging" => Ok(Arc::new(line_messaging::LineMessaging::new(
+            p,
+            http.clone(),
+        )?)),
         // Config validation only lets known kinds through.
         other => Err(vec![format!("kind: unknown kind `{other}`")]),
     }

@@ -102,6 +102,7 @@ async fn start_login(
         .await
         .map_err(|e| ApiError::from_provider(&provider_id, &e))?;
     state.sessions.put_pending(&pending).await?;
+    state.metrics.login_started(&provider_id, mode.as_str());
     tracing::info!(provider = %provider_id, mode = ?mode, "login started");
     let response = (StatusCode::FOUND, [(header::LOCATION, url.to_string())]).into_response();
     Ok((jar, response))
@@ -209,6 +210,9 @@ async fn finish_login(
     let pending = match claim_pending(&state, &provider_id, &jar, params.state.as_deref()).await {
         Ok(p) => p,
         Err(outcome) => {
+            state
+                .metrics
+                .login_finished(&provider_id, "unknown", outcome.code());
             tracing::warn!(provider = %provider_id, error = outcome.code(), "login callback refused");
             return callback_page::respond(
                 &state,
@@ -224,6 +228,9 @@ async fn finish_login(
         Ok(jar) => (Outcome::Success, jar),
         Err(outcome) => (outcome, jar),
     };
+    state
+        .metrics
+        .login_finished(&provider_id, pending.mode.as_str(), outcome.code());
     match &outcome {
         Outcome::Success => tracing::info!(provider = %provider_id, "login completed"),
         Outcome::Failure { code, .. } => {

@@ -1,5 +1,5 @@
 //! The signed-in person: `/api/me`, and per-provider balance, top-up,
-//! friendship and notifications.
+//! friendship, notifications and messages.
 
 use crate::{error::ApiError, session::SessionId, state::AppState, tokens};
 use axum::{
@@ -23,6 +23,7 @@ const BALANCE: &str = "/me/{provider}/balance";
 const TOPUP: &str = "/me/{provider}/topup";
 const FRIENDSHIP: &str = "/me/{provider}/friendship";
 const NOTIFY: &str = "/me/{provider}/notify";
+const MESSAGE: &str = "/me/{provider}/message";
 
 /// Routes of this module (mounted under `/api`); nothing here may be cached.
 pub(super) fn router() -> Router<AppState> {
@@ -32,6 +33,7 @@ pub(super) fn router() -> Router<AppState> {
         .route(TOPUP, get(topup))
         .route(FRIENDSHIP, get(friendship))
         .route(NOTIFY, post(notify))
+        .route(MESSAGE, post(message))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -175,4 +177,27 @@ async fn notify(
         }
     }
     Ok(response)
+}
+
+/// Pushes `{text}` to the LINE account the person signed in with, through the
+/// provider's official account (LINE Messaging API).
+async fn message(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+    jar: CookieJar,
+    body: Result<Json<keyhole_api::MessageRequest>, JsonRejection>,
+) -> Result<Json<keyhole_api::MessageResult>, ApiError> {
+    let provider = super::provider_with(&state, &provider_id, Capability::Messaging)?;
+    let id = session_id(&state, &jar)?;
+    let Json(request) = body?;
+    let max = keyhole_api::MESSAGE_TEXT_MAX_CHARS;
+    let length = request.text.chars().count();
+    if request.text.trim().is_empty() || length > max {
+        return Err(ApiError::invalid_request(format!(
+            "text must be 1 to {max} characters (got {length})."
+        )));
+    }
+    crate::messaging::send_to_person(&state, &provider, &id, &request.text)
+        .await
+        .map(Json)
 }

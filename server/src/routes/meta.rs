@@ -1,4 +1,4 @@
-//! Public metadata and probes: `/api/providers`, `/healthz`, `/readyz`.
+//! Public metadata and probes: `/api/providers`, `/healthz`, `/readyz`, `/metrics`.
 
 use crate::{error::ApiError, state::AppState};
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
@@ -16,11 +16,24 @@ pub fn probes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// The configured providers, in config order.
 async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderInfo>> {
     Json(state.providers.iter().map(|p| p.info().clone()).collect())
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+    let sessions = state.sessions.count().await.ok().flatten();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(sessions),
+    )
 }
 
 /// Liveness: the process answers.

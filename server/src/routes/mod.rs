@@ -3,6 +3,7 @@
 pub mod auth;
 mod me;
 mod meta;
+mod webhooks;
 
 use crate::{error::ApiError, providers::Provider, state::AppState};
 use axum::{Router, http::StatusCode};
@@ -15,6 +16,7 @@ pub fn api() -> Router<AppState> {
         .merge(auth::router())
         .merge(me::router())
         .merge(meta::router())
+        .merge(webhooks::router())
         .fallback(|| async { ApiError::not_found("No such API route.") })
 }
 

@@ -38,7 +38,9 @@ pub struct StoredSession {
     pub connections: Vec<StoredConnection>,
 }
 
-/// Storage for sessions, connections, pending logins and locks.
+/// Storage for sessions, connections, pending logins, locks, and small
+/// expiring key-value records (webhook de-duplication, per-user messaging
+/// state) that must be shared by every instance.
 #[async_trait]
 pub trait Backend: Send + Sync + fmt::Debug {
     /// The session and its connections, unless missing or expired.
@@ -85,8 +87,31 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// Releases the lock if `owner` still holds it.
     async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError>;
+    /// Stores `value` under `key` until `expires_at`, replacing any value.
+    async fn kv_put(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Stores `value` under `key` only when no unexpired value is there, in
+    /// one atomic step however many instances race; true when written.
+    async fn kv_put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
+    /// The value under `key`, unless missing or expired.
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Removes the value under `key`, if any.
+    async fn kv_delete(&self, key: &str) -> Result<(), StoreError>;
     /// Deletes expired rows; returns how many.
     async fn sweep(&self) -> Result<u64, StoreError>;
     /// Whether the backend answers.
     async fn ping(&self) -> Result<(), StoreError>;
+    /// How many unexpired sessions exist, where that is cheap to know.
+    async fn count_sessions(&self) -> Result<Option<u64>, StoreError> {
+        Ok(None)
+    }
 }

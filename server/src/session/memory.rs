@@ -19,6 +19,7 @@ struct Inner {
     sessions: HashMap<String, Row>,
     pending: HashMap<String, (String, OffsetDateTime)>,
     locks: HashMap<String, (String, OffsetDateTime)>,
+    kv: HashMap<String, (String, OffsetDateTime)>,
 }
 
 #[derive(Debug)]
@@ -176,18 +177,74 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
+    async fn kv_put(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.lock()
+            .kv
+            .insert(key.to_owned(), (value.to_owned(), expires_at));
+        Ok(())
+    }
+
+    async fn kv_put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        if inner.kv.get(key).is_some_and(|(_, at)| *at > now()) {
+            return Ok(false);
+        }
+        inner
+            .kv
+            .insert(key.to_owned(), (value.to_owned(), expires_at));
+        Ok(true)
+    }
+
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let inner = self.lock();
+        Ok(inner
+            .kv
+            .get(key)
+            .filter(|(_, at)| *at > now())
+            .map(|(v, _)| v.clone()))
+    }
+
+    async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().kv.remove(key);
+        Ok(())
+    }
+
     async fn sweep(&self) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let now = now();
-        let before = inner.sessions.len() + inner.pending.len() + inner.locks.len();
+        let count = |i: &Inner| i.sessions.len() + i.pending.len() + i.locks.len() + i.kv.len();
+        let before = count(&inner);
         inner.sessions.retain(|_, r| r.expires_at > now);
         inner.pending.retain(|_, (_, at)| *at > now);
         inner.locks.retain(|_, (_, at)| *at > now);
-        let after = inner.sessions.len() + inner.pending.len() + inner.locks.len();
+        inner.kv.retain(|_, (_, at)| *at > now);
+        let after = count(&inner);
         Ok((before - after) as u64)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
         Ok(())
+    }
+
+    async fn count_sessions(&self) -> Result<Option<u64>, StoreError> {
+        let now = now();
+        let inner = self.lock();
+        Ok(Some(
+            inner
+                .sessions
+                .values()
+                .filter(|r| r.expires_at > now)
+                .count() as u64,
+        ))
     }
 }

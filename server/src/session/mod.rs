@@ -1,11 +1,12 @@
 //! Server-side sessions and pending logins: the records, the sealing store
-//! over a pluggable backend (memory, SQLite), and the cookies that point at
+//! over a pluggable backend (memory, SQLite, Redis), and the cookies that point at
 //! them. The browser holds only opaque ids; the store holds only hashes of
 //! those ids and AES-256-GCM-sealed values.
 
 mod backend;
 mod cookie;
 mod memory;
+mod redis;
 mod seal;
 mod sqlite;
 mod store;
@@ -13,6 +14,8 @@ mod store;
 pub use backend::{Backend, StoreError, StoredConnection, StoredSession};
 pub use cookie::{Cookies, binding_hash};
 pub use memory::MemoryBackend;
+// `self::`: a bare `redis` would also name the client crate.
+pub use self::redis::{DEFAULT_PREFIX as DEFAULT_REDIS_PREFIX, RedisBackend};
 pub use seal::{KeyError, Keyring, SealError};
 pub use sqlite::SqliteBackend;
 pub use store::SessionStore;
@@ -100,6 +103,16 @@ pub enum LoginMode {
     Popup,
     /// A full-page navigation: answer with a redirect to `return_to`.
     Redirect,
+}
+
+impl LoginMode {
+    /// The wire spelling (`popup`, `redirect`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Popup => "popup",
+            Self::Redirect => "redirect",
+        }
+    }
 }
 
 /// A login between `/login` and `/callback`, keyed by `state`.

@@ -239,10 +239,70 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    async fn kv_put(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(ms(expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(())
+    }
+
+    async fn kv_put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        // One statement: an expired row counts as absent and is replaced.
+        let done = sqlx::query(
+            "INSERT INTO kv (key, value, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+             WHERE kv.expires_at <= ?4",
+        )
+        .bind(key)
+        .bind(value)
+        .bind(ms(expires_at))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM kv WHERE key = ?1 AND expires_at > ?2")
+            .bind(key)
+            .bind(now_ms())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM kv WHERE key = ?1")
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(())
+    }
+
     async fn sweep(&self) -> Result<u64, StoreError> {
         let now = now_ms();
         let mut removed = 0;
-        for table in ["sessions", "pending_logins", "locks"] {
+        for table in ["sessions", "pending_logins", "locks", "kv"] {
             removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= ?1"))
                 .bind(now)
                 .execute(&self.pool)
@@ -251,6 +311,15 @@ impl Backend for SqliteBackend {
                 .rows_affected();
         }
         Ok(removed)
+    }
+
+    async fn count_sessions(&self) -> Result<Option<u64>, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) FROM sessions WHERE expires_at > ?1")
+            .bind(now_ms())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(u64::try_from(row.get::<i64, _>(0)).ok())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

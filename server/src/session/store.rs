@@ -240,9 +240,56 @@ impl SessionStore {
         self.backend.unlock(&hashed(name), owner).await
     }
 
+    /// Stores `value` under `key` for `ttl`, replacing any value. Keys are
+    /// hashed and values sealed, like everything else in the store.
+    pub async fn kv_put<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), StoreError> {
+        let key = hashed(key);
+        let sealed = self.seal(value, &kv_aad(&key))?;
+        self.backend.kv_put(&key, &sealed, expiry(ttl)).await
+    }
+
+    /// Stores `value` under `key` for `ttl` unless an unexpired value is
+    /// there; true when this call wrote it (atomic across instances).
+    pub async fn kv_put_if_absent<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<bool, StoreError> {
+        let key = hashed(key);
+        let sealed = self.seal(value, &kv_aad(&key))?;
+        self.backend
+            .kv_put_if_absent(&key, &sealed, expiry(ttl))
+            .await
+    }
+
+    /// The value under `key`, unless missing, expired or unreadable.
+    pub async fn kv_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let key = hashed(key);
+        let Some(sealed) = self.backend.kv_get(&key).await? else {
+            return Ok(None);
+        };
+        Ok(self.open(&sealed, &kv_aad(&key)))
+    }
+
+    /// Removes the value under `key`, if any.
+    pub async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.backend.kv_delete(&hashed(key)).await
+    }
+
     /// Deletes expired rows.
     pub async fn sweep(&self) -> Result<u64, StoreError> {
         self.backend.sweep().await
+    }
+
+    /// Unexpired sessions, where the backend can count them cheaply.
+    pub async fn count(&self) -> Result<Option<u64>, StoreError> {
+        self.backend.count_sessions().await
     }
 
     /// Whether the backend answers.
@@ -258,6 +305,15 @@ fn state_of(c: &ConnectionRecord) -> State {
         balance: c.balance.clone(),
         connected_at: c.connected_at,
     }
+}
+
+fn kv_aad(key: &str) -> String {
+    format!("kv:{key}")
+}
+
+/// `ttl` from now (a TTL too large for `time` saturates at a century).
+fn expiry(ttl: Duration) -> OffsetDateTime {
+    crate::clock::now() + time::Duration::try_from(ttl).unwrap_or(time::Duration::days(36_525))
 }
 
 fn grant_aad(sid: &str, provider: &str) -> String {

@@ -80,6 +80,7 @@ pub fn dev_secret(name: &str) -> Option<&'static str> {
         "KEYHOLE_FEISHU_CLIENT_SECRET" => dev::FEISHU_APP_SECRET,
         "KEYHOLE_OIDC_CLIENT_SECRET" => dev::OIDC_CLIENT_SECRET,
         "KEYHOLE_LINE_NOTIFY_CLIENT_SECRET" => dev::LINE_NOTIFY_CLIENT_SECRET,
+        "KEYHOLE_LINE_BOT_CLIENT_SECRET" => dev::LINE_BOT_CHANNEL_SECRET,
         _ => return None,
     })
 }

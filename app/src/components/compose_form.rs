@@ -1,0 +1,450 @@
+//! Capabilities `notify` and `messaging`: a small form that sends a text through the provider, with a live character counter and the result.
+
+use keyhole_api::{ErrorCode, MESSAGE_TEXT_MAX_CHARS, NOTIFY_MESSAGE_MAX_CHARS, RateLimit};
+use leptos::{ev, prelude::*};
+
+use crate::{
+    api::{self, AppError},
+    auth::Providers,
+    components::{ErrorNotice, connection_card::Triage},
+    i18n::{self, Text, t, tf, tr, trf},
+};
+
+/// Which capability the form serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ComposeKind {
+    /// "Send a test notification" (`POST /api/me/{provider}/notify`).
+    Notify,
+    /// "Send me a message" (`POST /api/me/{provider}/message`).
+    Message,
+}
+
+impl ComposeKind {
+    /// Longest text the provider takes, in characters.
+    pub fn limit(self) -> usize {
+        match self {
+            Self::Notify => NOTIFY_MESSAGE_MAX_CHARS,
+            Self::Message => MESSAGE_TEXT_MAX_CHARS,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Notify => "notify",
+            Self::Message => "message",
+        }
+    }
+
+    fn heading(self) -> Text {
+        match self {
+            Self::Notify => Text::NotifyHeading,
+            Self::Message => Text::MessageHeading,
+        }
+    }
+
+    fn label(self) -> Text {
+        match self {
+            Self::Notify => Text::NotifyLabel,
+            Self::Message => Text::MessageLabel,
+        }
+    }
+
+    fn submit(self) -> Text {
+        match self {
+            Self::Notify => Text::NotifySend,
+            Self::Message => Text::MessageSend,
+        }
+    }
+
+    /// What the text field starts with: a message needs no thought to try.
+    fn initial_text(self) -> String {
+        match self {
+            Self::Notify => String::new(),
+            Self::Message => t(Text::MessageDefault).to_owned(),
+        }
+    }
+}
+
+/// How long a text is against its limit, counted in characters (Unicode
+/// scalar values), as the providers count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CharCount {
+    /// Characters in the text.
+    pub used: usize,
+    /// Most characters allowed.
+    pub limit: usize,
+}
+
+impl CharCount {
+    /// Counts `text` against `limit`.
+    pub fn of(text: &str, limit: usize) -> Self {
+        Self {
+            used: text.chars().count(),
+            limit,
+        }
+    }
+
+    /// Characters beyond the limit (0 when within it).
+    pub fn over(self) -> usize {
+        self.used.saturating_sub(self.limit)
+    }
+}
+
+/// Why a text cannot be sent as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextProblem {
+    /// Nothing but whitespace.
+    Empty,
+    /// More characters than the provider takes.
+    TooLong {
+        /// How many too many.
+        over: usize,
+    },
+}
+
+impl TextProblem {
+    /// The problem with `text`, if any, for a field of `limit` characters.
+    pub fn of(text: &str, limit: usize) -> Option<Self> {
+        if text.trim().is_empty() {
+            return Some(Self::Empty);
+        }
+        match CharCount::of(text, limit).over() {
+            0 => None,
+            over => Some(Self::TooLong { over }),
+        }
+    }
+
+    /// The sentence for the person (tracked).
+    fn message(self) -> String {
+        match self {
+            Self::Empty => t(Text::TextEmpty).to_owned(),
+            Self::TooLong { over } => tf(Text::TextTooLong, &[("over", &over.to_string())]),
+        }
+    }
+}
+
+/// A message the provider refused for a reason the person can fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Refusal {
+    /// Not a friend of the official account (or blocked it).
+    NeedsFriend,
+    /// Messages go to an account of this provider (display name or id),
+    /// which the session has not signed in with.
+    NeedsLogin(String),
+}
+
+impl Refusal {
+    /// The refusal behind `err`, naming the missing sign-in's provider as
+    /// `providers` lists it.
+    fn of(err: &AppError, providers: Providers) -> Option<Self> {
+        let AppError::Api(body) = err else {
+            return None;
+        };
+        match body.code {
+            ErrorCode::NotSupported => Some(Self::NeedsFriend),
+            ErrorCode::NotFound => {
+                let login = body.provider.as_deref()?;
+                let name = providers
+                    .name_of_untracked(login)
+                    .unwrap_or_else(|| login.to_owned());
+                Some(Self::NeedsLogin(name))
+            }
+            _ => None,
+        }
+    }
+
+    /// The sentence for the person (tracked).
+    fn message(&self, provider_name: &str) -> String {
+        match self {
+            Self::NeedsFriend => tf(Text::MessageNeedsFriend, &[("provider", provider_name)]),
+            Self::NeedsLogin(login) => tf(Text::MessageNeedsLogin, &[("provider", login)]),
+        }
+    }
+}
+
+/// What came back from a successful send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// A notification, with the provider's rate limit when it reported one.
+    Notified(Option<RateLimit>),
+    /// A message.
+    Messaged,
+}
+
+/// The form of one capability: a section of a connection card, or the whole
+/// of a messaging service's card.
+#[component]
+pub fn ComposeForm(
+    /// Which capability the form serves.
+    kind: ComposeKind,
+    /// Provider id (URL segment).
+    provider: String,
+    /// Provider display name, for labels and messages.
+    provider_name: String,
+    /// What a failed call means for the card.
+    triage: Triage,
+    /// Id of a heading that already names the form (a card that holds only
+    /// this form); without it, the form has a heading of its own.
+    #[prop(optional, into)]
+    named_by: Option<String>,
+) -> AnyView {
+    let limit = kind.limit();
+    let text = RwSignal::new(kind.initial_text());
+    let problem = RwSignal::new(None::<TextProblem>);
+    let providers = Providers::expect();
+    let error = RwSignal::new(None::<AppError>);
+    // A message refused for a reason the person can fix, said in words that
+    // tell them what to do.
+    let refusal = RwSignal::new(None::<Refusal>);
+    let sent = RwSignal::new(None::<Sent>);
+    let count = move || text.with(|text| CharCount::of(text, limit));
+
+    let send = {
+        let provider = provider.clone();
+        Action::new_local(move |body: &String| {
+            let provider = provider.clone();
+            let body = body.clone();
+            async move {
+                error.set(None);
+                refusal.set(None);
+                sent.set(None);
+                let result = match kind {
+                    ComposeKind::Notify => api::notify(&provider, body)
+                        .await
+                        .map(|result| Sent::Notified(result.rate_limit)),
+                    ComposeKind::Message => {
+                        api::message(&provider, body).await.map(|()| Sent::Messaged)
+                    }
+                };
+                match result {
+                    Ok(outcome) => sent.set(Some(outcome)),
+                    Err(err) => match Refusal::of(&err, providers)
+                        .filter(|_| kind == ComposeKind::Message)
+                    {
+                        Some(found) => refusal.set(Some(found)),
+                        None => error.set(triage.check(err)),
+                    },
+                }
+            }
+        })
+    };
+    let pending = send.pending();
+    let on_submit = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        let body = text.get_untracked();
+        let found = TextProblem::of(&body, limit);
+        problem.set(found);
+        if found.is_none() {
+            send.dispatch(body);
+        }
+    };
+
+    let base = format!("{}-{}", kind.slug(), crate::dom_id(&provider));
+    let heading_id = format!("{base}-heading");
+    let field_id = format!("{base}-text");
+    let count_id = format!("{base}-count");
+    let problem_id = format!("{base}-problem");
+    let described_by = {
+        let (count_id, problem_id) = (count_id.clone(), problem_id.clone());
+        move || match problem.get() {
+            Some(_) => format!("{count_id} {problem_id}"),
+            None => count_id.clone(),
+        }
+    };
+    let labelled_by = named_by.clone().unwrap_or_else(|| heading_id.clone());
+    let own_heading = named_by.is_none().then(|| {
+        view! {
+            <h3 id=heading_id class="feature__heading">
+                {tr(kind.heading())}
+            </h3>
+        }
+    });
+    let label_for = field_id.clone();
+    let submit_label = {
+        let provider_name = provider_name.clone();
+        move || {
+            if pending.get() {
+                t(Text::Sending).to_owned()
+            } else {
+                tf(kind.submit(), &[("provider", &provider_name)])
+            }
+        }
+    };
+    let provider_name_refusal = provider_name.clone();
+    let result = {
+        let provider_name = provider_name.clone();
+        move || sent.get().map(|sent| sent_text(sent, &provider_name))
+    };
+
+    view! {
+        <section class="feature" aria-labelledby=labelled_by>
+            {own_heading}
+            <form class="compose" novalidate on:submit=on_submit>
+                <label class="compose__label" for=label_for>
+                    {tr(kind.label())}
+                </label>
+                <textarea
+                    id=field_id
+                    class="compose__text"
+                    rows="3"
+                    aria-describedby=described_by
+                    aria-invalid=move || problem.get().is_some().then_some("true")
+                    prop:value=move || text.get()
+                    on:input=move |ev| {
+                        text.set(event_target_value(&ev));
+                        // A problem stays until the text no longer has it.
+                        if problem.get_untracked().is_some() {
+                            problem.set(TextProblem::of(&text.get_untracked(), limit));
+                        }
+                    }
+                ></textarea>
+                <p
+                    id=count_id
+                    class=move || {
+                        if count().over() > 0 {
+                            "compose__count compose__count--over"
+                        } else {
+                            "compose__count"
+                        }
+                    }
+                >
+                    {move || {
+                        let count = count();
+                        tf(
+                            Text::CharCount,
+                            &[("count", &count.used.to_string()), ("limit", &limit.to_string())],
+                        )
+                    }}
+                    <span class="visually-hidden">
+                        " " {trf(Text::CharLimit, "limit", limit.to_string())}
+                    </span>
+                </p>
+                {move || {
+                    problem
+                        .get()
+                        .map(|found| {
+                            view! {
+                                <p id=problem_id.clone() class="compose__problem" role="alert">
+                                    {move || found.message()}
+                                </p>
+                            }
+                        })
+                }}
+                <div class="actions">
+                    <button
+                        type="submit"
+                        class="button"
+                        disabled=pending
+                        aria-busy=move || pending.get().then_some("true")
+                    >
+                        {submit_label}
+                    </button>
+                </div>
+            </form>
+            <p class="compose__result" role="status">
+                {result}
+            </p>
+            {move || {
+                refusal
+                    .get()
+                    .map(|found| {
+                        let provider_name = provider_name_refusal.clone();
+                        view! {
+                            <div class="alert" role="alert">
+                                <p>{move || found.message(&provider_name)}</p>
+                            </div>
+                        }
+                    })
+            }}
+            {move || {
+                error
+                    .get()
+                    .map(|error| view! { <ErrorNotice error provider_name=provider_name.clone() /> })
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+/// "Notification sent." (with what the rate limit leaves) or "Message sent."
+fn sent_text(sent: Sent, provider_name: &str) -> String {
+    match sent {
+        Sent::Notified(rate_limit) => {
+            let mut text = t(Text::NotifySent).to_owned();
+            if let Some(RateLimit {
+                limit,
+                remaining,
+                reset,
+            }) = rate_limit
+            {
+                text.push(' ');
+                text.push_str(&tf(
+                    Text::RateLimitLeft,
+                    &[
+                        ("remaining", &remaining.to_string()),
+                        ("limit", &limit.to_string()),
+                        ("time", &i18n::format_unix_time(reset)),
+                    ],
+                ));
+            }
+            text
+        }
+        Sent::Messaged => tf(Text::MessageSent, &[("provider", provider_name)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_counter_counts_characters_not_bytes() {
+        assert_eq!(
+            CharCount::of("", 1000),
+            CharCount {
+                used: 0,
+                limit: 1000
+            }
+        );
+        assert_eq!(CharCount::of("สวัสดี", 1000).used, 6);
+        assert_eq!(CharCount::of("你好", 1000).used, 2);
+        assert_eq!(CharCount::of("👍🏽", 1000).used, 2);
+        assert_eq!(CharCount::of("abc", 2).over(), 1);
+        assert_eq!(CharCount::of("ab", 2).over(), 0);
+    }
+
+    #[test]
+    fn texts_must_say_something_within_the_limit() {
+        assert_eq!(TextProblem::of("", 10), Some(TextProblem::Empty));
+        assert_eq!(TextProblem::of(" \n\t", 10), Some(TextProblem::Empty));
+        assert_eq!(TextProblem::of("hello", 10), None);
+        assert_eq!(TextProblem::of(&"字".repeat(10), 10), None);
+        assert_eq!(
+            TextProblem::of(&"字".repeat(1003), NOTIFY_MESSAGE_MAX_CHARS),
+            Some(TextProblem::TooLong { over: 3 })
+        );
+    }
+
+    #[test]
+    fn limits_follow_the_capability() {
+        assert_eq!(ComposeKind::Notify.limit(), 1000);
+        assert_eq!(ComposeKind::Message.limit(), 5000);
+        assert_eq!(ComposeKind::Notify.initial_text(), "");
+        assert_eq!(ComposeKind::Message.initial_text(), "Hello from Keyhole!");
+    }
+
+    #[test]
+    fn a_message_result_names_the_provider() {
+        assert_eq!(
+            sent_text(Sent::Messaged, "LINE"),
+            "Message sent. Have a look in LINE."
+        );
+        assert_eq!(
+            sent_text(Sent::Notified(None), "LINE"),
+            "Notification sent."
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Contract tests of the AIHubMix dialect, over real HTTP against `spawn`.
+//!
+//! This file holds the harness; `authorize`, `tokens`, `api` and `simulator` hold the tests.
+
+mod api;
+mod authorize;
+mod simulator;
+mod tokens;
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use reqwest::{StatusCode, header};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use url::Url;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/aihubmix/callback";
+const STATE: &str = "state-123 with spaces & symbols";
+const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
+
+/// A running simulator plus a client that, like Keyhole's, never follows redirects.
+struct Harness {
+    sim: SimHandle,
+    http: reqwest::Client,
+}
+
+impl Harness {
+    async fn start() -> Self {
+        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client builds");
+        Self { sim, http }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url)
+    }
+
+    /// The authorize URL with the dev client's defaults, overridden or extended by `extra`
+    /// (an empty value removes the parameter).
+    fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
+        let mut params: Vec<(&str, &str)> = vec![
+            ("client_id", dev::AIHUBMIX_CLIENT_ID),
+            ("redirect_uri", REDIRECT_URI),
+            ("response_type", "code"),
+            ("scope", "profile balance"),
+            ("state", STATE),
+        ];
+        for (key, value) in extra {
+            params.retain(|(existing, _)| existing != key);
+            if !value.is_empty() {
+                params.push((key, value));
+            }
+        }
+        let mut url = Url::parse(&self.url("/aihubmix/api/oauth2/authorize")).expect("url");
+        url.query_pairs_mut().extend_pairs(params);
+        url.into()
+    }
+
+    async fn get(&self, url: &str) -> reqwest::Response {
+        self.http
+            .get(url)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    /// Submits the consent form in `html` the way a browser would.
+    async fn decide(&self, html: &str, user_id: &str, decision: &str) -> reqwest::Response {
+        let mut form = hidden_fields(html);
+        form.push(("user_id".to_owned(), user_id.to_owned()));
+        form.push(("decision".to_owned(), decision.to_owned()));
+        let action = attribute_after(html, "<form", "action").expect("form action");
+        self.http
+            .post(self.url(&action))
+            .form(&form)
+            .send()
+            .await
+            .expect("decision is answered")
+    }
+
+    /// Runs authorize with `auto_authorize=true` and returns the code.
+    async fn code(&self, extra: &[(&str, &str)]) -> String {
+        let mut params = vec![("auto_authorize", "true")];
+        params.extend_from_slice(extra);
+        let response = self.get(&self.authorize_url(&params)).await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let query = redirect_query(&response);
+        assert_eq!(query.get("state").map(String::as_str), Some(STATE));
+        query.get("code").expect("code in redirect").clone()
+    }
+
+    async fn token(&self, form: &[(&str, &str)]) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .post(self.url("/aihubmix/api/oauth2/token"))
+            .form(form)
+            .send()
+            .await
+            .expect("token endpoint answers");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+
+    async fn exchange(&self, code: &str, verifier: Option<&str>) -> (StatusCode, Value) {
+        let mut form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT_URI),
+            ("client_id", dev::AIHUBMIX_CLIENT_ID),
+            ("client_secret", dev::AIHUBMIX_CLIENT_SECRET),
+        ];
+        if let Some(verifier) = verifier {
+            form.push(("code_verifier", verifier));
+        }
+        self.token(&form).await
+    }
+
+    async fn refresh(&self, refresh_token: &str) -> (StatusCode, Value) {
+        self.token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", dev::AIHUBMIX_CLIENT_ID),
+            ("client_secret", dev::AIHUBMIX_CLIENT_SECRET),
+        ])
+        .await
+    }
+
+    /// A full login with `scope`; returns the token response.
+    async fn tokens(&self, scope: &str) -> Value {
+        let code = self.code(&[("scope", scope)]).await;
+        let (status, body) = self.exchange(&code, None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body
+    }
+
+    async fn bearer_get(&self, path: &str, access_token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("request is answered")
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
+        let response = self
+            .http
+            .request(method, self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin answers");
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        response
+    }
+
+    async fn counters(&self) -> Value {
+        self.get(&self.url("/_sim/counters"))
+            .await
+            .json()
+            .await
+            .expect("JSON counters")
+    }
+}
+
+fn location(response: &reqwest::Response) -> Url {
+    let value = response
+        .headers()
+        .get(header::LOCATION)
+        .expect("Location header")
+        .to_str()
+        .expect("ASCII Location");
+    Url::parse(value).expect("absolute Location")
+}
+
+fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
+    let url = location(response);
+    assert_eq!(
+        url[..url::Position::AfterPath],
+        *REDIRECT_URI,
+        "redirects to the registered URI"
+    );
+    url.query_pairs().into_owned().collect()
+}
+
+/// The value of attribute `name` in the first tag starting with `tag`.
+fn attribute_after(html: &str, tag: &str, name: &str) -> Option<String> {
+    let start = html.find(tag)?;
+    let tag_text = &html[start..start + html[start..].find('>')?];
+    let needle = format!("{name}=\"");
+    let value_start = tag_text.find(&needle)? + needle.len();
+    let value_len = tag_text[value_start..].find('"')?;
+    Some(
+        html_escape::decode_html_entities(&tag_text[value_start..value_start + value_len])
+            .into_owned(),
+    )
+}
+
+fn hidden_fields(html: &str) -> Vec<(String, String)> {
+    html.match_indices("<input type=\"hidden\"")
+        .filter_map(|(index, _)| {
+            let rest = &html[index..];
+            let name = attribute_after(rest, "<input", "name")?;
+            let value = attribute_after(rest, "<input", "value")?;
+            Some((name, value))
+        })
+        .collect()
+}
+
+fn challenge(verifier: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}

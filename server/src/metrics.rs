@@ -1,0 +1,194 @@
+//! Prometheus metrics (`GET /metrics`): logins by provider, mode and outcome,
+//! refresh outcomes, upstream latency by provider and operation, webhook
+//! events, and active sessions where the store can count them.
+
+use prometheus_client::{
+    encoding::text::encode,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+use std::{fmt, sync::Arc};
+
+type Labels = Vec<(&'static str, String)>;
+
+/// Every metric keyhole exports; cheap to share.
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    logins_started: Family<Labels, Counter>,
+    logins_finished: Family<Labels, Counter>,
+    refreshes: Family<Labels, Counter>,
+    upstream_seconds: Family<Labels, Histogram>,
+    webhook_events: Family<Labels, Counter>,
+    active_sessions: Gauge,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+/// Upstream latency buckets: 5 ms … ~10 s.
+fn latency_histogram() -> Histogram {
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+        0.005, 2.0, 12,
+    ))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("keyhole");
+        let logins_started = Family::<Labels, Counter>::default();
+        let logins_finished = Family::<Labels, Counter>::default();
+        let refreshes = Family::<Labels, Counter>::default();
+        let upstream_seconds = Family::<Labels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let webhook_events = Family::<Labels, Counter>::default();
+        let active_sessions = Gauge::default();
+        registry.register(
+            "logins_started",
+            "Logins started, by provider and mode",
+            logins_started.clone(),
+        );
+        registry.register(
+            "logins_finished",
+            "Logins finished, by provider, mode and outcome (ok or an error code)",
+            logins_finished.clone(),
+        );
+        registry.register(
+            "token_refreshes",
+            "Access-token refreshes, by provider and outcome",
+            refreshes.clone(),
+        );
+        registry.register(
+            "upstream_request_seconds",
+            "Provider call latency, by provider, operation and outcome",
+            upstream_seconds.clone(),
+        );
+        registry.register(
+            "webhook_events",
+            "Webhook events received, by provider and type",
+            webhook_events.clone(),
+        );
+        registry.register(
+            "active_sessions",
+            "Sessions in the store (when the store can count them)",
+            active_sessions.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                logins_started,
+                logins_finished,
+                refreshes,
+                upstream_seconds,
+                webhook_events,
+                active_sessions,
+            }),
+        }
+    }
+
+    /// A login was started.
+    pub fn login_started(&self, provider: &str, mode: &str) {
+        self.inner
+            .logins_started
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("mode", mode.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// A login callback ended with `outcome` (`ok` or an error code).
+    pub fn login_finished(&self, provider: &str, mode: &str, outcome: &str) {
+        self.inner
+            .logins_finished
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("mode", mode.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// A refresh ended with `outcome` (`ok`, `reused`, `invalid_grant`, `error`).
+    pub fn refresh(&self, provider: &str, outcome: &str) {
+        self.inner
+            .refreshes
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// A provider call took `seconds`.
+    pub fn upstream(&self, provider: &str, operation: &'static str, ok: bool, seconds: f64) {
+        self.inner
+            .upstream_seconds
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("operation", operation.to_owned()),
+                ("outcome", if ok { "ok" } else { "error" }.to_owned()),
+            ])
+            .observe(seconds);
+    }
+
+    /// A webhook event of `kind` arrived.
+    pub fn webhook_event(&self, provider: &str, kind: &str) {
+        self.inner
+            .webhook_events
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("type", kind.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// The Prometheus text exposition, with the active-session count.
+    pub fn render(&self, active_sessions: Option<u64>) -> String {
+        if let Some(n) = active_sessions {
+            self.inner
+                .active_sessions
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.inner.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_labels() {
+        let m = Metrics::new();
+        m.login_started("line", "popup");
+        m.login_finished("line", "popup", "ok");
+        m.upstream("line", "exchange", true, 0.02);
+        let text = m.render(Some(3));
+        assert!(
+            text.contains(r#"keyhole_logins_started_total{provider="line",mode="popup"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains(r#"outcome="ok"} 1"#));
+        assert!(text.contains("keyhole_upstream_request_seconds_bucket"));
+        assert!(text.contains("keyhole_active_sessions 3"));
+    }
+}

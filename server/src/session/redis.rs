@@ -1,0 +1,506 @@
+//! Redis backend, for several `keyhole` instances behind a load balancer.
+//!
+//! Keys (all under a configurable prefix, `keyhole:` by default):
+//! - `{prefix}s:{sid}` — a hash per session: `meta`, `exp` (expiry, Unix ms)
+//!   and one field pair per connection, `g:{provider}` (grant) and
+//!   `s:{provider}` (state). `PEXPIREAT` makes Redis drop it at `exp`.
+//! - `{prefix}p:{key}` — a pending login, a string with `PXAT`, taken with
+//!   `GETDEL` so two callbacks can never both get it.
+//! - `{prefix}l:{name}` — a lock, `SET owner NX PXAT`, deleted only by a
+//!   script that first checks the owner.
+//! - `{prefix}k:{key}` — a key-value record, a string with `PXAT`;
+//!   `SET NX` makes put-if-absent atomic (webhook de-duplication).
+//!
+//! Writes that depend on what is there (touch, connection writes, locks) are
+//! small Lua scripts, so they are atomic however many instances race. Every
+//! command runs under a deadline: an unreachable Redis is a quick
+//! [`StoreError`] (503 for the caller), and the connection manager
+//! reconnects by itself when Redis is back.
+
+use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
+use async_trait::async_trait;
+use redis::{
+    Client, IntoConnectionInfo, RedisResult, Script,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    io::tcp::TcpSettings,
+};
+use std::{
+    collections::{BTreeMap, HashMap},
+    fmt,
+    future::Future,
+    sync::LazyLock,
+    time::Duration,
+};
+use time::OffsetDateTime;
+
+/// The key prefix when none is configured.
+pub const DEFAULT_PREFIX: &str = "keyhole:";
+
+/// Replaces a session: no connection of an older session with the same id
+/// may survive. ARGV: meta, expiry (Unix ms).
+static CREATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'exp', ARGV[2])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+        return 1
+        ",
+    )
+});
+
+/// Moves the expiry of a session that still exists; a plain `HSET` would
+/// bring a logged-out session back as a hash without `meta`.
+static TOUCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+        return 1
+        ",
+    )
+});
+
+/// Writes the given fields of one connection, only while the session exists
+/// (a late write after logout must not recreate it). A field not given is
+/// left as it is, or created empty so the pair is always complete.
+/// ARGV: provider, has grant (`1`/`0`), grant, has state, state.
+static PUT_CONNECTION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        local grant, state = 'g:' .. ARGV[1], 's:' .. ARGV[1]
+        if ARGV[2] == '1' then
+            redis.call('HSET', KEYS[1], grant, ARGV[3])
+        else
+            redis.call('HSETNX', KEYS[1], grant, '')
+        end
+        if ARGV[4] == '1' then
+            redis.call('HSET', KEYS[1], state, ARGV[5])
+        else
+            redis.call('HSETNX', KEYS[1], state, '')
+        end
+        return 1
+        ",
+    )
+});
+
+/// Takes the lock when it is free (or expired: Redis dropped it), or renews
+/// it when `owner` already holds it. ARGV: owner, expiry (Unix ms).
+static LOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+            return 1
+        end
+        return 0
+        ",
+    )
+});
+
+/// Deletes the lock only if `owner` still holds it: after our lock expired
+/// and another instance took it, our late unlock must not free theirs.
+static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        ",
+    )
+});
+
+/// Sessions in Redis; cheap to share (one multiplexed connection).
+#[derive(Clone)]
+pub struct RedisBackend {
+    conn: ConnectionManager,
+    prefix: String,
+    timeout: Duration,
+    /// `host:port` only, for logs and `Debug` (the URL may hold a password).
+    addr: String,
+}
+
+impl fmt::Debug for RedisBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisBackend")
+            .field("addr", &self.addr)
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+fn from_ms(v: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+fn now_ms() -> i64 {
+    ms(crate::clock::now())
+}
+
+impl RedisBackend {
+    /// A backend for `url` (`redis://host:port/db`, or `rediss://` for TLS
+    /// checked against the system's roots), with every key under `prefix`
+    /// and every command bounded by `timeout`.
+    ///
+    /// Connects lazily: a Redis that is down at start-up makes requests
+    /// answer 503 until it comes up, rather than keeping keyhole down.
+    /// Call it within a Tokio runtime: the connection manager spawns a task.
+    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let bad = |e: redis::RedisError| StoreError(format!("redis: invalid URL: {e}"));
+        let info = url.into_connection_info().map_err(bad)?;
+        let addr = info.addr().to_string();
+        let mut tcp = TcpSettings::default().set_nodelay(true);
+        // A peer that vanished without a reset (network partition, host
+        // down) would otherwise keep the connection "open" for the kernel's
+        // full retransmission time: drop it once writes go unacknowledged.
+        #[cfg(target_os = "linux")]
+        {
+            tcp = tcp.set_user_timeout(timeout.saturating_mul(2));
+        }
+        let client = Client::open(info.set_tcp_settings(tcp)).map_err(bad)?;
+        // Few, short reconnect retries: while Redis is down each request
+        // fails fast and starts the next attempt itself; our own deadline
+        // bounds the wait in any case.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        let conn = client.get_connection_manager_lazy(config).map_err(|e| {
+            StoreError(format!(
+                "redis: cannot set up the connection to {addr}: {e}"
+            ))
+        })?;
+        Ok(Self {
+            conn,
+            prefix: prefix.to_owned(),
+            timeout,
+            addr,
+        })
+    }
+
+    fn session_key(&self, sid: &str) -> String {
+        format!("{}s:{sid}", self.prefix)
+    }
+
+    fn pending_key(&self, key: &str) -> String {
+        format!("{}p:{key}", self.prefix)
+    }
+
+    fn lock_key(&self, name: &str) -> String {
+        format!("{}l:{name}", self.prefix)
+    }
+
+    async fn delete_key(&self, key: &str) -> Result<(), StoreError> {
+        self.run("DEL", |mut c| async move {
+            redis::cmd("DEL").arg(key).query_async::<i64>(&mut c).await
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Runs `op` on the shared connection within the deadline.
+    async fn run<T, F, Fut>(&self, what: &str, op: F) -> Result<T, StoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        let attempt = async {
+            match op(self.conn.clone()).await {
+                // The connection was gone (Redis restarted, or an earlier
+                // connection attempt failed) and the manager has just begun
+                // a new one: one more try on it lets the first request after
+                // Redis returns succeed. Safe for every command here: each
+                // is idempotent (the lock script renews for its owner),
+                // except GETDEL and SET NX, whose retry after a lost answer
+                // can only say "no such login" or "already there" — failing
+                // closed.
+                Err(e) if e.is_connection_dropped() || e.is_connection_refusal() => {
+                    tracing::debug!(error = %e, "redis connection lost; retrying once");
+                    op(self.conn.clone()).await
+                }
+                other => other,
+            }
+        };
+        match tokio::time::timeout(self.timeout, attempt).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => Err(StoreError(format!("redis {what} at {}: {e}", self.addr))),
+            Err(_) => Err(StoreError(format!(
+                "redis {what} at {}: no answer within {} ms",
+                self.addr,
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Backend for RedisBackend {
+    async fn load(&self, sid: &str) -> Result<Option<StoredSession>, StoreError> {
+        let key = &self.session_key(sid);
+        let mut fields: HashMap<String, String> = self
+            .run("HGETALL", |mut c| async move {
+                redis::cmd("HGETALL").arg(key).query_async(&mut c).await
+            })
+            .await?;
+        let (Some(meta), Some(exp)) = (
+            fields.remove("meta"),
+            fields.remove("exp").and_then(|v| v.parse::<i64>().ok()),
+        ) else {
+            // Missing, or not a hash we wrote: no session either way.
+            return Ok(None);
+        };
+        // Redis expires by its own clock; checking ours too keeps the
+        // boundary the same as the other backends.
+        if exp <= now_ms() {
+            return Ok(None);
+        }
+        let mut pairs: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for (field, value) in fields {
+            if let Some(provider) = field.strip_prefix("g:") {
+                pairs.entry(provider.to_owned()).or_default().0 = value;
+            } else if let Some(provider) = field.strip_prefix("s:") {
+                pairs.entry(provider.to_owned()).or_default().1 = value;
+            }
+        }
+        Ok(Some(StoredSession {
+            meta,
+            expires_at: from_ms(exp),
+            connections: pairs
+                .into_iter()
+                .map(|(provider, (grant, state))| StoredConnection {
+                    provider,
+                    grant,
+                    state,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn create(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let key = &self.session_key(sid);
+        let exp = ms(expires_at);
+        self.run("create", |mut c| async move {
+            CREATE
+                .key(key)
+                .arg(meta)
+                .arg(exp)
+                .invoke_async::<i64>(&mut c)
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn touch(&self, sid: &str, expires_at: OffsetDateTime) -> Result<(), StoreError> {
+        let key = &self.session_key(sid);
+        let exp = ms(expires_at);
+        self.run("touch", |mut c| async move {
+            TOUCH.key(key).arg(exp).invoke_async::<i64>(&mut c).await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, sid: &str) -> Result<(), StoreError> {
+        self.delete_key(&self.session_key(sid)).await
+    }
+
+    async fn put_connection(
+        &self,
+        sid: &str,
+        provider: &str,
+        grant: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let key = &self.session_key(sid);
+        let flag = |v: Option<&str>| if v.is_some() { "1" } else { "0" };
+        let written: i64 = self
+            .run("put connection", |mut c| async move {
+                PUT_CONNECTION
+                    .key(key)
+                    .arg(provider)
+                    .arg(flag(grant))
+                    .arg(grant.unwrap_or_default())
+                    .arg(flag(state))
+                    .arg(state.unwrap_or_default())
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(written == 1)
+    }
+
+    async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError> {
+        let key = &self.session_key(sid);
+        // `meta` stays, so the hash never empties (which would delete it).
+        self.run("HDEL", |mut c| async move {
+            redis::cmd("HDEL")
+                .arg(key)
+                .arg(format!("g:{provider}"))
+                .arg(format!("s:{provider}"))
+                .query_async::<i64>(&mut c)
+                .await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn put_pending(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let key = &self.pending_key(key);
+        let exp = ms(expires_at);
+        if exp <= now_ms() {
+            // Already expired: nothing to keep, but an older value under the
+            // same key must not stay usable either.
+            return self.delete_key(key).await;
+        }
+        self.run("SET", |mut c| async move {
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PXAT")
+                .arg(exp)
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = &self.pending_key(key);
+        // GETDEL (Redis 6.2+): read and delete in one step, so a replayed
+        // callback racing the first finds nothing.
+        self.run("GETDEL", |mut c| async move {
+            redis::cmd("GETDEL").arg(key).query_async(&mut c).await
+        })
+        .await
+    }
+
+    async fn try_lock(
+        &self,
+        name: &str,
+        owner: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let key = &self.lock_key(name);
+        // PXAT must be positive; a lock "until 1970" is simply expired.
+        let exp = ms(expires_at).max(1);
+        let taken: i64 = self
+            .run("lock", |mut c| async move {
+                LOCK.key(key).arg(owner).arg(exp).invoke_async(&mut c).await
+            })
+            .await?;
+        Ok(taken == 1)
+    }
+
+    async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        let key = &self.lock_key(name);
+        self.run("unlock", |mut c| async move {
+            UNLOCK.key(key).arg(owner).invoke_async::<i64>(&mut c).await
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn kv_put(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let key = &self.kv_key(key);
+        let exp = ms(expires_at);
+        if exp <= now_ms() {
+            return self.delete_key(key).await;
+        }
+        self.run("SET", |mut c| async move {
+            redis::cmd("SET")
+                .arg(key)
+                .arg(value)
+                .arg("PXAT")
+                .arg(exp)
+                .query_async::<()>(&mut c)
+                .await
+        })
+        .await
+    }
+
+    async fn kv_put_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let key = &self.kv_key(key);
+        // PXAT must be positive; a past one stores a key that is gone at once.
+        // Should `run` retry after a lost answer, the retry finds our own
+        // key and reports it present: at most once, never twice.
+        let exp = ms(expires_at).max(1);
+        let written: Option<String> = self
+            .run("SET NX", |mut c| async move {
+                redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .arg("NX")
+                    .arg("PXAT")
+                    .arg(exp)
+                    .query_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(written.is_some())
+    }
+
+    async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = &self.kv_key(key);
+        self.run("GET", |mut c| async move {
+            redis::cmd("GET").arg(key).query_async(&mut c).await
+        })
+        .await
+    }
+
+    async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
+        self.delete_key(&self.kv_key(key)).await
+    }
+
+    /// Redis deletes expired keys itself: nothing is left to sweep.
+    async fn sweep(&self) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.run("PING", |mut c| async move {
+            redis::cmd("PING").query_async::<String>(&mut c).await
+        })
+        .await?;
+        Ok(())
+    }
+}
+
+// Key-value records (LINE webhook de-duplication, messaging state).
+impl RedisBackend {
+    fn kv_key(&self, key: &str) -> String {
+        format!("{}k:{key}", self.prefix)
+    }
+}
