@@ -12,7 +12,7 @@ use aes_gcm::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::{collections::HashMap, fmt, path::Path};
+use std::{collections::HashMap, fmt, path::Path, sync::Arc};
 
 /// Why sealing or opening failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,8 @@ pub struct KeyError(pub String);
 #[derive(Clone)]
 pub struct Keyring {
     current: String,
-    ciphers: HashMap<String, Aes256Gcm>,
+    // Shared, not copied, when the state is cloned per request.
+    ciphers: Arc<HashMap<String, Aes256Gcm>>,
 }
 
 impl fmt::Debug for Keyring {
@@ -57,7 +58,7 @@ impl Keyring {
         ciphers.insert(id.clone(), cipher(&current));
         Self {
             current: id,
-            ciphers,
+            ciphers: Arc::new(ciphers),
         }
     }
 
