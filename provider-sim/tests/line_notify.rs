@@ -1,5 +1,9 @@
 //! Contract tests of the LINE Notify dialect, over real HTTP against `spawn`.
 
+mod common;
+
+use common::{attribute, hidden_fields};
+
 use std::{collections::HashMap, time::Duration};
 
 use provider_sim::{SimConfig, SimHandle, dev, spawn};
@@ -61,7 +65,7 @@ impl Harness {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        let action = attribute_after(html, "<form", "action").expect("form action");
+        let action = attribute(html, "<form", "action").expect("form action");
         self.http
             .post(self.url(&action))
             .form(&form)
@@ -149,30 +153,6 @@ fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
     let url = Url::parse(location).expect("absolute");
     assert_eq!(url[..url::Position::AfterPath], *REDIRECT_URI);
     url.query_pairs().into_owned().collect()
-}
-
-fn attribute_after(html: &str, tag: &str, name: &str) -> Option<String> {
-    let start = html.find(tag)?;
-    let tag_text = &html[start..start + html[start..].find('>')?];
-    let needle = format!("{name}=\"");
-    let value_start = tag_text.find(&needle)? + needle.len();
-    let value_len = tag_text[value_start..].find('"')?;
-    Some(
-        html_escape::decode_html_entities(&tag_text[value_start..value_start + value_len])
-            .into_owned(),
-    )
-}
-
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.match_indices("<input type=\"hidden\"")
-        .filter_map(|(index, _)| {
-            let rest = &html[index..];
-            Some((
-                attribute_after(rest, "<input", "name")?,
-                attribute_after(rest, "<input", "value")?,
-            ))
-        })
-        .collect()
 }
 
 fn header_u64(response: &reqwest::Response, name: &str) -> u64 {
@@ -487,7 +467,7 @@ async fn form_post_callback() {
     assert_eq!(response.status(), StatusCode::OK);
     let page = response.text().await.expect("body");
     assert_eq!(
-        attribute_after(&page, "<form", "action").as_deref(),
+        attribute(&page, "<form", "action").as_deref(),
         Some(REDIRECT_URI)
     );
     let fields: HashMap<String, String> = hidden_fields(&page).into_iter().collect();

@@ -2,6 +2,11 @@
 //!
 //! This file holds the harness; `authorize`, `tokens`, `api` and `simulator` hold the tests.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{attribute, hidden_fields};
+
 mod api;
 mod authorize;
 mod simulator;
@@ -77,7 +82,7 @@ impl Harness {
         let mut form = hidden_fields(html);
         form.push(("user_id".to_owned(), user_id.to_owned()));
         form.push(("decision".to_owned(), decision.to_owned()));
-        let action = attribute_after(html, "<form", "action").expect("form action");
+        let action = attribute(html, "<form", "action").expect("form action");
         self.http
             .post(self.url(&action))
             .form(&form)
@@ -193,30 +198,6 @@ fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
         "redirects to the registered URI"
     );
     url.query_pairs().into_owned().collect()
-}
-
-/// The value of attribute `name` in the first tag starting with `tag`.
-fn attribute_after(html: &str, tag: &str, name: &str) -> Option<String> {
-    let start = html.find(tag)?;
-    let tag_text = &html[start..start + html[start..].find('>')?];
-    let needle = format!("{name}=\"");
-    let value_start = tag_text.find(&needle)? + needle.len();
-    let value_len = tag_text[value_start..].find('"')?;
-    Some(
-        html_escape::decode_html_entities(&tag_text[value_start..value_start + value_len])
-            .into_owned(),
-    )
-}
-
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.match_indices("<input type=\"hidden\"")
-        .filter_map(|(index, _)| {
-            let rest = &html[index..];
-            let name = attribute_after(rest, "<input", "name")?;
-            let value = attribute_after(rest, "<input", "value")?;
-            Some((name, value))
-        })
-        .collect()
 }
 
 fn challenge(verifier: &str) -> String {

@@ -1,5 +1,10 @@
 //! Contract tests of the Feishu dialect (providers.md §5), over real HTTP against `spawn`.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{attribute, hidden_fields};
+
 use std::{collections::HashMap, time::Duration};
 
 use provider_sim::{SimConfig, SimHandle, dev, spawn};
@@ -194,28 +199,6 @@ fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
     let url = Url::parse(location).expect("absolute");
     assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
     url.query_pairs().into_owned().collect()
-}
-
-fn attribute(html: &str, tag: &str, name: &str) -> Option<String> {
-    let start = html.find(tag)?;
-    let tag_text = &html[start..start + html[start..].find('>')?];
-    let needle = format!("{name}=\"");
-    let value_start = tag_text.find(&needle)? + needle.len();
-    let value_len = tag_text[value_start..].find('"')?;
-    let raw = &tag_text[value_start..value_start + value_len];
-    Some(html_escape::decode_html_entities(raw).into_owned())
-}
-
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.match_indices("<input type=\"hidden\"")
-        .filter_map(|(index, _)| {
-            let rest = &html[index..];
-            Some((
-                attribute(rest, "<input", "name")?,
-                attribute(rest, "<input", "value")?,
-            ))
-        })
-        .collect()
 }
 
 mod v1;

@@ -202,7 +202,7 @@ async fn form_post_response_mode() {
         .to_owned();
     let page = response.text().await.expect("body");
     assert_eq!(
-        attribute_after(&page, "<form", "action").as_deref(),
+        attribute(&page, "<form", "action").as_deref(),
         Some(REDIRECT_URI)
     );
     assert!(page.contains("<script>") && page.contains("<noscript>"));

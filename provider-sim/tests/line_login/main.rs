@@ -3,6 +3,11 @@
 //! This file holds the harness and the resource-endpoint tests; `authorize` and
 //! `tokens` hold the rest.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{attribute, hidden_fields};
+
 mod authorize;
 mod tokens;
 
@@ -82,7 +87,7 @@ impl Harness {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
         );
-        let action = attribute_after(html, "<form", "action").expect("form action");
+        let action = attribute(html, "<form", "action").expect("form action");
         let url = if action.starts_with("http") {
             action
         } else {
@@ -213,30 +218,6 @@ fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
     let url = Url::parse(location).expect("absolute");
     assert_eq!(url[..url::Position::AfterPath], *REDIRECT_URI);
     url.query_pairs().into_owned().collect()
-}
-
-fn attribute_after(html: &str, tag: &str, name: &str) -> Option<String> {
-    let start = html.find(tag)?;
-    let tag_text = &html[start..start + html[start..].find('>')?];
-    let needle = format!("{name}=\"");
-    let value_start = tag_text.find(&needle)? + needle.len();
-    let value_len = tag_text[value_start..].find('"')?;
-    Some(
-        html_escape::decode_html_entities(&tag_text[value_start..value_start + value_len])
-            .into_owned(),
-    )
-}
-
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
-    html.match_indices("<input type=\"hidden\"")
-        .filter_map(|(index, _)| {
-            let rest = &html[index..];
-            Some((
-                attribute_after(rest, "<input", "name")?,
-                attribute_after(rest, "<input", "value")?,
-            ))
-        })
-        .collect()
 }
 
 fn decode_claims(jwt: &str) -> Value {
