@@ -42,6 +42,11 @@ pub enum Capability {
     Friendship,
     /// Push messages (LINE Messaging API).
     Messaging,
+    /// A capability this build does not know, from a newer server: ignored,
+    /// so one new capability does not make the whole provider list unreadable.
+    /// The server never sends it.
+    #[serde(other)]
+    Unknown,
 }
 
 /// One configured provider (`GET /api/providers`).
@@ -310,6 +315,15 @@ mod tests {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));
         }
+    }
+
+    #[test]
+    fn an_unknown_capability_does_not_spoil_the_provider_list() {
+        let info: ProviderInfo = serde_json::from_str(
+            r#"{"id":"x","name":"X","kind":"oidc","capabilities":["login","teleport"]}"#,
+        )
+        .unwrap();
+        assert_eq!(info.capabilities, [Capability::Login, Capability::Unknown]);
     }
 
     #[test]
