@@ -17,6 +17,11 @@ use provider_sim::SimConfig;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
+/// keyhole's allocator, so that in `cargo xtask bench` the simulator's share
+/// of a request is the same whether keyhole or a baseline calls it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Offline emulator of the OAuth providers Keyhole supports.
 #[derive(Debug, Parser)]
 #[command(name = "keyhole-sim", version)]

@@ -7,11 +7,25 @@ use crate::{
     session::{Cookies, Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
     tokens::RefreshLocks,
 };
-use std::sync::Arc;
+use std::{ops::Deref, sync::Arc};
 
-/// Everything handlers share; cheap to clone.
+/// Everything handlers share. axum clones the state several times per
+/// request (router, method router, each stateful middleware), so it is one
+/// `Arc`: a clone is one reference-count increment, whatever it holds.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+#[derive(Debug)]
+pub struct Shared {
     /// Validated configuration.
     pub config: Arc<Config>,
     /// Provider adapters.
@@ -38,7 +52,7 @@ impl AppState {
         })?;
         let metrics = Metrics::new();
         let providers = Registry::from_config(&config, &http, &metrics)?;
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             metrics,
             cookies: Cookies::new(config.is_https()),
             public_origin: config.public_origin().into(),
@@ -47,7 +61,7 @@ impl AppState {
             sessions,
             refresh_locks: RefreshLocks::default(),
             webhooks: crate::messaging::WebhookQueue::default(),
-        })
+        })))
     }
 
     /// Builds the state with an in-memory store and a throw-away key (tests).

@@ -121,10 +121,10 @@ pub async fn update_state(
     provider: &str,
     change: impl FnOnce(&mut ConnectionRecord),
 ) -> Result<(), ApiError> {
-    let Some(record) = state.sessions.load(session).await? else {
+    let Some(connection) = state.sessions.load_connection(session, provider).await? else {
         return Err(ApiError::unauthenticated());
     };
-    if let Some(mut connection) = record.connections.get(provider).cloned() {
+    if let Some(mut connection) = connection {
         change(&mut connection);
         state.sessions.put_state(session, &connection).await?;
     }
@@ -136,14 +136,14 @@ async fn connection(
     session: &SessionId,
     provider: &str,
 ) -> Result<ConnectionRecord, ApiError> {
-    let record = state
+    let connection = state
         .sessions
-        .load(session)
+        .load_connection(session, provider)
         .await?
-        .ok_or_else(ApiError::unauthenticated)?;
-    let connection = record.connections.get(provider).cloned().ok_or_else(|| {
-        ApiError::not_found("Not connected to this provider.").for_provider(provider)
-    })?;
+        .ok_or_else(ApiError::unauthenticated)?
+        .ok_or_else(|| {
+            ApiError::not_found("Not connected to this provider.").for_provider(provider)
+        })?;
     if connection.status == ConnectionStatus::ReauthRequired {
         return Err(ApiError::reauth_required(provider));
     }

@@ -174,6 +174,66 @@ async fn sessions_round_trip_with_their_connections() {
 }
 
 #[tokio::test]
+async fn summaries_and_single_connections_read_what_load_reads() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        let mut b = connection("b", "at-b");
+        b.status = ConnectionStatus::ReauthRequired;
+        let record = session(&[b, connection("a", "at-a")]);
+        store.create(&record).await.unwrap();
+
+        let summary = store.load_summary(&record.id).await.unwrap().expect(name);
+        assert_eq!(summary.expires_at, record.expires_at, "{name}");
+        let providers: Vec<_> = summary.connections.iter().map(|c| &c.provider).collect();
+        assert_eq!(providers, ["a", "b"], "{name}: ordered by provider");
+        assert_eq!(summary.connections[0].profile.display_name, "王小明");
+        assert_eq!(
+            summary.connections[1].status,
+            ConnectionStatus::ReauthRequired,
+            "{name}"
+        );
+
+        let a = store.load_connection(&record.id, "a").await.unwrap();
+        let a = a.expect(name).expect(name);
+        assert_eq!(a.grant.access_token.secret(), "at-a", "{name}");
+        assert_eq!(a.balance.unwrap().formatted, "2.00", "{name}");
+        let missing = store.load_connection(&record.id, "c").await.unwrap();
+        assert!(missing.expect(name).is_none(), "{name}: not connected");
+
+        // A session without connections is still a session.
+        let empty = session(&[]);
+        store.create(&empty).await.unwrap();
+        let summary = store.load_summary(&empty.id).await.unwrap().expect(name);
+        assert!(summary.connections.is_empty(), "{name}");
+        assert!(
+            store
+                .load(&empty.id)
+                .await
+                .unwrap()
+                .expect(name)
+                .connections
+                .is_empty()
+        );
+        let none = store.load_connection(&empty.id, "a").await.unwrap();
+        assert!(none.expect(name).is_none(), "{name}");
+
+        let unknown = SessionId::generate();
+        assert!(
+            store.load_summary(&unknown).await.unwrap().is_none(),
+            "{name}"
+        );
+        assert!(
+            store
+                .load_connection(&unknown, "a")
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn grant_and_state_writes_do_not_overwrite_each_other() {
     for (name, backend) in backends().await {
         let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);

@@ -8,15 +8,15 @@ use std::io::Write;
 
 /// One asset type of `dist/`: bytes as served, and gzipped at level 9.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct AssetSize {
+pub struct AssetSize {
     /// `wasm`, `js`, `css` or `html`.
-    pub(crate) ext: String,
-    pub(crate) raw: usize,
-    pub(crate) gzip: usize,
+    pub ext: String,
+    pub raw: usize,
+    pub gzip: usize,
 }
 
 /// Prints a Markdown table of `dist/` asset sizes and returns its rows.
-pub(crate) fn print_sizes() -> Result<Vec<AssetSize>> {
+pub fn print_sizes() -> Result<Vec<AssetSize>> {
     let rows = sizes()?;
     let (raw, gz) = totals(&rows);
     println!("\n| asset | raw KB | gzip KB |\n|---|---:|---:|");
@@ -54,12 +54,12 @@ fn sizes() -> Result<Vec<AssetSize>> {
 }
 
 /// Raw and gzip bytes of everything a first visit loads.
-pub(crate) fn totals(rows: &[AssetSize]) -> (usize, usize) {
+pub fn totals(rows: &[AssetSize]) -> (usize, usize) {
     rows.iter()
         .fold((0, 0), |(r, g), row| (r + row.raw, g + row.gzip))
 }
 
 /// Bytes as KiB, for tables.
-pub(crate) fn kb(bytes: usize) -> f64 {
+pub fn kb(bytes: usize) -> f64 {
     bytes as f64 / 1024.0
 }

@@ -2,19 +2,19 @@
 //! `dev/keyhole.dev.toml`, and `trunk serve` on :8080 proxying `/api/`.
 //! Open http://127.0.0.1:8080. Ctrl-C stops all three.
 
-use crate::{
+use anyhow::{Result, bail};
+use std::{process::Command, thread, time::Duration};
+use xtask::{
     e2e::build_servers,
     proc::{Server, wait_ready},
     root, tools,
 };
-use anyhow::{Result, bail};
-use std::{process::Command, thread, time::Duration};
 
 pub(crate) fn run() -> Result<()> {
     tools::ensure_build_tools()?;
     build_servers()?;
     let root = root();
-    let bin = crate::target_dir().join("debug");
+    let bin = xtask::target_dir().join("debug");
 
     let sim = Server::start(
         "sim",
@@ -31,7 +31,7 @@ pub(crate) fn run() -> Result<()> {
         Command::new(bin.join("keyhole"))
             .args(["serve", "--config", "dev/keyhole.dev.toml"])
             .current_dir(&root)
-            .envs(crate::e2e::dev_secrets()),
+            .envs(xtask::e2e::dev_secrets()),
     )?;
     wait_ready(3000, "/readyz", Duration::from_secs(30))?;
     let trunk = Server::start(

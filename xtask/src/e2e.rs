@@ -10,13 +10,13 @@ use std::{process::Command, time::Duration};
 
 /// Playwright totals from its JSON report.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct Totals {
-    pub(crate) passed: u64,
-    pub(crate) failed: u64,
+pub struct Totals {
+    pub passed: u64,
+    pub failed: u64,
 }
 
 /// `cargo xtask e2e [playwright args]`: build and run Playwright only.
-pub(crate) fn run_alone(args: &[String]) -> Result<bool> {
+pub fn run_alone(args: &[String]) -> Result<bool> {
     tools::ensure_build_tools()?;
     tools::ensure_browser_tools()?;
     build_dist()?;
@@ -27,7 +27,11 @@ pub(crate) fn run_alone(args: &[String]) -> Result<bool> {
 }
 
 /// `trunk build --release --offline` into `dist/`.
-pub(crate) fn build_dist() -> Result<()> {
+pub fn build_dist() -> Result<()> {
+    // Two trunk builds at once (a test and a bench, say) delete each other's
+    // files in dist/ and one fails: take turns.
+    std::fs::create_dir_all(crate::target_dir())?;
+    let _turn = crate::proc::exclusive(&crate::target_dir().join("dist.lock"), "app build")?;
     run(Command::new("cargo")
         .args(["fetch", "--quiet"])
         .current_dir(root()))?;
@@ -39,14 +43,14 @@ pub(crate) fn build_dist() -> Result<()> {
 }
 
 /// Debug builds of the two servers (they share `cargo test`'s artifacts).
-pub(crate) fn build_servers() -> Result<()> {
+pub fn build_servers() -> Result<()> {
     run(Command::new("cargo")
         .args(["build", "--quiet", "-p", "keyhole", "-p", "provider-sim"])
         .current_dir(root()))
 }
 
 /// Starts the simulator and keyhole, runs Playwright, returns its totals.
-pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
+pub fn playwright(extra_args: &[String]) -> Result<Totals> {
     let root = root();
     let bin = crate::target_dir().join("debug");
     let port = free_port()?;
@@ -63,15 +67,7 @@ pub(crate) fn playwright(extra_args: &[String]) -> Result<Totals> {
     std::fs::create_dir_all(&dir)?;
     let config = dir.join("keyhole.toml");
     // A fresh SQLite store each run: the embedded default, as users get it.
-    for file in [
-        "keyhole.db",
-        "keyhole.db-wal",
-        "keyhole.db-shm",
-        "session.key",
-    ] {
-        let _ = std::fs::remove_file(dir.join(file));
-    }
-    let db = dir.join("keyhole.db");
+    let db = fresh_sqlite(&dir);
     std::fs::write(
         &config,
         e2e_config(&app_url, port, &sim_url, &root.join("dist"), &db)?,
@@ -153,13 +149,27 @@ store = "sqlite://{db}"
     ))
 }
 
+/// `dir/keyhole.db` with no database, WAL files or sealing key left from an
+/// earlier run.
+pub fn fresh_sqlite(dir: &std::path::Path) -> std::path::PathBuf {
+    for file in [
+        "keyhole.db",
+        "keyhole.db-wal",
+        "keyhole.db-shm",
+        "session.key",
+    ] {
+        let _ = std::fs::remove_file(dir.join(file));
+    }
+    dir.join("keyhole.db")
+}
+
 /// Where `dev/keyhole.dev.toml` expects the simulator.
 const DEV_SIM_URL: &str = "http://127.0.0.1:9000";
 
 /// The simulator's dev client secrets, as keyhole reads them
 /// (`KEYHOLE_<ID>_CLIENT_SECRET` for each provider id of the dev config).
-pub(crate) fn dev_secrets() -> [(&'static str, &'static str); 7] {
-    use provider_sim::dev;
+pub fn dev_secrets() -> [(&'static str, &'static str); 7] {
+    use crate::sim_dev as dev;
     [
         (
             "KEYHOLE_AIHUBMIX_CLIENT_SECRET",

@@ -8,20 +8,15 @@
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
-//! (see `../shared/TOOLCHAIN.md`), and is safe to run again.
+//! (see `../shared/TOOLCHAIN.md`), and is safe to run again. The shared parts
+//! live in the `xtask` library (`lib.rs`); this binary only dispatches.
 
 mod bench;
-mod bundle;
 mod dev;
-mod e2e;
-mod proc;
 mod test;
-mod tools;
 
-use std::{
-    path::{Path, PathBuf},
-    process::ExitCode,
-};
+use std::process::ExitCode;
+use xtask::e2e;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -31,8 +26,6 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("e2e") => e2e::run_alone(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        // Hidden: the measuring half of `bench`, run from a release build.
-        Some("bench-measure") => bench::measure(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <dev|test|e2e|bench>");
             return ExitCode::from(2);
@@ -46,26 +39,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/`).
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|dir| {
-            if dir.is_absolute() {
-                dir
-            } else {
-                root().join(dir)
-            }
-        })
-        .unwrap_or_else(|| root().join("target"))
-}
-
-/// The workspace root (xtask lives one level below it).
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }

@@ -11,8 +11,20 @@ use std::{
     time::{Duration, Instant},
 };
 
+/// Holds the lock file `path` (waiting while another process holds it)
+/// until the returned handle drops; `what` names the holder in the message.
+pub fn exclusive(path: &std::path::Path, what: &str) -> Result<std::fs::File> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    if let Err(std::fs::TryLockError::WouldBlock) = file.try_lock() {
+        eprintln!("xtask: another {what} is running; waiting for it");
+        file.lock()?;
+    }
+    Ok(file)
+}
+
 /// Runs `cmd` with inherited output; an error if it fails.
-pub(crate) fn run(cmd: &mut Command) -> Result<()> {
+pub fn run(cmd: &mut Command) -> Result<()> {
     let shown = describe(cmd);
     let status = cmd
         .status()
@@ -24,7 +36,7 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
 }
 
 /// `program arg arg` for messages.
-pub(crate) fn describe(cmd: &Command) -> String {
+pub fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {
         s.push(' ');
@@ -35,14 +47,14 @@ pub(crate) fn describe(cmd: &Command) -> String {
 
 /// A running server, killed on drop.
 #[derive(Debug)]
-pub(crate) struct Server {
+pub struct Server {
     name: &'static str,
     child: Child,
 }
 
 impl Server {
     /// Starts `cmd`; its stdout is forwarded to our stderr with a prefix.
-    pub(crate) fn start(name: &'static str, cmd: &mut Command) -> Result<Self> {
+    pub fn start(name: &'static str, cmd: &mut Command) -> Result<Self> {
         let child = cmd
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
@@ -61,7 +73,7 @@ impl Server {
 
     /// Starts `cmd` and waits for the line `... listening on http://...`,
     /// returning the server and its URL (servers started on port 0).
-    pub(crate) fn start_announced(name: &'static str, cmd: &mut Command) -> Result<(Self, String)> {
+    pub fn start_announced(name: &'static str, cmd: &mut Command) -> Result<(Self, String)> {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stdin(Stdio::null())
@@ -87,17 +99,17 @@ impl Server {
     }
 
     /// Whether the process has exited.
-    pub(crate) fn exited(&mut self) -> bool {
+    pub fn exited(&mut self) -> bool {
         !matches!(self.child.try_wait(), Ok(None))
     }
 
     /// The process id (for `/proc/<pid>/...` readings).
-    pub(crate) fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// The name given at start.
-    pub(crate) fn name(&self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         self.name
     }
 }
@@ -110,13 +122,13 @@ impl Drop for Server {
 }
 
 /// A port that was free a moment ago on 127.0.0.1.
-pub(crate) fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("no free port")?;
     Ok(listener.local_addr()?.port())
 }
 
 /// Waits until `GET path` on 127.0.0.1:port answers 200.
-pub(crate) fn wait_ready(port: u16, path: &str, timeout: Duration) -> Result<()> {
+pub fn wait_ready(port: u16, path: &str, timeout: Duration) -> Result<()> {
     let deadline = Instant::now() + timeout;
     loop {
         if get_status(port, path).is_ok_and(|s| s == 200) {
@@ -144,4 +156,24 @@ fn get_status(port: u16, path: &str) -> Result<u16> {
     text.get(9..12)
         .and_then(|s| s.parse().ok())
         .context("not an HTTP response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_file_is_held_until_its_handle_drops() {
+        let path = std::env::temp_dir().join(format!("xtask-lock-{}", std::process::id()));
+        let held = exclusive(&path, "test").unwrap();
+        let other = std::fs::File::open(&path).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().unwrap();
+        drop(other);
+        let _ = std::fs::remove_file(&path);
+    }
 }

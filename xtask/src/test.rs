@@ -2,13 +2,13 @@
 //! `xtask: N passed, M failed`. A stage that fails (fmt, clippy, a build)
 //! counts as one failure, so the total can never read as a silent pass.
 
-use crate::{bundle, e2e, proc::describe, root, tools};
 use anyhow::{Context, Result};
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
     time::Instant,
 };
+use xtask::{bundle, e2e, proc::describe, root, tools};
 
 #[derive(Debug, Default)]
 struct Tally {
@@ -123,7 +123,7 @@ fn cargo(args: &[&str]) -> Command {
 /// Runs a stage command, printing its name first.
 fn step(mut cmd: Command) -> bool {
     eprintln!("xtask: ▶ {}", describe(&cmd));
-    report(crate::proc::run(&mut cmd), &describe(&cmd))
+    report(xtask::proc::run(&mut cmd), &describe(&cmd))
 }
 
 fn report(result: Result<()>, name: &str) -> bool {

@@ -12,8 +12,14 @@ const TRUNK_VERSION: &str = "0.21.14";
 /// oha, the load generator of `cargo xtask bench` (1.16 needs rustc 1.88).
 const OHA_VERSION: &str = "1.16.0";
 
+/// The load generators `cargo xtask bench` can use, by the names its
+/// `setup.json` gives `keyhole-bench`: oha (crates.io) and wrk (Debian).
+pub const OHA: &str = "oha";
+/// See [`OHA`].
+pub const WRK: &str = "wrk";
+
 /// Everything `trunk build` needs.
-pub(crate) fn ensure_build_tools() -> Result<()> {
+pub fn ensure_build_tools() -> Result<()> {
     ensure_wasm_target()?;
     ensure_trunk()?;
     ensure_wasm_bindgen()?;
@@ -22,7 +28,7 @@ pub(crate) fn ensure_build_tools() -> Result<()> {
 }
 
 /// Everything the Playwright stage needs.
-pub(crate) fn ensure_browser_tools() -> Result<()> {
+pub fn ensure_browser_tools() -> Result<()> {
     ensure_chromium()?;
     ensure_npm_dir(&root().join("end2end"))?;
     Ok(())
@@ -30,7 +36,7 @@ pub(crate) fn ensure_browser_tools() -> Result<()> {
 
 /// What `cargo test` needs beyond Rust: the Redis store tests start their
 /// own `redis-server` (and fail, never skip, without it).
-pub(crate) fn ensure_test_services() -> Result<()> {
+pub fn ensure_test_services() -> Result<()> {
     if redis_server_installed() {
         return Ok(());
     }
@@ -43,7 +49,7 @@ pub(crate) fn ensure_test_services() -> Result<()> {
 }
 
 /// Whether `redis-server` is on PATH (or at Debian's place).
-pub(crate) fn redis_server_installed() -> bool {
+pub fn redis_server_installed() -> bool {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/bin")])
@@ -53,7 +59,7 @@ pub(crate) fn redis_server_installed() -> bool {
 /// PATH with npm's wasm-opt first, so trunk never picks Debian's binaryen,
 /// then cargo's bin directory, where trunk and wasm-bindgen were installed
 /// (it may be missing from PATH on a fresh machine).
-pub(crate) fn tool_path() -> String {
+pub fn tool_path() -> String {
     let npm = root().join("xtask/tools/node_modules/.bin");
     let cargo = cargo_bin("");
     let old = std::env::var("PATH").unwrap_or_default();
@@ -61,7 +67,7 @@ pub(crate) fn tool_path() -> String {
 }
 
 /// A command for trunk, found through [`tool_path`].
-pub(crate) fn trunk() -> Command {
+pub fn trunk() -> Command {
     let mut cmd = Command::new(cargo_bin("trunk"));
     if !cargo_bin("trunk").is_file() {
         cmd = Command::new("trunk");
@@ -113,7 +119,7 @@ fn ensure_trunk() -> Result<()> {
 /// Installs the load generator `oha` unless it is there; `true` when this
 /// call installed it. (Its default TLS feature stays: 1.16 does not compile
 /// without one.)
-pub(crate) fn ensure_oha() -> Result<bool> {
+pub fn ensure_oha() -> Result<bool> {
     if oha_installed() {
         return Ok(false);
     }
@@ -123,13 +129,13 @@ pub(crate) fn ensure_oha() -> Result<bool> {
 }
 
 /// Whether `oha` runs (from cargo's bin directory or PATH).
-pub(crate) fn oha_installed() -> bool {
+pub fn oha_installed() -> bool {
     version_of(&oha_path().to_string_lossy()).is_some()
 }
 
 /// Installs Debian's `wrk` unless it is there; `true` when this call
 /// installed it.
-pub(crate) fn ensure_wrk() -> Result<bool> {
+pub fn ensure_wrk() -> Result<bool> {
     if wrk_path().is_file() {
         return Ok(false);
     }
@@ -142,7 +148,7 @@ pub(crate) fn ensure_wrk() -> Result<bool> {
 }
 
 /// Where `wrk` is: on PATH, else Debian's place.
-pub(crate) fn wrk_path() -> PathBuf {
+pub fn wrk_path() -> PathBuf {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .map(|dir| dir.join("wrk"))
@@ -151,7 +157,7 @@ pub(crate) fn wrk_path() -> PathBuf {
 }
 
 /// Where `oha` is: cargo's bin directory, else whatever PATH finds.
-pub(crate) fn oha_path() -> PathBuf {
+pub fn oha_path() -> PathBuf {
     let installed = cargo_bin("oha");
     if installed.is_file() {
         installed
@@ -174,7 +180,7 @@ fn ensure_wasm_bindgen() -> Result<()> {
 }
 
 /// The version of `package` pinned in the workspace's Cargo.lock.
-pub(crate) fn locked_version(package: &str) -> Result<String> {
+pub fn locked_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).context("reading Cargo.lock")?;
     let needle = format!("name = \"{package}\"\nversion = \"");
     let start = lock
@@ -240,6 +246,6 @@ fn apt_install(packages: &[&str]) -> Result<()> {
 }
 
 /// Where Chromium lives (`CHROMIUM_PATH` overrides).
-pub(crate) fn chromium_path() -> String {
+pub fn chromium_path() -> String {
     std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/bin/chromium".to_owned())
 }

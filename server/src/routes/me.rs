@@ -49,35 +49,35 @@ fn session_id(state: &AppState, jar: &CookieJar) -> Result<SessionId, ApiError> 
 }
 
 /// The session and its connections; 401 (never a redirect) without one.
+/// Reads the summary: no grant is opened for a response that never shows one.
 async fn me(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
     let id = session_id(&state, &jar)?;
-    let record = state
+    let summary = state
         .sessions
-        .load(&id)
+        .load_summary(&id)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
-    let connections = record
+    let connections = summary
         .connections
-        .values()
+        .into_iter()
         .filter_map(|c| {
             // A connection whose provider left the config is not shown.
-            let provider = state.providers.get(&c.provider)?;
-            let info = provider.info();
+            let info = state.providers.get(&c.provider)?.info();
             Some(Connection {
-                provider: c.provider.clone(),
                 provider_name: info.name.clone(),
                 kind: info.kind.clone(),
                 status: c.status,
-                profile: c.profile.clone(),
-                balance: c.balance.clone(),
+                profile: c.profile,
+                balance: c.balance,
                 capabilities: info.capabilities.clone(),
                 connected_at: crate::clock::rfc3339(c.connected_at),
+                provider: c.provider,
             })
         })
         .collect();
     Ok(Json(Me {
         session: SessionInfo {
-            expires_at: crate::clock::rfc3339(record.expires_at),
+            expires_at: crate::clock::rfc3339(summary.expires_at),
         },
         connections,
     }))

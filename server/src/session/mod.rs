@@ -95,6 +95,30 @@ pub struct ConnectionRecord {
     pub connected_at: OffsetDateTime,
 }
 
+/// A session as the person sees it: its connections without their grants.
+#[derive(Debug, Clone)]
+pub struct SessionSummary {
+    /// When it ends, whatever happens.
+    pub expires_at: OffsetDateTime,
+    /// Readable connections, ordered by provider id.
+    pub connections: Vec<ConnectionView>,
+}
+
+/// A connection without its tokens.
+#[derive(Debug, Clone)]
+pub struct ConnectionView {
+    /// Provider id.
+    pub provider: String,
+    /// Whether the tokens are still usable.
+    pub status: ConnectionStatus,
+    /// Profile read at sign-in.
+    pub profile: Profile,
+    /// Last balance read.
+    pub balance: Option<Balance>,
+    /// When the person connected.
+    pub connected_at: OffsetDateTime,
+}
+
 /// How the login was started, so the callback answers in kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

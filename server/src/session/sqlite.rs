@@ -51,6 +51,10 @@ impl SqliteBackend {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection to a local file does not go stale, and the default
+            // ping before each use is one more round trip to sqlx's
+            // connection thread on every query.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await
@@ -66,33 +70,37 @@ impl SqliteBackend {
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn load(&self, sid: &str) -> Result<Option<StoredSession>, StoreError> {
-        let Some(row) =
-            sqlx::query("SELECT meta, expires_at FROM sessions WHERE sid = ?1 AND expires_at > ?2")
-                .bind(sid)
-                .bind(now_ms())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(err)?
-        else {
-            return Ok(None);
-        };
-        let connections = sqlx::query(
-            "SELECT provider, grant_blob, state_blob FROM connections WHERE sid = ?1 ORDER BY provider",
+        // One statement, not two: every statement is a round trip to sqlx's
+        // connection thread, which costs more than SQLite's own work here.
+        let rows = sqlx::query(
+            "SELECT s.meta, s.expires_at, c.provider, c.grant_blob, c.state_blob \
+             FROM sessions s LEFT JOIN connections c ON c.sid = s.sid \
+             WHERE s.sid = ?1 AND s.expires_at > ?2 ORDER BY c.provider",
         )
         .bind(sid)
+        .bind(now_ms())
         .fetch_all(&self.pool)
         .await
-        .map_err(err)?
-        .into_iter()
-        .map(|r| StoredConnection {
-            provider: r.get(0),
-            grant: r.get(1),
-            state: r.get(2),
-        })
-        .collect();
+        .map_err(err)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let meta: String = first.get(0);
+        let expires_at = from_ms(first.get(1));
+        let connections = rows
+            .iter()
+            .filter_map(|r| {
+                // A session without connections yields one row of NULLs.
+                Some(StoredConnection {
+                    provider: r.get::<Option<String>, _>(2)?,
+                    grant: r.get(3),
+                    state: r.get(4),
+                })
+            })
+            .collect();
         Ok(Some(StoredSession {
-            meta: row.get(0),
-            expires_at: from_ms(row.get(1)),
+            meta,
+            expires_at,
             connections,
         }))
     }

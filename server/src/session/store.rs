@@ -3,8 +3,8 @@
 //! store-wide refresh lock.
 
 use super::{
-    ConnectionRecord, PendingLogin, SessionId, SessionRecord,
-    backend::{Backend, StoreError, StoredConnection},
+    ConnectionRecord, ConnectionView, PendingLogin, SessionId, SessionRecord, SessionSummary,
+    backend::{Backend, StoreError, StoredConnection, StoredSession},
     seal::Keyring,
 };
 use crate::providers::Grant;
@@ -40,6 +40,18 @@ struct State {
     balance: Option<Balance>,
     #[serde(with = "time::serde::rfc3339")]
     connected_at: OffsetDateTime,
+}
+
+impl State {
+    fn into_view(self, provider: &str) -> ConnectionView {
+        ConnectionView {
+            provider: provider.to_owned(),
+            status: self.status,
+            profile: self.profile,
+            balance: self.balance,
+            connected_at: self.connected_at,
+        }
+    }
 }
 
 /// The store key of a browser-held value: its SHA-256, so a copy of the
@@ -81,11 +93,11 @@ impl SessionStore {
         absolute.min(crate::clock::now() + self.idle)
     }
 
-    /// The session, unless missing, expired, or unreadable. Extends its idle
-    /// expiry when a tenth of the idle window has passed since the last time.
-    pub async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
-        let sid = hashed(id.secret());
-        let Some(stored) = self.backend.load(&sid).await? else {
+    /// The stored session and its opened metadata, unless missing, expired,
+    /// or unreadable. Extends its idle expiry when a tenth of the idle
+    /// window has passed since the last time.
+    async fn load_stored(&self, sid: &str) -> Result<Option<(StoredSession, Meta)>, StoreError> {
+        let Some(stored) = self.backend.load(sid).await? else {
             return Ok(None);
         };
         let Some(meta) = self.open::<Meta>(&stored.meta, &format!("session:{sid}")) else {
@@ -93,8 +105,17 @@ impl SessionStore {
         };
         let wanted = self.row_expiry(meta.expires_at);
         if wanted - stored.expires_at > self.idle / 10 {
-            self.backend.touch(&sid, wanted).await?;
+            self.backend.touch(sid, wanted).await?;
         }
+        Ok(Some((stored, meta)))
+    }
+
+    /// The session with every connection's grant opened.
+    pub async fn load(&self, id: &SessionId) -> Result<Option<SessionRecord>, StoreError> {
+        let sid = hashed(id.secret());
+        let Some((stored, meta)) = self.load_stored(&sid).await? else {
+            return Ok(None);
+        };
         let connections = stored
             .connections
             .iter()
@@ -107,6 +128,49 @@ impl SessionStore {
             expires_at: meta.expires_at,
             connections,
         }))
+    }
+
+    /// The session as the person sees it: no grant is opened (no tokens
+    /// are decrypted or parsed for a read that never shows them).
+    pub async fn load_summary(&self, id: &SessionId) -> Result<Option<SessionSummary>, StoreError> {
+        let sid = hashed(id.secret());
+        let Some((stored, meta)) = self.load_stored(&sid).await? else {
+            return Ok(None);
+        };
+        let mut connections: Vec<ConnectionView> = stored
+            .connections
+            .iter()
+            .filter_map(|c| {
+                let state: State = self.open(&c.state, &state_aad(&sid, &c.provider))?;
+                Some(state.into_view(&c.provider))
+            })
+            .collect();
+        connections.sort_by(|a, b| a.provider.cmp(&b.provider));
+        Ok(Some(SessionSummary {
+            expires_at: meta.expires_at,
+            connections,
+        }))
+    }
+
+    /// One connection with its grant, opening nothing else. `None` without
+    /// a session; `Some(None)` when the session has no readable connection
+    /// to `provider`.
+    pub async fn load_connection(
+        &self,
+        id: &SessionId,
+        provider: &str,
+    ) -> Result<Option<Option<ConnectionRecord>>, StoreError> {
+        let sid = hashed(id.secret());
+        let Some((stored, _)) = self.load_stored(&sid).await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            stored
+                .connections
+                .iter()
+                .find(|c| c.provider == provider)
+                .and_then(|c| self.open_connection(&sid, c)),
+        ))
     }
 
     fn open_connection(&self, sid: &str, c: &StoredConnection) -> Option<ConnectionRecord> {

@@ -1,0 +1,250 @@
+//! The HTTP load generator (`oha` or `wrk`): runs, interleaved A B B A, and what one run measured.
+
+use anyhow::{Context, Result, ensure};
+use serde_json::Value;
+use std::{path::PathBuf, process::Command, time::Duration};
+use xtask::tools;
+
+use crate::{
+    CONNECTIONS, LOAD, WARMUP,
+    cpu::{CpuUse, Meter, Pids},
+    parse::{parse_oha, parse_wrk},
+};
+
+/// Which process serves the measured URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Keyhole,
+    Bare,
+    Sim,
+}
+
+/// One load-generator run: successes, latency, CPU.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Load {
+    pub(crate) ok: u64,
+    /// Answers other than 200 (wrk: other than 2xx and 3xx).
+    pub(crate) not_ok: u64,
+    /// Transport errors, not counting requests cut off by the deadline.
+    pub(crate) errors: u64,
+    pub(crate) secs: f64,
+    pub(crate) p50_ms: f64,
+    pub(crate) p99_ms: f64,
+    pub(crate) cpu: CpuUse,
+    pub(crate) target: Option<Target>,
+}
+
+impl Load {
+    pub(crate) fn rate(&self) -> f64 {
+        self.ok as f64 / self.secs.max(f64::EPSILON)
+    }
+
+    /// Two runs of the same spec as one: counts and time add up, CPU is
+    /// weighted by requests, p50 is averaged and p99 is the worse one.
+    fn merge(&self, other: &Self) -> Self {
+        let (a, b) = (self.ok as f64, other.ok as f64);
+        let total = (a + b).max(1.0);
+        let per = |x: f64, y: f64| (x * a + y * b) / total;
+        let (c, d) = (&self.cpu, &other.cpu);
+        Self {
+            ok: self.ok + other.ok,
+            not_ok: self.not_ok + other.not_ok,
+            errors: self.errors + other.errors,
+            secs: self.secs + other.secs,
+            p50_ms: (self.p50_ms + other.p50_ms) / 2.0,
+            p99_ms: self.p99_ms.max(other.p99_ms),
+            cpu: CpuUse {
+                keyhole_us: per(c.keyhole_us, d.keyhole_us),
+                sim_us: per(c.sim_us, d.sim_us),
+                store_us: per(c.store_us, d.store_us),
+                bench_us: per(c.bench_us, d.bench_us),
+                generator_us: per(c.generator_us, d.generator_us),
+                others_pct: (c.others_pct * self.secs + d.others_pct * other.secs)
+                    / (self.secs + other.secs).max(f64::EPSILON),
+            },
+            target: self.target.or(other.target),
+        }
+    }
+
+    /// CPU of the process serving the URL, per request.
+    pub(crate) fn server_us(&self) -> f64 {
+        match self.target {
+            Some(Target::Keyhole) => self.cpu.keyhole_us,
+            Some(Target::Sim) => self.cpu.sim_us,
+            Some(Target::Bare) => self.cpu.bench_us,
+            None => 0.0,
+        }
+    }
+}
+
+/// What one load-generator run requests.
+#[derive(Debug, Clone)]
+pub(crate) struct Spec {
+    url: String,
+    headers: Vec<String>,
+    target: Target,
+}
+
+impl Spec {
+    pub(crate) fn new(url: &str, header: Option<&str>, target: Target) -> Self {
+        Self {
+            url: url.to_owned(),
+            headers: header.map(str::to_owned).into_iter().collect(),
+            target,
+        }
+    }
+}
+
+/// The HTTP load generator: `oha` (crates.io) or `wrk` (Debian).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LoadTool {
+    name: String,
+    path: PathBuf,
+}
+
+impl LoadTool {
+    const OHA: &str = tools::OHA;
+    const WRK: &str = tools::WRK;
+
+    pub(crate) fn from_setup(setup: &Value) -> Result<Self> {
+        let name = setup["load_tool"].as_str().context("setup: no load_tool")?;
+        let path = setup["load_tool_path"]
+            .as_str()
+            .context("setup: no load_tool_path")?;
+        ensure!(
+            [Self::OHA, Self::WRK].contains(&name),
+            "unknown load tool {name:?}"
+        );
+        Ok(Self {
+            name: name.to_owned(),
+            path: PathBuf::from(path),
+        })
+    }
+
+    fn is_oha(&self) -> bool {
+        self.name == Self::OHA
+    }
+
+    /// `oha 1.16.0` / `wrk 4.1.0`.
+    pub(crate) fn version(&self) -> String {
+        let Ok(out) = Command::new(&self.path)
+            .arg(if self.is_oha() { "--version" } else { "-v" })
+            .output()
+        else {
+            return self.name.clone();
+        };
+        // wrk prints its version (and exits 1) on -v, to stdout.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let version = text
+            .split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ");
+        if version.is_empty() {
+            self.name.clone()
+        } else {
+            version
+        }
+    }
+
+    /// Each spec warmed up, then measured in the order given and again in
+    /// reverse (A B C C B A); the two runs of each are merged.
+    pub(crate) async fn interleaved<const N: usize>(
+        &self,
+        specs: [Spec; N],
+        pids: Pids,
+    ) -> Result<[Load; N]> {
+        let mut first = Vec::with_capacity(N);
+        for spec in &specs {
+            self.output(&spec.url, &spec.headers, WARMUP).await?;
+            first.push(self.run(spec, pids).await?);
+        }
+        let mut merged = Vec::with_capacity(N);
+        for (spec, load) in specs.iter().zip(first).rev() {
+            merged.push(load.merge(&self.run(spec, pids).await?));
+        }
+        merged.reverse();
+        for (spec, load) in specs.iter().zip(&merged) {
+            eprintln!(
+                "xtask bench: {}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+                spec.url,
+                load.rate(),
+                load.p50_ms,
+                load.p99_ms
+            );
+        }
+        merged
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("interleaved: lost a run"))
+    }
+
+    /// One [`LOAD`]-long run at [`CONNECTIONS`] connections, with the CPU
+    /// each process spent per successful request.
+    async fn run(&self, spec: &Spec, pids: Pids) -> Result<Load> {
+        let meter = Meter::start(pids)?;
+        let text = self.output(&spec.url, &spec.headers, LOAD).await?;
+        let mut load = if self.is_oha() {
+            parse_oha(&text)?
+        } else {
+            parse_wrk(&text)?
+        };
+        load.cpu = meter.finish(load.ok)?;
+        load.target = Some(spec.target);
+        Ok(load)
+    }
+
+    async fn output(&self, url: &str, headers: &[String], length: Duration) -> Result<String> {
+        let secs = format!("{}s", length.as_secs());
+        let mut cmd = tokio::process::Command::new(&self.path);
+        if self.is_oha() {
+            cmd.args(["--no-tui", "--output-format", "json", "-z", &secs]);
+        } else {
+            // Two threads: one per core of the target machines.
+            cmd.args(["--latency", "-t", "2", "-d", &secs]);
+        }
+        cmd.arg("-c").arg(CONNECTIONS.to_string());
+        for h in headers {
+            cmd.arg("-H").arg(h);
+        }
+        let out = cmd
+            .arg(url)
+            .kill_on_drop(true)
+            .output()
+            .await
+            .with_context(|| format!("running {}", self.path.display()))?;
+        ensure!(
+            out.status.success(),
+            "{} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_runs_add_counts_and_keep_the_worse_p99() {
+        let run = |ok, secs, p99_ms, keyhole_us| Load {
+            ok,
+            secs,
+            p50_ms: 1.0,
+            p99_ms,
+            cpu: CpuUse {
+                keyhole_us,
+                others_pct: 10.0,
+                ..CpuUse::default()
+            },
+            ..Load::default()
+        };
+        let merged = run(300, 3.0, 4.0, 10.0).merge(&run(100, 3.0, 9.0, 30.0));
+        assert_eq!(merged.ok, 400);
+        assert!((merged.rate() - 400.0 / 6.0).abs() < 1e-9);
+        assert_eq!(merged.p99_ms, 9.0);
+        assert!((merged.cpu.keyhole_us - 15.0).abs() < 1e-9);
+        assert!((merged.cpu.others_pct - 10.0).abs() < 1e-9);
+    }
+}

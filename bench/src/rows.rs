@@ -1,0 +1,235 @@
+//! The table's rows, one function per kind of measurement, with the goal each is judged by.
+
+use std::{fmt::Write as _, time::Duration};
+
+use crate::{
+    FILL_TARGET, PROVIDER, STORM,
+    cpu::CpuUse,
+    load::Load,
+    report::Line,
+    store::{Store, Variant},
+};
+
+pub(crate) fn me_line(v: &Variant) -> Line {
+    let ratio = v.me.rate() / v.bare.rate().max(f64::EPSILON);
+    let met = ratio >= 0.5 && v.me.p99_ms < 5.0;
+    Line {
+        n: 1,
+        what: "`GET /api/me` (session read)".to_owned(),
+        store: v.store.name().to_owned(),
+        result: load_result(&v.me),
+        p50: format!("{:.2}", v.me.p50_ms),
+        p99: format!("{:.2}", v.me.p99_ms),
+        cpu: format!(
+            "kh {:.0} µs{}, gen {:.0} µs",
+            v.me.cpu.keyhole_us,
+            store_cpu(v, &v.me.cpu),
+            v.me.cpu.generator_us
+        ),
+        baseline: format!(
+            "bare axum: {}, p50 {:.2}, p99 {:.2} ms, {:.0} µs CPU",
+            load_result(&v.bare),
+            v.bare.p50_ms,
+            v.bare.p99_ms,
+            v.bare.server_us()
+        ),
+        ratio: format!("{ratio:.2}"),
+        goal: format!("≥ 0.5 and p99 < 5 ms: {}", verdict(met)),
+        others: format!("{:.0}%", v.me.cpu.others_pct.max(v.bare.cpu.others_pct)),
+    }
+}
+
+pub(crate) fn balance_line(v: &Variant) -> Line {
+    let ratio = v.balance.rate() / v.direct.rate().max(f64::EPSILON);
+    Line {
+        n: 2,
+        what: format!("`GET /api/me/{PROVIDER}/balance` (1 upstream call)"),
+        store: v.store.name().to_owned(),
+        result: load_result(&v.balance),
+        p50: format!("{:.2}", v.balance.p50_ms),
+        p99: format!("{:.2}", v.balance.p99_ms),
+        cpu: format!(
+            "kh {:.0} µs{} + sim {:.0} µs, gen {:.0} µs",
+            v.balance.cpu.keyhole_us,
+            store_cpu(v, &v.balance.cpu),
+            v.balance.cpu.sim_us,
+            v.balance.cpu.generator_us
+        ),
+        baseline: format!(
+            "simulator userinfo direct: {}, p50 {:.2}, p99 {:.2} ms, sim {:.0} µs CPU",
+            load_result(&v.direct),
+            v.direct.p50_ms,
+            v.direct.p99_ms,
+            v.direct.server_us()
+        ),
+        ratio: format!("{ratio:.2}"),
+        goal: format!("≥ 0.5: {}", verdict(ratio >= 0.5)),
+        others: format!(
+            "{:.0}%",
+            v.balance.cpu.others_pct.max(v.direct.cpu.others_pct)
+        ),
+    }
+}
+
+/// The reference for row 2: any proxy hop, without keyhole's work.
+pub(crate) fn bare_proxy_line(v: &Variant) -> Line {
+    let p = &v.bare_proxy;
+    let ratio = p.rate() / v.direct.rate().max(f64::EPSILON);
+    Line {
+        n: 2,
+        what: "reference: bare axum + reqwest pass-through to userinfo".to_owned(),
+        store: "—".to_owned(),
+        result: load_result(p),
+        p50: format!("{:.2}", p.p50_ms),
+        p99: format!("{:.2}", p.p99_ms),
+        cpu: format!(
+            "keyhole-bench {:.0} µs + sim {:.0} µs, gen {:.0} µs",
+            p.cpu.bench_us, p.cpu.sim_us, p.cpu.generator_us
+        ),
+        baseline: format!(
+            "simulator userinfo direct, same run as {}; keyhole / this: {:.2}",
+            v.store.name(),
+            v.balance.rate() / p.rate().max(f64::EPSILON)
+        ),
+        ratio: format!("{ratio:.2}"),
+        goal: "reference, no goal".to_owned(),
+        others: format!("{:.0}%", p.cpu.others_pct),
+    }
+}
+
+pub(crate) fn logins_line(v: &Variant) -> Line {
+    let l = &v.logins;
+    let failed = if l.failed > 0 {
+        format!(", {} failed", l.failed)
+    } else {
+        String::new()
+    };
+    Line {
+        n: 3,
+        what: "complete logins (start → auto-approve → callback → session)".to_owned(),
+        store: v.store.name().to_owned(),
+        result: format!(
+            "{:.0} logins/s ({} in {:.1} s{failed})",
+            l.rate(),
+            l.ok,
+            l.elapsed.as_secs_f64()
+        ),
+        p50: format!("{:.2}", percentile_ms(&l.latencies, 50.0)),
+        p99: format!("{:.2}", percentile_ms(&l.latencies, 99.0)),
+        cpu: format!(
+            "per login: kh {:.0} µs{} + sim {:.0} µs, client {:.0} µs",
+            v.logins_cpu.keyhole_us,
+            store_cpu(v, &v.logins_cpu),
+            v.logins_cpu.sim_us,
+            v.logins_cpu.bench_us
+        ),
+        others: format!("{:.0}%", v.logins_cpu.others_pct),
+        ..Line::default()
+    }
+}
+
+pub(crate) fn storm_line(v: &Variant) -> Line {
+    let s = &v.storm;
+    let statuses: Vec<String> = s
+        .statuses
+        .iter()
+        .map(|(code, n)| {
+            if *code == 0 {
+                format!("{n} × transport error")
+            } else {
+                format!("{n} × {code}")
+            }
+        })
+        .collect();
+    Line {
+        n: 4,
+        what: format!("refresh storm: {STORM} concurrent balance requests after expiry"),
+        store: v.store.name().to_owned(),
+        result: format!(
+            "{} refresh(es); {}; max {:.1} ms",
+            s.refreshes,
+            statuses.join(", "),
+            percentile_ms(&s.latencies, 100.0)
+        ),
+        p50: format!("{:.2}", percentile_ms(&s.latencies, 50.0)),
+        p99: format!("{:.2}", percentile_ms(&s.latencies, 99.0)),
+        goal: format!("exactly 1 refresh: {}", verdict(s.refreshes == 1)),
+        ..Line::default()
+    }
+}
+
+pub(crate) fn rss_line(v: &Variant) -> Line {
+    let goal = match &v.fill {
+        Some(fill) if v.sessions >= FILL_TARGET => format!(
+            "{FILL_TARGET} sessions: reached ({:.0} logins/s)",
+            fill.rate()
+        ),
+        Some(fill) => format!(
+            "{FILL_TARGET} sessions: not reached in {:.0} s at {:.0} logins/s; nothing extrapolated",
+            fill.elapsed.as_secs_f64(),
+            fill.rate()
+        ),
+        None => "sessions live in the store, not in keyhole".to_owned(),
+    };
+    Line {
+        n: 6,
+        what: "keyhole RSS after real logins".to_owned(),
+        store: v.store.name().to_owned(),
+        result: format!(
+            "{:.1} MiB with {} sessions (idle: {:.1} MiB; {:.1} KiB more per session)",
+            v.rss_kib as f64 / 1024.0,
+            v.sessions,
+            v.idle_rss_kib as f64 / 1024.0,
+            v.rss_kib.saturating_sub(v.idle_rss_kib) as f64 / v.sessions.max(1) as f64
+        ),
+        goal,
+        ..Line::default()
+    }
+}
+
+/// ` + redis N µs` where the store is a server of its own.
+fn store_cpu(v: &Variant, cpu: &CpuUse) -> String {
+    if v.store == Store::Redis {
+        format!(" + redis {:.0} µs", cpu.store_us)
+    } else {
+        String::new()
+    }
+}
+
+fn load_result(load: &Load) -> String {
+    let mut s = format!("{:.0} req/s", load.rate());
+    if load.not_ok > 0 {
+        let _ = write!(s, " ({} non-200)", load.not_ok);
+    }
+    if load.errors > 0 {
+        let _ = write!(s, " ({} errors)", load.errors);
+    }
+    s
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "**missed**" }
+}
+
+/// Nearest-rank percentile of sorted samples, in milliseconds.
+pub(crate) fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1].as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        assert_eq!(percentile_ms(&samples, 50.0), 50.0);
+        assert_eq!(percentile_ms(&samples, 99.0), 99.0);
+        assert_eq!(percentile_ms(&samples, 100.0), 100.0);
+        assert_eq!(percentile_ms(&[], 50.0), 0.0);
+    }
+}
