@@ -203,6 +203,8 @@ pub async fn render(request: Request, next: Next) -> Response {
         request_id,
     };
     let (mut parts, _) = response.into_parts();
+    // The old body is dropped: a length set for it must not describe the new one.
+    parts.headers.remove(header::CONTENT_LENGTH);
     let mut fresh = (error.status, Json(body)).into_response();
     // Keep headers set by the handler (cookies, cache policy), replace the body.
     for (name, value) in fresh.headers_mut().drain() {

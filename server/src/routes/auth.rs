@@ -25,10 +25,10 @@ use oauth2::PkceCodeChallenge;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-const LOGIN: &str = "/auth/{provider}/login";
-const CALLBACK: &str = "/auth/{provider}/callback";
-const LOGOUT: &str = "/auth/logout";
-const DISCONNECT: &str = "/auth/{provider}/disconnect";
+const LOGIN: &str = "/api/auth/{provider}/login";
+const CALLBACK: &str = "/api/auth/{provider}/callback";
+const LOGOUT: &str = "/api/auth/logout";
+const DISCONNECT: &str = "/api/auth/{provider}/disconnect";
 
 /// How long a started login stays valid.
 pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
@@ -36,7 +36,7 @@ pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
 /// Longest provider `error_description` passed on to the app.
 const MAX_DESCRIPTION: usize = 300;
 
-/// Routes of this module (mounted under `/api`).
+/// Routes of this module (full `/api/...` paths).
 pub fn router() -> Router<AppState> {
     Router::new()
         .route(LOGIN, get(start_login))

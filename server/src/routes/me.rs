@@ -18,14 +18,14 @@ use keyhole_api::{
 use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-const ME: &str = "/me";
-const BALANCE: &str = "/me/{provider}/balance";
-const TOPUP: &str = "/me/{provider}/topup";
-const FRIENDSHIP: &str = "/me/{provider}/friendship";
-const NOTIFY: &str = "/me/{provider}/notify";
-const MESSAGE: &str = "/me/{provider}/message";
+const ME: &str = "/api/me";
+const BALANCE: &str = "/api/me/{provider}/balance";
+const TOPUP: &str = "/api/me/{provider}/topup";
+const FRIENDSHIP: &str = "/api/me/{provider}/friendship";
+const NOTIFY: &str = "/api/me/{provider}/notify";
+const MESSAGE: &str = "/api/me/{provider}/message";
 
-/// Routes of this module (mounted under `/api`); nothing here may be cached.
+/// Routes of this module (full `/api/...` paths); nothing here may be cached.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route(ME, get(me))

@@ -4,7 +4,7 @@ use crate::{error::ApiError, state::AppState};
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use keyhole_api::ProviderInfo;
 
-const PROVIDERS: &str = "/providers";
+const PROVIDERS: &str = "/api/providers";
 
 /// API routes of this module (mounted under `/api`).
 pub(super) fn router() -> Router<AppState> {

@@ -6,18 +6,25 @@ mod meta;
 mod webhooks;
 
 use crate::{error::ApiError, providers::Provider, state::AppState};
-use axum::{Router, http::StatusCode};
+use axum::{Router, http::StatusCode, routing::any};
 use keyhole_api::{Capability, ErrorCode};
 use std::sync::Arc;
 
 /// Everything under `/api` (unknown paths answer a JSON 404, never the app).
+/// Routes carry their full paths rather than being nested under `/api`: a
+/// nested router is one more routing step and URI rewrite on every request.
 pub fn api() -> Router<AppState> {
     Router::new()
         .merge(auth::router())
         .merge(me::router())
         .merge(meta::router())
         .merge(webhooks::router())
-        .fallback(|| async { ApiError::not_found("No such API route.") })
+        .route("/api", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::not_found("No such API route.")
 }
 
 pub use meta::probes;

@@ -15,13 +15,13 @@ use keyhole_api::ErrorCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-const WEBHOOK: &str = "/webhooks/{provider}";
+const WEBHOOK: &str = "/api/webhooks/{provider}";
 
 /// The signature header. Header names are case-insensitive (`HeaderMap`
 /// stores them lowercased), as LINE warns its case may change.
 const SIGNATURE: &str = "x-line-signature";
 
-/// Routes of this module (mounted under `/api`).
+/// Routes of this module (full `/api/...` paths).
 pub(super) fn router() -> Router<AppState> {
     Router::new().route(WEBHOOK, post(receive))
 }

@@ -137,6 +137,14 @@ impl Harness {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.into_body().collect().await.unwrap().to_bytes();
+        // Every response, whatever rewrote it, says its own length truly.
+        if let Some(length) = headers.get(header::CONTENT_LENGTH) {
+            assert_eq!(
+                length.to_str().unwrap(),
+                body.len().to_string(),
+                "Content-Length of a {status} response"
+            );
+        }
         Reply {
             status,
             headers,
