@@ -57,6 +57,8 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     } else {
         tools::ensure_wrk()?
     };
+    // The Redis rows need a real redis-server (Debian's, seconds to install).
+    tools::ensure_test_services()?;
     let tool_install = installed.then(|| t.elapsed().as_secs_f64());
     let tool_path = if tool == tools::OHA {
         tools::oha_path()
