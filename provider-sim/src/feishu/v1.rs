@@ -19,8 +19,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    ACCESS_TOKEN, AUTHORIZE, ApiError, CodeGrant, DECISION, Generation, Issued, PREFIX, REFRESH,
-    RefreshStatus, USER_INFO, app_of_token, success, user_fields,
+    ACCESS_TOKEN, AUTHORIZE, DECISION, PREFIX, REFRESH, USER_INFO,
+    app_token::app_of_token,
+    envelope::{ApiError, success, user_fields},
+    grants::{CodeGrant, Generation, Issued, RefreshStatus},
 };
 use crate::{
     clients::Dialect,

@@ -19,8 +19,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 
 use super::{
-    Generation, PREFIX, RefreshStatus, V2_AUTHORIZE, V2_DECISION, V2_TOKEN, V2_TOKEN_CODE,
-    V2_TOKEN_REFRESH,
+    PREFIX, V2_AUTHORIZE, V2_DECISION, V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH,
+    grants::{Generation, RefreshStatus},
     v1::{approve, auto_user, chosen_user, consent_page, deny},
 };
 use crate::{

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    AccessGrant, CERTS, DISCOVERY, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, id_token,
+    CERTS, DISCOVERY, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, grants::AccessGrant, id_token,
     token::check_access_token,
 };
 use crate::{

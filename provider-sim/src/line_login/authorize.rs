@@ -11,8 +11,11 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    AUTHORIZE, AlreadyFriend, CodeGrant, DECISION, ErrorCase, PREFIX, Scopes,
+    AUTHORIZE, DECISION, PREFIX,
+    grants::CodeGrant,
+    options::{AlreadyFriend, ErrorCase},
     page::{self, LinePage},
+    scopes::Scopes,
 };
 use crate::{
     clients::Dialect,

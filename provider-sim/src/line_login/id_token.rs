@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{AppType, ISSUER};
+use super::{ISSUER, channels::AppType};
 use crate::{clients::Dialect, state::World, users::User};
 
 const ES256_PRIVATE_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----

@@ -12,8 +12,11 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    AccessGrant, AppType, DialectState, ISSUER, REVOKE, RefreshGrant, Scopes, TOKEN, TOKEN_CODE,
-    TOKEN_REFRESH, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN, id_token,
+    ISSUER, REVOKE, TOKEN, TOKEN_CODE, TOKEN_REFRESH, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN,
+    channels::AppType,
+    grants::{AccessGrant, DialectState, RefreshGrant},
+    id_token,
+    scopes::Scopes,
 };
 use crate::{
     clients::Dialect,

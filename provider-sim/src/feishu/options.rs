@@ -1,0 +1,100 @@
+//! Feishu's admin options: lifetimes, error codes and unverified behaviours, and `/_sim/feishu/options`.
+
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::state::Sim;
+
+/// Lifetimes, and the behaviours providers.md marks as unverified.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Options {
+    /// Lifetime of a new app_access_token (`expire`, at most 7200).
+    pub(crate) app_token_ttl_secs: u64,
+    /// A new app_access_token is issued only when the current one has fewer
+    /// seconds than this left (30 minutes); until then the same one is returned.
+    pub(crate) app_token_reissue_below_secs: u64,
+    /// Error code for a wrong `app_id`/`app_secret`: 10014 (legacy) or 99991543 ([V3]).
+    pub(crate) app_credentials_error_code: u32,
+    /// user_access_token lifetime (`expires_in`).
+    pub(crate) user_token_ttl_secs: u64,
+    /// v1 refresh-token lifetime (`refresh_expires_in`, about 30 days).
+    pub(crate) refresh_token_ttl_secs: u64,
+    /// v2 refresh-token lifetime (`refresh_token_expires_in`, 7 days in the docs' example).
+    pub(crate) v2_refresh_token_ttl_secs: u64,
+    /// Authorization-code lifetime (5 minutes).
+    pub(crate) code_ttl_secs: u64,
+    /// How long the previous user_access_token keeps working after a refresh
+    /// (1 minute, §5.8); `null` keeps it valid until its own expiry.
+    pub(crate) old_access_token_grace_secs: Option<u64>,
+    /// Error code for a refresh token that was already used: 20064 ("revoked")
+    /// or 20073 ("already used", [V3]).
+    pub(crate) refresh_reuse_code: u32,
+    /// Error code for an expired user_access_token: 99991677 or 99991668
+    /// (the server may not tell expired from invalid) — both [V3].
+    pub(crate) expired_user_token_code: u32,
+    /// HTTP status of gateway errors (9999xxxx: bad or expired tokens), which
+    /// providers.md leaves open; 200 like every other v1 error by default.
+    pub(crate) gateway_error_status: u16,
+    /// Whether `email`, `enterprise_email`, `user_id`, `mobile` and
+    /// `employee_no` are sent; the real service needs contact scopes for them.
+    pub(crate) include_contact_fields: bool,
+    /// Skip the consent page and sign this user in straight away (the Feishu
+    /// desktop client's "login-free" behaviour).
+    pub(crate) auto_approve_user_id: Option<u64>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            app_token_ttl_secs: 7200,
+            app_token_reissue_below_secs: 1800,
+            app_credentials_error_code: 10014,
+            user_token_ttl_secs: 7200,
+            refresh_token_ttl_secs: 2_592_000,
+            v2_refresh_token_ttl_secs: 604_800,
+            code_ttl_secs: 300,
+            old_access_token_grace_secs: Some(60),
+            refresh_reuse_code: 20064,
+            expired_user_token_code: 99_991_677,
+            gateway_error_status: 200,
+            include_contact_fields: true,
+            auto_approve_user_id: None,
+        }
+    }
+}
+
+pub(super) async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.feishu.options.clone()))
+}
+
+/// `PUT /_sim/feishu/options`: a partial object; absent fields keep their value.
+pub(super) async fn put_options(State(sim): State<Sim>, Json(patch): Json<Value>) -> Response {
+    sim.with(|world| {
+        let Ok(Value::Object(mut merged)) = serde_json::to_value(&world.feishu.options) else {
+            return crate::admin::AdminError::bad_request("options do not serialize")
+                .into_response();
+        };
+        let Value::Object(patch) = patch else {
+            return crate::admin::AdminError::bad_request("send a JSON object").into_response();
+        };
+        merged.extend(patch);
+        match serde_json::from_value::<Options>(Value::Object(merged)) {
+            Ok(options) if StatusCode::from_u16(options.gateway_error_status).is_ok() => {
+                world.feishu.options = options.clone();
+                Json(options).into_response()
+            }
+            Ok(_) => {
+                crate::admin::AdminError::bad_request("gateway_error_status is not an HTTP status")
+                    .into_response()
+            }
+            Err(error) => crate::admin::AdminError::bad_request(error.to_string()).into_response(),
+        }
+    })
+}

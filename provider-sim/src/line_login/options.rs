@@ -1,0 +1,149 @@
+//! LINE Login's behaviour options (where LINE's documents are silent or disagree) and `/_sim/line/options`.
+
+use axum::{Json, extract::State};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::state::Sim;
+
+/// Behaviour switches, where LINE's documents are silent or disagree.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Options {
+    /// `expires_in` of access tokens (30 days).
+    pub(crate) access_token_ttl_secs: u64,
+    /// Refresh tokens live this long from the code exchange; refreshing never extends it.
+    pub(crate) refresh_token_ttl_secs: u64,
+    pub(crate) code_ttl_secs: u64,
+    /// ID token `exp - iat`; the Login docs give no number, LIFF's say one hour.
+    pub(crate) id_token_ttl_secs: u64,
+    /// Authorize error codes: documented upper case (`ACCESS_DENIED`) or the
+    /// RFC's lower case that third-party notes show (providers.md §8.4).
+    pub(crate) error_case: ErrorCase,
+    /// Whether token and verify responses' `scope` lists `openid` (it never lists
+    /// `email`). Off by default, as in the official example, which shows only
+    /// `profile` next to an `id_token` (§8.6): clients must not infer the ID token from it.
+    pub(crate) scope_lists_openid: bool,
+    /// `friendship_status_changed` for a user who already was a friend when the
+    /// add-friend option applied: `false` (seed 001) or left out.
+    pub(crate) already_friend_result: AlreadyFriend,
+    /// The add-friend checkbox starts ticked, as for certified providers.
+    pub(crate) add_friend_prechecked: bool,
+    /// Skip the consent page and approve as this user (for tests and `xtask dev`).
+    pub(crate) auto_approve_user_id: Option<u64>,
+    /// With `auto_approve_user_id` and `bot_prompt`, whether the user adds the friend.
+    pub(crate) auto_add_friend: bool,
+    /// Whether a refresh revokes the access token it replaces (undocumented).
+    pub(crate) refresh_revokes_old_access_token: bool,
+    /// Discovery lists `HS256` next to `ES256` (the real document lists only ES256).
+    pub(crate) discovery_lists_hs256: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 2_592_000,
+            refresh_token_ttl_secs: 7_776_000,
+            code_ttl_secs: 600,
+            id_token_ttl_secs: 3600,
+            error_case: ErrorCase::Upper,
+            scope_lists_openid: false,
+            already_friend_result: AlreadyFriend::False,
+            add_friend_prechecked: false,
+            auto_approve_user_id: None,
+            auto_add_friend: true,
+            refresh_revokes_old_access_token: false,
+            discovery_lists_hs256: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum ErrorCase {
+    Upper,
+    Lower,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AlreadyFriend {
+    False,
+    Absent,
+}
+
+/// `PUT /_sim/line/options`: absent fields keep their value;
+/// `"auto_approve_user_id": null` turns auto-approval off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct OptionsPatch {
+    access_token_ttl_secs: Option<u64>,
+    refresh_token_ttl_secs: Option<u64>,
+    code_ttl_secs: Option<u64>,
+    id_token_ttl_secs: Option<u64>,
+    error_case: Option<ErrorCase>,
+    scope_lists_openid: Option<bool>,
+    already_friend_result: Option<AlreadyFriend>,
+    add_friend_prechecked: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    auto_approve_user_id: Option<Option<u64>>,
+    auto_add_friend: Option<bool>,
+    refresh_revokes_old_access_token: Option<bool>,
+    discovery_lists_hs256: Option<bool>,
+}
+
+/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
+pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+pub(super) async fn get_options(State(sim): State<Sim>) -> Json<Options> {
+    Json(sim.with(|world| world.line_login.options.clone()))
+}
+
+pub(super) async fn put_options(
+    State(sim): State<Sim>,
+    Json(patch): Json<OptionsPatch>,
+) -> Json<Options> {
+    Json(sim.with(|world| {
+        let options = &mut world.line_login.options;
+        let OptionsPatch {
+            access_token_ttl_secs,
+            refresh_token_ttl_secs,
+            code_ttl_secs,
+            id_token_ttl_secs,
+            error_case,
+            scope_lists_openid,
+            already_friend_result,
+            add_friend_prechecked,
+            auto_approve_user_id,
+            auto_add_friend,
+            refresh_revokes_old_access_token,
+            discovery_lists_hs256,
+        } = patch;
+        set(&mut options.access_token_ttl_secs, access_token_ttl_secs);
+        set(&mut options.refresh_token_ttl_secs, refresh_token_ttl_secs);
+        set(&mut options.code_ttl_secs, code_ttl_secs);
+        set(&mut options.id_token_ttl_secs, id_token_ttl_secs);
+        set(&mut options.error_case, error_case);
+        set(&mut options.scope_lists_openid, scope_lists_openid);
+        set(&mut options.already_friend_result, already_friend_result);
+        set(&mut options.add_friend_prechecked, add_friend_prechecked);
+        set(&mut options.auto_approve_user_id, auto_approve_user_id);
+        set(&mut options.auto_add_friend, auto_add_friend);
+        set(
+            &mut options.refresh_revokes_old_access_token,
+            refresh_revokes_old_access_token,
+        );
+        set(&mut options.discovery_lists_hs256, discovery_lists_hs256);
+        options.clone()
+    }))
+}
+
+pub(super) fn set<T>(field: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *field = value;
+    }
+}
