@@ -60,6 +60,11 @@ pub struct ProviderInfo {
     pub kind: String,
     /// What the provider can do.
     pub capabilities: Vec<Capability>,
+    /// For a messaging service (capability `messaging`): the id of the
+    /// login provider whose signed-in account it sends to, so the app can
+    /// say which sign-in is missing. Absent for everything else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sends_via: Option<String>,
 }
 
 /// `GET /api/me`.
@@ -324,6 +329,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(info.capabilities, [Capability::Login, Capability::Unknown]);
+        assert_eq!(info.sends_via, None, "optional on the wire");
     }
 
     #[test]

@@ -123,6 +123,7 @@ mod tests {
             name: id.to_owned(),
             kind: id.to_owned(),
             capabilities: capabilities.to_vec(),
+            sends_via: None,
         }
     }
 

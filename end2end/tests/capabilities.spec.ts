@@ -18,6 +18,7 @@ interface ProviderInfo {
   id: string;
   name: string;
   capabilities: string[];
+  sends_via?: string;
 }
 
 async function signInWithPopup(
@@ -133,4 +134,22 @@ test("messaging: a message reaches a friend, and a non-friend is told to add the
   await expect(card.getByRole("alert")).toContainText(
     `${serviceName} delivers messages only to friends of its official account.`,
   );
+});
+
+test("messaging: signed in elsewhere, the card names the sign-in it needs instead of a form", async ({
+  page,
+  request,
+}) => {
+  const service = await providerWith(request, "messaging");
+  test.skip(!service?.sends_via, "no messaging service that sends through a sign-in");
+  const providers = (await (await request.get("/api/providers")).json()) as ProviderInfo[];
+  const login = providers.find((p) => p.id === service?.sends_via);
+  expect(login, "sends_via names a configured provider").toBeTruthy();
+
+  await signInWithAihubmix(page, WANG_XIAOMING);
+  const card = page.getByRole("article", { name: `Messages from ${service?.name}` });
+  await expect(card).toContainText(
+    `Sign in with ${login?.name} first: messages go to the account you signed in with.`,
+  );
+  await expect(card.getByRole("textbox")).toHaveCount(0);
 });

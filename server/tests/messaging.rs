@@ -394,6 +394,16 @@ async fn messages_need_a_line_sign_in_and_a_valid_text() {
         .unwrap();
     assert_eq!(bot["kind"], "line-messaging");
     assert_eq!(bot["capabilities"], json!(["messaging"]));
+    // The app learns which sign-in the bot sends to; others carry no such field.
+    assert_eq!(bot["sends_via"], "line");
+    let others: Vec<_> = providers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["id"] != BOT)
+        .collect();
+    assert!(!others.is_empty());
+    assert!(others.iter().all(|p| p.get("sends_via").is_none()));
 
     let anonymous = send_message(&h, "hi", &mut Jar::default()).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);

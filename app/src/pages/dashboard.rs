@@ -122,8 +122,9 @@ fn ConnectAnother(
 
 /// A card for each messaging service (capability `messaging`) that is not a
 /// connection itself: it sends to the account the person signed in with
-/// through another provider, which the server knows; the server says so when
-/// that sign-in is missing.
+/// through another provider (`sends_via`). While that sign-in is missing the
+/// card says so instead of offering a form whose every send would fail; the
+/// "Connect another account" list below has the button.
 #[component]
 fn MessagingCards(
     /// Ids of the providers connected (a connection with `messaging` shows
@@ -133,25 +134,38 @@ fn MessagingCards(
     let providers = Providers::expect();
     let triage = Triage::without_banner(Auth::expect());
     (move || {
-        providers
+        let all = providers
             .resource()
             .get()
             .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
+            .unwrap_or_default();
+        let name_of = |id: &str| {
+            all.iter()
+                .find(|p| p.id == id)
+                .map_or_else(|| id.to_owned(), |p| p.name.clone())
+        };
+        all.iter()
             .filter(|p| {
                 p.capabilities.contains(&Capability::Messaging) && !connected.contains(&p.id)
             })
-            .map(|ProviderInfo { id, name, .. }| {
+            .map(|p| {
+                let ProviderInfo { id, name, .. } = p.clone();
+                let missing = p
+                    .sends_via
+                    .as_deref()
+                    .filter(|via| !connected.iter().any(|c| c == via));
                 let heading_id = format!("messaging-{}", crate::dom_id(&id));
                 let labelled_by = heading_id.clone();
                 let named_by = heading_id.clone();
                 let title = trf(Text::MessagingCard, "provider", name.clone());
-                view! {
-                    <article class="card messaging" aria-labelledby=labelled_by>
-                        <h2 id=heading_id class="connection__name">
-                            {title}
-                        </h2>
+                let body = match missing {
+                    Some(via) => view! {
+                        <p class="muted">
+                            {trf(Text::MessageNeedsLogin, "provider", name_of(via))}
+                        </p>
+                    }
+                    .into_any(),
+                    None => view! {
                         <ComposeForm
                             kind=ComposeKind::Message
                             provider=id
@@ -159,6 +173,15 @@ fn MessagingCards(
                             triage
                             named_by
                         />
+                    }
+                    .into_any(),
+                };
+                view! {
+                    <article class="card messaging" aria-labelledby=labelled_by>
+                        <h2 id=heading_id class="connection__name">
+                            {title}
+                        </h2>
+                        {body}
                     </article>
                 }
             })

@@ -123,6 +123,7 @@ impl AiHubMix {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities,
+                sends_via: None,
             },
             oauth,
             client_id: p.client_id.clone(),

@@ -80,6 +80,7 @@ impl Elice {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities: vec![Capability::Login, Capability::Profile],
+                sends_via: None,
             },
             client_id: p.client_id.clone(),
             scopes: p.scopes.clone().unwrap_or_else(|| vec!["read".to_owned()]),

@@ -140,6 +140,7 @@ impl Feishu {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities: vec![Capability::Login, Capability::Profile],
+                sends_via: None,
             },
             app_id: p.client_id.clone(),
             app_secret: p.client_secret.clone(),

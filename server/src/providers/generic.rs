@@ -188,6 +188,7 @@ impl Generic {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities,
+                sends_via: None,
             },
             client_id: p.client_id.clone(),
             scopes: p.scopes.clone().unwrap_or_default(),

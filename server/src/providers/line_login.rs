@@ -121,6 +121,7 @@ impl LineLogin {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities,
+                sends_via: None,
             },
             client_id: p.client_id.clone(),
             secret: p.client_secret.clone(),

@@ -135,6 +135,7 @@ impl LineMessaging {
                 kind: p.kind.clone(),
                 // No `login`: the bot messages people who signed in elsewhere.
                 capabilities: vec![Capability::Messaging],
+                sends_via: Some(o.login_provider.clone()),
             },
             secret: p.client_secret.clone(),
             login_provider: o.login_provider,

@@ -88,6 +88,7 @@ impl LineNotify {
                 kind: p.kind.clone(),
                 // No `login`: Notify connects to an existing session.
                 capabilities: vec![Capability::Profile, Capability::Notify],
+                sends_via: None,
             },
             client_id: p.client_id.clone(),
             authorize_url: authorize,

@@ -90,6 +90,7 @@ impl Oidc {
                 name: p.name.clone(),
                 kind: p.kind.clone(),
                 capabilities: vec![Capability::Login, Capability::Profile],
+                sends_via: None,
             },
             issuer,
             discovery_url,
