@@ -20,6 +20,7 @@
 //!   errors, bearer parsing.
 //! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
 //!   plain information pages.
+//! - `grants`: revoking issued tokens one by one or all of a user's, for every dialect.
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
 //! - `admin`: the JSON admin API under `/_sim/`.
@@ -55,6 +56,7 @@ pub mod dev;
 mod elice;
 mod faults;
 mod feishu;
+mod grants;
 mod line_login;
 mod line_messaging;
 mod line_notify;

@@ -22,7 +22,7 @@ use axum::{
 };
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::state::Sim;
+use crate::{grants, state::Sim};
 
 pub(crate) use balance::{BalanceView, set_balance};
 
@@ -281,6 +281,9 @@ struct RefreshGrant {
     expires_at: Option<u64>,
     status: RefreshStatus,
 }
+
+grants::revocable!(AccessGrant);
+grants::revocable!(RefreshGrant, RefreshStatus);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum RefreshStatus {

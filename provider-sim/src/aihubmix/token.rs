@@ -13,6 +13,7 @@ use super::{
 };
 use crate::{
     clients::Dialect,
+    grants,
     net::Conn,
     oauth::{self, TokenError},
     state::{Sim, World},
@@ -93,36 +94,18 @@ impl DialectState {
 
     /// Revokes one access token; `false` if it is unknown.
     pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        self.access_tokens
-            .get_mut(token)
-            .map(|grant| grant.revoked = true)
-            .is_some()
+        grants::revoke_token(&mut self.access_tokens, token)
     }
 
     /// Revokes one refresh token; `false` if it is unknown.
     pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        self.refresh_tokens
-            .get_mut(token)
-            .map(|grant| grant.status = RefreshStatus::Revoked)
-            .is_some()
+        grants::revoke_token(&mut self.refresh_tokens, token)
     }
 
     /// Revokes every token of a user; returns how many were still usable.
     pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let mut revoked = 0;
-        for grant in self.access_tokens.values_mut() {
-            if grant.user_id == user_id && !grant.revoked {
-                grant.revoked = true;
-                revoked += 1;
-            }
-        }
-        for grant in self.refresh_tokens.values_mut() {
-            if grant.user_id == user_id && grant.status == RefreshStatus::Active {
-                grant.status = RefreshStatus::Revoked;
-                revoked += 1;
-            }
-        }
-        revoked
+        grants::revoke_user(&mut self.access_tokens, user_id)
+            + grants::revoke_user(&mut self.refresh_tokens, user_id)
     }
 }
 

@@ -19,7 +19,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{clients::Dialect, net::Conn, oauth, state::Sim, users};
+use crate::{clients::Dialect, grants, net::Conn, oauth, state::Sim, users};
 
 /// Path prefix of this dialect on the simulator.
 pub(crate) const PREFIX: &str = "/elice";
@@ -194,25 +194,17 @@ struct TokenGrant {
     revoked: bool,
 }
 
+grants::revocable!(TokenGrant);
+
 impl DialectState {
     /// Revokes one access token; `false` if it is unknown.
     pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        self.tokens
-            .get_mut(token)
-            .map(|grant| grant.revoked = true)
-            .is_some()
+        grants::revoke_token(&mut self.tokens, token)
     }
 
     /// Revokes every token of a user; returns how many were still usable.
     pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let mut revoked = 0;
-        for grant in self.tokens.values_mut() {
-            if grant.user_id == user_id && !grant.revoked {
-                grant.revoked = true;
-                revoked += 1;
-            }
-        }
-        revoked
+        grants::revoke_user(&mut self.tokens, user_id)
     }
 }
 

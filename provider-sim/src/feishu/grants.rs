@@ -3,7 +3,7 @@
 use std::{collections::HashMap, fmt};
 
 use super::{options::Options, v2};
-use crate::oauth;
+use crate::{grants, oauth};
 
 /// Which login API issued a code or token: each refuses the other's refresh tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +82,9 @@ pub(super) enum RefreshStatus {
     Revoked,
 }
 
+grants::revocable!(UserToken);
+grants::revocable!(RefreshGrant, RefreshStatus);
+
 /// A freshly issued user token pair.
 pub(super) struct Issued {
     pub(super) access_token: String,
@@ -158,35 +161,17 @@ impl DialectState {
 
     /// Revokes one user access token; `false` if it is unknown.
     pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        self.user_tokens
-            .get_mut(token)
-            .map(|grant| grant.revoked = true)
-            .is_some()
+        grants::revoke_token(&mut self.user_tokens, token)
     }
 
     /// Revokes one refresh token; `false` if it is unknown.
     pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        self.refresh_tokens
-            .get_mut(token)
-            .map(|grant| grant.status = RefreshStatus::Revoked)
-            .is_some()
+        grants::revoke_token(&mut self.refresh_tokens, token)
     }
 
     /// Revokes every user and refresh token of a user; returns how many were usable.
     pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let mut revoked = 0;
-        for grant in self.user_tokens.values_mut() {
-            if grant.user_id == user_id && !grant.revoked {
-                grant.revoked = true;
-                revoked += 1;
-            }
-        }
-        for grant in self.refresh_tokens.values_mut() {
-            if grant.user_id == user_id && grant.status == RefreshStatus::Active {
-                grant.status = RefreshStatus::Revoked;
-                revoked += 1;
-            }
-        }
-        revoked
+        grants::revoke_user(&mut self.user_tokens, user_id)
+            + grants::revoke_user(&mut self.refresh_tokens, user_id)
     }
 }

@@ -20,7 +20,7 @@ use axum::{
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::state::Sim;
+use crate::{grants, state::Sim};
 
 /// Path prefix of this dialect on the simulator.
 pub(crate) const PREFIX: &str = "/line-notify";
@@ -220,19 +220,12 @@ impl DialectState {
     /// Revokes a token, as if the user had disconnected the service
     /// (`POST /_sim/tokens/revoke`); `false` if it is unknown.
     pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        self.tokens
-            .get_mut(token)
-            .map(|held| held.revoked = true)
-            .is_some()
+        grants::revoke_token(&mut self.tokens, token)
     }
 
     /// Revokes every token of a user; returns how many were still live.
     pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        self.tokens
-            .values_mut()
-            .filter(|held| held.user_id == user_id && !held.revoked)
-            .map(|held| held.revoked = true)
-            .count()
+        grants::revoke_user(&mut self.tokens, user_id)
     }
 
     /// `(targetType, target)` as `/api/status` reports them.
@@ -270,6 +263,8 @@ struct NotifyToken {
     calls: u32,
     images: u32,
 }
+
+grants::revocable!(NotifyToken);
 
 /// A delivered notification, as the admin API lists it.
 #[derive(Debug, Clone, Serialize)]

@@ -32,7 +32,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::{admin::AdminError, net::Conn, state::Sim};
+use crate::{admin::AdminError, grants, net::Conn, state::Sim};
 
 /// Path prefix of this dialect on the simulator (and the issuer's path).
 pub(crate) const PREFIX: &str = "/oidc";
@@ -330,6 +330,9 @@ enum RefreshStatus {
     Revoked,
 }
 
+grants::revocable!(AccessGrant);
+grants::revocable!(RefreshGrant, RefreshStatus);
+
 impl DialectState {
     /// Revokes every token of one grant.
     fn revoke_grant(&mut self, grant_id: u64) {
@@ -347,10 +350,7 @@ impl DialectState {
 
     /// Revokes one access token; `false` if it is unknown.
     pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        self.access_tokens
-            .get_mut(token)
-            .map(|grant| grant.revoked = true)
-            .is_some()
+        grants::revoke_token(&mut self.access_tokens, token)
     }
 
     /// Revokes one refresh token and its grant; `false` if it is unknown.
@@ -365,19 +365,8 @@ impl DialectState {
     /// Revokes every token of a user and ends their session; returns how many
     /// tokens were still usable.
     pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let mut revoked = 0;
-        for grant in self.access_tokens.values_mut() {
-            if grant.user_id == user_id && !grant.revoked {
-                grant.revoked = true;
-                revoked += 1;
-            }
-        }
-        for grant in self.refresh_tokens.values_mut() {
-            if grant.user_id == user_id && grant.status == RefreshStatus::Active {
-                grant.status = RefreshStatus::Revoked;
-                revoked += 1;
-            }
-        }
+        let revoked = grants::revoke_user(&mut self.access_tokens, user_id)
+            + grants::revoke_user(&mut self.refresh_tokens, user_id);
         self.logins.remove(&user_id);
         self.consents.retain(|(_, user)| *user != user_id);
         revoked
