@@ -201,6 +201,17 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
+/// The names whose flag is set, space-separated in the given order: how a
+/// dialect writes a set of granted scopes.
+pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {
+    let granted: Vec<&str> = flags
+        .iter()
+        .filter(|(granted, _)| *granted)
+        .map(|(_, name)| *name)
+        .collect();
+    granted.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

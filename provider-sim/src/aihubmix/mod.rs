@@ -214,12 +214,7 @@ impl Scopes {
 impl fmt::Display for Scopes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let names = [(self.profile, "profile"), (self.balance, "balance")];
-        let granted: Vec<&str> = names
-            .iter()
-            .filter(|(granted, _)| *granted)
-            .map(|(_, name)| *name)
-            .collect();
-        f.write_str(&granted.join(" "))
+        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 

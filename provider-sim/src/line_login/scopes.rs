@@ -46,12 +46,7 @@ impl Scopes {
             (self.profile, "profile"),
             (self.openid && list_openid, "openid"),
         ];
-        let granted: Vec<&str> = names
-            .iter()
-            .filter(|(granted, _)| *granted)
-            .map(|(_, name)| *name)
-            .collect();
-        granted.join(" ")
+        crate::oauth::scope_string(&names)
     }
 
     pub(super) fn permissions(self) -> Vec<&'static str> {
@@ -76,12 +71,7 @@ impl fmt::Display for Scopes {
             (self.openid, "openid"),
             (self.email, "email"),
         ];
-        let granted: Vec<&str> = names
-            .iter()
-            .filter(|(granted, _)| *granted)
-            .map(|(_, name)| *name)
-            .collect();
-        f.write_str(&granted.join(" "))
+        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 

@@ -249,12 +249,7 @@ impl fmt::Display for Scopes {
             (self.email, "email"),
             (self.offline_access, "offline_access"),
         ];
-        let granted: Vec<&str> = names
-            .iter()
-            .filter(|(granted, _)| *granted)
-            .map(|(_, name)| *name)
-            .collect();
-        f.write_str(&granted.join(" "))
+        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 
