@@ -17,6 +17,17 @@ pub(crate) fn revoke_token<G: Revocable>(grants: &mut HashMap<String, G>, token:
     grants.get_mut(token).map(G::revoke).is_some()
 }
 
+/// Revokes every token for which `matches` holds, usable or not.
+pub(crate) fn revoke_matching<G: Revocable>(
+    grants: &mut HashMap<String, G>,
+    matches: impl Fn(&G) -> bool,
+) {
+    grants
+        .values_mut()
+        .filter(|grant| matches(grant))
+        .for_each(G::revoke);
+}
+
 /// Revokes every usable token of a user; returns how many there were.
 pub(crate) fn revoke_user<G: Revocable>(grants: &mut HashMap<String, G>, user_id: u64) -> usize {
     let mut revoked = 0;

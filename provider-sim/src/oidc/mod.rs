@@ -331,16 +331,8 @@ grants::revocable!(RefreshGrant, RefreshStatus);
 impl DialectState {
     /// Revokes every token of one grant.
     fn revoke_grant(&mut self, grant_id: u64) {
-        for grant in self.access_tokens.values_mut() {
-            if grant.grant_id == grant_id {
-                grant.revoked = true;
-            }
-        }
-        for grant in self.refresh_tokens.values_mut() {
-            if grant.grant_id == grant_id {
-                grant.status = RefreshStatus::Revoked;
-            }
-        }
+        grants::revoke_matching(&mut self.access_tokens, |g| g.grant_id == grant_id);
+        grants::revoke_matching(&mut self.refresh_tokens, |g| g.grant_id == grant_id);
     }
 
     /// Revokes one access token; `false` if it is unknown.
