@@ -212,6 +212,12 @@ pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {
     granted.join(" ")
 }
 
+/// A query or form value, unless missing or empty (an empty `scope=` is no
+/// scope at all).
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|value| !value.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

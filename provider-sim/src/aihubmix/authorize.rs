@@ -1,5 +1,6 @@
 //! `GET /api/oauth2/authorize`, the consent page and its decision.
 
+use crate::oauth::non_empty;
 use axum::{
     extract::{
         Form, Query, State,
@@ -10,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, PREFIX, Scopes, non_empty};
+use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, PREFIX, Scopes};
 use crate::{
     clients::Dialect,
     consent::{self, ConsentPage},

@@ -1,5 +1,6 @@
 //! The token endpoint, and the access and refresh tokens it issues and revokes.
 
+use crate::oauth::non_empty;
 use axum::{
     Json,
     extract::{Form, State, rejection::FormRejection},
@@ -9,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     AccessGrant, DialectState, RefreshGrant, RefreshStatus, Scopes, TOKEN, TOKEN_CODE,
-    TOKEN_REFRESH, non_empty,
+    TOKEN_REFRESH,
 };
 use crate::{
     clients::Dialect,

@@ -1,5 +1,6 @@
 //! Elice's authorize page: validation, the consent page in the `lang` language, and error redirects.
 
+use crate::oauth::non_empty;
 use axum::{
     Router,
     extract::{
@@ -11,9 +12,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, ErrorRedirect, PREFIX, READ, non_empty,
-};
+use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, ErrorRedirect, PREFIX, READ};
 use crate::{
     clients::Dialect,
     consent::{self, ConsentPage, Wording},

@@ -8,6 +8,7 @@
 
 mod authorize;
 
+use crate::oauth::non_empty;
 use std::{collections::HashMap, fmt};
 
 use axum::{
@@ -330,8 +331,4 @@ async fn account(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Resp
         }))
         .into_response()
     })
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }

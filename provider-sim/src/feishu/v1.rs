@@ -5,6 +5,7 @@
 //! are those of the v2 table (§5.7: 20003 unknown, 20004 expired, 20065 used);
 //! v1's own table lists only the generic ones.
 
+use crate::oauth::non_empty;
 use axum::{
     Json, Router,
     extract::{
@@ -45,10 +46,6 @@ pub(super) fn router() -> Router<Sim> {
             post(refresh_access_token),
         )
         .route("/open-apis/authen/v1/user_info", get(user_info))
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 //! (`{"code": 0, "access_token", …}`, no `data`). A refresh token is issued only
 //! when the granted scope includes `offline_access`, and is single-use.
 
+use crate::oauth::non_empty;
 use axum::{
     Json, Router,
     extract::{
@@ -58,10 +59,6 @@ pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
     let claims = serde_json::json!({ "app": app_id, "iat": now, "jti": oauth::random_token(16) });
     let payload = oauth::base64url(claims.to_string());
     format!("{header}.{payload}.{}", oauth::random_token(64))
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! `GET /oauth2/v2.1/authorize` and its consent form: validation, add-friend option, callbacks.
 
+use crate::oauth::non_empty;
 use axum::{
     extract::{
         Form, Query, State,
@@ -181,10 +182,6 @@ fn reject(world: &World, rejection: Rejection) -> Response {
             respond(&redirect_uri, mode, &params)
         }
     }
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 /// Checks a request: first whether redirecting is safe at all, then the rest.

@@ -1,5 +1,6 @@
 //! `POST /oauth2/v2.1/token` (code and refresh grants), `verify` (both kinds) and `revoke`.
 
+use crate::oauth::non_empty;
 use axum::{
     Json,
     extract::{
@@ -48,10 +49,6 @@ struct TokenResponse {
     refresh_token: String,
     scope: String,
     token_type: &'static str,
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {

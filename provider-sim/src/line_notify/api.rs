@@ -1,5 +1,6 @@
 //! Token exchange and the metered API: `POST /oauth/token`, `/api/notify`, `/api/status`, `/api/revoke`.
 
+use crate::oauth::non_empty;
 use std::collections::HashMap;
 
 use axum::{
@@ -28,10 +29,6 @@ pub(super) struct TokenForm {
     redirect_uri: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 /// `POST /oauth/token`: `{"status":200,"message":"access_token is issued","access_token":…}`.

@@ -1,5 +1,6 @@
 //! `GET /oauth/authorize` and its consent form, where the user picks the chat to notify.
 
+use crate::oauth::non_empty;
 use axum::{
     extract::{
         Form, Query, State,
@@ -67,10 +68,6 @@ struct ValidRequest {
     redirect_uri: String,
     state: String,
     form_post: bool,
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 /// Why a request was refused: a page for an untrusted client or redirect URI,

@@ -5,6 +5,7 @@
 //! "Allow" starts a session: a cookie naming the user, and a record of the login
 //! time and of the consent, which `prompt=none` needs.
 
+use crate::oauth::non_empty;
 use axum::{
     Router,
     extract::{
@@ -71,10 +72,6 @@ struct ValidRequest {
     challenge: Option<(String, bool)>,
     prompt_none: bool,
     max_age: Option<u64>,
-}
-
-fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 /// Where authorization errors go: the verified redirect URI, with `state` and

@@ -1,5 +1,6 @@
 //! The OIDC userinfo endpoint (OIDC Core §5.3) and token revocation (RFC 7009).
 
+use crate::oauth::non_empty;
 use axum::{
     Form, Json, Router,
     extract::{State, rejection::FormRejection},
@@ -9,11 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{
-    REVOKE, USERINFO,
-    client_auth::authenticate,
-    token::{ProfileClaims, non_empty},
-};
+use super::{REVOKE, USERINFO, client_auth::authenticate, token::ProfileClaims};
 use crate::{
     net::Conn,
     oauth::{self, TokenError},

@@ -1,5 +1,6 @@
 //! The OIDC token endpoint: code and refresh grants, and the ID tokens they carry.
 
+use crate::oauth::non_empty;
 use axum::{
     Form, Json, Router,
     extract::{State, rejection::FormRejection},
@@ -25,10 +26,6 @@ use crate::{
 
 pub(super) fn router() -> Router<Sim> {
     Router::new().route("/token", post(token))
-}
-
-pub(super) fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|value| !value.is_empty())
 }
 
 // ---------------------------------------------------------------------------
