@@ -6,7 +6,7 @@ use keyhole_api::ProviderInfo;
 
 const PROVIDERS: &str = "/api/providers";
 
-/// API routes of this module (mounted under `/api`).
+/// API routes of this module (full `/api/...` paths).
 pub(super) fn router() -> Router<AppState> {
     Router::new().route(PROVIDERS, get(providers))
 }

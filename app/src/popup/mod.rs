@@ -6,7 +6,8 @@
 //!    consents, the provider redirects to the server's callback.
 //! 2. The callback page posts a [`PopupMessage`] to `window.opener` with our
 //!    exact origin and closes. If the opener is gone (cross-origin isolation,
-//!    in-app browsers) it posts on the `BroadcastChannel` [`BROADCAST_CHANNEL`]
+//!    in-app browsers) it posts on the `BroadcastChannel`
+//!    [`BROADCAST_CHANNEL`](keyhole_api::BROADCAST_CHANNEL)
 //!    instead. Both listeners accept only `keyhole:login` messages from our own
 //!    origin.
 //! 3. `ok` refetches `/api/me` (the session cookie is already set), so the
@@ -20,17 +21,25 @@
 
 use std::{fmt, time::Duration};
 
-use keyhole_api::{BROADCAST_CHANNEL, POPUP_MESSAGE_TYPE, PopupMessage};
+use keyhole_api::PopupMessage;
 use leptos::{ev, prelude::*};
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
-use web_sys::{BroadcastChannel, HtmlElement, MessageEvent, UrlSearchParams, Window};
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlElement, MessageEvent, Window};
 
 use crate::{
     a11y::{Announcer, FocusRequest, FocusTarget},
     api::{self, LoginMode},
     auth::Auth,
-    i18n::{self, Text, t, tf},
+    i18n::{self, Text},
 };
+
+mod channel;
+mod message;
+mod redirect;
+
+use channel::ChannelListener;
+pub use message::{LoginFailure, LoginState, parse_message};
+use redirect::{REDIRECT_PROVIDER_KEY, take_redirect_result};
 
 /// Window name of the login popup; a second click reuses the same window.
 pub const POPUP_NAME: &str = "keyhole-login";
@@ -46,84 +55,6 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// be delivered a moment after the close is visible: one extra poll avoids
 /// calling a successful sign-in "cancelled".
 const CLOSED_POLLS_BEFORE_CANCEL: u8 = 2;
-
-/// `sessionStorage` key remembering which provider a redirect-mode login went
-/// to, so an error on return can name it (the redirect carries only a code).
-const REDIRECT_PROVIDER_KEY: &str = "keyhole.login.provider";
-
-/// Longest provider `error_description` shown; the rest is cut off.
-const MAX_DESCRIPTION_CHARS: usize = 300;
-
-/// Where the sign-in flow stands.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LoginState {
-    /// Nothing in progress.
-    #[default]
-    Idle,
-    /// The popup is open.
-    Waiting {
-        /// Provider id.
-        provider: String,
-        /// Provider display name.
-        name: String,
-    },
-    /// The popup was closed without an answer.
-    Cancelled,
-    /// The provider or the server refused the sign-in.
-    Failed(LoginFailure),
-}
-
-/// A sign-in that came back with an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginFailure {
-    /// The error code (`access_denied`, `csrf`, `provider_error`, ...).
-    pub code: String,
-    /// Provider id, when known.
-    pub provider: Option<String>,
-    /// Provider display name, when known at the time of the failure.
-    pub provider_name: Option<String>,
-    /// The provider's own description: attacker-controlled, shown as text only.
-    pub description: Option<String>,
-}
-
-impl LoginFailure {
-    /// The sentence to show, naming the provider as `provider_name`.
-    pub fn message(&self, provider_name: &str) -> String {
-        let args = [("provider", provider_name)];
-        match self.code.as_str() {
-            "access_denied" => tf(Text::LoginDeclined, &args),
-            "csrf" | "invalid_state" => t(Text::LoginExpired).to_owned(),
-            "provider_unavailable" | "temporarily_unavailable" => {
-                tf(Text::LoginProviderUnavailable, &args)
-            }
-            "provider_error" | "server_error" => tf(Text::LoginProviderError, &args),
-            "invalid_request" => t(Text::LoginInvalidRequest).to_owned(),
-            _ => tf(Text::LoginFailed, &args),
-        }
-    }
-
-    /// "{provider} said: …" with the provider's description, if it sent one.
-    pub fn detail(&self, provider_name: &str) -> Option<String> {
-        let description = self.description.as_deref()?.trim();
-        if description.is_empty() {
-            return None;
-        }
-        let mut shown: String = description.chars().take(MAX_DESCRIPTION_CHARS).collect();
-        if shown.len() < description.len() {
-            shown.push('…');
-        }
-        Some(tf(
-            Text::ProviderSaid,
-            &[("provider", provider_name), ("description", &shown)],
-        ))
-    }
-}
-
-/// Parses a message payload, keeping only Keyhole login messages.
-pub fn parse_message(json: &str) -> Option<PopupMessage> {
-    let message: PopupMessage = serde_json::from_str(json).ok()?;
-    (message.kind == POPUP_MESSAGE_TYPE).then_some(message)
-}
 
 /// The sign-in flow, shared by every page through context.
 #[derive(Clone, Copy)]
@@ -343,132 +274,5 @@ impl LoginFlow {
         if let Some(popup) = self.popup.try_update_value(Option::take).flatten() {
             _ = popup.close();
         }
-    }
-}
-
-/// The `BroadcastChannel` fallback listener; closes the channel when dropped.
-struct ChannelListener {
-    channel: BroadcastChannel,
-    // Owned so the JS callback stays alive exactly as long as the channel.
-    _callback: Closure<dyn FnMut(MessageEvent)>,
-}
-
-impl ChannelListener {
-    fn open(on_message: impl Fn(MessageEvent) + 'static) -> Option<Self> {
-        let channel = BroadcastChannel::new(BROADCAST_CHANNEL).ok()?;
-        let callback = Closure::<dyn FnMut(MessageEvent)>::new(on_message);
-        channel.set_onmessage(Some(callback.as_ref().unchecked_ref()));
-        Some(Self {
-            channel,
-            _callback: callback,
-        })
-    }
-}
-
-impl Drop for ChannelListener {
-    fn drop(&mut self) {
-        self.channel.set_onmessage(None);
-        self.channel.close();
-    }
-}
-
-/// Reads `?login=ok` / `?login_error=CODE` (set by a redirect-mode login),
-/// removes them from the address bar, and returns the failure, if any.
-fn take_redirect_result() -> Option<LoginFailure> {
-    let window = window();
-    let remembered = window.session_storage().ok().flatten().and_then(|storage| {
-        let provider = storage.get_item(REDIRECT_PROVIDER_KEY).ok().flatten();
-        _ = storage.remove_item(REDIRECT_PROVIDER_KEY);
-        provider
-    });
-    let location = window.location();
-    let search = location.search().ok()?;
-    if search.is_empty() {
-        return None;
-    }
-    let params = UrlSearchParams::new_with_str(&search).ok()?;
-    let ok = params.get("login");
-    let error = params.get("login_error");
-    if ok.is_none() && error.is_none() {
-        return None;
-    }
-    let provider = params.get("provider").or(remembered);
-    for key in ["login", "login_error", "provider"] {
-        params.delete(key);
-    }
-
-    let rest = String::from(params.to_string());
-    let mut clean = location.pathname().unwrap_or_else(|_| "/".to_owned());
-    if !rest.is_empty() {
-        clean.push('?');
-        clean.push_str(&rest);
-    }
-    clean.push_str(&location.hash().unwrap_or_default());
-    if let Ok(history) = window.history() {
-        _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&clean));
-    }
-
-    error.map(|code| LoginFailure {
-        code,
-        provider,
-        provider_name: None,
-        description: None,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parse_message_accepts_only_keyhole_login_messages() {
-        let ok = parse_message(r#"{"type":"keyhole:login","provider":"aihubmix","ok":true}"#);
-        assert_eq!(ok.map(|m| m.ok), Some(true));
-        assert!(parse_message(r#"{"type":"other","provider":"x","ok":true}"#).is_none());
-        assert!(parse_message(r#""just a string""#).is_none());
-        assert!(parse_message("not json").is_none());
-    }
-
-    #[test]
-    fn failures_read_well_and_keep_provider_text_as_is() {
-        let failure = LoginFailure {
-            code: "access_denied".to_owned(),
-            provider: Some("aihubmix".to_owned()),
-            provider_name: Some("AIHubMix".to_owned()),
-            description: Some("<img src=x onerror=alert(1)>".to_owned()),
-        };
-        assert_eq!(
-            failure.message("AIHubMix"),
-            "You declined the sign-in at AIHubMix."
-        );
-        assert_eq!(
-            failure.detail("AIHubMix").as_deref(),
-            Some("AIHubMix said: <img src=x onerror=alert(1)>")
-        );
-        let expired = LoginFailure {
-            code: "invalid_state".to_owned(),
-            ..failure.clone()
-        };
-        assert!(expired.message("AIHubMix").contains("expired"));
-        let unknown = LoginFailure {
-            code: "weird".to_owned(),
-            description: Some("  ".to_owned()),
-            ..failure
-        };
-        assert!(unknown.message("AIHubMix").contains("AIHubMix"));
-        assert_eq!(unknown.detail("AIHubMix"), None);
-    }
-
-    #[test]
-    fn long_descriptions_are_cut() {
-        let failure = LoginFailure {
-            code: "provider_error".to_owned(),
-            provider: None,
-            provider_name: None,
-            description: Some("é".repeat(1000)),
-        };
-        let detail = failure.detail("X").unwrap_or_default();
-        assert!(detail.ends_with('…'));
-        assert!(detail.chars().count() < MAX_DESCRIPTION_CHARS + 20);
     }
 }
