@@ -14,6 +14,8 @@
 //! - `grants`: the issued codes and tokens ([`DialectState`]), consents and
 //!   revocation.
 //! - `authorize`, `token`, `id_token`, `api` and `page`: the endpoints and pages.
+//! - `validate`: the checks of an authorization request and how a refusal is
+//!   answered.
 
 mod api;
 mod authorize;
@@ -24,6 +26,7 @@ mod options;
 pub(crate) mod page;
 mod scopes;
 mod token;
+mod validate;
 
 use axum::{
     Router, middleware,

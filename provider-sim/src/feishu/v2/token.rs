@@ -1,266 +1,31 @@
-//! Feishu's current OAuth flow (§5.4, 5.7, 5.8): authorize page with PKCE, and the flat v2 token endpoint.
-//!
-//! Unlike v1, errors carry real HTTP statuses and a flat body
-//! `{"code", "error", "error_description"}`; successes are flat too
-//! (`{"code": 0, "access_token", …}`, no `data`). A refresh token is issued only
-//! when the granted scope includes `offline_access`, and is single-use.
+//! The v2 token endpoint (`POST /open-apis/authen/v2/oauth/token`): both grants, PKCE and scope narrowing.
 
 use crate::oauth::non_empty;
 use axum::{
-    Json, Router,
-    extract::{
-        Form, Query, State,
-        rejection::{FormRejection, JsonRejection, QueryRejection},
-    },
+    Json,
+    extract::{State, rejection::JsonRejection},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
-    routing::{get, post},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
 
-use super::{
-    PREFIX, V2_AUTHORIZE, V2_DECISION, V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH,
-    grants::{Generation, RefreshStatus},
-    v1::{approve, auto_user, chosen_user, consent_page, deny},
-};
+use super::CodeRequest;
 use crate::{
     clients::Dialect,
-    consent,
+    feishu::{
+        V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH,
+        grants::{Generation, RefreshStatus},
+    },
     net::Conn,
     oauth,
     state::{Sim, World},
 };
 
-const AUTHORIZE_PATH: &str = "/open-apis/authen/v1/authorize";
-const DECISION_PATH: &str = "/open-apis/authen/v1/authorize/decision";
 const OFFLINE_ACCESS: &str = "offline_access";
 
-pub(super) fn router() -> Router<Sim> {
-    Router::new()
-        .route(AUTHORIZE_PATH, get(authorize))
-        .route(DECISION_PATH, post(decide))
-        .route("/open-apis/authen/v2/oauth/token", post(token))
-}
-
-/// What a v2 authorization request asked for, kept with its code.
-#[derive(Debug, Clone)]
-pub(super) struct CodeRequest {
-    redirect_uri: String,
-    scope: String,
-    /// PKCE challenge and whether it is S256 (else `plain`, Feishu's default).
-    challenge: Option<(String, bool)>,
-}
-
-/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header, §5.7). The
-/// signature is random: clients must treat tokens as opaque.
-pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
-    let header = oauth::base64url(r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#);
-    let claims = serde_json::json!({ "app": app_id, "iat": now, "jti": oauth::random_token(16) });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(64))
-}
-
-// ---------------------------------------------------------------------------
-// Authorize page
-
-#[derive(Debug, Default, Deserialize)]
-struct AuthorizeParams {
-    client_id: Option<String>,
-    response_type: Option<String>,
-    redirect_uri: Option<String>,
-    scope: Option<String>,
-    state: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-}
-
 #[derive(Debug, Deserialize)]
-struct DecisionForm {
-    #[serde(flatten)]
-    params: AuthorizeParams,
-    user_id: Option<String>,
-    decision: Option<String>,
-}
-
-struct ValidRequest {
-    client_id: String,
-    app_name: String,
-    state: Option<String>,
-    code: CodeRequest,
-}
-
-/// Checks an authorization request: pages for an untrusted client or redirect
-/// URI, RFC 6749 error redirects for the rest.
-fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Box<Response>> {
-    let page = |title, message| Box::new(consent::error_page(title, message));
-    let client_id = non_empty(&params.client_id).ok_or_else(|| {
-        page(
-            "Missing client_id",
-            "The authorization link has no client_id.",
-        )
-    })?;
-    let client = world
-        .clients
-        .get(Dialect::Feishu, client_id)
-        .ok_or_else(|| {
-            page(
-                "Unknown application",
-                "No app is registered with this App ID.",
-            )
-        })?;
-    let redirect_uri = non_empty(&params.redirect_uri)
-        .filter(|uri| *uri == client.redirect_uri)
-        .ok_or_else(|| {
-            page(
-                "Redirect URI mismatch",
-                "The redirect_uri is not in this app's redirect URL list.",
-            )
-        })?;
-    let state = non_empty(&params.state);
-    let fail = |error, description: &str| {
-        Box::new(oauth::error_redirect(
-            redirect_uri,
-            error,
-            description,
-            state,
-        ))
-    };
-    if params.response_type.as_deref() != Some("code") {
-        return Err(fail(
-            "unsupported_response_type",
-            "response_type must be code",
-        ));
-    }
-    let challenge = match non_empty(&params.code_challenge) {
-        None => None,
-        Some(challenge) => {
-            let s256 = match non_empty(&params.code_challenge_method) {
-                None | Some("plain") => false,
-                Some("S256") => true,
-                Some(_) => {
-                    return Err(fail(
-                        "invalid_request",
-                        "code_challenge_method must be S256 or plain",
-                    ));
-                }
-            };
-            let valid = if s256 {
-                oauth::is_valid_s256_challenge(challenge)
-            } else {
-                oauth::is_valid_verifier(challenge)
-            };
-            if !valid {
-                return Err(fail("invalid_request", "malformed code_challenge"));
-            }
-            Some((challenge.to_owned(), s256))
-        }
-    };
-    let scope: Vec<&str> = params
-        .scope
-        .as_deref()
-        .unwrap_or("")
-        .split(' ')
-        .filter(|scope| !scope.is_empty())
-        .collect();
-    if scope.len() > 50 {
-        return Err(fail("invalid_scope", "at most 50 scopes"));
-    }
-    Ok(ValidRequest {
-        client_id: client.client_id.clone(),
-        app_name: client.name.clone(),
-        state: state.map(str::to_owned),
-        code: CodeRequest {
-            redirect_uri: redirect_uri.to_owned(),
-            scope: scope.join(" "),
-            challenge,
-        },
-    })
-}
-
-/// `GET /open-apis/authen/v1/authorize` (on `accounts.feishu.cn` for real).
-async fn authorize(
-    State(sim): State<Sim>,
-    conn: Conn,
-    query: Result<Query<AuthorizeParams>, QueryRejection>,
-) -> Response {
-    if let Some(response) = sim.begin(&conn, V2_AUTHORIZE, None).await {
-        return response;
-    }
-    let Ok(Query(params)) = query else {
-        return consent::error_page("Bad request", "The authorization link cannot be parsed.");
-    };
-    sim.with(|world| {
-        let request = match validate(world, &params) {
-            Ok(request) => request,
-            Err(response) => return *response,
-        };
-        if let Some(user_id) = auto_user(world) {
-            let uri = request.code.redirect_uri.clone();
-            let state = request.state.as_deref();
-            let code = Some(request.code.clone());
-            return approve(world, &request.client_id, user_id, &uri, state, code);
-        }
-        let method = match &request.code.challenge {
-            Some((_, true)) => "S256",
-            _ => "plain",
-        };
-        let mut hidden = vec![
-            ("client_id", request.client_id.as_str()),
-            ("response_type", "code"),
-            ("redirect_uri", request.code.redirect_uri.as_str()),
-            ("scope", request.code.scope.as_str()),
-        ];
-        if let Some(state) = &request.state {
-            hidden.push(("state", state));
-        }
-        if let Some((challenge, _)) = &request.code.challenge {
-            hidden.push(("code_challenge", challenge));
-            hidden.push(("code_challenge_method", method));
-        }
-        let action = format!("{PREFIX}{DECISION_PATH}");
-        consent_page(world, &request.app_name, &action, &hidden)
-    })
-}
-
-/// `POST /open-apis/authen/v1/authorize/decision`: the consent form.
-async fn decide(
-    State(sim): State<Sim>,
-    conn: Conn,
-    form: Result<Form<DecisionForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = sim.begin(&conn, V2_DECISION, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return consent::error_page("Bad request", "The consent form cannot be parsed.");
-    };
-    sim.with(|world| {
-        let request = match validate(world, &form.params) {
-            Ok(request) => request,
-            Err(response) => return *response,
-        };
-        let uri = request.code.redirect_uri.clone();
-        let state = request.state.as_deref();
-        match form.decision.as_deref() {
-            Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
-                Some(user_id) => {
-                    let code = Some(request.code.clone());
-                    approve(world, &request.client_id, user_id, &uri, state, code)
-                }
-                None => consent::error_page("No account chosen", "Choose an account."),
-            },
-            Some("deny") => deny(&uri, state),
-            _ => consent::error_page("Bad request", "Choose Allow or Deny."),
-        }
-    })
-}
-
-// ---------------------------------------------------------------------------
-// Token endpoint
-
-#[derive(Debug, Deserialize)]
-struct TokenBody {
+pub(super) struct TokenBody {
     grant_type: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -307,7 +72,7 @@ impl IntoResponse for V2Error {
 }
 
 /// `POST /open-apis/authen/v2/oauth/token`: both grants, JSON in and out.
-async fn token(
+pub(super) async fn token(
     State(sim): State<Sim>,
     conn: Conn,
     headers: HeaderMap,
