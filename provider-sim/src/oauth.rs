@@ -218,6 +218,21 @@ pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|value| !value.is_empty())
 }
 
+/// Which of a token endpoint's two counters a request counts under, by its
+/// `grant_type`: `code` for authorization codes, `refresh` for refresh
+/// tokens, none for anything else (counted only as a call of the endpoint).
+pub(crate) fn grant_counter(
+    grant_type: Option<&str>,
+    code: &'static str,
+    refresh: &'static str,
+) -> Option<&'static str> {
+    match grant_type {
+        Some("authorization_code") => Some(code),
+        Some("refresh_token") => Some(refresh),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

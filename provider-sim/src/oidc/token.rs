@@ -190,14 +190,9 @@ async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let grant_counter = match &form {
-        Ok(Form(form)) => match form.grant_type.as_deref() {
-            Some("authorization_code") => Some(TOKEN_CODE),
-            Some("refresh_token") => Some(TOKEN_REFRESH),
-            _ => None,
-        },
-        Err(_) => None,
-    };
+    let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
+        crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
+    });
     if let Some(response) = sim.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }

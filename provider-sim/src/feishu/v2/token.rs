@@ -78,14 +78,9 @@ pub(super) async fn token(
     headers: HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Response {
-    let grant_counter = match &body {
-        Ok(Json(body)) => match body.grant_type.as_deref() {
-            Some("authorization_code") => Some(V2_TOKEN_CODE),
-            Some("refresh_token") => Some(V2_TOKEN_REFRESH),
-            _ => None,
-        },
-        Err(_) => None,
-    };
+    let grant_counter = body.as_ref().ok().and_then(|Json(body)| {
+        crate::oauth::grant_counter(body.grant_type.as_deref(), V2_TOKEN_CODE, V2_TOKEN_REFRESH)
+    });
     if let Some(response) = sim.begin(&conn, V2_TOKEN, grant_counter).await {
         return response;
     }
