@@ -5,7 +5,7 @@
 //! CSP nonce; its data sits in a JSON block escaped for HTML, so provider text
 //! cannot break out of it.
 
-use crate::{session::LoginMode, session::random_token, state::AppState};
+use crate::{secret::random_token, session::LoginMode, state::AppState};
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},

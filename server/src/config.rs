@@ -21,6 +21,21 @@ use serde::Deserialize;
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 use url::Url;
 
+/// Every adapter kind this build knows.
+pub const KINDS: &[&str] = &[
+    "aihubmix",
+    "elice",
+    "feishu",
+    "line-login",
+    "line-messaging",
+    "line-notify",
+    "oauth2",
+    "oidc",
+];
+
+/// The Redis key prefix when none is configured.
+pub const DEFAULT_REDIS_PREFIX: &str = "keyhole:";
+
 /// Where to find a variable: the process environment in production, a map in
 /// tests.
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -378,7 +393,7 @@ fn parse_store(text: &str) -> Result<StoreConfig, String> {
             .map_err(|e| format!("`{text}`: {e}"))?;
         return Ok(StoreConfig::Redis(RedisConfig {
             url,
-            prefix: crate::session::DEFAULT_REDIS_PREFIX.to_owned(),
+            prefix: DEFAULT_REDIS_PREFIX.to_owned(),
             timeout: Duration::from_millis(default_redis_timeout()),
         }));
     }
@@ -458,10 +473,10 @@ fn validate_provider(
     let kind = p.kind.unwrap_or_default();
     if kind.is_empty() {
         problems.push(format!("{at}.kind: required"));
-    } else if !crate::providers::KINDS.contains(&kind.as_str()) {
+    } else if !KINDS.contains(&kind.as_str()) {
         problems.push(format!(
             "{at}.kind: unknown kind `{kind}` (known: {})",
-            crate::providers::KINDS.join(", ")
+            KINDS.join(", ")
         ));
     }
     let client_id = p.client_id.unwrap_or_default();

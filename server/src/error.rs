@@ -16,6 +16,9 @@ use axum::{
 };
 use keyhole_api::ErrorCode;
 
+/// Header carrying the request id (set by tower-http, echoed in responses).
+pub const REQUEST_ID: &str = "x-request-id";
+
 /// An error answered to the app.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -171,7 +174,7 @@ impl IntoResponse for ApiError {
 pub async fn render(request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
-        .get(crate::security::REQUEST_ID)
+        .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-")
         .to_owned();

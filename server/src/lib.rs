@@ -21,10 +21,12 @@ pub mod callback_page;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod grant;
 pub mod messaging;
 pub mod metrics;
 pub mod providers;
 pub mod routes;
+pub mod secret;
 pub mod security;
 pub mod session;
 pub mod spa;
@@ -77,7 +79,7 @@ pub fn router(state: AppState) -> Router {
 fn span_for(request: &Request) -> tracing::Span {
     let request_id = request
         .headers()
-        .get(security::REQUEST_ID)
+        .get(error::REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     tracing::info_span!(

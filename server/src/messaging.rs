@@ -20,8 +20,7 @@ use crate::{
     error::ApiError,
     providers::{Messaging, Provider, Registry, is_line_user_id},
     session::{SessionId, SessionStore, StoreError},
-    state::AppState,
-    tokens,
+    tokens::Tokens,
 };
 use axum::http::StatusCode;
 use keyhole_api::{Capability, ErrorCode, MessageResult};
@@ -187,7 +186,8 @@ impl WebhookQueue {
     /// Queues `events` of `provider` for the worker (started on first use).
     pub fn enqueue(
         &self,
-        state: &AppState,
+        sessions: &SessionStore,
+        providers: &Registry,
         provider: &str,
         events: Vec<Value>,
     ) -> Result<(), QueueFull> {
@@ -196,8 +196,8 @@ impl WebhookQueue {
             let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
             tokio::spawn(work(
                 receiver,
-                state.sessions.clone(),
-                state.providers.clone(),
+                sessions.clone(),
+                providers.clone(),
                 Arc::clone(stats),
             ));
             sender
@@ -389,7 +389,8 @@ async fn handle(
 /// blocked the official account, since LINE would accept and silently drop
 /// the message.
 pub async fn send_to_person(
-    state: &AppState,
+    tokens: &Tokens,
+    providers: &Registry,
     provider: &Arc<dyn Provider>,
     session: &SessionId,
     text: &str,
@@ -404,14 +405,13 @@ pub async fn send_to_person(
         .for_provider(id)
     })?;
     let login_id = messaging.login_provider();
-    let record = state
-        .sessions
+    let record = tokens
+        .sessions()
         .load(session)
         .await?
         .ok_or_else(ApiError::unauthenticated)?;
     let Some(connection) = record.connections.get(login_id) else {
-        let name = state
-            .providers
+        let name = providers
             .get(login_id)
             .map_or(login_id, |p| p.info().name.as_str());
         return Err(ApiError::not_found(format!(
@@ -425,9 +425,9 @@ pub async fn send_to_person(
             "{login_id}: the profile id is not a LINE user id"
         )));
     }
-    let friend = match friendship(&state.sessions, id, &user).await? {
+    let friend = match friendship(tokens.sessions(), id, &user).await? {
         Some(known) => Some(known.state == Friendship::Friend),
-        None => login_friendship(state, session, login_id).await,
+        None => login_friendship(tokens, providers, session, login_id).await,
     };
     if friend == Some(false) {
         return Err(ApiError::new(
@@ -449,7 +449,7 @@ pub async fn send_to_person(
         "message pushed"
     );
     // The message is out: a failure to note the link is only logged.
-    if let Err(e) = note_link(&state.sessions, id, &user).await {
+    if let Err(e) = note_link(tokens.sessions(), id, &user).await {
         tracing::warn!(provider = id, error = %e, "could not record the messaging link");
     }
     Ok(MessageResult { delivered: true })
@@ -457,16 +457,21 @@ pub async fn send_to_person(
 
 /// Whether the person is a friend per LINE Login, when that provider can
 /// tell; `None` when it cannot (the push is then attempted).
-async fn login_friendship(state: &AppState, session: &SessionId, login_id: &str) -> Option<bool> {
-    let login = state
-        .providers
+async fn login_friendship(
+    tokens: &Tokens,
+    providers: &Registry,
+    session: &SessionId,
+    login_id: &str,
+) -> Option<bool> {
+    let login = providers
         .get(login_id)
         .filter(|p| p.can(Capability::Friendship))?;
-    let result = tokens::with_token(state, session, login, |token| {
-        let login = Arc::clone(login);
-        async move { login.friendship(&token).await }
-    })
-    .await;
+    let result = tokens
+        .with_token(session, login, |token| {
+            let login = Arc::clone(login);
+            async move { login.friendship(&token).await }
+        })
+        .await;
     match result {
         Ok(friend) => Some(friend),
         Err(e) => {

@@ -8,10 +8,6 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use subtle::ConstantTimeEq;
-
-/// Header carrying the request id (set by tower-http, echoed in responses).
-pub const REQUEST_ID: &str = "x-request-id";
 
 /// CSP of JSON responses and anything without its own: nothing may load.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
@@ -93,11 +89,6 @@ pub fn safe_return_to(candidate: Option<&str>) -> Option<String> {
     ok.then(|| path.to_owned())
 }
 
-/// Constant-time equality for secrets such as the login binding.
-pub fn secrets_equal(a: &str, b: &str) -> bool {
-    a.as_bytes().ct_eq(b.as_bytes()).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,12 +122,5 @@ mod tests {
         assert!(!needs_csrf_check(&Method::POST, "/api/auth/line/callback"));
         assert!(!needs_csrf_check(&Method::POST, "/api/webhooks/line-bot"));
         assert!(!needs_csrf_check(&Method::POST, "/not-api"));
-    }
-
-    #[test]
-    fn secret_comparison() {
-        assert!(secrets_equal("abc", "abc"));
-        assert!(!secrets_equal("abc", "abd"));
-        assert!(!secrets_equal("abc", "abcd"));
     }
 }

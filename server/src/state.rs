@@ -5,7 +5,7 @@ use crate::{
     metrics::Metrics,
     providers::{Registry, upstream_client},
     session::{Cookies, Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
-    tokens::RefreshLocks,
+    tokens::Tokens,
 };
 use std::{ops::Deref, sync::Arc};
 
@@ -36,8 +36,8 @@ pub struct Shared {
     pub cookies: Cookies,
     /// `public_url`'s origin, e.g. `http://127.0.0.1:8080`.
     pub public_origin: Arc<str>,
-    /// Single-flight refresh per (session, provider), in this process.
-    pub refresh_locks: RefreshLocks,
+    /// Access tokens with single-flight refresh.
+    pub tokens: Tokens,
     /// Prometheus metrics.
     pub metrics: Metrics,
     /// Verified LINE webhooks waiting to be processed.
@@ -52,6 +52,13 @@ impl AppState {
         })?;
         let metrics = Metrics::new();
         let providers = Registry::from_config(&config, &http, &metrics)?;
+        let tokens = Tokens::new(
+            sessions.clone(),
+            metrics.clone(),
+            config.session.refresh_skew,
+            // One upstream call and the store writes around it.
+            config.upstream.timeout + std::time::Duration::from_secs(5),
+        );
         Ok(Self(Arc::new(Shared {
             metrics,
             cookies: Cookies::new(config.is_https()),
@@ -59,7 +66,7 @@ impl AppState {
             config: Arc::new(config),
             providers,
             sessions,
-            refresh_locks: RefreshLocks::default(),
+            tokens,
             webhooks: crate::messaging::WebhookQueue::default(),
         })))
     }

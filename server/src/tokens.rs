@@ -5,9 +5,9 @@
 
 use crate::{
     error::ApiError,
+    metrics::Metrics,
     providers::{Grant, Provider, ProviderError},
-    session::{ConnectionRecord, SessionId},
-    state::AppState,
+    session::{ConnectionRecord, SessionId, SessionStore},
 };
 use keyhole_api::ConnectionStatus;
 use oauth2::AccessToken;
@@ -74,10 +74,75 @@ impl Drop for RefreshGuard {
     }
 }
 
-/// Runs `op` with a usable access token of `provider` in this session,
-/// refreshing proactively and, after a 401, once reactively.
-pub async fn with_token<T, F, Fut>(
-    state: &AppState,
+/// Access tokens of stored connections, refreshed when needed. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    sessions: SessionStore,
+    locks: RefreshLocks,
+    metrics: Metrics,
+    /// Refresh this long before expiry.
+    skew: time::Duration,
+    /// Longest a refresh may hold the store lock.
+    lock_ttl: Duration,
+}
+
+impl Tokens {
+    /// Tokens kept in `sessions`; `skew` before expiry a token is refreshed,
+    /// and a refresh holds the store-wide lock at most `lock_ttl`.
+    pub fn new(
+        sessions: SessionStore,
+        metrics: Metrics,
+        skew: Duration,
+        lock_ttl: Duration,
+    ) -> Self {
+        Self {
+            sessions,
+            locks: RefreshLocks::default(),
+            metrics,
+            skew: time::Duration::try_from(skew).unwrap_or(time::Duration::ZERO),
+            lock_ttl,
+        }
+    }
+
+    /// The store the tokens live in.
+    pub fn sessions(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    /// The in-process refresh locks (tests check that none leak).
+    pub fn locks(&self) -> &RefreshLocks {
+        &self.locks
+    }
+
+    /// Runs `op` with a usable access token of `provider` in this session,
+    /// refreshing proactively and, after a 401, once reactively.
+    pub async fn with_token<T, F, Fut>(
+        &self,
+        session: &SessionId,
+        provider: &Arc<dyn Provider>,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        with_token(self, session, provider, op).await
+    }
+
+    /// Changes the non-grant part of one connection (status, balance), freshly
+    /// read; the grant is never written here, so a concurrent refresh is kept.
+    pub async fn update_state(
+        &self,
+        session: &SessionId,
+        provider: &str,
+        change: impl FnOnce(&mut ConnectionRecord),
+    ) -> Result<(), ApiError> {
+        update_state(self, session, provider, change).await
+    }
+}
+
+async fn with_token<T, F, Fut>(
+    state: &Tokens,
     session: &SessionId,
     provider: &Arc<dyn Provider>,
     op: F,
@@ -113,10 +178,8 @@ where
     }
 }
 
-/// Changes the non-grant part of one connection (status, balance), freshly
-/// read; the grant is never written here, so a concurrent refresh is kept.
-pub async fn update_state(
-    state: &AppState,
+async fn update_state(
+    state: &Tokens,
     session: &SessionId,
     provider: &str,
     change: impl FnOnce(&mut ConnectionRecord),
@@ -132,7 +195,7 @@ pub async fn update_state(
 }
 
 async fn connection(
-    state: &AppState,
+    state: &Tokens,
     session: &SessionId,
     provider: &str,
 ) -> Result<ConnectionRecord, ApiError> {
@@ -150,17 +213,15 @@ async fn connection(
     Ok(connection)
 }
 
-fn expiring(state: &AppState, grant: &Grant) -> bool {
-    let skew =
-        time::Duration::try_from(state.config.session.refresh_skew).unwrap_or(time::Duration::ZERO);
+fn expiring(state: &Tokens, grant: &Grant) -> bool {
     grant
         .expires_at
-        .is_some_and(|at| at - skew <= crate::clock::now())
+        .is_some_and(|at| at - state.skew <= crate::clock::now())
 }
 
 /// A provider failure after the token was (maybe) refreshed: a refused token
 /// means the person must sign in again.
-async fn fail(state: &AppState, session: &SessionId, provider: &str, e: ProviderError) -> ApiError {
+async fn fail(state: &Tokens, session: &SessionId, provider: &str, e: ProviderError) -> ApiError {
     if matches!(e, ProviderError::Unauthorized)
         && let Err(store) = mark_reauth(state, session, provider).await
     {
@@ -169,11 +230,7 @@ async fn fail(state: &AppState, session: &SessionId, provider: &str, e: Provider
     ApiError::from_provider(provider, &e)
 }
 
-async fn mark_reauth(
-    state: &AppState,
-    session: &SessionId,
-    provider: &str,
-) -> Result<(), ApiError> {
+async fn mark_reauth(state: &Tokens, session: &SessionId, provider: &str) -> Result<(), ApiError> {
     update_state(state, session, provider, |c| {
         c.status = ConnectionStatus::ReauthRequired;
     })
@@ -181,20 +238,17 @@ async fn mark_reauth(
 }
 
 async fn refresh(
-    state: &AppState,
+    state: &Tokens,
     session: &SessionId,
     provider: &Arc<dyn Provider>,
     stale: &Grant,
 ) -> Result<Grant, ApiError> {
     let id = provider.info().id.as_str();
     // In-process first, so one instance sends one request to the store lock.
-    let _local = state
-        .refresh_locks
-        .lock((session.clone(), id.to_owned()))
-        .await;
+    let _local = state.locks.lock((session.clone(), id.to_owned())).await;
     let lock = format!("refresh:{}:{id}", session.secret());
-    let owner = crate::session::random_token();
-    let deadline = tokio::time::Instant::now() + lock_ttl(state);
+    let owner = crate::secret::random_token();
+    let deadline = tokio::time::Instant::now() + state.lock_ttl;
     loop {
         // Re-read: another request or instance may have refreshed already.
         let current = connection(state, session, id).await?.grant;
@@ -204,7 +258,7 @@ async fn refresh(
         }
         if state
             .sessions
-            .try_lock(&lock, &owner, lock_ttl(state))
+            .try_lock(&lock, &owner, state.lock_ttl)
             .await?
         {
             // Fencing re-read under the lock: the previous holder (maybe on
@@ -234,13 +288,8 @@ async fn refresh(
     }
 }
 
-/// Longest a refresh may hold the store lock: one upstream call and change.
-fn lock_ttl(state: &AppState) -> Duration {
-    state.config.upstream.timeout + Duration::from_secs(5)
-}
-
 async fn refresh_locked(
-    state: &AppState,
+    state: &Tokens,
     session: &SessionId,
     provider: &Arc<dyn Provider>,
     current: Grant,

@@ -67,7 +67,7 @@ async fn an_expired_access_token_is_refreshed_once_and_the_call_retried() {
     assert_eq!(again.status, StatusCode::OK, "{}", again.body);
     assert_eq!(h.counter("aihubmix.token.refresh_token").await, 2);
     assert!(
-        h.state.refresh_locks.is_empty(),
+        h.state.tokens.locks().is_empty(),
         "refresh locks must not leak"
     );
 }
@@ -242,4 +242,51 @@ async fn metrics_count_logins_refreshes_upstream_calls_and_sessions() {
         text.contains(r#"operation="balance",outcome="error""#),
         "{text}"
     );
+}
+
+/// A provider id that is not configured is a JSON 404 on every auth route,
+/// and never becomes a metric label (a label per URL would grow `/metrics`
+/// without bound).
+#[tokio::test]
+async fn unknown_providers_are_404_on_every_auth_route_and_never_a_metric_label() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    let id = "no-such-provider-x1";
+    let mut replies = vec![
+        h.get(&format!("/api/auth/{id}/login?mode=popup"), &mut jar)
+            .await,
+        h.get(&format!("/api/auth/{id}/callback?state=s&code=c"), &mut jar)
+            .await,
+        h.post_form(
+            &format!("/api/auth/{id}/callback"),
+            &[
+                ("state".to_owned(), "s".to_owned()),
+                ("code".to_owned(), "c".to_owned()),
+            ],
+            &mut Jar::default(),
+        )
+        .await,
+        h.post_form(
+            &format!("/api/auth/{id}/callback"),
+            &[("state".to_owned(), "s".to_owned())],
+            &mut jar,
+        )
+        .await,
+        h.post_app(&format!("/api/auth/{id}/disconnect"), &mut jar)
+            .await,
+    ];
+    for path in ["balance", "topup", "friendship"] {
+        replies.push(h.get(&format!("/api/me/{id}/{path}"), &mut jar).await);
+    }
+    for reply in replies {
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+        assert_eq!(reply.json()["code"], "not_found");
+    }
+    let metrics = h.get("/metrics", &mut jar).await.body;
+    assert!(
+        metrics.contains("keyhole_logins_finished_total"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains(id), "{metrics}");
 }

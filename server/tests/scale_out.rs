@@ -126,7 +126,7 @@ async fn two_instances_share_sessions_one_refresh_and_logout() {
         "{statuses:?}"
     );
     assert_eq!(c.h.counter("aihubmix.token.refresh_token").await, 1);
-    assert!(c.h.state.refresh_locks.is_empty(), "in-process locks leak");
+    assert!(c.h.state.tokens.locks().is_empty(), "in-process locks leak");
 
     // Logout on B ends the session on A too.
     let out = c.at(On::B).post_app("/api/auth/logout", &mut jar).await;

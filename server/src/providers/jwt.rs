@@ -109,7 +109,7 @@ pub(crate) async fn verify(
     let nonce_ok = claims
         .get("nonce")
         .and_then(Value::as_str)
-        .is_some_and(|n| crate::security::secrets_equal(n, expect.nonce));
+        .is_some_and(|n| crate::secret::secrets_equal(n, expect.nonce));
     if !nonce_ok {
         return Err(bad("wrong nonce"));
     }

@@ -5,10 +5,11 @@ use crate::{
     callback_page::{self, Outcome},
     error::ApiError,
     providers::{AuthorizeRequest, ExchangeRequest, ProviderError},
-    security::{safe_return_to, secrets_equal},
+    secret::secrets_equal,
+    security::safe_return_to,
     session::{
-        ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord, binding_hash,
-        random_token,
+        ConnectionRecord, LoginMode, PENDING_TTL, PendingLogin, SessionId, SessionRecord,
+        binding_hash, random_token,
     },
     state::AppState,
 };
@@ -29,9 +30,6 @@ const LOGIN: &str = "/api/auth/{provider}/login";
 const CALLBACK: &str = "/api/auth/{provider}/callback";
 const LOGOUT: &str = "/api/auth/logout";
 const DISCONNECT: &str = "/api/auth/{provider}/disconnect";
-
-/// How long a started login stays valid.
-pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
 
 /// Longest provider `error_description` passed on to the app.
 const MAX_DESCRIPTION: usize = 300;
@@ -119,7 +117,7 @@ async fn connectable(
         .providers
         .get(id)
         .cloned()
-        .ok_or_else(|| ApiError::not_found("No such provider.").for_provider(id))?;
+        .ok_or_else(|| ApiError::not_found("No such provider."))?;
     if provider.can(Capability::Login) {
         return Ok(provider);
     }
@@ -163,9 +161,19 @@ async fn finish_login_query(
     Path(provider_id): Path<String>,
     jar: CookieJar,
     params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
-) -> Response {
+) -> Result<Response, ApiError> {
+    configured(&state, &provider_id)?;
     let params = params.map(|Query(p)| p).unwrap_or_default();
-    finish_login(state, provider_id, jar, params).await
+    Ok(finish_login(state, provider_id, jar, params).await)
+}
+
+/// 404 for a provider id that is not configured, before the id is used in a
+/// metric label or a log line (labels come from the config only).
+fn configured(state: &AppState, id: &str) -> Result<(), ApiError> {
+    match state.providers.get(id) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found("No such provider.")),
+    }
 }
 
 async fn finish_login_form(
@@ -173,7 +181,8 @@ async fn finish_login_form(
     Path(provider_id): Path<String>,
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
-) -> Response {
+) -> Result<Response, ApiError> {
+    configured(&state, &provider_id)?;
     let mut params = params.map(|Form(p)| p).unwrap_or_default();
     let resubmitted = params.extra.remove(RESUBMITTED).is_some();
     // A provider's `form_post` is a cross-site POST: browsers do not attach
@@ -192,9 +201,12 @@ async fn finish_login_form(
             }
         }
         fields.push((RESUBMITTED.to_owned(), "1".to_owned()));
-        return callback_page::resubmit(&format!("/api/auth/{provider_id}/callback"), &fields);
+        return Ok(callback_page::resubmit(
+            &format!("/api/auth/{provider_id}/callback"),
+            &fields,
+        ));
     }
-    finish_login(state, provider_id, jar, params).await
+    Ok(finish_login(state, provider_id, jar, params).await)
 }
 
 /// Validates the callback, exchanges the code, stores the connection in a

@@ -1,7 +1,7 @@
 //! The signed-in person: `/api/me`, and per-provider balance, top-up,
 //! friendship, notifications and messages.
 
-use crate::{error::ApiError, session::SessionId, state::AppState, tokens};
+use crate::{error::ApiError, session::SessionId, state::AppState};
 use axum::{
     Json, Router,
     extract::rejection::JsonRejection,
@@ -91,13 +91,18 @@ async fn balance(
 ) -> Result<Json<Balance>, ApiError> {
     let provider = super::provider_with(&state, &provider_id, Capability::Balance)?;
     let id = session_id(&state, &jar)?;
-    let balance = tokens::with_token(&state, &id, &provider, |token| {
-        let provider = Arc::clone(&provider);
-        async move { provider.balance(&token).await }
-    })
-    .await?;
+    let balance = state
+        .tokens
+        .with_token(&id, &provider, |token| {
+            let provider = Arc::clone(&provider);
+            async move { provider.balance(&token).await }
+        })
+        .await?;
     let stored = balance.clone();
-    tokens::update_state(&state, &id, &provider_id, move |c| c.balance = Some(stored)).await?;
+    state
+        .tokens
+        .update_state(&id, &provider_id, move |c| c.balance = Some(stored))
+        .await?;
     Ok(Json(balance))
 }
 
@@ -109,11 +114,13 @@ async fn topup(
 ) -> Result<Json<Topup>, ApiError> {
     let provider = super::provider_with(&state, &provider_id, Capability::Topup)?;
     let id = session_id(&state, &jar)?;
-    let url = tokens::with_token(&state, &id, &provider, |token| {
-        let provider = Arc::clone(&provider);
-        async move { provider.topup_url(&token).await }
-    })
-    .await?;
+    let url = state
+        .tokens
+        .with_token(&id, &provider, |token| {
+            let provider = Arc::clone(&provider);
+            async move { provider.topup_url(&token).await }
+        })
+        .await?;
     Ok(Json(Topup {
         url: url.to_string(),
     }))
@@ -127,11 +134,13 @@ async fn friendship(
 ) -> Result<Json<Friendship>, ApiError> {
     let provider = super::provider_with(&state, &provider_id, Capability::Friendship)?;
     let id = session_id(&state, &jar)?;
-    let friend = tokens::with_token(&state, &id, &provider, |token| {
-        let provider = Arc::clone(&provider);
-        async move { provider.friendship(&token).await }
-    })
-    .await?;
+    let friend = state
+        .tokens
+        .with_token(&id, &provider, |token| {
+            let provider = Arc::clone(&provider);
+            async move { provider.friendship(&token).await }
+        })
+        .await?;
     Ok(Json(Friendship {
         friend,
         add_friend_url: provider.add_friend_url().map(String::from),
@@ -156,12 +165,14 @@ async fn notify(
         )));
     }
     let message: Arc<str> = request.message.into();
-    let rate_limit = tokens::with_token(&state, &id, &provider, |token| {
-        let provider = Arc::clone(&provider);
-        let message = Arc::clone(&message);
-        async move { provider.notify(&token, &message).await }
-    })
-    .await?;
+    let rate_limit = state
+        .tokens
+        .with_token(&id, &provider, |token| {
+            let provider = Arc::clone(&provider);
+            let message = Arc::clone(&message);
+            async move { provider.notify(&token, &message).await }
+        })
+        .await?;
     tracing::info!(provider = %provider_id, "notification sent");
     let mut response = Json(NotifyResult { rate_limit }).into_response();
     if let Some(limit) = rate_limit {
@@ -197,7 +208,13 @@ async fn message(
             "text must be 1 to {max} characters (got {length})."
         )));
     }
-    crate::messaging::send_to_person(&state, &provider, &id, &request.text)
-        .await
-        .map(Json)
+    crate::messaging::send_to_person(
+        &state.tokens,
+        &state.providers,
+        &provider,
+        &id,
+        &request.text,
+    )
+    .await
+    .map(Json)
 }

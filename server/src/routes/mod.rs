@@ -39,7 +39,7 @@ fn provider_with(
     let provider = state
         .providers
         .get(id)
-        .ok_or_else(|| ApiError::not_found("No such provider.").for_provider(id))?;
+        .ok_or_else(|| ApiError::not_found("No such provider."))?;
     if !provider.can(capability) {
         return Err(ApiError::new(
             StatusCode::BAD_REQUEST,

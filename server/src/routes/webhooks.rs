@@ -84,7 +84,12 @@ async fn receive(
     let count = payload.events.len();
     state
         .webhooks
-        .enqueue(&state, &provider_id, payload.events)
+        .enqueue(
+            &state.sessions,
+            &state.providers,
+            &provider_id,
+            payload.events,
+        )
         .map_err(|e| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -15,25 +15,21 @@ pub use backend::{Backend, StoreError, StoredConnection, StoredSession};
 pub use cookie::{Cookies, binding_hash};
 pub use memory::MemoryBackend;
 // `self::`: a bare `redis` would also name the client crate.
-pub use self::redis::{DEFAULT_PREFIX as DEFAULT_REDIS_PREFIX, RedisBackend};
+pub use self::redis::RedisBackend;
 pub use seal::{KeyError, Keyring, SealError};
 pub use sqlite::SqliteBackend;
 pub use store::SessionStore;
+// Re-exported where it was first defined.
+pub use crate::secret::random_token;
 
-use crate::providers::Grant;
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use crate::grant::Grant;
 use keyhole_api::{Balance, ConnectionStatus, Profile};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 use time::OffsetDateTime;
 
-/// 32 random bytes, URL-safe base64 (256 bits: session ids, states, bindings).
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
+/// How long a started login stays valid.
+pub const PENDING_TTL: time::Duration = time::Duration::minutes(10);
 
 /// An opaque session id. `Debug` never prints it: it is a bearer credential.
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

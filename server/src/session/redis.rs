@@ -33,9 +33,6 @@ use std::{
 };
 use time::OffsetDateTime;
 
-/// The key prefix when none is configured.
-pub const DEFAULT_PREFIX: &str = "keyhole:";
-
 /// Replaces a session: no connection of an older session with the same id
 /// may survive. ARGV: meta, expiry (Unix ms).
 static CREATE: LazyLock<Script> = LazyLock::new(|| {

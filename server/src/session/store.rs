@@ -7,7 +7,7 @@ use super::{
     backend::{Backend, StoreError, StoredConnection, StoredSession},
     seal::Keyring,
 };
-use crate::providers::Grant;
+use crate::grant::Grant;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use keyhole_api::{Balance, ConnectionStatus, Profile};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
