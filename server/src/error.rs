@@ -3,7 +3,7 @@
 //! real cause rides along in a response extension, and the `render` middleware
 //! logs it and writes the body with the request id.
 
-use crate::{providers::ProviderError, session::StoreError};
+use crate::{session::StoreError, upstream::ProviderError};
 use axum::{
     Json,
     extract::{

@@ -24,6 +24,7 @@ pub mod error;
 pub mod grant;
 pub mod messaging;
 pub mod metrics;
+pub mod oauth;
 pub mod providers;
 pub mod routes;
 pub mod secret;
@@ -32,6 +33,7 @@ pub mod session;
 pub mod spa;
 pub mod state;
 pub mod tokens;
+pub mod upstream;
 
 pub use state::AppState;
 

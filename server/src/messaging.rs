@@ -23,7 +23,7 @@ use crate::{
     tokens::Tokens,
 };
 use axum::http::StatusCode;
-use keyhole_api::{Capability, ErrorCode, MessageResult};
+use keyhole_api::{ErrorCode, MessageResult};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::{
@@ -391,7 +391,7 @@ async fn handle(
 pub async fn send_to_person(
     tokens: &Tokens,
     providers: &Registry,
-    provider: &Arc<dyn Provider>,
+    provider: &Provider,
     session: &SessionId,
     text: &str,
 ) -> Result<MessageResult, ApiError> {
@@ -463,13 +463,11 @@ async fn login_friendship(
     session: &SessionId,
     login_id: &str,
 ) -> Option<bool> {
-    let login = providers
-        .get(login_id)
-        .filter(|p| p.can(Capability::Friendship))?;
+    let login = providers.get(login_id)?;
+    let friends = login.friends()?;
     let result = tokens
-        .with_token(session, login, |token| {
-            let login = Arc::clone(login);
-            async move { login.friendship(&token).await }
+        .with_token(session, login, |token| async move {
+            friends.is_friend(&token).await
         })
         .await;
     match result {

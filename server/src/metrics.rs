@@ -191,4 +191,12 @@ mod tests {
         assert!(text.contains("keyhole_upstream_request_seconds_bucket"));
         assert!(text.contains("keyhole_active_sessions 3"));
     }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let m = Metrics::new();
+        m.webhook_event("line-bot", "a\"b\\c\nd");
+        let text = m.render(None);
+        assert!(text.contains(r#"type="a\"b\\c\nd""#), "{text}");
+    }
 }

@@ -3,9 +3,10 @@
 use crate::{
     config::{Config, ConfigError, StoreConfig},
     metrics::Metrics,
-    providers::{Registry, upstream_client},
+    providers::Registry,
     session::{Cookies, Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
     tokens::Tokens,
+    upstream::Upstream,
 };
 use std::{ops::Deref, sync::Arc};
 
@@ -47,11 +48,12 @@ pub struct Shared {
 impl AppState {
     /// Builds the state around an opened store.
     pub fn new(config: Config, sessions: SessionStore) -> Result<Self, ConfigError> {
-        let http = upstream_client(&config.upstream).map_err(|e| ConfigError {
-            problems: vec![format!("upstream: cannot build the HTTP client: {e}")],
-        })?;
         let metrics = Metrics::new();
-        let providers = Registry::from_config(&config, &http, &metrics)?;
+        let upstream =
+            Upstream::new(&config.upstream, metrics.clone()).map_err(|e| ConfigError {
+                problems: vec![format!("upstream: cannot build the HTTP client: {e}")],
+            })?;
+        let providers = Registry::from_config(&config, &upstream)?;
         let tokens = Tokens::new(
             sessions.clone(),
             metrics.clone(),

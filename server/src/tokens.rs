@@ -119,7 +119,7 @@ impl Tokens {
     pub async fn with_token<T, F, Fut>(
         &self,
         session: &SessionId,
-        provider: &Arc<dyn Provider>,
+        provider: &Provider,
         op: F,
     ) -> Result<T, ApiError>
     where
@@ -144,14 +144,14 @@ impl Tokens {
 async fn with_token<T, F, Fut>(
     state: &Tokens,
     session: &SessionId,
-    provider: &Arc<dyn Provider>,
+    provider: &Provider,
     op: F,
 ) -> Result<T, ApiError>
 where
     F: Fn(AccessToken) -> Fut,
     Fut: Future<Output = Result<T, ProviderError>>,
 {
-    let id = provider.info().id.as_str();
+    let id = provider.id();
     let connection = connection(state, session, id).await?;
     let mut grant = connection.grant;
     let mut refreshed = false;
@@ -240,10 +240,10 @@ async fn mark_reauth(state: &Tokens, session: &SessionId, provider: &str) -> Res
 async fn refresh(
     state: &Tokens,
     session: &SessionId,
-    provider: &Arc<dyn Provider>,
+    provider: &Provider,
     stale: &Grant,
 ) -> Result<Grant, ApiError> {
-    let id = provider.info().id.as_str();
+    let id = provider.id();
     // In-process first, so one instance sends one request to the store lock.
     let _local = state.locks.lock((session.clone(), id.to_owned())).await;
     let lock = format!("refresh:{}:{id}", session.secret());
@@ -291,11 +291,14 @@ async fn refresh(
 async fn refresh_locked(
     state: &Tokens,
     session: &SessionId,
-    provider: &Arc<dyn Provider>,
+    provider: &Provider,
     current: Grant,
 ) -> Result<Grant, ApiError> {
-    let id = provider.info().id.as_str();
-    match provider.refresh(&current).await {
+    let id = provider.id();
+    let Some(login) = provider.login() else {
+        return Err(ApiError::from_provider(id, &ProviderError::NotSupported));
+    };
+    match login.refresh(&current).await {
         Ok(fresh) => {
             if !state.sessions.put_grant(session, id, &fresh).await? {
                 return Err(ApiError::unauthenticated());

@@ -115,6 +115,7 @@ async fn refreshing_kinds_refresh_and_revocation_sticks() {
     let h = Harness::start_all().await;
     for provider in ["aihubmix", "line", "feishu", "oidc"] {
         let adapter = h.state.providers.get(provider).unwrap().clone();
+        let adapter = adapter.login().unwrap();
         let (_, connection) = signed_in(&h, provider).await;
         let fresh: Grant = adapter.refresh(&connection.grant).await.unwrap();
         assert_ne!(
@@ -128,6 +129,7 @@ async fn refreshing_kinds_refresh_and_revocation_sticks() {
     // Where revocation exists, the revoked token no longer works.
     for provider in ["line", "oidc"] {
         let adapter = h.state.providers.get(provider).unwrap().clone();
+        let adapter = adapter.login().unwrap();
         let (_, connection) = signed_in(&h, provider).await;
         adapter.revoke(&connection.grant).await.unwrap();
         let after = adapter.identity(&connection.grant).await;
@@ -143,6 +145,7 @@ async fn rotated_refresh_tokens_are_single_use() {
     let h = Harness::start_all().await;
     for provider in ["aihubmix", "feishu", "oidc"] {
         let adapter = h.state.providers.get(provider).unwrap().clone();
+        let adapter = adapter.login().unwrap();
         let (_, connection) = signed_in(&h, provider).await;
         adapter.refresh(&connection.grant).await.unwrap();
         let reused = adapter.refresh(&connection.grant).await;
@@ -158,6 +161,7 @@ async fn rotated_refresh_tokens_are_single_use() {
 async fn line_keeps_its_refresh_token_and_reads_email_from_the_id_token() {
     let h = Harness::start_all().await;
     let adapter = h.state.providers.get("line").unwrap().clone();
+    let adapter = adapter.login().unwrap();
     let (mut jar, connection) = signed_in(&h, "line").await;
     assert!(
         connection.profile.email.is_some(),
@@ -184,6 +188,7 @@ async fn line_keeps_its_refresh_token_and_reads_email_from_the_id_token() {
 async fn elice_tokens_expire_without_refresh() {
     let h = Harness::start_all().await;
     let adapter = h.state.providers.get("elice").unwrap().clone();
+    let adapter = adapter.login().unwrap();
     let (_, connection) = signed_in(&h, "elice").await;
     let grant = &connection.grant;
     assert!(grant.refresh_token.is_none());
@@ -327,6 +332,7 @@ async fn a_plain_oauth2_provider_works_from_configuration_alone() {
             "{auth}: default /email pointer"
         );
         let adapter = h.state.providers.get("oidc").unwrap().clone();
+        let adapter = adapter.login().unwrap();
         let fresh = adapter.refresh(&connection.grant).await.unwrap();
         adapter.revoke(&fresh).await.unwrap();
         assert!(matches!(
@@ -334,4 +340,100 @@ async fn a_plain_oauth2_provider_works_from_configuration_alone() {
             Err(ProviderError::Unauthorized)
         ));
     }
+}
+
+/// `body` followed by enough JSON whitespace to pass the 1 MiB cap: still
+/// valid JSON, so only the cap can refuse it.
+fn oversized(body: &serde_json::Value) -> String {
+    format!("{body}{}", " ".repeat(1024 * 1024 + 1))
+}
+
+/// Every upstream read is capped: a token response, a discovery document and
+/// a key set that are valid but larger than 1 MiB are refused, and the same
+/// calls succeed once the provider answers normally again.
+#[tokio::test]
+async fn oversized_upstream_bodies_are_refused_on_every_path() {
+    let h = Harness::start_all().await;
+
+    // Token endpoint: a valid token response, padded.
+    let aihubmix = h.state.providers.get("aihubmix").unwrap().clone();
+    let login = aihubmix.login().unwrap();
+    let callback = std::collections::BTreeMap::new();
+    let exchange = |code: &str| keyhole::providers::ExchangeRequest {
+        code: code.to_owned(),
+        pkce_verifier: None,
+        redirect_uri: "http://127.0.0.1:8080/api/auth/aihubmix/callback",
+        nonce: "n",
+        callback: &callback,
+    };
+    let token = json!({"access_token": "at", "token_type": "Bearer", "expires_in": 60});
+    for body in [oversized(&token), token.to_string()] {
+        h.admin(
+            Method::POST,
+            "/faults",
+            json!({"endpoint": "aihubmix.token", "status": 200, "body": body}),
+        )
+        .await;
+        let result = login.exchange(exchange("any")).await;
+        if body.len() > 1024 * 1024 {
+            match result {
+                Err(ProviderError::Malformed(why)) => assert!(why.contains("too large"), "{why}"),
+                other => panic!("{:?}", other.map(|_| ())),
+            }
+        } else {
+            assert_eq!(result.unwrap().access_token.secret(), "at");
+        }
+    }
+
+    // OIDC discovery: the real document, padded; discovery is retried after.
+    let base = &h.sim.base_url;
+    let discovery: serde_json::Value = h
+        .http
+        .get(format!("{base}/oidc/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "oidc.discovery", "status": 200, "body": oversized(&discovery)}),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let refused = h.get("/api/auth/oidc/login?mode=popup", &mut jar).await;
+    assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
+    assert_eq!(refused.json()["code"], "provider_unavailable");
+    let started = h.get("/api/auth/oidc/login?mode=popup", &mut jar).await;
+    assert_eq!(started.status, StatusCode::FOUND, "{}", started.body);
+
+    // JWKS: the real key set, padded; the ID token cannot be checked.
+    let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
+    let keys: serde_json::Value = h
+        .http
+        .get(jwks_uri)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "oidc.jwks", "status": 200, "body": oversized(&keys)}),
+    )
+    .await;
+    let mut jar = Jar::default();
+    let done = h.login("oidc", "popup", Decision::Allow, &mut jar).await;
+    assert_eq!(
+        login_error(&done.body),
+        "provider_unavailable",
+        "{}",
+        done.body
+    );
+    let (_, connection) = signed_in(&h, "oidc").await;
+    assert!(!connection.profile.id.is_empty());
 }

@@ -1,21 +1,22 @@
-//! AIHubMix OAuth apps (`../shared/providers.md` §6): form token exchange with
-//! the secret in the body, rotating refresh tokens, `auto_authorize`, userinfo
-//! carrying `quota`/`used_quota`/`balance_formatted`, and a top-up URL.
+//! AIHubMix OAuth apps (providers.md §6): the standard engine with the
+//! secret in the form body and rotating refresh tokens, plus
+//! `auto_authorize`, a userinfo carrying `quota`/`used_quota`/
+//! `balance_formatted`, and a top-up URL.
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint, http,
-    parse_options,
+    Adapter, Grant, Identity, Login, ProviderError, Standard, Topup, Wallet,
+    registry::{Check, parse_options},
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{AuthorizeRequest, Client, ClientAuth},
+    upstream::Http,
+};
 use async_trait::async_trait;
-use keyhole_api::{Balance, Capability, Profile, ProviderInfo};
-use oauth2::{
-    AccessToken, AuthType, AuthUrl, AuthorizationCode, ClientId, EndpointNotSet, EndpointSet,
-    PkceCodeVerifier, RedirectUrl, TokenResponse, TokenUrl, basic::BasicClient,
-};
+use keyhole_api::{Balance, Profile};
+use oauth2::AccessToken;
 use serde::Deserialize;
-use std::{borrow::Cow, collections::BTreeMap};
-use time::OffsetDateTime;
+use std::collections::BTreeMap;
 use url::Url;
 
 /// Where the real service lives; every endpoint can be overridden.
@@ -23,9 +24,6 @@ const DEFAULT_BASE_URL: &str = "https://aihubmix.com";
 
 /// one-api quota units per US dollar (providers.md §6.1).
 const QUOTA_PER_USD: i64 = 500_000;
-
-type OAuthClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Kind options in `keyhole.toml`.
 #[derive(Debug, Deserialize)]
@@ -47,115 +45,143 @@ struct Options {
 /// The AIHubMix adapter.
 #[derive(Debug)]
 pub(super) struct AiHubMix {
-    info: ProviderInfo,
-    oauth: OAuthClient,
-    client_id: String,
-    scopes: Vec<String>,
-    authorize_url: Url,
+    client: Client,
     userinfo_url: Url,
     topup_url: Url,
     auto_authorize: bool,
-    pkce: bool,
-    http: reqwest::Client,
+    /// Whether the `balance` scope is asked for.
+    balance: bool,
 }
 
 impl AiHubMix {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
-        let options: Options = parse_options(p)?;
-        let mut problems = Vec::new();
-        let base = options
-            .base_url
-            .as_deref()
-            .unwrap_or(DEFAULT_BASE_URL)
-            .trim_end_matches('/')
-            .to_owned();
-        let mut url = |key: &str, over: &Option<String>, path: &str| {
-            let value = over.clone().unwrap_or_else(|| format!("{base}{path}"));
-            endpoint(key, &value).map_err(|e| problems.push(e)).ok()
-        };
-        let authorize = url(
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
+        let o: Options = parse_options(p)?;
+        let base = o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+        let mut check = Check::default();
+        let authorize = check.or_at(
             "authorize_url",
-            &options.authorize_url,
+            o.authorize_url.as_deref(),
+            base,
             "/api/oauth2/authorize",
         );
-        let token = url("token_url", &options.token_url, "/api/oauth2/token");
-        let userinfo = url(
+        let token = check.or_at(
+            "token_url",
+            o.token_url.as_deref(),
+            base,
+            "/api/oauth2/token",
+        );
+        let userinfo_url = check.or_at(
             "userinfo_url",
-            &options.userinfo_url,
+            o.userinfo_url.as_deref(),
+            base,
             "/api/oauth2/userinfo",
         );
-        let topup = url("topup_url", &options.topup_url, "/api/oauth2/topup");
-        let scopes = p
-            .scopes
-            .clone()
-            .unwrap_or_else(|| vec!["profile".to_owned(), "balance".to_owned()]);
-        for s in &scopes {
+        let topup_url = check.or_at(
+            "topup_url",
+            o.topup_url.as_deref(),
+            base,
+            "/api/oauth2/topup",
+        );
+        let client = Client::new(p, http, authorize, token, &["profile", "balance"])
+            .auth(ClientAuth::Body)
+            .pkce(o.pkce);
+        for s in client.scopes() {
             if s != "profile" && s != "balance" {
-                problems.push(format!(
+                check.problem(format!(
                     "scopes: unknown AIHubMix scope `{s}` (profile, balance)"
                 ));
             }
         }
-        let (Some(authorize), Some(token), Some(userinfo), Some(topup)) =
-            (authorize, token, userinfo, topup)
-        else {
-            return Err(problems);
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-
-        let oauth = BasicClient::new(ClientId::new(p.client_id.clone()))
-            .set_client_secret(p.client_secret.clone())
-            .set_auth_type(AuthType::RequestBody)
-            .set_auth_uri(AuthUrl::from_url(authorize.clone()))
-            .set_token_uri(TokenUrl::from_url(token));
-
-        let mut capabilities = vec![Capability::Login, Capability::Profile];
-        if scopes.iter().any(|s| s == "balance") {
-            capabilities.push(Capability::Balance);
-        }
-        capabilities.push(Capability::Topup);
-
+        check.done()?;
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                capabilities,
-                sends_via: None,
-            },
-            oauth,
-            client_id: p.client_id.clone(),
-            scopes,
-            authorize_url: authorize,
-            userinfo_url: userinfo,
-            topup_url: topup,
-            auto_authorize: options.auto_authorize,
-            pkce: options.pkce,
-            http,
+            balance: client.scopes().iter().any(|s| s == "balance"),
+            client,
+            userinfo_url,
+            topup_url,
+            auto_authorize: o.auto_authorize,
         })
     }
 
-    fn grant_from(&self, token: &oauth2::basic::BasicTokenResponse) -> Grant {
-        let now = OffsetDateTime::now_utc();
-        Grant {
-            access_token: token.access_token().clone(),
-            refresh_token: token.refresh_token().cloned(),
-            expires_at: token
-                .expires_in()
-                .and_then(|d| time::Duration::try_from(d).ok().map(|d| now + d)),
-            scopes: token
-                .scopes()
-                .map(|s| s.iter().map(|s| s.to_string()).collect())
-                .unwrap_or_else(|| self.scopes.clone()),
-            claims: BTreeMap::new(),
+    async fn userinfo(
+        &self,
+        operation: &'static str,
+        token: &AccessToken,
+    ) -> Result<UserInfo, ProviderError> {
+        self.client
+            .http()
+            .get_json(operation, &self.userinfo_url, token)
+            .await
+    }
+}
+
+impl Adapter for AiHubMix {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
+    }
+
+    fn wallet(&self) -> Option<&dyn Wallet> {
+        self.balance.then_some(self)
+    }
+
+    fn topup(&self) -> Option<&dyn Topup> {
+        Some(self)
+    }
+}
+
+#[async_trait]
+impl Standard for AiHubMix {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn authorize_extra<'a>(&'a self, _request: &AuthorizeRequest<'a>) -> Vec<(&'a str, &'a str)> {
+        if self.auto_authorize {
+            vec![("auto_authorize", "true")]
+        } else {
+            Vec::new()
         }
     }
 
-    async fn userinfo(&self, token: &AccessToken) -> Result<UserInfo, ProviderError> {
-        http::get_json(&self.http, &self.userinfo_url, token, "userinfo").await
+    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
+        self.userinfo("identity", &grant.access_token)
+            .await?
+            .identity()
     }
+}
+
+#[async_trait]
+impl Wallet for AiHubMix {
+    async fn balance(&self, token: &AccessToken) -> Result<Balance, ProviderError> {
+        self.userinfo("balance", token)
+            .await?
+            .balance()
+            .ok_or_else(|| {
+                ProviderError::Malformed("userinfo: no quota (balance scope?)".to_owned())
+            })
+    }
+}
+
+#[async_trait]
+impl Topup for AiHubMix {
+    async fn topup_url(&self, token: &AccessToken) -> Result<Url, ProviderError> {
+        let body: TopupResponse = self
+            .client
+            .http()
+            .get_json("topup", &self.topup_url, token)
+            .await?;
+        // The app opens this URL: only web URLs, never `javascript:` and friends.
+        match Url::parse(&body.topup_url) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+            _ => Err(ProviderError::Malformed(
+                "topup: not an http(s) URL".to_owned(),
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct TopupResponse {
+    topup_url: String,
 }
 
 /// `GET /api/oauth2/userinfo` (a bare object; providers.md §6.5).
@@ -188,7 +214,7 @@ impl UserInfo {
                 .map(|t| t.to_string()),
             unit: "quota".to_owned(),
             formatted,
-            as_of: now_rfc3339(),
+            as_of: crate::clock::rfc3339(crate::clock::now()),
         })
     }
 
@@ -226,112 +252,6 @@ fn format_usd(quota: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.abs();
     format!("{sign}{}.{:02}", cents / 100, cents % 100)
-}
-
-fn now_rfc3339() -> String {
-    crate::clock::rfc3339(OffsetDateTime::now_utc())
-}
-
-#[derive(Debug, Deserialize)]
-struct TopupResponse {
-    topup_url: String,
-}
-
-#[async_trait]
-impl Provider for AiHubMix {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
-    fn uses_pkce(&self) -> bool {
-        self.pkce
-    }
-
-    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        let mut url = self.authorize_url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("client_id", &self.client_id)
-                .append_pair("redirect_uri", request.redirect_uri)
-                .append_pair("response_type", "code")
-                .append_pair("scope", &self.scopes.join(" "))
-                .append_pair("state", request.state);
-            if self.auto_authorize {
-                q.append_pair("auto_authorize", "true");
-            }
-            if self.pkce {
-                q.append_pair("code_challenge", request.pkce_challenge)
-                    .append_pair("code_challenge_method", "S256");
-            }
-        }
-        Ok(url)
-    }
-
-    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
-        let ExchangeRequest {
-            code,
-            pkce_verifier,
-            redirect_uri,
-            ..
-        } = request;
-        let redirect = RedirectUrl::new(redirect_uri.to_owned())
-            .map_err(|e| ProviderError::Malformed(format!("redirect uri: {e}")))?;
-        let mut request = self
-            .oauth
-            .exchange_code(AuthorizationCode::new(code))
-            .set_redirect_uri(Cow::Owned(redirect));
-        if let Some(verifier) = pkce_verifier.filter(|_| self.pkce) {
-            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier));
-        }
-        let token = request
-            .request_async(&self.http)
-            .await
-            .map_err(http::token_error)?;
-        Ok(self.grant_from(&token))
-    }
-
-    async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
-        let Some(refresh_token) = &grant.refresh_token else {
-            return Err(ProviderError::Rejected {
-                error: "invalid_grant".to_owned(),
-                description: Some("no refresh token".to_owned()),
-            });
-        };
-        let token = self
-            .oauth
-            .exchange_refresh_token(refresh_token)
-            .request_async(&self.http)
-            .await
-            .map_err(http::token_error)?;
-        let mut fresh = self.grant_from(&token);
-        // AIHubMix rotates refresh tokens; keep the old one only if none came back.
-        if fresh.refresh_token.is_none() {
-            fresh.refresh_token = grant.refresh_token.clone();
-        }
-        Ok(fresh)
-    }
-
-    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        self.userinfo(&grant.access_token).await?.identity()
-    }
-
-    async fn balance(&self, token: &AccessToken) -> Result<Balance, ProviderError> {
-        self.userinfo(token).await?.balance().ok_or_else(|| {
-            ProviderError::Malformed("userinfo: no quota (balance scope?)".to_owned())
-        })
-    }
-
-    async fn topup_url(&self, token: &AccessToken) -> Result<Url, ProviderError> {
-        let body: TopupResponse =
-            http::get_json(&self.http, &self.topup_url, token, "topup").await?;
-        // The app opens this URL: only web URLs, never `javascript:` and friends.
-        match Url::parse(&body.topup_url) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
-            _ => Err(ProviderError::Malformed(
-                "topup: not an http(s) URL".to_owned(),
-            )),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,20 @@
-//! Elice login (`../shared/providers.md` §4): comma-separated scopes and a
-//! `lang` on the authorize page, a JSON token request without `grant_type`,
-//! a one-hour token and no refresh (expiry means signing in again), and
-//! `/oauth/account` whose `id` may be a number or a string.
+//! Elice login (providers.md §4): comma-separated scopes and a `lang` on the
+//! authorize page (no `response_type`, no PKCE), a JSON token request with
+//! only the code, a one-hour token and no refresh (expiry means signing in
+//! again), and `/oauth/account` whose `id` may be a number or a string.
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint, http,
-    parse_options,
-    token::{ClientAuth, TokenEndpoint},
+    Adapter, Grant, Identity, Login, ProviderError,
+    registry::{Check, parse_options},
+    scalar_text,
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{AuthorizeRequest, Client, ClientAuth, ExchangeRequest},
+    upstream::Http,
+};
 use async_trait::async_trait;
-use keyhole_api::{Capability, Profile, ProviderInfo};
+use keyhole_api::Profile;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -41,60 +45,34 @@ fn default_lang() -> String {
 /// The Elice adapter.
 #[derive(Debug)]
 pub(super) struct Elice {
-    info: ProviderInfo,
-    client_id: String,
-    scopes: Vec<String>,
+    client: Client,
     default_lang: String,
-    authorize_url: Url,
-    token: TokenEndpoint,
     account_url: Url,
-    http: reqwest::Client,
 }
 
 impl Elice {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let mut problems = Vec::new();
-        let web = o.web_url.trim_end_matches('/');
-        let server = o.server_url.trim_end_matches('/');
-        let mut url =
-            |key: &str, value: String| endpoint(key, &value).map_err(|e| problems.push(e)).ok();
-        let authorize = url("web_url", format!("{web}/oauth/authorize"));
-        let token = url("server_url", format!("{server}/oauth/token"));
-        let account = url("server_url", format!("{server}/oauth/account"));
+        let mut check = Check::default();
+        let authorize = check.at("web_url", &o.web_url, "/oauth/authorize");
+        let token = check.at("server_url", &o.server_url, "/oauth/token");
+        let account_url = check.at("server_url", &o.server_url, "/oauth/account");
         if !LANGS.contains(&o.default_lang.as_str()) {
-            problems.push(format!(
+            check.problem(format!(
                 "default_lang: `{}` is not one of {LANGS:?}",
                 o.default_lang
             ));
         }
-        let (Some(authorize), Some(token), Some(account)) = (authorize, token, account) else {
-            return Err(problems);
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        check.done()?;
+        let client = Client::new(p, http, authorize, token, &["read"])
+            .auth(ClientAuth::Json)
+            .separator(",")
+            .pkce(false)
+            .default_ttl(TOKEN_TTL);
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                capabilities: vec![Capability::Login, Capability::Profile],
-                sends_via: None,
-            },
-            client_id: p.client_id.clone(),
-            scopes: p.scopes.clone().unwrap_or_else(|| vec!["read".to_owned()]),
+            client,
             default_lang: o.default_lang,
-            authorize_url: authorize,
-            token: TokenEndpoint {
-                url: token,
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-                auth: ClientAuth::Json,
-                http: http.clone(),
-            },
-            account_url: account,
-            http,
+            account_url,
         })
     }
 
@@ -107,59 +85,58 @@ impl Elice {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Account {
-    id: Value,
-    fullname: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    profile_url: Option<String>,
-    locale: Option<String>,
+impl Adapter for Elice {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
+    }
 }
 
 #[async_trait]
-impl Provider for Elice {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
+impl Login for Elice {
     fn uses_pkce(&self) -> bool {
         false
     }
 
     async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        let mut url = self.authorize_url.clone();
+        let mut url = self.client.authorize_endpoint().clone();
         url.query_pairs_mut()
-            .append_pair("client_id", &self.client_id)
+            .append_pair("client_id", self.client.client_id())
             .append_pair("redirect_uri", request.redirect_uri)
             .append_pair("state", request.state)
-            .append_pair("scope", &self.scopes.join(","))
+            .append_pair("scope", &self.client.scope_string())
             .append_pair("lang", self.lang(request.lang));
         Ok(url)
     }
 
     async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
         // No grant_type and no redirect_uri: Elice's request is just this.
+        let params = [("code", request.code.as_str())];
         let response = self
-            .token
-            .request(&[("code", request.code.as_str())])
+            .client
+            .token_endpoint()
+            .request("exchange", &params)
             .await?;
-        Ok(response.into_grant(&self.scopes, Some(TOKEN_TTL)))
+        Ok(self.client.grant(response))
+    }
+
+    async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
+        // Elice issues no refresh token: this answers `NotSupported`.
+        self.client.refresh(grant).await
+    }
+
+    async fn revoke(&self, _grant: &Grant) -> Result<(), ProviderError> {
+        // Elice has no revocation endpoint; forgetting the token is all.
+        Ok(())
     }
 
     async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        let a: Account = http::get_json(
-            &self.http,
-            &self.account_url,
-            &grant.access_token,
-            "account",
-        )
-        .await?;
-        let id = match a.id {
-            Value::Number(n) => n.to_string(),
-            Value::String(s) if !s.is_empty() => s,
-            _ => return Err(ProviderError::Malformed("account: no id".to_owned())),
-        };
+        let a: Account = self
+            .client
+            .http()
+            .get_json("identity", &self.account_url, &grant.access_token)
+            .await?;
+        let id = scalar_text(&a.id)
+            .ok_or_else(|| ProviderError::Malformed("account: no id".to_owned()))?;
         let mut extra = BTreeMap::new();
         for (key, value) in [("phone", a.phone), ("profile_url", a.profile_url)] {
             if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -181,4 +158,14 @@ impl Provider for Elice {
             balance: None,
         })
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct Account {
+    id: Value,
+    fullname: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    profile_url: Option<String>,
+    locale: Option<String>,
 }

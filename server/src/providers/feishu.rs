@@ -1,15 +1,21 @@
-//! Feishu / Lark login, v1 (`../shared/providers.md` §5): an app-wide
+//! Feishu / Lark login, v1 (providers.md §5): an app-wide
 //! `app_access_token` cached and renewed single-flight before it expires, the
 //! `{code, msg, data}` envelope whose errors arrive as HTTP 200 with a
-//! non-zero `code`, rotating user refresh tokens, and `user_info`.
+//! non-zero `code`, rotating user refresh tokens, and `user_info`. Nothing
+//! here is standard OAuth, so it speaks to Feishu directly (still through
+//! the one upstream path).
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint,
-    generic::is_web_url, http::transport, parse_options,
+    Adapter, Grant, Identity, Login, ProviderError, is_web_url,
+    registry::{Check, parse_options},
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{AuthorizeRequest, ExchangeRequest},
+    upstream::{Http, Reply},
+};
 use async_trait::async_trait;
-use keyhole_api::{Capability, Profile, ProviderInfo};
+use keyhole_api::Profile;
 use oauth2::{AccessToken, ClientSecret, RefreshToken};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
@@ -24,6 +30,9 @@ const DEFAULT_BASE_URL: &str = "https://open.feishu.cn";
 /// one only when less than 30 minutes remain, so 5 minutes is safe).
 const APP_TOKEN_MARGIN: time::Duration = time::Duration::minutes(5);
 
+/// User and app tokens live two hours when Feishu does not say.
+const DEFAULT_TTL_SECS: i64 = 7200;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Options {
@@ -34,7 +43,6 @@ struct Options {
 /// The Feishu adapter.
 #[derive(Debug)]
 pub(super) struct Feishu {
-    info: ProviderInfo,
     app_id: String,
     app_secret: ClientSecret,
     authorize_url: Url,
@@ -43,7 +51,7 @@ pub(super) struct Feishu {
     refresh_url: Url,
     user_info_url: Url,
     app_token: Mutex<Option<(AccessToken, OffsetDateTime)>>,
-    http: reqwest::Client,
+    http: Http,
 }
 
 /// The v1 envelope.
@@ -108,47 +116,25 @@ fn app_token_refused(code: i64) -> bool {
 }
 
 impl Feishu {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let base = o
-            .base_url
-            .as_deref()
-            .unwrap_or(DEFAULT_BASE_URL)
-            .trim_end_matches('/')
-            .to_owned();
-        let mut problems = Vec::new();
-        let mut url = |path: &str| {
-            endpoint("base_url", &format!("{base}{path}"))
-                .map_err(|e| problems.push(e))
-                .ok()
-        };
-        let urls = (
-            url("/open-apis/authen/v1/index"),
-            url("/open-apis/auth/v3/app_access_token/internal"),
-            url("/open-apis/authen/v1/access_token"),
-            url("/open-apis/authen/v1/refresh_access_token"),
-            url("/open-apis/authen/v1/user_info"),
-        );
-        let (Some(authorize), Some(app_token), Some(access), Some(refresh), Some(user_info)) = urls
-        else {
-            problems.dedup();
-            return Err(problems);
-        };
+        let base = o.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL);
+        let mut check = Check::default();
+        let mut at = |path: &str| check.at("base_url", base, path);
+        let authorize_url = at("/open-apis/authen/v1/index");
+        let app_token_url = at("/open-apis/auth/v3/app_access_token/internal");
+        let access_token_url = at("/open-apis/authen/v1/access_token");
+        let refresh_url = at("/open-apis/authen/v1/refresh_access_token");
+        let user_info_url = at("/open-apis/authen/v1/user_info");
+        check.done()?;
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                capabilities: vec![Capability::Login, Capability::Profile],
-                sends_via: None,
-            },
             app_id: p.client_id.clone(),
             app_secret: p.client_secret.clone(),
-            authorize_url: authorize,
-            app_token_url: app_token,
-            access_token_url: access,
-            refresh_url: refresh,
-            user_info_url: user_info,
+            authorize_url,
+            app_token_url,
+            access_token_url,
+            refresh_url,
+            user_info_url,
             app_token: Mutex::new(None),
             http,
         })
@@ -164,23 +150,18 @@ impl Feishu {
         {
             return Ok(token.clone());
         }
-        let response = self
+        let request = self
             .http
-            .post(self.app_token_url.clone())
-            .json(&json!({"app_id": self.app_id, "app_secret": self.app_secret.secret()}))
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        if response.status().is_server_error() {
+            .post(&self.app_token_url)
+            .json(&json!({"app_id": self.app_id, "app_secret": self.app_secret.secret()}));
+        let reply = self.http.send("app_token", request).await?;
+        if reply.status.is_server_error() {
             return Err(ProviderError::Unavailable(format!(
                 "app token: HTTP {}",
-                response.status()
+                reply.status
             )));
         }
-        let body: AppToken = response
-            .json()
-            .await
-            .map_err(|_| ProviderError::Malformed("app token: not JSON".to_owned()))?;
+        let body: AppToken = reply.json("app token")?;
         if body.code != 0 {
             return Err(classify(body.code, &body.msg));
         }
@@ -188,30 +169,24 @@ impl Feishu {
             .app_access_token
             .map(AccessToken::new)
             .ok_or_else(|| ProviderError::Malformed("app token: missing".to_owned()))?;
-        let until = crate::clock::now() + time::Duration::seconds(body.expire.unwrap_or(7200));
+        let until = crate::clock::now() + ttl(body.expire);
         *cached = Some((token.clone(), until));
-        tracing::debug!(provider = %self.info.id, "feishu app access token renewed");
+        tracing::debug!(provider = %self.http.provider(), "feishu app access token renewed");
         Ok(token)
     }
 
     /// POSTs `body` with the app token; renews it once if it was refused.
     async fn call_with_app_token<T: DeserializeOwned>(
         &self,
+        operation: &'static str,
         url: &Url,
         body: Value,
     ) -> Result<T, ProviderError> {
         let mut renew = false;
         loop {
             let token = self.app_token(renew).await?;
-            let response = self
-                .http
-                .post(url.clone())
-                .bearer_auth(token.secret())
-                .json(&body)
-                .send()
-                .await
-                .map_err(|e| transport(&e))?;
-            match envelope::<T>(response).await {
+            let request = self.http.post(url).bearer_auth(token.secret()).json(&body);
+            match envelope::<T>(self.http.send(operation, request).await?) {
                 Err(EnvelopeError::Code(code, _)) if app_token_refused(code) && !renew => {
                     renew = true
                 }
@@ -221,17 +196,26 @@ impl Feishu {
             }
         }
     }
+}
 
-    fn grant(&self, t: UserToken) -> Grant {
+/// Seconds as a lifetime, two hours when absent, clamped to a sane range.
+fn ttl(seconds: Option<i64>) -> time::Duration {
+    time::Duration::seconds(
+        seconds
+            .unwrap_or(DEFAULT_TTL_SECS)
+            .clamp(0, 366 * 24 * 3600),
+    )
+}
+
+impl UserToken {
+    fn into_grant(self) -> Grant {
         Grant {
-            access_token: AccessToken::new(t.access_token),
-            refresh_token: t
+            access_token: AccessToken::new(self.access_token),
+            refresh_token: self
                 .refresh_token
                 .filter(|r| !r.is_empty())
                 .map(RefreshToken::new),
-            expires_at: Some(
-                crate::clock::now() + time::Duration::seconds(t.expires_in.unwrap_or(7200)),
-            ),
+            expires_at: Some(crate::clock::now() + ttl(self.expires_in)),
             scopes: Vec::new(),
             claims: BTreeMap::new(),
         }
@@ -245,13 +229,9 @@ enum EnvelopeError {
 
 /// Reads a `{code, msg, data}` answer: a non-zero code is an error whatever
 /// the HTTP status says.
-async fn envelope<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, EnvelopeError> {
-    let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| EnvelopeError::Other(transport(&e)))?;
-    match serde_json::from_slice::<Envelope<T>>(&bytes) {
+fn envelope<T: DeserializeOwned>(reply: Reply) -> Result<T, EnvelopeError> {
+    let status = reply.status;
+    match serde_json::from_slice::<Envelope<T>>(&reply.body) {
         Ok(e) if e.code != 0 => Err(EnvelopeError::Code(e.code, e.msg)),
         Ok(Envelope {
             data: Some(data), ..
@@ -268,12 +248,14 @@ async fn envelope<T: DeserializeOwned>(response: reqwest::Response) -> Result<T,
     }
 }
 
-#[async_trait]
-impl Provider for Feishu {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
+impl Adapter for Feishu {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
     }
+}
 
+#[async_trait]
+impl Login for Feishu {
     fn uses_pkce(&self) -> bool {
         false
     }
@@ -288,40 +270,39 @@ impl Provider for Feishu {
     }
 
     async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
+        let body = json!({"grant_type": "authorization_code", "code": request.code});
         let token: UserToken = self
-            .call_with_app_token(
-                &self.access_token_url,
-                json!({"grant_type": "authorization_code", "code": request.code}),
-            )
+            .call_with_app_token("exchange", &self.access_token_url, body)
             .await?;
-        Ok(self.grant(token))
+        Ok(token.into_grant())
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
         let Some(refresh) = &grant.refresh_token else {
             return Err(ProviderError::NotSupported);
         };
+        let body = json!({"grant_type": "refresh_token", "refresh_token": refresh.secret()});
         let token: UserToken = self
-            .call_with_app_token(
-                &self.refresh_url,
-                json!({"grant_type": "refresh_token", "refresh_token": refresh.secret()}),
-            )
+            .call_with_app_token("refresh", &self.refresh_url, body)
             .await?;
-        Ok(self.grant(token))
+        Ok(token.into_grant())
+    }
+
+    async fn revoke(&self, _grant: &Grant) -> Result<(), ProviderError> {
+        // Feishu v1 has no revocation endpoint; forgetting the tokens is all.
+        Ok(())
     }
 
     async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        let response = self
+        let request = self
             .http
-            .get(self.user_info_url.clone())
-            .bearer_auth(grant.access_token.secret())
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        if response.status() == reqwest::StatusCode::UNAUTHORIZED {
+            .get(&self.user_info_url)
+            .bearer_auth(grant.access_token.secret());
+        let reply = self.http.send("identity", request).await?;
+        if reply.status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(ProviderError::Unauthorized);
         }
-        let info: UserInfo = envelope(response).await.map_err(|e| match e {
+        let info: UserInfo = envelope(reply).map_err(|e| match e {
             EnvelopeError::Code(code, msg) => classify(code, &msg),
             EnvelopeError::Other(e) => e,
         })?;

@@ -1,15 +1,20 @@
-//! `kind = "oauth2"`: any plain OAuth2 provider described in config —
-//! endpoints, client authentication style, scope separator, PKCE, and where
-//! the profile and balance fields sit in its JSON (JSON pointers).
+//! `kind = "oauth2"`: any plain OAuth2 provider described in config — the
+//! standard engine with its endpoints, client authentication style, scope
+//! separator and PKCE from the config, and where the profile and balance
+//! fields sit in its JSON (JSON pointers).
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint, http,
-    parse_options,
-    token::{ClientAuth, TokenEndpoint},
+    Adapter, Grant, Identity, Login, ProviderError, Standard, Topup, Wallet, is_web_url,
+    registry::{Check, parse_options},
+    scalar_text,
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{Client, ClientAuth},
+    upstream::Http,
+};
 use async_trait::async_trait;
-use keyhole_api::{Balance, Capability, Profile, ProviderInfo};
+use keyhole_api::{Balance, Profile};
 use oauth2::AccessToken;
 use serde::Deserialize;
 use serde_json::Value;
@@ -26,6 +31,7 @@ struct Options {
     /// Default `basic`, as RFC 6749 §2.3.1 recommends.
     #[serde(default = "default_auth")]
     client_auth: ClientAuth,
+    /// `" "` (the RFC) or `","`.
     #[serde(default = "default_separator")]
     scope_separator: String,
     #[serde(default = "default_true")]
@@ -51,46 +57,25 @@ fn default_true() -> bool {
 
 /// JSON pointers into the userinfo response.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ProfileMap {
-    #[serde(default = "ptr_id")]
+#[serde(deny_unknown_fields, default)]
+struct ProfileMap {
     id: String,
-    #[serde(default = "ptr_name")]
     display_name: String,
-    #[serde(default = "ptr_email")]
     email: String,
-    #[serde(default = "ptr_picture")]
     avatar_url: String,
-    #[serde(default = "ptr_locale")]
     locale: String,
 }
 
 impl Default for ProfileMap {
     fn default() -> Self {
         Self {
-            id: ptr_id(),
-            display_name: ptr_name(),
-            email: ptr_email(),
-            avatar_url: ptr_picture(),
-            locale: ptr_locale(),
+            id: "/sub".to_owned(),
+            display_name: "/name".to_owned(),
+            email: "/email".to_owned(),
+            avatar_url: "/picture".to_owned(),
+            locale: "/locale".to_owned(),
         }
     }
-}
-
-fn ptr_id() -> String {
-    "/sub".to_owned()
-}
-fn ptr_name() -> String {
-    "/name".to_owned()
-}
-fn ptr_email() -> String {
-    "/email".to_owned()
-}
-fn ptr_picture() -> String {
-    "/picture".to_owned()
-}
-fn ptr_locale() -> String {
-    "/locale".to_owned()
 }
 
 /// JSON pointers to the balance fields; `unit` is a literal.
@@ -106,133 +91,144 @@ struct BalanceMap {
     unit: String,
 }
 
+/// The balance, read from its own URL or the userinfo.
+#[derive(Debug)]
+struct BalanceSource {
+    url: Url,
+    map: BalanceMap,
+    http: Http,
+}
+
+/// A top-up page that is the same for everyone.
+#[derive(Debug)]
+struct FixedTopup(Url);
+
 /// The generic OAuth2 adapter.
 #[derive(Debug)]
 pub(super) struct Generic {
-    info: ProviderInfo,
-    client_id: String,
-    scopes: Vec<String>,
-    separator: String,
-    pkce: bool,
-    authorize_url: Url,
-    token: TokenEndpoint,
+    client: Client,
     userinfo_url: Url,
-    revocation_url: Option<Url>,
     profile: ProfileMap,
-    balance: Option<(Url, BalanceMap)>,
-    topup_url: Option<Url>,
-    http: reqwest::Client,
+    balance: Option<BalanceSource>,
+    topup: Option<FixedTopup>,
 }
 
 impl Generic {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let mut problems = Vec::new();
-        let mut url =
-            |key: &str, value: &str| endpoint(key, value).map_err(|e| problems.push(e)).ok();
-        let authorize = url("authorize_url", &o.authorize_url);
-        let token = url("token_url", &o.token_url);
-        let userinfo = url("userinfo_url", &o.userinfo_url);
-        let revocation = o
-            .revocation_url
-            .as_deref()
-            .map(|v| url("revocation_url", v));
-        let topup = o.topup_url.as_deref().map(|v| url("topup_url", v));
-        let balance_url = o
-            .balance
-            .as_ref()
-            .and_then(|b| b.url.as_deref())
-            .map(|v| url("balance.url", v));
-        for (key, pointer) in [
-            ("profile.id", &o.profile.id),
-            ("profile.display_name", &o.profile.display_name),
-            ("profile.email", &o.profile.email),
-            ("profile.avatar_url", &o.profile.avatar_url),
-            ("profile.locale", &o.profile.locale),
-        ] {
-            check_pointer(key, pointer, &mut problems);
-        }
+        let mut check = Check::default();
+        let authorize = check.url("authorize_url", &o.authorize_url);
+        let token = check.url("token_url", &o.token_url);
+        let userinfo_url = check.url("userinfo_url", &o.userinfo_url);
+        let revocation = o.revocation_url.map(|v| check.url("revocation_url", &v));
+        let topup = o.topup_url.map(|v| FixedTopup(check.url("topup_url", &v)));
+        let mut pointers = vec![
+            ("profile.id", Some(&o.profile.id)),
+            ("profile.display_name", Some(&o.profile.display_name)),
+            ("profile.email", Some(&o.profile.email)),
+            ("profile.avatar_url", Some(&o.profile.avatar_url)),
+            ("profile.locale", Some(&o.profile.locale)),
+        ];
         if let Some(b) = &o.balance {
-            check_pointer("balance.remaining", &b.remaining, &mut problems);
-            for (key, p) in [
-                ("balance.used", &b.used),
-                ("balance.total", &b.total),
-                ("balance.formatted", &b.formatted),
-            ] {
-                if let Some(p) = p {
-                    check_pointer(key, p, &mut problems);
-                }
+            pointers.extend([
+                ("balance.remaining", Some(&b.remaining)),
+                ("balance.used", b.used.as_ref()),
+                ("balance.total", b.total.as_ref()),
+                ("balance.formatted", b.formatted.as_ref()),
+            ]);
+        }
+        for (key, pointer) in pointers {
+            if let Some(pointer) = pointer.filter(|p| !p.is_empty() && !p.starts_with('/')) {
+                check.problem(format!(
+                    "{key}: `{pointer}` is not a JSON pointer (start with `/`)"
+                ));
             }
         }
-        let (Some(authorize), Some(token), Some(userinfo)) = (authorize, token, userinfo) else {
-            return Err(problems);
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let balance = o.balance.map(|b| {
-            let at = balance_url.flatten().unwrap_or_else(|| userinfo.clone());
-            (at, b)
+        let balance = o.balance.map(|map| BalanceSource {
+            url: match &map.url {
+                Some(v) => check.url("balance.url", v),
+                None => userinfo_url.clone(),
+            },
+            map,
+            http: http.clone(),
         });
-        let mut capabilities = vec![Capability::Login, Capability::Profile];
-        if balance.is_some() {
-            capabilities.push(Capability::Balance);
-        }
-        let topup_url = topup.flatten();
-        if topup_url.is_some() {
-            capabilities.push(Capability::Topup);
-        }
+        check.done()?;
+        let client = Client::new(p, http, authorize, token, &[])
+            .auth(o.client_auth)
+            .separator(&o.scope_separator)
+            .pkce(o.pkce)
+            .revocation(revocation);
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                capabilities,
-                sends_via: None,
-            },
-            client_id: p.client_id.clone(),
-            scopes: p.scopes.clone().unwrap_or_default(),
-            separator: o.scope_separator,
-            pkce: o.pkce,
-            authorize_url: authorize,
-            token: TokenEndpoint {
-                url: token,
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-                auth: o.client_auth,
-                http: http.clone(),
-            },
-            userinfo_url: userinfo,
-            revocation_url: revocation.flatten(),
+            client,
+            userinfo_url,
             profile: o.profile,
             balance,
-            topup_url,
-            http,
+            topup,
         })
     }
 }
 
-fn check_pointer(key: &str, pointer: &str, problems: &mut Vec<String>) {
-    if !pointer.is_empty() && !pointer.starts_with('/') {
-        problems.push(format!(
-            "{key}: `{pointer}` is not a JSON pointer (start with `/`)"
-        ));
+impl Adapter for Generic {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
+    }
+
+    fn wallet(&self) -> Option<&dyn Wallet> {
+        self.balance.as_ref().map(|b| b as &dyn Wallet)
+    }
+
+    fn topup(&self) -> Option<&dyn Topup> {
+        self.topup.as_ref().map(|t| t as &dyn Topup)
     }
 }
 
-/// A scalar at `pointer` as text; numbers keep their JSON spelling (never
-/// turned into floats).
-fn text_at(value: &Value, pointer: &str) -> Option<String> {
-    match value.pointer(pointer)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+#[async_trait]
+impl Standard for Generic {
+    fn client(&self) -> &Client {
+        &self.client
     }
+
+    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
+        let doc: Value = self
+            .client
+            .http()
+            .get_json("identity", &self.userinfo_url, &grant.access_token)
+            .await?;
+        let balance = match &self.balance {
+            Some(b) if b.url == self.userinfo_url => map_balance(&b.map, &doc),
+            _ => None,
+        };
+        Ok(Identity {
+            profile: map_profile(&self.profile, &doc)?,
+            balance,
+        })
+    }
+}
+
+#[async_trait]
+impl Wallet for BalanceSource {
+    async fn balance(&self, token: &AccessToken) -> Result<Balance, ProviderError> {
+        let doc: Value = self.http.get_json("balance", &self.url, token).await?;
+        map_balance(&self.map, &doc).ok_or_else(|| {
+            ProviderError::Malformed(format!("balance: nothing at {}", self.map.remaining))
+        })
+    }
+}
+
+#[async_trait]
+impl Topup for FixedTopup {
+    async fn topup_url(&self, _token: &AccessToken) -> Result<Url, ProviderError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A scalar at `pointer` as text.
+fn text_at(value: &Value, pointer: &str) -> Option<String> {
+    scalar_text(value.pointer(pointer)?)
 }
 
 /// Maps a userinfo document onto a profile with the configured pointers.
-pub(crate) fn map_profile(map: &ProfileMap, doc: &Value) -> Result<Profile, ProviderError> {
+fn map_profile(map: &ProfileMap, doc: &Value) -> Result<Profile, ProviderError> {
     let id = text_at(doc, &map.id)
         .ok_or_else(|| ProviderError::Malformed(format!("userinfo: no id at {}", map.id)))?;
     Ok(Profile {
@@ -243,125 +239,6 @@ pub(crate) fn map_profile(map: &ProfileMap, doc: &Value) -> Result<Profile, Prov
         extra: BTreeMap::new(),
         id,
     })
-}
-
-/// Only http(s) URLs reach the app as links or images.
-pub(crate) fn is_web_url(url: &str) -> bool {
-    Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
-}
-
-#[async_trait]
-impl Provider for Generic {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
-    fn uses_pkce(&self) -> bool {
-        self.pkce
-    }
-
-    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        let mut url = self.authorize_url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.client_id)
-                .append_pair("redirect_uri", request.redirect_uri)
-                .append_pair("state", request.state);
-            if !self.scopes.is_empty() {
-                q.append_pair("scope", &self.scopes.join(&self.separator));
-            }
-            if self.pkce {
-                q.append_pair("code_challenge", request.pkce_challenge)
-                    .append_pair("code_challenge_method", "S256");
-            }
-        }
-        Ok(url)
-    }
-
-    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
-        let mut params = vec![
-            ("grant_type", "authorization_code"),
-            ("code", request.code.as_str()),
-            ("redirect_uri", request.redirect_uri),
-        ];
-        if let Some(v) = request.pkce_verifier.as_deref().filter(|_| self.pkce) {
-            params.push(("code_verifier", v));
-        }
-        Ok(self
-            .token
-            .request(&params)
-            .await?
-            .into_grant(&self.scopes, None))
-    }
-
-    async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
-        let Some(refresh) = &grant.refresh_token else {
-            return Err(ProviderError::NotSupported);
-        };
-        let mut fresh = self
-            .token
-            .request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.secret()),
-            ])
-            .await?
-            .into_grant(&grant.scopes, None);
-        if fresh.refresh_token.is_none() {
-            fresh.refresh_token = grant.refresh_token.clone();
-        }
-        Ok(fresh)
-    }
-
-    async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        let doc: Value = http::get_json(
-            &self.http,
-            &self.userinfo_url,
-            &grant.access_token,
-            "userinfo",
-        )
-        .await?;
-        let balance = match &self.balance {
-            Some((url, map)) if *url == self.userinfo_url => map_balance(map, &doc),
-            _ => None,
-        };
-        Ok(Identity {
-            profile: map_profile(&self.profile, &doc)?,
-            balance,
-        })
-    }
-
-    async fn balance(&self, token: &AccessToken) -> Result<Balance, ProviderError> {
-        let Some((url, map)) = &self.balance else {
-            return Err(ProviderError::NotSupported);
-        };
-        let doc: Value = http::get_json(&self.http, url, token, "balance").await?;
-        map_balance(map, &doc).ok_or_else(|| {
-            ProviderError::Malformed(format!("balance: nothing at {}", map.remaining))
-        })
-    }
-
-    async fn topup_url(&self, _token: &AccessToken) -> Result<Url, ProviderError> {
-        self.topup_url.clone().ok_or(ProviderError::NotSupported)
-    }
-
-    async fn revoke(&self, grant: &Grant) -> Result<(), ProviderError> {
-        let Some(url) = &self.revocation_url else {
-            return Ok(());
-        };
-        let revoker = TokenEndpoint {
-            url: url.clone(),
-            ..self.token.clone()
-        };
-        // RFC 7009: revoking the refresh token also ends its access tokens.
-        let (token, hint) = match &grant.refresh_token {
-            Some(r) => (r.secret().as_str(), "refresh_token"),
-            None => (grant.access_token.secret().as_str(), "access_token"),
-        };
-        revoker
-            .send_only(&[("token", token), ("token_type_hint", hint)])
-            .await
-    }
 }
 
 fn map_balance(map: &BalanceMap, doc: &Value) -> Option<Balance> {

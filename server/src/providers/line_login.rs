@@ -1,18 +1,24 @@
-//! LINE Login v2.1 (`../shared/providers.md` §1): PKCE S256, nonce, an ID
-//! token verified locally (HS256 with the channel secret for web logins,
-//! ES256 through the JWKS for native ones), `bot_prompt` and the friendship
-//! result, `/v2/profile`, friendship status, refresh (not rotated), revoke.
+//! LINE Login v2.1 (providers.md §1): the standard engine with PKCE S256,
+//! a nonce and the secret in the body, plus what is LINE's own: an ID token
+//! verified locally (HS256 with the channel secret for web logins, ES256
+//! through the JWKS for native ones), `bot_prompt` and the friendship
+//! result, `/v2/profile`, friendship status, and its revoke endpoint.
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint, http,
-    jwt::{self, Jwks},
-    parse_options,
-    token::{ClientAuth, TokenEndpoint},
+    Adapter, Friends, Grant, Identity, Login, ProviderError, Standard, is_web_url,
+    registry::{Check, parse_options},
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{
+        AuthorizeRequest, Client, ClientAuth, ExchangeRequest, TokenResponse,
+        jwt::{self, Jwks},
+    },
+    upstream::Http,
+};
 use async_trait::async_trait;
-use keyhole_api::{Capability, Profile, ProviderInfo};
-use oauth2::{AccessToken, ClientSecret};
+use keyhole_api::Profile;
+use oauth2::AccessToken;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,6 +27,9 @@ use url::Url;
 const AUTH_BASE: &str = "https://access.line.me";
 const API_BASE: &str = "https://api.line.me";
 const ISSUER: &str = "https://access.line.me";
+
+/// ID-token claims kept with the grant.
+const KEPT_CLAIMS: [&str; 5] = ["sub", "name", "picture", "email", "amr"];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,108 +49,60 @@ struct Options {
 /// The LINE Login adapter.
 #[derive(Debug)]
 pub(super) struct LineLogin {
-    info: ProviderInfo,
-    client_id: String,
-    secret: ClientSecret,
-    scopes: Vec<String>,
+    client: Client,
     issuer: String,
     bot_prompt: Option<String>,
     add_friend_url: Option<Url>,
-    authorize_url: Url,
-    token: TokenEndpoint,
     revoke_url: Url,
     profile_url: Url,
     friendship_url: Url,
     jwks: Jwks,
-    http: reqwest::Client,
 }
 
 impl LineLogin {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let mut problems = Vec::new();
-        let auth = o
-            .auth_base
-            .as_deref()
-            .unwrap_or(AUTH_BASE)
-            .trim_end_matches('/')
-            .to_owned();
-        let api = o
-            .api_base
-            .as_deref()
-            .unwrap_or(API_BASE)
-            .trim_end_matches('/')
-            .to_owned();
-        let mut url =
-            |key: &str, value: String| endpoint(key, &value).map_err(|e| problems.push(e)).ok();
-        let authorize = url("auth_base", format!("{auth}/oauth2/v2.1/authorize"));
-        let token = url("api_base", format!("{api}/oauth2/v2.1/token"));
-        let revoke = url("api_base", format!("{api}/oauth2/v2.1/revoke"));
-        let profile = url("api_base", format!("{api}/v2/profile"));
-        let friendship = url("api_base", format!("{api}/friendship/v1/status"));
-        let certs = url("api_base", format!("{api}/oauth2/v2.1/certs"));
-        let add_friend = o.add_friend_url.map(|v| url("add_friend_url", v));
+        let mut check = Check::default();
+        let auth = o.auth_base.as_deref().unwrap_or(AUTH_BASE);
+        let api = o.api_base.as_deref().unwrap_or(API_BASE);
+        let authorize = check.at("auth_base", auth, "/oauth2/v2.1/authorize");
+        let token = check.at("api_base", api, "/oauth2/v2.1/token");
+        let revoke_url = check.at("api_base", api, "/oauth2/v2.1/revoke");
+        let profile_url = check.at("api_base", api, "/v2/profile");
+        let friendship_url = check.at("api_base", api, "/friendship/v1/status");
+        let certs = check.at("api_base", api, "/oauth2/v2.1/certs");
+        let add_friend_url = o.add_friend_url.map(|v| check.url("add_friend_url", &v));
         if let Some(b) = o
             .bot_prompt
             .as_deref()
             .filter(|b| !matches!(*b, "normal" | "aggressive"))
         {
-            problems.push(format!("bot_prompt: `{b}` must be normal or aggressive"));
+            check.problem(format!("bot_prompt: `{b}` must be normal or aggressive"));
         }
-        let scopes = p
-            .scopes
-            .clone()
-            .unwrap_or_else(|| vec!["profile".into(), "openid".into(), "email".into()]);
-        if !scopes.iter().any(|s| s == "openid") {
-            problems.push(
+        let client = Client::new(
+            p,
+            http.clone(),
+            authorize,
+            token,
+            &["profile", "openid", "email"],
+        )
+        .auth(ClientAuth::Body)
+        .nonce(true);
+        if !client.scopes().iter().any(|s| s == "openid") {
+            check.problem(
                 "scopes: LINE Login needs `openid` (the ID token proves the login)".to_owned(),
             );
         }
-        let (
-            Some(authorize),
-            Some(token),
-            Some(revoke),
-            Some(profile),
-            Some(friendship),
-            Some(certs),
-        ) = (authorize, token, revoke, profile, friendship, certs)
-        else {
-            return Err(problems);
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let mut capabilities = vec![Capability::Login, Capability::Profile];
-        if o.bot_prompt.is_some() || add_friend.is_some() {
-            capabilities.push(Capability::Friendship);
-        }
+        check.done()?;
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                capabilities,
-                sends_via: None,
-            },
-            client_id: p.client_id.clone(),
-            secret: p.client_secret.clone(),
-            scopes,
+            client,
             issuer: o.issuer.unwrap_or_else(|| ISSUER.to_owned()),
             bot_prompt: o.bot_prompt,
-            add_friend_url: add_friend.flatten(),
-            authorize_url: authorize,
-            token: TokenEndpoint {
-                url: token,
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-                auth: ClientAuth::Body,
-                http: http.clone(),
-            },
-            revoke_url: revoke,
-            profile_url: profile,
-            friendship_url: friendship,
-            jwks: Jwks::new(certs, http.clone()),
-            http,
+            add_friend_url,
+            revoke_url,
+            profile_url,
+            friendship_url,
+            jwks: Jwks::new(certs, http),
         })
     }
 }
@@ -162,44 +123,39 @@ struct FriendFlag {
     friend_flag: bool,
 }
 
+impl Adapter for LineLogin {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
+    }
+
+    fn friends(&self) -> Option<&dyn Friends> {
+        // Only with an official account to befriend.
+        (self.bot_prompt.is_some() || self.add_friend_url.is_some()).then_some(self)
+    }
+}
+
 #[async_trait]
-impl Provider for LineLogin {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
+impl Standard for LineLogin {
+    fn client(&self) -> &Client {
+        &self.client
     }
 
-    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        let mut url = self.authorize_url.clone();
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("response_type", "code")
-                .append_pair("client_id", &self.client_id)
-                .append_pair("redirect_uri", request.redirect_uri)
-                .append_pair("state", request.state)
-                .append_pair("scope", &self.scopes.join(" "))
-                .append_pair("nonce", request.nonce)
-                .append_pair("code_challenge", request.pkce_challenge)
-                .append_pair("code_challenge_method", "S256");
-            if let Some(b) = &self.bot_prompt {
-                q.append_pair("bot_prompt", b);
-            }
-            if let Some(lang) = request.lang {
-                q.append_pair("ui_locales", lang);
-            }
+    fn authorize_extra<'a>(&'a self, request: &AuthorizeRequest<'a>) -> Vec<(&'a str, &'a str)> {
+        let mut extra = Vec::new();
+        if let Some(b) = &self.bot_prompt {
+            extra.push(("bot_prompt", b.as_str()));
         }
-        Ok(url)
+        if let Some(lang) = request.lang {
+            extra.push(("ui_locales", lang));
+        }
+        extra
     }
 
-    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
-        let mut params = vec![
-            ("grant_type", "authorization_code"),
-            ("code", request.code.as_str()),
-            ("redirect_uri", request.redirect_uri),
-        ];
-        if let Some(v) = request.pkce_verifier.as_deref() {
-            params.push(("code_verifier", v));
-        }
-        let response = self.token.request(&params).await?;
+    async fn finish(
+        &self,
+        response: TokenResponse,
+        request: &ExchangeRequest<'_>,
+    ) -> Result<Grant, ProviderError> {
         let id_token = response
             .id_token
             .clone()
@@ -208,15 +164,15 @@ impl Provider for LineLogin {
             &id_token,
             &jwt::Expect {
                 issuer: &self.issuer,
-                audience: &self.client_id,
+                audience: self.client.client_id(),
                 nonce: request.nonce,
-                hmac_secret: Some(self.secret.secret().as_bytes()),
+                hmac_secret: Some(self.client.secret().secret().as_bytes()),
                 jwks: Some(&self.jwks),
             },
         )
         .await?;
-        let mut grant = response.into_grant(&self.scopes, None);
-        for key in ["sub", "name", "picture", "email", "amr"] {
+        let mut grant = self.client.grant(response);
+        for key in KEPT_CLAIMS {
             if let Some(v) = claims.get(key) {
                 grant.claims.insert(key.to_owned(), v.clone());
             }
@@ -230,35 +186,23 @@ impl Provider for LineLogin {
         Ok(grant)
     }
 
-    async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
-        let Some(refresh) = &grant.refresh_token else {
-            return Err(ProviderError::NotSupported);
-        };
-        let mut fresh = self
-            .token
-            .request(&[
-                ("grant_type", "refresh_token"),
-                ("refresh_token", refresh.secret()),
-            ])
-            .await?
-            .into_grant(&grant.scopes, None);
-        // LINE returns the same refresh token; keep ours if it sends none.
-        if fresh.refresh_token.is_none() {
-            fresh.refresh_token = grant.refresh_token.clone();
-        }
-        // What the ID token told us at sign-in stays true.
-        fresh.claims = grant.claims.clone();
-        Ok(fresh)
+    async fn revoke(&self, grant: &Grant) -> Result<(), ProviderError> {
+        // LINE's revoke takes the access token under its own name, not RFC
+        // 7009's `token`; the refresh token dies with it.
+        let params = [("access_token", grant.access_token.secret().as_str())];
+        self.client
+            .token_endpoint()
+            .post("revoke", &self.revoke_url, &params)
+            .await
+            .map(drop)
     }
 
     async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        let p: LineProfile = http::get_json(
-            &self.http,
-            &self.profile_url,
-            &grant.access_token,
-            "profile",
-        )
-        .await?;
+        let p: LineProfile = self
+            .client
+            .http()
+            .get_json("identity", &self.profile_url, &grant.access_token)
+            .await?;
         let mut extra = BTreeMap::new();
         if let Some(s) = p.status_message {
             extra.insert("status_message".to_owned(), Value::String(s));
@@ -276,31 +220,27 @@ impl Provider for LineLogin {
                     .get("email")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                avatar_url: p.picture_url.filter(|u| super::generic::is_web_url(u)),
+                avatar_url: p.picture_url.filter(|u| is_web_url(u)),
                 locale: None,
                 extra,
             },
             balance: None,
         })
     }
+}
 
-    async fn friendship(&self, token: &AccessToken) -> Result<bool, ProviderError> {
-        let flag: FriendFlag =
-            http::get_json(&self.http, &self.friendship_url, token, "friendship").await?;
+#[async_trait]
+impl Friends for LineLogin {
+    async fn is_friend(&self, token: &AccessToken) -> Result<bool, ProviderError> {
+        let flag: FriendFlag = self
+            .client
+            .http()
+            .get_json("friendship", &self.friendship_url, token)
+            .await?;
         Ok(flag.friend_flag)
     }
 
     fn add_friend_url(&self) -> Option<Url> {
         self.add_friend_url.clone()
-    }
-
-    async fn revoke(&self, grant: &Grant) -> Result<(), ProviderError> {
-        let revoker = TokenEndpoint {
-            url: self.revoke_url.clone(),
-            ..self.token.clone()
-        };
-        revoker
-            .send_only(&[("access_token", grant.access_token.secret())])
-            .await
     }
 }

@@ -12,17 +12,18 @@
 //! answer to incoming messages).
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint,
-    http::transport,
+    Adapter, ProviderError,
     messaging::{Messaging, Pushed},
-    parse_options,
-    token::{ClientAuth, TokenEndpoint},
+    registry::{Check, parse_options},
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{ClientAuth, TokenEndpoint},
+    upstream::{Http, Reply},
+};
 use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
-use keyhole_api::{Capability, ProviderInfo};
 use oauth2::{AccessToken, ClientSecret};
 use rand::Rng;
 use reqwest::StatusCode;
@@ -75,7 +76,6 @@ struct ChannelToken {
 /// The LINE Messaging API adapter.
 #[derive(Debug)]
 pub(super) struct LineMessaging {
-    info: ProviderInfo,
     secret: ClientSecret,
     login_provider: String,
     reply_text: Option<String>,
@@ -85,71 +85,39 @@ pub(super) struct LineMessaging {
     reply_url: Url,
     /// Held while a token is issued: concurrent callers wait and reuse it.
     token: Arc<Mutex<Option<ChannelToken>>>,
-    http: reqwest::Client,
+    http: Http,
 }
 
 impl LineMessaging {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let mut problems = Vec::new();
-        let api = o
-            .api_base
-            .as_deref()
-            .unwrap_or(API_BASE)
-            .trim_end_matches('/')
-            .to_owned();
-        let mut url = |path: &str| {
-            endpoint("api_base", &format!("{api}{path}"))
-                .map_err(|e| problems.push(e))
-                .ok()
-        };
-        let urls = (
-            url("/v2/oauth/accessToken"),
-            url("/v2/oauth/revoke"),
-            url("/v2/bot/message/push"),
-            url("/v2/bot/message/reply"),
-        );
+        let mut check = Check::default();
+        let api = o.api_base.as_deref().unwrap_or(API_BASE);
+        let token_url = check.at("api_base", api, "/v2/oauth/accessToken");
+        let revoke_url = check.at("api_base", api, "/v2/oauth/revoke");
+        let push_url = check.at("api_base", api, "/v2/bot/message/push");
+        let reply_url = check.at("api_base", api, "/v2/bot/message/reply");
         if o.login_provider.trim().is_empty() {
-            problems.push("login_provider: must name a line-login provider".to_owned());
+            check.problem("login_provider: must name a line-login provider".to_owned());
         }
         if let Some(text) = &o.reply_text {
             let length = text.chars().count();
             if text.trim().is_empty() || length > keyhole_api::MESSAGE_TEXT_MAX_CHARS {
-                problems.push(format!(
+                check.problem(format!(
                     "reply_text: must be 1 to {} characters",
                     keyhole_api::MESSAGE_TEXT_MAX_CHARS
                 ));
             }
         }
-        problems.dedup();
-        let (Some(token), Some(revoke), Some(push), Some(reply)) = urls else {
-            return Err(problems);
-        };
-        if !problems.is_empty() {
-            return Err(problems);
-        }
+        check.done()?;
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                // No `login`: the bot messages people who signed in elsewhere.
-                capabilities: vec![Capability::Messaging],
-                sends_via: Some(o.login_provider.clone()),
-            },
             secret: p.client_secret.clone(),
             login_provider: o.login_provider,
             reply_text: o.reply_text,
-            token_endpoint: TokenEndpoint {
-                url: token,
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-                auth: ClientAuth::Body,
-                http: http.clone(),
-            },
-            revoke_url: revoke,
-            push_url: push,
-            reply_url: reply,
+            token_endpoint: TokenEndpoint::new(p, http.clone(), token_url, ClientAuth::Body),
+            revoke_url,
+            push_url,
+            reply_url,
             token: Arc::new(Mutex::new(None)),
             http,
         })
@@ -172,14 +140,12 @@ impl LineMessaging {
         }
         let response = self
             .token_endpoint
-            .request(&[("grant_type", "client_credentials")])
+            .request("channel_token", &[("grant_type", "client_credentials")])
             .await?;
-        let ttl = match &response.expires_in {
-            Some(serde_json::Value::Number(n)) => n.as_u64(),
-            Some(serde_json::Value::String(s)) => s.parse().ok(),
-            _ => None,
-        }
-        .map_or(DEFAULT_TOKEN_TTL, Duration::from_secs);
+        let ttl = response
+            .expires_in()
+            .and_then(|d| Duration::try_from(d).ok())
+            .unwrap_or(DEFAULT_TOKEN_TTL);
         let token = AccessToken::new(response.access_token);
         let fresh = ChannelToken {
             token: token.clone(),
@@ -187,7 +153,7 @@ impl LineMessaging {
         };
         let old = cached.replace(fresh);
         drop(cached);
-        tracing::info!(provider = %self.info.id, "LINE channel access token issued");
+        tracing::info!(provider = %self.http.provider(), "LINE channel access token issued");
         // A refused token is dead already; an aged one is still live, and
         // LINE caps live short-lived tokens at 30 per channel.
         if let Some(old) = old.filter(|o| refused.is_none_or(|r| r.secret() != o.token.secret())) {
@@ -201,22 +167,18 @@ impl LineMessaging {
     fn revoke_later(&self, token: AccessToken) {
         let http = self.http.clone();
         let url = self.revoke_url.clone();
-        let provider = self.info.id.clone();
         tokio::spawn(async move {
-            let result = http
-                .post(url)
-                .form(&[("access_token", token.secret())])
-                .send()
-                .await;
-            match result {
-                Ok(r) if r.status().is_success() => {
-                    tracing::debug!(%provider, "old LINE channel access token revoked");
+            let request = http.post(&url).form(&[("access_token", token.secret())]);
+            let provider = http.provider();
+            match http.send("revoke", request).await {
+                Ok(r) if r.status.is_success() => {
+                    tracing::debug!(provider, "old LINE channel access token revoked");
                 }
                 Ok(r) => {
-                    tracing::warn!(%provider, status = %r.status(), "revoking the old LINE channel access token failed")
+                    tracing::warn!(provider, status = %r.status, "revoking the old LINE channel access token failed")
                 }
                 Err(e) => {
-                    tracing::warn!(%provider, error = %transport(&e), "revoking the old LINE channel access token failed")
+                    tracing::warn!(provider, error = %e, "revoking the old LINE channel access token failed")
                 }
             }
         });
@@ -226,24 +188,21 @@ impl LineMessaging {
     /// a 401 renews the token once and resends at once.
     async fn send(
         &self,
+        operation: &'static str,
         url: &Url,
         body: &serde_json::Value,
         retry_key: Option<&str>,
-    ) -> Result<reqwest::Response, ProviderError> {
+    ) -> Result<Reply, ProviderError> {
         let mut refused: Option<AccessToken> = None;
         loop {
             let token = self.channel_token(refused.as_ref()).await?;
-            let mut request = self
-                .http
-                .post(url.clone())
-                .bearer_auth(token.secret())
-                .json(body);
+            let mut request = self.http.post(url).bearer_auth(token.secret()).json(body);
             if let Some(key) = retry_key {
                 request = request.header("x-line-retry-key", key);
             }
-            let response = request.send().await.map_err(|e| transport(&e))?;
-            if response.status() == StatusCode::UNAUTHORIZED && refused.is_none() {
-                tracing::info!(provider = %self.info.id, "LINE refused the channel token; renewing it");
+            let response = self.http.send(operation, request).await?;
+            if response.status == StatusCode::UNAUTHORIZED && refused.is_none() {
+                tracing::info!(provider = %self.http.provider(), "LINE refused the channel token; renewing it");
                 refused = Some(token);
                 continue;
             }
@@ -295,13 +254,11 @@ enum Failure {
 }
 
 /// Classifies a non-2xx, non-409 answer.
-async fn failure(what: &str, response: reqwest::Response) -> Failure {
-    let status = response.status();
-    let wait = retry_after(response.headers());
+fn failure(what: &str, response: &Reply) -> Failure {
+    let status = response.status;
+    let wait = retry_after(&response.headers);
     // Error bodies are short JSON; the message is LINE's own text.
-    let message = response
-        .json::<ApiMessage>()
-        .await
+    let message = serde_json::from_slice::<ApiMessage>(&response.body)
         .ok()
         .map(|m| m.message.chars().take(200).collect::<String>());
     if status == StatusCode::TOO_MANY_REQUESTS {
@@ -327,24 +284,7 @@ async fn failure(what: &str, response: reqwest::Response) -> Failure {
     })
 }
 
-#[async_trait]
-impl Provider for LineMessaging {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
-    }
-
-    async fn authorize_url(&self, _request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        Err(ProviderError::NotSupported)
-    }
-
-    async fn exchange(&self, _request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
-        Err(ProviderError::NotSupported)
-    }
-
-    async fn identity(&self, _grant: &Grant) -> Result<Identity, ProviderError> {
-        Err(ProviderError::NotSupported)
-    }
-
+impl Adapter for LineMessaging {
     fn messaging(&self) -> Option<&dyn Messaging> {
         Some(self)
     }
@@ -388,8 +328,8 @@ impl Messaging for LineMessaging {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let outcome = match self.send(&self.push_url, &body, Some(&key)).await {
-                Ok(response) if response.status().is_success() => {
+            let outcome = match self.send("push", &self.push_url, &body, Some(&key)).await {
+                Ok(response) if response.status.is_success() => {
                     return Ok(Pushed {
                         attempts: attempt,
                         replayed: false,
@@ -397,14 +337,14 @@ impl Messaging for LineMessaging {
                 }
                 // "The retry key is already accepted": an earlier attempt
                 // was delivered although its answer never reached us.
-                Ok(response) if response.status() == StatusCode::CONFLICT => {
-                    tracing::info!(provider = %self.info.id, attempt, "push already accepted under this retry key");
+                Ok(response) if response.status == StatusCode::CONFLICT => {
+                    tracing::info!(provider = %self.http.provider(), attempt, "push already accepted under this retry key");
                     return Ok(Pushed {
                         attempts: attempt,
                         replayed: true,
                     });
                 }
-                Ok(response) => failure("push", response).await,
+                Ok(response) => failure("push", &response),
                 // No answer (timeout, reset, refused): it may or may not have
                 // been accepted, which is exactly what the retry key is for.
                 Err(e @ ProviderError::Unavailable(_)) => Failure::Retry(e, None),
@@ -416,10 +356,10 @@ impl Messaging for LineMessaging {
             };
             let wait = wait.unwrap_or_else(|| backoff(attempt));
             if attempt >= MAX_ATTEMPTS || started.elapsed() + wait > RETRY_BUDGET {
-                tracing::warn!(provider = %self.info.id, attempt, error = %error, "push failed; giving up");
+                tracing::warn!(provider = %self.http.provider(), attempt, error = %error, "push failed; giving up");
                 return Err(error);
             }
-            tracing::info!(provider = %self.info.id, attempt, error = %error, wait_ms = wait.as_millis() as u64, "push failed; retrying with the same retry key");
+            tracing::info!(provider = %self.http.provider(), attempt, error = %error, wait_ms = wait.as_millis() as u64, "push failed; retrying with the same retry key");
             tokio::time::sleep(wait).await;
         }
     }
@@ -429,11 +369,11 @@ impl Messaging for LineMessaging {
         // answer could only fail.
         let body =
             json!({ "replyToken": reply_token, "messages": [{ "type": "text", "text": text }] });
-        let response = self.send(&self.reply_url, &body, None).await?;
-        if response.status().is_success() {
+        let response = self.send("reply", &self.reply_url, &body, None).await?;
+        if response.status.is_success() {
             return Ok(());
         }
-        match failure("reply", response).await {
+        match failure("reply", &response) {
             Failure::Retry(e, _) | Failure::Stop(e) => Err(e),
         }
     }
@@ -442,6 +382,16 @@ impl Messaging for LineMessaging {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn http() -> Http {
+        let config = crate::config::UpstreamConfig {
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+        };
+        crate::upstream::Upstream::new(&config, crate::metrics::Metrics::new())
+            .unwrap()
+            .for_provider("line-bot")
+    }
 
     fn adapter(secret: &str) -> LineMessaging {
         let mut options = toml::Table::new();
@@ -455,7 +405,7 @@ mod tests {
             scopes: None,
             options,
         };
-        LineMessaging::new(&config, reqwest::Client::new()).unwrap_or_else(|e| panic!("{e:?}"))
+        LineMessaging::new(&config, http()).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
     /// The official test vector (providers.md §3.2).
@@ -494,13 +444,13 @@ mod tests {
             scopes: None,
             options: toml::Table::new(),
         };
-        assert!(LineMessaging::new(&config, reqwest::Client::new()).is_err());
+        assert!(LineMessaging::new(&config, http()).is_err());
         config
             .options
             .insert("login_provider".into(), "line".into());
         config.options.insert("reply_text".into(), " ".into());
         config.options.insert("api_base".into(), "ftp://x".into());
-        let problems = LineMessaging::new(&config, reqwest::Client::new())
+        let problems = LineMessaging::new(&config, http())
             .err()
             .unwrap_or_default();
         assert_eq!(problems.len(), 2, "{problems:?}");

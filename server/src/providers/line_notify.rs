@@ -1,20 +1,23 @@
-//! LINE Notify (`../shared/providers.md` §2; the real service closed on
-//! 2025-03-31, the simulator keeps it testable): a "connect" flow rather than
-//! a sign-in, `form_post` callbacks, a token that lives until revoked, the
-//! target from `/api/status` as the profile, and `/api/notify` with its
-//! `X-RateLimit-*` headers.
+//! LINE Notify (providers.md §2; the real service closed on 2025-03-31, the
+//! simulator keeps it testable): the standard engine for a "connect" flow
+//! rather than a sign-in, with `form_post` callbacks and a token that lives
+//! until revoked; the target from `/api/status` as the profile, and
+//! `/api/notify` with its `X-RateLimit-*` headers.
 
 use super::{
-    AuthorizeRequest, ExchangeRequest, Grant, Identity, Provider, ProviderError, endpoint,
-    http::{self, transport},
-    parse_options,
-    token::{ClientAuth, TokenEndpoint},
+    Adapter, Grant, Identity, Login, Notifier, ProviderError, Standard,
+    registry::{Check, parse_options},
 };
-use crate::config::ProviderConfig;
+use crate::{
+    config::ProviderConfig,
+    oauth::{AuthorizeRequest, Client, ClientAuth},
+    upstream::Http,
+};
 use async_trait::async_trait;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use keyhole_api::{Capability, Profile, ProviderInfo, RateLimit};
+use keyhole_api::{Profile, RateLimit};
 use oauth2::AccessToken;
+use reqwest::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -36,14 +39,10 @@ struct Options {
 /// The LINE Notify adapter.
 #[derive(Debug)]
 pub(super) struct LineNotify {
-    info: ProviderInfo,
-    client_id: String,
-    authorize_url: Url,
-    token: TokenEndpoint,
+    client: Client,
     status_url: Url,
     notify_url: Url,
     revoke_url: Url,
-    http: reqwest::Client,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,108 +53,73 @@ struct Status {
 }
 
 impl LineNotify {
-    pub(super) fn new(p: &ProviderConfig, http: reqwest::Client) -> Result<Self, Vec<String>> {
+    pub(super) fn new(p: &ProviderConfig, http: Http) -> Result<Self, Vec<String>> {
         let o: Options = parse_options(p)?;
-        let auth = o
-            .auth_base
-            .as_deref()
-            .unwrap_or(AUTH_BASE)
-            .trim_end_matches('/')
-            .to_owned();
-        let api = o
-            .api_base
-            .as_deref()
-            .unwrap_or(API_BASE)
-            .trim_end_matches('/')
-            .to_owned();
-        let mut problems = Vec::new();
-        let mut url = |key: &str, v: String| endpoint(key, &v).map_err(|e| problems.push(e)).ok();
-        let urls = (
-            url("auth_base", format!("{auth}/oauth/authorize")),
-            url("auth_base", format!("{auth}/oauth/token")),
-            url("api_base", format!("{api}/api/status")),
-            url("api_base", format!("{api}/api/notify")),
-            url("api_base", format!("{api}/api/revoke")),
-        );
-        let (Some(authorize), Some(token), Some(status), Some(notify), Some(revoke)) = urls else {
-            problems.dedup();
-            return Err(problems);
-        };
+        let mut check = Check::default();
+        let auth = o.auth_base.as_deref().unwrap_or(AUTH_BASE);
+        let api = o.api_base.as_deref().unwrap_or(API_BASE);
+        let authorize = check.at("auth_base", auth, "/oauth/authorize");
+        let token = check.at("auth_base", auth, "/oauth/token");
+        let status_url = check.at("api_base", api, "/api/status");
+        let notify_url = check.at("api_base", api, "/api/notify");
+        let revoke_url = check.at("api_base", api, "/api/revoke");
+        check.done()?;
         Ok(Self {
-            info: ProviderInfo {
-                id: p.id.clone(),
-                name: p.name.clone(),
-                kind: p.kind.clone(),
-                // No `login`: Notify connects to an existing session.
-                capabilities: vec![Capability::Profile, Capability::Notify],
-                sends_via: None,
-            },
-            client_id: p.client_id.clone(),
-            authorize_url: authorize,
-            token: TokenEndpoint {
-                url: token,
-                client_id: p.client_id.clone(),
-                client_secret: p.client_secret.clone(),
-                auth: ClientAuth::Body,
-                http: http.clone(),
-            },
-            status_url: status,
-            notify_url: notify,
-            revoke_url: revoke,
-            http,
+            client: Client::new(p, http, authorize, token, &["notify"])
+                .auth(ClientAuth::Body)
+                .pkce(false),
+            status_url,
+            notify_url,
+            revoke_url,
         })
     }
 }
 
-/// The five `X-RateLimit-*` headers, when present and numeric.
-fn rate_limit(headers: &reqwest::header::HeaderMap) -> Option<RateLimit> {
-    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
-    Some(RateLimit {
-        limit: u64::try_from(number("x-ratelimit-limit")?).ok()?,
-        remaining: u64::try_from(number("x-ratelimit-remaining")?).ok()?,
-        reset: number("x-ratelimit-reset")?,
-    })
+impl Adapter for LineNotify {
+    fn login(&self) -> Option<&dyn Login> {
+        Some(self)
+    }
+
+    fn notifier(&self) -> Option<&dyn Notifier> {
+        Some(self)
+    }
 }
 
 #[async_trait]
-impl Provider for LineNotify {
-    fn info(&self) -> &ProviderInfo {
-        &self.info
+impl Standard for LineNotify {
+    fn client(&self) -> &Client {
+        &self.client
     }
 
-    fn uses_pkce(&self) -> bool {
-        false
+    fn connect_only(&self) -> bool {
+        true
     }
 
-    async fn authorize_url(&self, request: &AuthorizeRequest<'_>) -> Result<Url, ProviderError> {
-        let mut url = self.authorize_url.clone();
-        url.query_pairs_mut()
-            .append_pair("response_type", "code")
-            .append_pair("client_id", &self.client_id)
-            .append_pair("redirect_uri", request.redirect_uri)
-            .append_pair("scope", "notify")
-            .append_pair("state", request.state)
-            // Keeps the code out of URLs and logs (providers.md §2.2).
-            .append_pair("response_mode", "form_post");
-        Ok(url)
+    fn authorize_extra<'a>(&'a self, _request: &AuthorizeRequest<'a>) -> Vec<(&'a str, &'a str)> {
+        // Keeps the code out of URLs and logs (providers.md §2.2).
+        vec![("response_mode", "form_post")]
     }
 
-    async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
-        let response = self
-            .token
-            .request(&[
-                ("grant_type", "authorization_code"),
-                ("code", request.code.as_str()),
-                ("redirect_uri", request.redirect_uri),
-            ])
-            .await?;
-        // The token never expires; it lives until revoked.
-        Ok(response.into_grant(&["notify".to_owned()], None))
+    async fn revoke(&self, grant: &Grant) -> Result<(), ProviderError> {
+        let request = self
+            .client
+            .http()
+            .post(&self.revoke_url)
+            .bearer_auth(grant.access_token.secret());
+        let reply = self.client.http().send("revoke", request).await?;
+        // 401: already revoked, which is what we wanted.
+        match reply.status {
+            s if s.is_success() || s == StatusCode::UNAUTHORIZED => Ok(()),
+            s => Err(ProviderError::Unavailable(format!("revoke: HTTP {s}"))),
+        }
     }
 
     async fn identity(&self, grant: &Grant) -> Result<Identity, ProviderError> {
-        let status: Status =
-            http::get_json(&self.http, &self.status_url, &grant.access_token, "status").await?;
+        let status: Status = self
+            .client
+            .http()
+            .get_json("identity", &self.status_url, &grant.access_token)
+            .await?;
         // Notify has no user id: name the connection by a digest of its
         // token, which is stable and reveals nothing.
         let digest = Sha256::digest(grant.access_token.secret().as_bytes());
@@ -178,25 +142,27 @@ impl Provider for LineNotify {
             balance: None,
         })
     }
+}
 
+#[async_trait]
+impl Notifier for LineNotify {
     async fn notify(
         &self,
         token: &AccessToken,
         message: &str,
     ) -> Result<Option<RateLimit>, ProviderError> {
-        let response = self
-            .http
-            .post(self.notify_url.clone())
+        let request = self
+            .client
+            .http()
+            .post(&self.notify_url)
             .bearer_auth(token.secret())
-            .form(&[("message", message)])
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        let limit = rate_limit(response.headers());
-        match response.status() {
+            .form(&[("message", message)]);
+        let reply = self.client.http().send("notify", request).await?;
+        let limit = rate_limit(&reply.headers);
+        match reply.status {
             s if s.is_success() => Ok(limit),
-            reqwest::StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
-            reqwest::StatusCode::TOO_MANY_REQUESTS => Err(ProviderError::RateLimited(limit)),
+            StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
+            StatusCode::TOO_MANY_REQUESTS => Err(ProviderError::RateLimited(limit)),
             s if s.is_server_error() => {
                 Err(ProviderError::Unavailable(format!("notify: HTTP {s}")))
             }
@@ -206,21 +172,16 @@ impl Provider for LineNotify {
             }),
         }
     }
+}
 
-    async fn revoke(&self, grant: &Grant) -> Result<(), ProviderError> {
-        let response = self
-            .http
-            .post(self.revoke_url.clone())
-            .bearer_auth(grant.access_token.secret())
-            .send()
-            .await
-            .map_err(|e| transport(&e))?;
-        // 401: already revoked, which is what we wanted.
-        match response.status() {
-            s if s.is_success() || s == reqwest::StatusCode::UNAUTHORIZED => Ok(()),
-            s => Err(ProviderError::Unavailable(format!("revoke: HTTP {s}"))),
-        }
-    }
+/// The five `X-RateLimit-*` headers, when present and numeric.
+fn rate_limit(headers: &reqwest::header::HeaderMap) -> Option<RateLimit> {
+    let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
+    Some(RateLimit {
+        limit: u64::try_from(number("x-ratelimit-limit")?).ok()?,
+        remaining: u64::try_from(number("x-ratelimit-remaining")?).ok()?,
+        reset: number("x-ratelimit-reset")?,
+    })
 }
 
 #[cfg(test)]

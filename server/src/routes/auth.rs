@@ -4,7 +4,7 @@
 use crate::{
     callback_page::{self, Outcome},
     error::ApiError,
-    providers::{AuthorizeRequest, ExchangeRequest, ProviderError},
+    providers::{AuthorizeRequest, ExchangeRequest, Provider, ProviderError},
     secret::secrets_equal,
     security::safe_return_to,
     session::{
@@ -89,7 +89,10 @@ async fn start_login(
         expires_at: crate::clock::now() + PENDING_TTL,
     };
     let redirect_uri = state.config.redirect_uri(&provider_id);
-    let url = provider
+    let login = provider
+        .login()
+        .ok_or_else(|| super::unsupported(&provider_id))?;
+    let url = login
         .authorize_url(&AuthorizeRequest {
             state: &pending.state,
             pkce_challenge: challenge.as_str(),
@@ -112,7 +115,7 @@ async fn connectable(
     state: &AppState,
     id: &str,
     jar: &CookieJar,
-) -> Result<std::sync::Arc<dyn crate::providers::Provider>, ApiError> {
+) -> Result<std::sync::Arc<Provider>, ApiError> {
     let provider = state
         .providers
         .get(id)
@@ -327,8 +330,11 @@ async fn complete(
         return Err(Outcome::failure("unauthenticated", None));
     }
     let redirect_uri = state.config.redirect_uri(&pending.provider);
-    let verifier = provider.uses_pkce().then(|| pending.pkce_verifier.clone());
-    let grant = provider
+    let login = provider
+        .login()
+        .ok_or_else(|| Outcome::failure("invalid_request", None))?;
+    let verifier = login.uses_pkce().then(|| pending.pkce_verifier.clone());
+    let grant = login
         .exchange(ExchangeRequest {
             code,
             pkce_verifier: verifier,
@@ -338,7 +344,7 @@ async fn complete(
         })
         .await
         .map_err(provider_outcome)?;
-    let identity = provider.identity(&grant).await.map_err(provider_outcome)?;
+    let identity = login.identity(&grant).await.map_err(provider_outcome)?;
 
     let now = crate::clock::now();
     let ttl = time::Duration::try_from(state.config.session.ttl).unwrap_or(time::Duration::DAY);
@@ -445,10 +451,14 @@ async fn disconnect(
 /// Best effort: a provider that is down must not keep anyone signed in, so a
 /// failed revocation is logged and the tokens are forgotten anyway.
 async fn revoke(state: &AppState, connection: &crate::session::ConnectionRecord) {
-    let Some(provider) = state.providers.get(&connection.provider) else {
+    let Some(login) = state
+        .providers
+        .get(&connection.provider)
+        .and_then(|p| p.login())
+    else {
         return;
     };
-    if let Err(e) = provider.revoke(&connection.grant).await {
+    if let Err(e) = login.revoke(&connection.grant).await {
         tracing::warn!(provider = %connection.provider, error = %e, "token revocation failed");
     }
 }

@@ -12,10 +12,9 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use keyhole_api::{
-    Balance, Capability, Connection, Friendship, Me, NOTIFY_MESSAGE_MAX_CHARS, NotifyRequest,
-    NotifyResult, SessionInfo, Topup,
+    Balance, Connection, Friendship, Me, NOTIFY_MESSAGE_MAX_CHARS, NotifyRequest, NotifyResult,
+    SessionInfo, Topup,
 };
-use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 const ME: &str = "/api/me";
@@ -89,13 +88,15 @@ async fn balance(
     Path(provider_id): Path<String>,
     jar: CookieJar,
 ) -> Result<Json<Balance>, ApiError> {
-    let provider = super::provider_with(&state, &provider_id, Capability::Balance)?;
+    let provider = super::provider(&state, &provider_id)?;
+    let wallet = provider
+        .wallet()
+        .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
     let balance = state
         .tokens
-        .with_token(&id, &provider, |token| {
-            let provider = Arc::clone(&provider);
-            async move { provider.balance(&token).await }
+        .with_token(&id, &provider, |token| async move {
+            wallet.balance(&token).await
         })
         .await?;
     let stored = balance.clone();
@@ -112,13 +113,15 @@ async fn topup(
     Path(provider_id): Path<String>,
     jar: CookieJar,
 ) -> Result<Json<Topup>, ApiError> {
-    let provider = super::provider_with(&state, &provider_id, Capability::Topup)?;
+    let provider = super::provider(&state, &provider_id)?;
+    let topup = provider
+        .topup()
+        .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
     let url = state
         .tokens
-        .with_token(&id, &provider, |token| {
-            let provider = Arc::clone(&provider);
-            async move { provider.topup_url(&token).await }
+        .with_token(&id, &provider, |token| async move {
+            topup.topup_url(&token).await
         })
         .await?;
     Ok(Json(Topup {
@@ -132,18 +135,20 @@ async fn friendship(
     Path(provider_id): Path<String>,
     jar: CookieJar,
 ) -> Result<Json<Friendship>, ApiError> {
-    let provider = super::provider_with(&state, &provider_id, Capability::Friendship)?;
+    let provider = super::provider(&state, &provider_id)?;
+    let friends = provider
+        .friends()
+        .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
     let friend = state
         .tokens
-        .with_token(&id, &provider, |token| {
-            let provider = Arc::clone(&provider);
-            async move { provider.friendship(&token).await }
+        .with_token(&id, &provider, |token| async move {
+            friends.is_friend(&token).await
         })
         .await?;
     Ok(Json(Friendship {
         friend,
-        add_friend_url: provider.add_friend_url().map(String::from),
+        add_friend_url: friends.add_friend_url().map(String::from),
     }))
 }
 
@@ -155,7 +160,10 @@ async fn notify(
     jar: CookieJar,
     body: Result<Json<NotifyRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let provider = super::provider_with(&state, &provider_id, Capability::Notify)?;
+    let provider = super::provider(&state, &provider_id)?;
+    let notifier = provider
+        .notifier()
+        .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
     let Json(request) = body?;
     let length = request.message.chars().count();
@@ -164,13 +172,11 @@ async fn notify(
             "message must be 1 to {NOTIFY_MESSAGE_MAX_CHARS} characters (got {length})."
         )));
     }
-    let message: Arc<str> = request.message.into();
+    let message = request.message.as_str();
     let rate_limit = state
         .tokens
-        .with_token(&id, &provider, |token| {
-            let provider = Arc::clone(&provider);
-            let message = Arc::clone(&message);
-            async move { provider.notify(&token, &message).await }
+        .with_token(&id, &provider, |token| async move {
+            notifier.notify(&token, message).await
         })
         .await?;
     tracing::info!(provider = %provider_id, "notification sent");
@@ -198,7 +204,10 @@ async fn message(
     jar: CookieJar,
     body: Result<Json<keyhole_api::MessageRequest>, JsonRejection>,
 ) -> Result<Json<keyhole_api::MessageResult>, ApiError> {
-    let provider = super::provider_with(&state, &provider_id, Capability::Messaging)?;
+    let provider = super::provider(&state, &provider_id)?;
+    if provider.messaging().is_none() {
+        return Err(super::unsupported(&provider_id));
+    }
     let id = session_id(&state, &jar)?;
     let Json(request) = body?;
     let max = keyhole_api::MESSAGE_TEXT_MAX_CHARS;

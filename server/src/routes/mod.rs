@@ -7,7 +7,7 @@ mod webhooks;
 
 use crate::{error::ApiError, providers::Provider, state::AppState};
 use axum::{Router, http::StatusCode, routing::any};
-use keyhole_api::{Capability, ErrorCode};
+use keyhole_api::ErrorCode;
 use std::sync::Arc;
 
 /// Everything under `/api` (unknown paths answer a JSON 404, never the app).
@@ -29,24 +29,21 @@ async fn api_not_found() -> ApiError {
 
 pub use meta::probes;
 
-/// The provider with this id, if configured and able to do `capability`:
-/// 404 `not_found` or 400 `not_supported` otherwise.
-fn provider_with(
-    state: &AppState,
-    id: &str,
-    capability: Capability,
-) -> Result<Arc<dyn Provider>, ApiError> {
-    let provider = state
+/// The configured provider with this id, or 404 `not_found`.
+fn provider(state: &AppState, id: &str) -> Result<Arc<Provider>, ApiError> {
+    state
         .providers
         .get(id)
-        .ok_or_else(|| ApiError::not_found("No such provider."))?;
-    if !provider.can(capability) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::NotSupported,
-            "This provider does not support that.",
-        )
-        .for_provider(id));
-    }
-    Ok(Arc::clone(provider))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("No such provider."))
+}
+
+/// 400 `not_supported`: the provider lacks the capability asked for.
+fn unsupported(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        ErrorCode::NotSupported,
+        "This provider does not support that.",
+    )
+    .for_provider(id)
 }

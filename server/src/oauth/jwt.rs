@@ -3,7 +3,7 @@
 //! rotate keys), and one `verify` that checks signature, `iss`, `aud`, `exp`
 //! and `nonce` (OIDC Core §3.1.3.7).
 
-use super::{ProviderError, http::transport};
+use crate::upstream::{Http, ProviderError};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
@@ -15,14 +15,15 @@ const REFETCH_EVERY: Duration = Duration::from_secs(60);
 
 /// A provider's published keys, fetched lazily.
 #[derive(Debug)]
-pub(crate) struct Jwks {
+pub struct Jwks {
     url: Url,
-    http: reqwest::Client,
+    http: Http,
     cached: Mutex<Option<(JwkSet, Instant)>>,
 }
 
 impl Jwks {
-    pub(crate) fn new(url: Url, http: reqwest::Client) -> Self {
+    /// The key set published at `url`, fetched on first use.
+    pub fn new(url: Url, http: Http) -> Self {
         Self {
             url,
             http,
@@ -39,15 +40,10 @@ impl Jwks {
         if stale {
             let set: JwkSet = self
                 .http
-                .get(self.url.clone())
-                .send()
-                .await
-                .map_err(|e| transport(&e))?
-                .error_for_status()
-                .map_err(|e| ProviderError::Unavailable(format!("jwks: {}", e.without_url())))?
-                .json()
-                .await
-                .map_err(|_| ProviderError::Malformed("jwks: not a key set".to_owned()))?;
+                .send("jwks", self.http.get(&self.url))
+                .await?
+                .success("jwks")?
+                .json("jwks")?;
             *cached = Some((set, Instant::now()));
         }
         let jwk = cached
@@ -61,21 +57,21 @@ impl Jwks {
 
 /// What an ID token must satisfy.
 #[derive(Debug)]
-pub(crate) struct Expect<'a> {
-    pub(crate) issuer: &'a str,
-    pub(crate) audience: &'a str,
-    pub(crate) nonce: &'a str,
+pub struct Expect<'a> {
+    /// The `iss` claim.
+    pub issuer: &'a str,
+    /// The `aud` claim: our client id.
+    pub audience: &'a str,
+    /// The nonce sent at authorize time.
+    pub nonce: &'a str,
     /// Key for HS256 tokens (LINE web login: the channel secret).
-    pub(crate) hmac_secret: Option<&'a [u8]>,
+    pub hmac_secret: Option<&'a [u8]>,
     /// Key set for asymmetric tokens.
-    pub(crate) jwks: Option<&'a Jwks>,
+    pub jwks: Option<&'a Jwks>,
 }
 
 /// Verifies `token` and returns its claims.
-pub(crate) async fn verify(
-    token: &str,
-    expect: &Expect<'_>,
-) -> Result<Map<String, Value>, ProviderError> {
+pub async fn verify(token: &str, expect: &Expect<'_>) -> Result<Map<String, Value>, ProviderError> {
     let bad = |why: &str| ProviderError::Malformed(format!("id token: {why}"));
     let header = decode_header(token).map_err(|_| bad("not a JWT"))?;
     let key = match header.alg {

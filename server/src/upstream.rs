@@ -1,0 +1,231 @@
+//! The one path to a provider: every upstream request goes through [`Http`],
+//! which never follows a redirect, applies the connect and total timeouts,
+//! caps the body it reads, times the call into the metrics under the
+//! provider's configured id, and maps failures to [`ProviderError`].
+
+use crate::{config::UpstreamConfig, metrics::Metrics};
+use oauth2::AccessToken;
+use reqwest::{RequestBuilder, StatusCode, header::HeaderMap};
+use serde::de::DeserializeOwned;
+use std::{sync::Arc, time::Instant};
+use tracing::Instrument;
+use url::Url;
+
+/// Largest upstream body read by default; a provider answering more is broken.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Why a provider call failed. Callers branch on the variant.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider refused the grant with an OAuth error code
+    /// (`invalid_grant` means the person must sign in again).
+    #[error("provider rejected the request: {error} {}", description.as_deref().unwrap_or(""))]
+    Rejected {
+        /// OAuth error code as sent (e.g. `invalid_grant`).
+        error: String,
+        /// Provider's description, attacker-controlled text.
+        description: Option<String>,
+    },
+    /// The access token was refused (HTTP 401): refresh once and retry.
+    #[error("provider refused the access token")]
+    Unauthorized,
+    /// Network failure, timeout, or a 5xx: the grant is kept.
+    #[error("provider unavailable: {0}")]
+    Unavailable(String),
+    /// The provider answered something we cannot parse.
+    #[error("provider sent a malformed response: {0}")]
+    Malformed(String),
+    /// The provider's rate limit is exhausted (with its numbers, if sent).
+    #[error("provider rate limit reached")]
+    RateLimited(Option<keyhole_api::RateLimit>),
+    /// This provider does not have that feature.
+    #[error("not supported by this provider")]
+    NotSupported,
+}
+
+impl ProviderError {
+    /// Whether the refresh token is dead and the person must sign in again.
+    pub fn is_invalid_grant(&self) -> bool {
+        matches!(self, Self::Rejected { error, .. } if error == "invalid_grant")
+    }
+}
+
+/// The shared client and what every call reports to; one per Keyhole.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    metrics: Metrics,
+    max_body: usize,
+}
+
+impl Upstream {
+    /// The one client: no redirects (following them opens the client to SSRF
+    /// and would hand bearer tokens to another host), bounded timeouts.
+    pub fn new(config: &UpstreamConfig, metrics: Metrics) -> reqwest::Result<Self> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            client,
+            metrics,
+            max_body: MAX_BODY,
+        })
+    }
+
+    /// A handle for the provider with this configured id: the id becomes the
+    /// metric label, so it must come from the config, never from a request.
+    pub fn for_provider(&self, id: &str) -> Http {
+        Http {
+            upstream: self.clone(),
+            provider: id.into(),
+        }
+    }
+}
+
+/// Upstream calls on behalf of one configured provider. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Http {
+    upstream: Upstream,
+    provider: Arc<str>,
+}
+
+/// A provider's answer, its body read in full (within the cap).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body, at most the cap.
+    pub body: Vec<u8>,
+}
+
+impl Http {
+    /// The provider id this handle reports as.
+    pub fn provider(&self) -> &str {
+        &self.provider
+    }
+
+    /// A GET to start building.
+    pub fn get(&self, url: &Url) -> RequestBuilder {
+        self.upstream.client.get(url.clone())
+    }
+
+    /// A POST to start building.
+    pub fn post(&self, url: &Url) -> RequestBuilder {
+        self.upstream.client.post(url.clone())
+    }
+
+    /// Sends `request` and reads its body. `operation` names the call in the
+    /// metrics and the span; transport failures and oversized bodies are
+    /// errors, any HTTP status is an answer.
+    pub async fn send(
+        &self,
+        operation: &'static str,
+        request: RequestBuilder,
+    ) -> Result<Reply, ProviderError> {
+        let span = tracing::debug_span!("upstream", provider = %self.provider, operation);
+        let started = Instant::now();
+        let result = self.read(request).instrument(span).await;
+        let ok = matches!(&result, Ok(r) if r.status.is_success());
+        self.upstream.metrics.upstream(
+            &self.provider,
+            operation,
+            ok,
+            started.elapsed().as_secs_f64(),
+        );
+        result
+    }
+
+    async fn read(&self, request: RequestBuilder) -> Result<Reply, ProviderError> {
+        let mut response = request.send().await.map_err(|e| transport(&e))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let cap = self.upstream.max_body;
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| transport(&e))? {
+            if body.len() + chunk.len() > cap {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        tracing::debug!(
+            status = status.as_u16(),
+            bytes = body.len(),
+            "upstream answered"
+        );
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// GETs `url` with a bearer token and parses a JSON body.
+    /// 401 → [`ProviderError::Unauthorized`]; other non-2xx → unavailable.
+    pub async fn get_json<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        url: &Url,
+        token: &AccessToken,
+    ) -> Result<T, ProviderError> {
+        let request = self
+            .get(url)
+            .bearer_auth(token.secret())
+            .header(reqwest::header::ACCEPT, "application/json");
+        self.send(operation, request)
+            .await?
+            .success(operation)?
+            .json(operation)
+    }
+}
+
+impl Reply {
+    /// This reply if its status is 2xx: 401 is [`ProviderError::Unauthorized`],
+    /// anything else unavailable.
+    pub fn success(self, what: &str) -> Result<Self, ProviderError> {
+        match self.status {
+            s if s.is_success() => Ok(self),
+            StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
+            s => Err(ProviderError::Unavailable(format!("{what}: HTTP {s}"))),
+        }
+    }
+
+    /// The body as JSON. A failure names only its class: the body may hold
+    /// tokens, so it is never echoed.
+    pub fn json<T: DeserializeOwned>(&self, what: &str) -> Result<T, ProviderError> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let class = match e.classify() {
+                serde_json::error::Category::Io => "io error",
+                serde_json::error::Category::Syntax => "not JSON",
+                serde_json::error::Category::Data => "unexpected fields",
+                serde_json::error::Category::Eof => "truncated",
+            };
+            ProviderError::Malformed(format!("{what}: {class}"))
+        })
+    }
+}
+
+fn too_large() -> ProviderError {
+    ProviderError::Malformed("response too large".to_owned())
+}
+
+/// Describes a transport error without its URL (a URL may carry a token).
+fn transport(e: &reqwest::Error) -> ProviderError {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "response body failed"
+    } else {
+        "request failed"
+    };
+    ProviderError::Unavailable(kind.to_owned())
+}
