@@ -17,99 +17,19 @@
 //! [`StoreError`] (503 for the caller), and the connection manager
 //! reconnects by itself when Redis is back.
 
+mod connection;
+mod scripts;
+
+use self::scripts::{CREATE, LOCK, PUT_CONNECTION, TOUCH, UNLOCK};
 use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
 use async_trait::async_trait;
-use redis::{
-    Client, IntoConnectionInfo, RedisResult, Script,
-    aio::{ConnectionManager, ConnectionManagerConfig},
-    io::tcp::TcpSettings,
-};
+use redis::aio::ConnectionManager;
 use std::{
     collections::{BTreeMap, HashMap},
     fmt,
-    future::Future,
-    sync::LazyLock,
     time::Duration,
 };
 use time::OffsetDateTime;
-
-/// Replaces a session: no connection of an older session with the same id
-/// may survive. ARGV: meta, expiry (Unix ms).
-static CREATE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-        redis.call('DEL', KEYS[1])
-        redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'exp', ARGV[2])
-        redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-        return 1
-        ",
-    )
-});
-
-/// Moves the expiry of a session that still exists; a plain `HSET` would
-/// bring a logged-out session back as a hash without `meta`.
-static TOUCH: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-        redis.call('HSET', KEYS[1], 'exp', ARGV[1])
-        redis.call('PEXPIREAT', KEYS[1], ARGV[1])
-        return 1
-        ",
-    )
-});
-
-/// Writes the given fields of one connection, only while the session exists
-/// (a late write after logout must not recreate it). A field not given is
-/// left as it is, or created empty so the pair is always complete.
-/// ARGV: provider, has grant (`1`/`0`), grant, has state, state.
-static PUT_CONNECTION: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-        local grant, state = 'g:' .. ARGV[1], 's:' .. ARGV[1]
-        if ARGV[2] == '1' then
-            redis.call('HSET', KEYS[1], grant, ARGV[3])
-        else
-            redis.call('HSETNX', KEYS[1], grant, '')
-        end
-        if ARGV[4] == '1' then
-            redis.call('HSET', KEYS[1], state, ARGV[5])
-        else
-            redis.call('HSETNX', KEYS[1], state, '')
-        end
-        return 1
-        ",
-    )
-});
-
-/// Takes the lock when it is free (or expired: Redis dropped it), or renews
-/// it when `owner` already holds it. ARGV: owner, expiry (Unix ms).
-static LOCK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 1 end
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-            redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
-            return 1
-        end
-        return 0
-        ",
-    )
-});
-
-/// Deletes the lock only if `owner` still holds it: after our lock expired
-/// and another instance took it, our late unlock must not free theirs.
-static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-            return redis.call('DEL', KEYS[1])
-        end
-        return 0
-        ",
-    )
-});
 
 /// Sessions in Redis; cheap to share (one multiplexed connection).
 #[derive(Clone)]
@@ -145,48 +65,6 @@ fn now_ms() -> i64 {
 }
 
 impl RedisBackend {
-    /// A backend for `url` (`redis://host:port/db`, or `rediss://` for TLS
-    /// checked against the system's roots), with every key under `prefix`
-    /// and every command bounded by `timeout`.
-    ///
-    /// Connects lazily: a Redis that is down at start-up makes requests
-    /// answer 503 until it comes up, rather than keeping keyhole down.
-    /// Call it within a Tokio runtime: the connection manager spawns a task.
-    pub fn open(url: &str, prefix: &str, timeout: Duration) -> Result<Self, StoreError> {
-        let bad = |e: redis::RedisError| StoreError(format!("redis: invalid URL: {e}"));
-        let info = url.into_connection_info().map_err(bad)?;
-        let addr = info.addr().to_string();
-        let mut tcp = TcpSettings::default().set_nodelay(true);
-        // A peer that vanished without a reset (network partition, host
-        // down) would otherwise keep the connection "open" for the kernel's
-        // full retransmission time: drop it once writes go unacknowledged.
-        #[cfg(target_os = "linux")]
-        {
-            tcp = tcp.set_user_timeout(timeout.saturating_mul(2));
-        }
-        let client = Client::open(info.set_tcp_settings(tcp)).map_err(bad)?;
-        // Few, short reconnect retries: while Redis is down each request
-        // fails fast and starts the next attempt itself; our own deadline
-        // bounds the wait in any case.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = client.get_connection_manager_lazy(config).map_err(|e| {
-            StoreError(format!(
-                "redis: cannot set up the connection to {addr}: {e}"
-            ))
-        })?;
-        Ok(Self {
-            conn,
-            prefix: prefix.to_owned(),
-            timeout,
-            addr,
-        })
-    }
-
     fn session_key(&self, sid: &str) -> String {
         format!("{}s:{sid}", self.prefix)
     }
@@ -205,40 +83,6 @@ impl RedisBackend {
         })
         .await?;
         Ok(())
-    }
-
-    /// Runs `op` on the shared connection within the deadline.
-    async fn run<T, F, Fut>(&self, what: &str, op: F) -> Result<T, StoreError>
-    where
-        F: Fn(ConnectionManager) -> Fut,
-        Fut: Future<Output = RedisResult<T>>,
-    {
-        let attempt = async {
-            match op(self.conn.clone()).await {
-                // The connection was gone (Redis restarted, or an earlier
-                // connection attempt failed) and the manager has just begun
-                // a new one: one more try on it lets the first request after
-                // Redis returns succeed. Safe for every command here: each
-                // is idempotent (the lock script renews for its owner),
-                // except GETDEL and SET NX, whose retry after a lost answer
-                // can only say "no such login" or "already there" — failing
-                // closed.
-                Err(e) if e.is_connection_dropped() || e.is_connection_refusal() => {
-                    tracing::debug!(error = %e, "redis connection lost; retrying once");
-                    op(self.conn.clone()).await
-                }
-                other => other,
-            }
-        };
-        match tokio::time::timeout(self.timeout, attempt).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) => Err(StoreError(format!("redis {what} at {}: {e}", self.addr))),
-            Err(_) => Err(StoreError(format!(
-                "redis {what} at {}: no answer within {} ms",
-                self.addr,
-                self.timeout.as_millis()
-            ))),
-        }
     }
 }
 

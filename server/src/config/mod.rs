@@ -1,0 +1,306 @@
+//! Configuration: `keyhole.toml` plus secrets from the environment or files.
+//!
+//! The file holds no secret. Each provider's client secret comes from, in
+//! order: the file named by `client_secret_file`, the environment variable
+//! named by `client_secret_env`, or the default variable
+//! `KEYHOLE_<ID>_CLIENT_SECRET` (id upper-cased, `-` → `_`). A `client_secret`
+//! key in the file is refused, so a secret cannot be committed by mistake.
+//!
+//! Environment (read once at start-up):
+//! - `KEYHOLE_CONFIG` — path of the config file (default `keyhole.toml`;
+//!   the `--config` flag wins).
+//! - `KEYHOLE_<ID>_CLIENT_SECRET` — a provider's client secret (required per
+//!   provider unless `client_secret_file` or `client_secret_env` is set).
+//! - `KEYHOLE_REDIS_PASSWORD` — the Redis password, for a `redis://` or
+//!   `rediss://` session store (optional; never in the store URL).
+//!
+//! Validation reports every problem at once, each with its key path.
+
+mod provider;
+mod raw;
+mod store;
+
+use self::{provider::validate_provider, raw::RawConfig, store::store_config};
+use oauth2::ClientSecret;
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+use url::Url;
+
+/// Every adapter kind this build knows.
+pub const KINDS: &[&str] = &[
+    "aihubmix",
+    "elice",
+    "feishu",
+    "line-login",
+    "line-messaging",
+    "line-notify",
+    "oauth2",
+    "oidc",
+];
+
+/// The Redis key prefix when none is configured.
+pub const DEFAULT_REDIS_PREFIX: &str = "keyhole:";
+
+/// Where to find a variable: the process environment in production, a map in
+/// tests.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Origin of the app as the browser sees it (redirect URIs and the popup's
+    /// `postMessage` target are built from it, never from `Host`).
+    pub public_url: Url,
+    /// Address to listen on.
+    pub bind: SocketAddr,
+    /// Built app to serve (`dist/`), if any.
+    pub dist: Option<PathBuf>,
+    /// Session settings.
+    pub session: SessionConfig,
+    /// Upstream HTTP settings.
+    pub upstream: UpstreamConfig,
+    /// Providers in display order.
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// Where sessions live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreConfig {
+    /// In this process only (tests; lost at exit).
+    Memory,
+    /// A SQLite file (the embedded default).
+    Sqlite(PathBuf),
+    /// A Redis server, shared by several instances.
+    Redis(RedisConfig),
+}
+
+/// Where and how to reach Redis.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RedisConfig {
+    /// `redis://host:port/db` or `rediss://…` (TLS), with the password from
+    /// `KEYHOLE_REDIS_PASSWORD` filled in when set.
+    pub url: Url,
+    /// Prefix of every key (`session.redis_prefix`, default `keyhole:`), so
+    /// several deployments can share one Redis.
+    pub prefix: String,
+    /// Deadline of each command (`session.redis_timeout_ms`, default 2000):
+    /// past it the request answers 503 instead of hanging.
+    pub timeout: Duration,
+}
+
+impl fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut url = self.url.clone();
+        if url.password().is_some() {
+            // Cannot fail: the URL has a host, or it would have no password.
+            let _ = url.set_password(Some("[redacted]"));
+        }
+        f.debug_struct("RedisConfig")
+            .field("url", &url.as_str())
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Session settings.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Where sessions live.
+    pub store: StoreConfig,
+    /// Absolute lifetime of a session.
+    pub ttl: Duration,
+    /// A session unused this long ends.
+    pub idle: Duration,
+    /// Refresh an access token this long before it expires.
+    pub refresh_skew: Duration,
+}
+
+/// Upstream (provider) HTTP settings.
+#[derive(Debug, Clone)]
+pub struct UpstreamConfig {
+    /// TCP connect timeout.
+    pub connect_timeout: Duration,
+    /// Whole-request timeout.
+    pub timeout: Duration,
+}
+
+/// One provider instance.
+#[derive(Clone)]
+pub struct ProviderConfig {
+    /// URL segment, unique.
+    pub id: String,
+    /// Adapter kind.
+    pub kind: String,
+    /// Display name.
+    pub name: String,
+    /// OAuth client id.
+    pub client_id: String,
+    /// OAuth client secret (never from the file).
+    pub client_secret: ClientSecret,
+    /// Scopes, `None` for the kind's default.
+    pub scopes: Option<Vec<String>>,
+    /// Kind-specific keys, parsed by the adapter.
+    pub options: toml::Table,
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[redacted]")
+            .field("scopes", &self.scopes)
+            .field("options", &self.options)
+            .finish()
+    }
+}
+
+/// Why a configuration was refused: every problem found, one per line.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .problems.join("\n  - "))]
+pub struct ConfigError {
+    /// Each problem, prefixed with its key path.
+    pub problems: Vec<String>,
+}
+
+impl ConfigError {
+    fn one(problem: impl Into<String>) -> Self {
+        Self {
+            problems: vec![problem.into()],
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates the file at `path`, with secrets from the process
+    /// environment.
+    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::one(format!("{}: cannot read: {e}", path.display())))?;
+        Self::from_toml(&text, &|name| std::env::var(name).ok())
+    }
+
+    /// Parses and validates `text`; `env` looks up secrets.
+    pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::one(e.to_string()))?;
+        let mut problems = Vec::new();
+
+        let public_url = match Url::parse(&raw.public_url) {
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+                problems.push("public_url: must be an http or https URL".to_owned());
+                None
+            }
+            Ok(url) if url.path() != "/" || url.query().is_some() => {
+                problems.push("public_url: must be an origin without a path".to_owned());
+                None
+            }
+            Ok(url) => Some(url),
+            Err(e) => {
+                problems.push(format!("public_url: {e}"));
+                None
+            }
+        };
+        let bind = raw
+            .bind
+            .parse::<SocketAddr>()
+            .map_err(|e| problems.push(format!("bind: {e}")))
+            .ok();
+        if raw.session.ttl_secs == 0 || raw.session.idle_secs == 0 {
+            problems.push("session: ttl_secs and idle_secs must be greater than 0".to_owned());
+        }
+        let store = store_config(&raw.session, env, &mut problems);
+        if raw.upstream.timeout_ms == 0 || raw.upstream.connect_timeout_ms == 0 {
+            problems.push("upstream: timeouts must be greater than 0".to_owned());
+        }
+
+        let mut providers = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for (index, p) in raw.providers.into_iter().enumerate() {
+            let at = format!("providers[{index}]");
+            if let Some(provider) = validate_provider(p, &at, env, &mut problems) {
+                if !seen.insert(provider.id.clone()) {
+                    problems.push(format!("{at}.id: duplicate id `{}`", provider.id));
+                }
+                providers.push(provider);
+            }
+        }
+
+        match (public_url, bind, store) {
+            (Some(public_url), Some(bind), Some(store)) if problems.is_empty() => Ok(Self {
+                public_url,
+                bind,
+                dist: raw.dist,
+                session: SessionConfig {
+                    store,
+                    ttl: Duration::from_secs(raw.session.ttl_secs),
+                    idle: Duration::from_secs(raw.session.idle_secs),
+                    refresh_skew: Duration::from_secs(raw.session.refresh_skew_secs),
+                },
+                upstream: UpstreamConfig {
+                    connect_timeout: Duration::from_millis(raw.upstream.connect_timeout_ms),
+                    timeout: Duration::from_millis(raw.upstream.timeout_ms),
+                },
+                providers,
+            }),
+            _ => Err(ConfigError { problems }),
+        }
+    }
+
+    /// The public origin without a trailing slash, e.g. `http://127.0.0.1:8080`.
+    pub fn public_origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+
+    /// Whether cookies must be `Secure` (and `__Host-` prefixed).
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The one redirect URI registered for `provider_id`.
+    pub fn redirect_uri(&self, provider_id: &str) -> String {
+        format!("{}/api/auth/{provider_id}/callback", self.public_origin())
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(super) fn env_with(
+        name: &'static str,
+        value: &'static str,
+    ) -> impl Fn(&str) -> Option<String> {
+        move |n| (n == name).then(|| value.to_owned())
+    }
+
+    pub(super) const GOOD: &str = r#"
+        public_url = "http://127.0.0.1:8080"
+        [[providers]]
+        id = "aihubmix"
+        kind = "aihubmix"
+        name = "AIHubMix"
+        client_id = "client_abc"
+        base_url = "http://127.0.0.1:9000/aihubmix"
+    "#;
+
+    #[test]
+    fn debug_output_redacts_the_secret() {
+        let config =
+            Config::from_toml(GOOD, &env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "s3cret")).unwrap();
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("s3cret"), "{debug}");
+        assert!(debug.contains("[redacted]"));
+    }
+
+    #[test]
+    fn rejects_duplicate_ids_and_unknown_top_level_keys() {
+        let dup = format!("{GOOD}\n{}", &GOOD[GOOD.find("[[providers]]").unwrap()..]);
+        let err =
+            Config::from_toml(&dup, &env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x")).unwrap_err();
+        assert!(err.problems.iter().any(|p| p.contains("duplicate id")));
+
+        let err = Config::from_toml("public_url = \"http://a\"\nbogus = 1", &|_| None).unwrap_err();
+        assert!(err.problems[0].contains("bogus"), "{:?}", err.problems);
+    }
+}

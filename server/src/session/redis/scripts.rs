@@ -1,0 +1,85 @@
+//! The Lua scripts for the Redis writes that depend on what is already there.
+//!
+//! Each runs atomically, however many instances race; `KEYS[1]` is the one
+//! key it works on.
+
+use redis::Script;
+use std::sync::LazyLock;
+
+/// Replaces a session: no connection of an older session with the same id
+/// may survive. ARGV: meta, expiry (Unix ms).
+pub(super) static CREATE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        redis.call('DEL', KEYS[1])
+        redis.call('HSET', KEYS[1], 'meta', ARGV[1], 'exp', ARGV[2])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+        return 1
+        ",
+    )
+});
+
+/// Moves the expiry of a session that still exists; a plain `HSET` would
+/// bring a logged-out session back as a hash without `meta`.
+pub(super) static TOUCH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        redis.call('HSET', KEYS[1], 'exp', ARGV[1])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+        return 1
+        ",
+    )
+});
+
+/// Writes the given fields of one connection, only while the session exists
+/// (a late write after logout must not recreate it). A field not given is
+/// left as it is, or created empty so the pair is always complete.
+/// ARGV: provider, has grant (`1`/`0`), grant, has state, state.
+pub(super) static PUT_CONNECTION: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+        local grant, state = 'g:' .. ARGV[1], 's:' .. ARGV[1]
+        if ARGV[2] == '1' then
+            redis.call('HSET', KEYS[1], grant, ARGV[3])
+        else
+            redis.call('HSETNX', KEYS[1], grant, '')
+        end
+        if ARGV[4] == '1' then
+            redis.call('HSET', KEYS[1], state, ARGV[5])
+        else
+            redis.call('HSETNX', KEYS[1], state, '')
+        end
+        return 1
+        ",
+    )
+});
+
+/// Takes the lock when it is free (or expired: Redis dropped it), or renews
+/// it when `owner` already holds it. ARGV: owner, expiry (Unix ms).
+pub(super) static LOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 1 end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+            return 1
+        end
+        return 0
+        ",
+    )
+});
+
+/// Deletes the lock only if `owner` still holds it: after our lock expired
+/// and another instance took it, our late unlock must not free theirs.
+pub(super) static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        ",
+    )
+});
