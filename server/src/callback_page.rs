@@ -5,7 +5,7 @@
 //! CSP nonce; its data sits in a JSON block escaped for HTML, so provider text
 //! cannot break out of it.
 
-use crate::{secret::random_token, session::LoginMode, state::AppState};
+use crate::{secret::random_token, session::LoginMode, state::Keyhole};
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -47,7 +47,7 @@ impl Outcome {
 
 /// Answers the callback in the login's mode.
 pub fn respond(
-    state: &AppState,
+    state: &Keyhole,
     provider: &str,
     mode: LoginMode,
     return_to: &str,

@@ -28,6 +28,8 @@ pub struct ApiError {
     provider: Option<String>,
     /// What really happened, for the log only.
     cause: Option<String>,
+    /// The request's id, when known where the error is made.
+    request_id: Option<String>,
 }
 
 impl ApiError {
@@ -39,6 +41,7 @@ impl ApiError {
             message: message.into(),
             provider: None,
             cause: None,
+            request_id: None,
         }
     }
 
@@ -125,6 +128,12 @@ impl ApiError {
         self
     }
 
+    /// Names the request the error answers (its `x-request-id`).
+    pub fn for_request(mut self, request_id: Option<&str>) -> Self {
+        self.request_id = request_id.map(str::to_owned);
+        self
+    }
+
     /// Attaches the real cause, for the log.
     pub fn with_cause(mut self, cause: impl Into<String>) -> Self {
         self.cause = Some(cause.into());
@@ -134,6 +143,20 @@ impl ApiError {
     /// The stable code.
     pub fn code(&self) -> ErrorCode {
         self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    fn body(&self, request_id: String) -> keyhole_api::ApiError {
+        keyhole_api::ApiError {
+            code: self.code,
+            message: self.message.clone(),
+            provider: self.provider.clone(),
+            request_id,
+        }
     }
 }
 
@@ -161,9 +184,18 @@ impl From<QueryRejection> for ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The contract's JSON body, so a host's own handler (no [`render`]
+    /// around it) answers in the same shape. Inside Keyhole's routes the
+    /// error also rides along for [`render`], which logs its cause and
+    /// writes the request id in.
     fn into_response(self) -> Response {
-        let status = self.status;
-        let mut response = status.into_response();
+        let body = self.body(self.request_id.clone().unwrap_or_else(|| "-".to_owned()));
+        let mut response = (
+            self.status,
+            [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            Json(body),
+        )
+            .into_response();
         response.extensions_mut().insert(self);
         response
     }
@@ -199,12 +231,7 @@ pub async fn render(request: Request, next: Next) -> Response {
             "request refused"
         );
     }
-    let body = keyhole_api::ApiError {
-        code: error.code,
-        message: error.message,
-        provider: error.provider,
-        request_id,
-    };
+    let body = error.body(request_id);
     let (mut parts, _) = response.into_parts();
     // The old body is dropped: a length set for it must not describe the new one.
     parts.headers.remove(header::CONTENT_LENGTH);

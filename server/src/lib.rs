@@ -1,26 +1,83 @@
 //! Keyhole's backend-for-frontend: it starts OAuth logins, receives callbacks,
 //! exchanges codes with the client secret, keeps tokens in server-side
-//! sessions, refreshes them, and answers the app with JSON.
+//! sessions, refreshes them, and answers the app with JSON. It is the
+//! `keyhole` binary, and a library any axum app can mount.
 //!
-//! Layout:
+//! # Use as a library
+//!
+//! Build [`Keyhole`] from a [`Config`](config::Config) value, nest its
+//! [router](Keyhole::router) at the configured `base_path`, and ask for the
+//! signed-in person with the [`Session`] extractor in your own handlers:
+//!
+//! ```no_run
+//! use axum::{Json, Router, extract::FromRef, routing::get};
+//! use keyhole::{ApiError, Keyhole, Session, config::Config};
+//!
+//! #[derive(Clone)]
+//! struct App {
+//!     keyhole: Keyhole,
+//! }
+//!
+//! impl FromRef<App> for Keyhole {
+//!     fn from_ref(app: &App) -> Keyhole {
+//!         app.keyhole.clone()
+//!     }
+//! }
+//!
+//! /// Who is signed in, and a fresh token for one provider.
+//! async fn whoami(session: Session) -> Result<Json<Vec<String>>, ApiError> {
+//!     let _token = session.access_token("aihubmix").await?;
+//!     Ok(Json(session.connections().iter().map(|c| c.profile.display_name.clone()).collect()))
+//! }
+//!
+//! # async fn run() -> anyhow::Result<()> {
+//! let config = Config::from_toml(
+//!     r#"
+//!     public_url = "https://app.example.com"
+//!     base_path = "/auth"
+//!     [[providers]]
+//!     id = "aihubmix"
+//!     kind = "aihubmix"
+//!     client_id = "client_abc123"
+//!     "#,
+//!     &|name| std::env::var(name).ok(),
+//! )?;
+//! let keyhole = Keyhole::open(config, &|name| std::env::var(name).ok()).await?;
+//! let app = Router::new()
+//!     .route("/whoami", get(whoami))
+//!     .nest("/auth", keyhole.router())
+//!     .with_state(App { keyhole: keyhole.clone() });
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Layout
+//!
+//! From the leaves up; no module imports one above it.
+//! - [`clock`], [`secret`], [`grant`], [`metrics`] — times, random tokens,
+//!   the grant a provider issued, Prometheus counters.
 //! - [`config`] — `keyhole.toml` + secrets from the environment or files.
-//! - [`state`] — [`AppState`], shared by every handler.
-//! - [`routes`] — `/api/...` handlers (`auth`, `me`, `meta`, `webhooks`).
-//! - [`providers`] — the `Provider` trait and one adapter file per kind.
-//! - [`session`] — session and pending-login records, the store trait,
-//!   cookies.
-//! - [`tokens`] — using a connection's token, with single-flight refresh.
-//! - [`callback_page`] — the popup/redirect answer of a login callback.
-//! - [`security`], [`error`] — headers, CSRF, `return_to`; the JSON errors.
-//! - [`spa`] — serving the built app with its CSP.
-//! - [`metrics`] — Prometheus counters and histograms for `/metrics`.
-//! - [`messaging`] — LINE Messaging API: the webhook queue, per-user
-//!   friendship and link records, pushing to the signed-in person.
+//! - [`upstream`] — the one path to a provider: timeouts, body cap, metrics.
+//! - [`session`] — sealed sessions and key-value records over memory,
+//!   SQLite or Redis; cookies.
+//! - [`oauth`] — the one OAuth 2.0 / OpenID Connect engine.
+//! - [`providers`] — capability traits and one adapter file per kind.
+//! - [`error`] — the JSON errors of the contract.
+//! - [`tokens`] — a connection's token, with single-flight refresh.
+//! - [`messaging`] — LINE Messaging API: webhook queue, records, push.
+//! - [`state`] — [`Keyhole`], what every handler shares.
+//! - [`security`], [`callback_page`], [`spa`], [`routes`], [`extract`],
+//!   [`app`] — the HTTP layer: headers and CSRF, the popup page, the built
+//!   app, the handlers, the host's extractor, and the routers.
 
+pub mod app;
 pub mod callback_page;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod extract;
 pub mod grant;
 pub mod messaging;
 pub mod metrics;
@@ -35,59 +92,7 @@ pub mod state;
 pub mod tokens;
 pub mod upstream;
 
-pub use state::AppState;
-
-use axum::{Router, body::Body, extract::Request, middleware};
-use tower::ServiceBuilder;
-use tower_http::{
-    body::Limited,
-    limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    trace::TraceLayer,
-};
-
-/// Largest request body accepted (JSON bodies and form_post callbacks are tiny).
-const BODY_LIMIT: usize = 64 * 1024;
-
-/// The whole HTTP surface. Having it separate from `main` lets tests drive it
-/// with `oneshot`, no server needed.
-pub fn router(state: AppState) -> Router {
-    let mut app = Router::new().merge(routes::api()).merge(routes::probes());
-    app = match spa::service(&state.config) {
-        Some(spa) => app.merge(spa),
-        None => app.fallback(|| async { error::ApiError::not_found("Not found.") }),
-    };
-    let app = app.with_state(state.clone());
-    // One stack around the whole router, outermost first: the request id
-    // exists before tracing and error rendering need it; errors are rendered
-    // before headers are added. Not `Router::layer`, which wraps every route
-    // in its own boxed copy of the stack, so each request would clone ~30
-    // boxes (a tenth of a `/api/me`'s instructions under callgrind).
-    let stack = ServiceBuilder::new()
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .map_request(|request: http::Request<Limited<Body>>| request.map(Body::new))
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(TraceLayer::new_for_http().make_span_with(span_for))
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(middleware::from_fn(security::headers))
-        .layer(middleware::from_fn(error::render))
-        .layer(middleware::from_fn_with_state(state, security::csrf))
-        .service(app);
-    Router::new().fallback_service(stack)
-}
-
-/// The request span: method, path and request id — never the query string,
-/// which carries authorization codes on callbacks.
-fn span_for(request: &Request) -> tracing::Span {
-    let request_id = request
-        .headers()
-        .get(error::REQUEST_ID)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("-");
-    tracing::info_span!(
-        "request",
-        method = %request.method(),
-        path = request.uri().path(),
-        request_id,
-    )
-}
+pub use app::router;
+pub use error::ApiError;
+pub use extract::Session;
+pub use state::Keyhole;

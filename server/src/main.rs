@@ -12,7 +12,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use keyhole::{AppState, config::Config};
+use keyhole::{Keyhole, config::Config};
 use std::{io::IsTerminal, path::PathBuf};
 use tokio::net::TcpListener;
 
@@ -74,7 +74,7 @@ async fn main() -> anyhow::Result<()> {
                     "session.store is Redis: set KEYHOLE_SESSION_KEY (the same on every instance)"
                 );
             }
-            AppState::in_memory(config)?;
+            Keyhole::in_memory(config)?;
             println!("{}: ok", cli.config.display());
             Ok(())
         }
@@ -89,15 +89,19 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     {
         tracing::warn!(dist = %dist.display(), "no built app there: serving the API only");
     }
-    let state = AppState::open(config, &env).await?;
-    tokio::spawn(sweep(state.sessions.clone()));
+    let keyhole = Keyhole::open(config, &env).await?;
+    tokio::spawn(
+        keyhole
+            .clone()
+            .sweep_every(std::time::Duration::from_secs(60)),
+    );
     let listener = TcpListener::bind(bind)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
     println!("keyhole listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, keyhole::router(state))
+    axum::serve(listener, keyhole::router(keyhole))
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     Ok(())
@@ -105,19 +109,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-/// Deletes expired sessions and pending logins once a minute.
-async fn sweep(store: keyhole::session::SessionStore) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match store.sweep().await {
-            Ok(0) => {}
-            Ok(n) => tracing::debug!(removed = n, "expired sessions swept"),
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

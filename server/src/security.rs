@@ -1,7 +1,7 @@
 //! Security defaults (DESIGN.md §4): response headers, the CSRF header and
 //! Origin check, `return_to` validation, and constant-time comparison.
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, state::Keyhole};
 use axum::{
     extract::{Request, State},
     http::{HeaderName, HeaderValue, Method, header},
@@ -15,7 +15,7 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'non
 /// Adds the headers every response carries. A handler that set its own CSP
 /// (the popup callback page, the app shell) keeps it.
 pub async fn headers(request: Request, next: Next) -> Response {
-    let is_auth = request.uri().path().starts_with("/api/auth/");
+    let is_auth = request.uri().path().starts_with("/auth/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     h.entry(header::CONTENT_SECURITY_POLICY)
@@ -42,12 +42,12 @@ pub async fn headers(request: Request, next: Next) -> Response {
     response
 }
 
-/// Refuses state-changing `/api/` requests without `X-Keyhole-Csrf: 1` or
+/// Refuses state-changing requests to Keyhole's routes without `X-Keyhole-Csrf: 1` or
 /// with a foreign `Origin`. The custom header forces a CORS preflight, which
 /// another origin cannot pass. Provider callbacks (`form_post`) and webhooks
 /// are exempt: they are cross-site by design and checked by state or
 /// signature instead.
-pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn csrf(State(state): State<Keyhole>, request: Request, next: Next) -> Response {
     if needs_csrf_check(request.method(), request.uri().path()) {
         let header_ok = request
             .headers()
@@ -69,11 +69,12 @@ pub async fn csrf(State(state): State<AppState>, request: Request, next: Next) -
     next.run(request).await
 }
 
+/// `path` is relative to Keyhole's base path (this runs on its routes only).
 fn needs_csrf_check(method: &Method, path: &str) -> bool {
     let safe = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
-    let exempt = path.starts_with("/api/webhooks/")
-        || (path.starts_with("/api/auth/") && path.ends_with("/callback"));
-    !safe && path.starts_with("/api/") && !exempt
+    let exempt = path.starts_with("/webhooks/")
+        || (path.starts_with("/auth/") && path.ends_with("/callback"));
+    !safe && !exempt
 }
 
 /// Accepts only same-origin relative paths: `/x`, never `//host`, `/\host`,
@@ -116,11 +117,10 @@ mod tests {
 
     #[test]
     fn csrf_check_covers_unsafe_api_methods_except_callbacks_and_webhooks() {
-        assert!(needs_csrf_check(&Method::POST, "/api/auth/logout"));
-        assert!(needs_csrf_check(&Method::DELETE, "/api/me"));
-        assert!(!needs_csrf_check(&Method::GET, "/api/me"));
-        assert!(!needs_csrf_check(&Method::POST, "/api/auth/line/callback"));
-        assert!(!needs_csrf_check(&Method::POST, "/api/webhooks/line-bot"));
-        assert!(!needs_csrf_check(&Method::POST, "/not-api"));
+        assert!(needs_csrf_check(&Method::POST, "/auth/logout"));
+        assert!(needs_csrf_check(&Method::DELETE, "/me"));
+        assert!(!needs_csrf_check(&Method::GET, "/me"));
+        assert!(!needs_csrf_check(&Method::POST, "/auth/line/callback"));
+        assert!(!needs_csrf_check(&Method::POST, "/webhooks/line-bot"));
     }
 }

@@ -14,9 +14,9 @@ use std::{ops::Deref, sync::Arc};
 /// request (router, method router, each stateful middleware), so it is one
 /// `Arc`: a clone is one reference-count increment, whatever it holds.
 #[derive(Debug, Clone)]
-pub struct AppState(Arc<Shared>);
+pub struct Keyhole(Arc<Shared>);
 
-impl Deref for AppState {
+impl Deref for Keyhole {
     type Target = Shared;
 
     fn deref(&self) -> &Shared {
@@ -24,7 +24,7 @@ impl Deref for AppState {
     }
 }
 
-/// What [`AppState`] shares.
+/// What [`Keyhole`] shares.
 #[derive(Debug)]
 pub struct Shared {
     /// Validated configuration.
@@ -45,7 +45,7 @@ pub struct Shared {
     pub webhooks: crate::messaging::WebhookQueue,
 }
 
-impl AppState {
+impl Keyhole {
     /// Builds the state around an opened store.
     pub fn new(config: Config, sessions: SessionStore) -> Result<Self, ConfigError> {
         let metrics = Metrics::new();
@@ -88,7 +88,10 @@ impl AppState {
     /// from `session.key` beside the database, generated on first start.
     /// Redis requires the variable: every instance must seal with the same
     /// key, so none may invent its own.
-    pub async fn open(config: Config, env: crate::config::EnvLookup<'_>) -> anyhow::Result<Self> {
+    pub async fn open(
+        config: Config,
+        env: crate::config::EnvLookup<'_>,
+    ) -> Result<Self, OpenError> {
         let from_env = Keyring::from_env(env)?;
         let store = match &config.session.store {
             StoreConfig::Memory => SessionStore::new(
@@ -106,14 +109,13 @@ impl AppState {
             }
             StoreConfig::Redis(redis) => {
                 let Some(keys) = from_env else {
-                    return Err(ConfigError {
+                    return Err(OpenError::Config(ConfigError {
                         problems: vec![
                             "session.store: a Redis store needs KEYHOLE_SESSION_KEY (32 random \
                              bytes, base64), the same on every instance"
                                 .to_owned(),
                         ],
-                    }
-                    .into());
+                    }));
                 };
                 let backend = RedisBackend::open(redis.url.as_str(), &redis.prefix, redis.timeout)?;
                 let store = SessionStore::new(Arc::new(backend), keys, config.session.idle);
@@ -126,4 +128,32 @@ impl AppState {
         };
         Ok(Self::new(config, store)?)
     }
+
+    /// Deletes expired sessions, logins and records every `every`, forever:
+    /// spawn it once per process (the `keyhole` binary does).
+    pub async fn sweep_every(self, every: std::time::Duration) {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match self.sessions.sweep().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(removed = n, "expired sessions swept"),
+                Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+            }
+        }
+    }
+}
+
+/// Why Keyhole could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The session key could not be read or created.
+    #[error(transparent)]
+    Key(#[from] crate::session::KeyError),
+    /// The session store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::session::StoreError),
 }

@@ -15,7 +15,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use common::{Decision, Harness, Jar, Reply};
 use hmac::{Hmac, Mac};
 use keyhole::{
-    AppState,
+    Keyhole,
     messaging::{self, Friendship},
 };
 use provider_sim::dev;
@@ -56,13 +56,13 @@ async fn webhook(h: &Harness, url: &str, mut request: Value) -> u64 {
 }
 
 /// Waits until keyhole has processed every webhook it accepted.
-async fn settle(state: &AppState) {
+async fn settle(state: &Keyhole) {
     tokio::time::timeout(Duration::from_secs(10), state.webhooks.idle())
         .await
         .expect("webhooks processed in time");
 }
 
-async fn friendship(state: &AppState, user: &str) -> Option<Friendship> {
+async fn friendship(state: &Keyhole, user: &str) -> Option<Friendship> {
     messaging::friendship(&state.sessions, BOT, user)
         .await
         .unwrap()
@@ -295,7 +295,7 @@ async fn a_redelivered_event_is_processed_once_even_by_another_instance() {
     assert_eq!(webhook(&h, &url, again.clone()).await, 200);
     settle(&h.state).await;
     // ...and to a second instance sharing the store.
-    let other = AppState::new(
+    let other = Keyhole::new(
         common::dev_config(&h.sim.base_url, ""),
         h.state.sessions.clone(),
     )
@@ -639,7 +639,7 @@ fn the_login_provider_must_be_a_configured_line_login_provider() {
         let mut config = common::dev_config("http://127.0.0.1:9", "");
         let bot = config.providers.iter_mut().find(|p| p.id == BOT).unwrap();
         bot.options.insert("login_provider".into(), wrong.into());
-        let problems = AppState::in_memory(config).unwrap_err().to_string();
+        let problems = Keyhole::in_memory(config).unwrap_err().to_string();
         assert!(problems.contains("login_provider"), "{problems}");
         assert!(problems.contains(wrong), "{problems}");
     }

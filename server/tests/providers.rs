@@ -324,7 +324,7 @@ async fn a_plain_oauth2_provider_works_from_configuration_alone() {
                 .then(|| provider_sim::dev::OIDC_CLIENT_SECRET.to_owned())
         })
         .unwrap();
-        let h = Harness::with_state(sim, keyhole::AppState::in_memory(config).unwrap());
+        let h = Harness::with_state(sim, keyhole::Keyhole::in_memory(config).unwrap());
         let (_, connection) = signed_in(&h, "oidc").await;
         assert!(!connection.profile.display_name.is_empty(), "{auth}");
         assert!(

@@ -11,7 +11,7 @@ mod redis_server;
 use axum::{Router, body::Body, http::StatusCode};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use common::{Harness, Jar, Reply, config_with, spawn_sim};
-use keyhole::AppState;
+use keyhole::Keyhole;
 use redis_server::RedisServer;
 use reqwest::Method;
 use serde_json::json;
@@ -37,7 +37,7 @@ struct Cluster {
     redis: RedisServer,
 }
 
-async fn instance(sim: &str, redis: &RedisServer, key: Option<String>) -> anyhow::Result<AppState> {
+async fn instance(sim: &str, redis: &RedisServer, key: Option<String>) -> anyhow::Result<Keyhole> {
     let top = format!(
         "[session]\nstore = \"{}\"\nredis_prefix = \"scale-out:\"\nredis_timeout_ms = 1000",
         redis.url()
@@ -47,7 +47,7 @@ async fn instance(sim: &str, redis: &RedisServer, key: Option<String>) -> anyhow
             .then(|| key.clone())
             .flatten()
     };
-    AppState::open(config_with(sim, &top, ""), &env).await
+    Ok(Keyhole::open(config_with(sim, &top, ""), &env).await?)
 }
 
 impl Cluster {

@@ -12,7 +12,7 @@ use axum::{
 };
 use common::{APP, Harness, Jar, config, config_with, spawn_sim};
 use keyhole::{
-    AppState,
+    Keyhole,
     session::{LoginMode, PendingLogin, binding_hash},
 };
 
@@ -100,7 +100,7 @@ async fn https_deployments_use_host_prefixed_secure_cookies() {
     let sim = spawn_sim().await;
     let mut config = config(&sim.base_url, "");
     config.public_url = url::Url::parse("https://app.example.com").unwrap();
-    let h = Harness::with_state(sim, AppState::in_memory(config).unwrap());
+    let h = Harness::with_state(sim, Keyhole::in_memory(config).unwrap());
     let start = h
         .get("/api/auth/aihubmix/login?mode=popup", &mut Jar::default())
         .await;
@@ -184,7 +184,7 @@ async fn sqlite_sessions_survive_a_server_restart() {
     );
     let sim = spawn_sim().await;
     let env = |_: &str| None;
-    let first = AppState::open(config_with(&sim.base_url, &store, ""), &env)
+    let first = Keyhole::open(config_with(&sim.base_url, &store, ""), &env)
         .await
         .unwrap();
     let h = Harness::with_state(sim, first);
@@ -195,7 +195,7 @@ async fn sqlite_sessions_survive_a_server_restart() {
         "key generated beside the db"
     );
 
-    let second = AppState::open(config_with(&h.sim.base_url, &store, ""), &env)
+    let second = Keyhole::open(config_with(&h.sim.base_url, &store, ""), &env)
         .await
         .unwrap();
     let restarted = keyhole::router(second);

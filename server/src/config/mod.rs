@@ -54,6 +54,9 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Built app to serve (`dist/`), if any.
     pub dist: Option<PathBuf>,
+    /// Where Keyhole's routes are mounted (`base_path`, default `/api`;
+    /// empty for the root): redirect URIs and the popup page follow it.
+    pub base_path: String,
     /// Session settings.
     pub session: SessionConfig,
     /// Upstream HTTP settings.
@@ -202,6 +205,15 @@ impl Config {
                 None
             }
         };
+        let base_path = raw.base_path.trim_end_matches('/').to_owned();
+        if !(base_path.is_empty() || base_path.starts_with('/'))
+            || base_path.contains(['{', '}', '*', '?', '#'])
+        {
+            problems.push(format!(
+                "base_path: `{}` must be a path such as `/api` or `/auth` (or `/` for the root)",
+                raw.base_path
+            ));
+        }
         let bind = raw
             .bind
             .parse::<SocketAddr>()
@@ -232,6 +244,7 @@ impl Config {
                 public_url,
                 bind,
                 dist: raw.dist,
+                base_path,
                 session: SessionConfig {
                     store,
                     ttl: Duration::from_secs(raw.session.ttl_secs),
@@ -260,7 +273,11 @@ impl Config {
 
     /// The one redirect URI registered for `provider_id`.
     pub fn redirect_uri(&self, provider_id: &str) -> String {
-        format!("{}/api/auth/{provider_id}/callback", self.public_origin())
+        format!(
+            "{}{}/auth/{provider_id}/callback",
+            self.public_origin(),
+            self.base_path
+        )
     }
 }
 #[cfg(test)]

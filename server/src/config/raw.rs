@@ -10,12 +10,18 @@ pub(super) struct RawConfig {
     #[serde(default = "default_bind")]
     pub(super) bind: String,
     pub(super) dist: Option<PathBuf>,
+    #[serde(default = "default_base_path")]
+    pub(super) base_path: String,
     #[serde(default)]
     pub(super) session: RawSession,
     #[serde(default)]
     pub(super) upstream: RawUpstream,
     #[serde(default)]
     pub(super) providers: Vec<RawProvider>,
+}
+
+fn default_base_path() -> String {
+    "/api".to_owned()
 }
 
 fn default_bind() -> String {

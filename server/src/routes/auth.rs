@@ -11,7 +11,7 @@ use crate::{
         ConnectionRecord, LoginMode, PENDING_TTL, PendingLogin, SessionId, SessionRecord,
         binding_hash, random_token,
     },
-    state::AppState,
+    state::Keyhole,
 };
 use axum::{
     Form, Router,
@@ -26,16 +26,16 @@ use oauth2::PkceCodeChallenge;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-const LOGIN: &str = "/api/auth/{provider}/login";
-const CALLBACK: &str = "/api/auth/{provider}/callback";
-const LOGOUT: &str = "/api/auth/logout";
-const DISCONNECT: &str = "/api/auth/{provider}/disconnect";
+const LOGIN: &str = "/auth/{provider}/login";
+const CALLBACK: &str = "/auth/{provider}/callback";
+const LOGOUT: &str = "/auth/logout";
+const DISCONNECT: &str = "/auth/{provider}/disconnect";
 
 /// Longest provider `error_description` passed on to the app.
 const MAX_DESCRIPTION: usize = 300;
 
-/// Routes of this module (full `/api/...` paths).
-pub fn router() -> Router<AppState> {
+/// Routes of this module, relative to the base path.
+pub(super) fn router() -> Router<Keyhole> {
     Router::new()
         .route(LOGIN, get(start_login))
         .route(CALLBACK, get(finish_login_query).post(finish_login_form))
@@ -54,8 +54,10 @@ struct LoginParams {
 /// Creates a pending login (state, PKCE verifier, nonce, browser binding) and
 /// sends the browser to the provider.
 async fn start_login(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
     params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(CookieJar, Response), ApiError> {
@@ -112,7 +114,7 @@ async fn start_login(
 /// The provider, if it can sign in — or, for connect-only providers such as
 /// LINE Notify, if this browser already has a session to connect it to.
 async fn connectable(
-    state: &AppState,
+    state: &Keyhole,
     id: &str,
     jar: &CookieJar,
 ) -> Result<std::sync::Arc<Provider>, ApiError> {
@@ -160,8 +162,10 @@ struct CallbackParams {
 const RESUBMITTED: &str = "keyhole_resubmitted";
 
 async fn finish_login_query(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
     params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -172,7 +176,7 @@ async fn finish_login_query(
 
 /// 404 for a provider id that is not configured, before the id is used in a
 /// metric label or a log line (labels come from the config only).
-fn configured(state: &AppState, id: &str) -> Result<(), ApiError> {
+fn configured(state: &Keyhole, id: &str) -> Result<(), ApiError> {
     match state.providers.get(id) {
         Some(_) => Ok(()),
         None => Err(ApiError::not_found("No such provider.")),
@@ -180,8 +184,10 @@ fn configured(state: &AppState, id: &str) -> Result<(), ApiError> {
 }
 
 async fn finish_login_form(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -205,7 +211,7 @@ async fn finish_login_form(
         }
         fields.push((RESUBMITTED.to_owned(), "1".to_owned()));
         return Ok(callback_page::resubmit(
-            &format!("/api/auth/{provider_id}/callback"),
+            &format!("{}/auth/{provider_id}/callback", state.config.base_path),
             &fields,
         ));
     }
@@ -215,7 +221,7 @@ async fn finish_login_form(
 /// Validates the callback, exchanges the code, stores the connection in a
 /// session with a fresh id, and answers the popup or the redirect.
 async fn finish_login(
-    state: AppState,
+    state: Keyhole,
     provider_id: String,
     jar: CookieJar,
     params: CallbackParams,
@@ -265,7 +271,7 @@ async fn finish_login(
 /// Takes the pending login for `state`: single use, unexpired, same provider,
 /// same browser.
 async fn claim_pending(
-    state: &AppState,
+    state: &Keyhole,
     provider_id: &str,
     jar: &CookieJar,
     login_state: Option<&str>,
@@ -292,7 +298,7 @@ async fn claim_pending(
 }
 
 async fn complete(
-    state: &AppState,
+    state: &Keyhole,
     pending: &PendingLogin,
     jar: &CookieJar,
     params: CallbackParams,
@@ -403,7 +409,7 @@ fn store_outcome(e: crate::session::StoreError) -> Outcome {
 
 /// Revokes each connection's tokens where the provider supports it, deletes
 /// the session and clears the cookie. Always 204, signed in or not.
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+async fn logout(State(state): State<Keyhole>, jar: CookieJar) -> Result<Response, ApiError> {
     if let Some(cookie) = jar.get(state.cookies.session_name()) {
         let id = SessionId::from_cookie(cookie.value());
         if let Some(record) = state.sessions.load(&id).await? {
@@ -421,8 +427,10 @@ async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Respons
 /// Removes one provider from the session, revoking its tokens where the
 /// provider supports it; the last one ends the session. 204.
 async fn disconnect(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let id = jar
@@ -450,7 +458,7 @@ async fn disconnect(
 
 /// Best effort: a provider that is down must not keep anyone signed in, so a
 /// failed revocation is logged and the tokens are forgotten anyway.
-async fn revoke(state: &AppState, connection: &crate::session::ConnectionRecord) {
+async fn revoke(state: &Keyhole, connection: &crate::session::ConnectionRecord) {
     let Some(login) = state
         .providers
         .get(&connection.provider)

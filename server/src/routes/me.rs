@@ -1,7 +1,7 @@
 //! The signed-in person: `/api/me`, and per-provider balance, top-up,
 //! friendship, notifications and messages.
 
-use crate::{error::ApiError, session::SessionId, state::AppState};
+use crate::{error::ApiError, session::SessionId, state::Keyhole};
 use axum::{
     Json, Router,
     extract::rejection::JsonRejection,
@@ -17,15 +17,15 @@ use keyhole_api::{
 };
 use tower_http::set_header::SetResponseHeaderLayer;
 
-const ME: &str = "/api/me";
-const BALANCE: &str = "/api/me/{provider}/balance";
-const TOPUP: &str = "/api/me/{provider}/topup";
-const FRIENDSHIP: &str = "/api/me/{provider}/friendship";
-const NOTIFY: &str = "/api/me/{provider}/notify";
-const MESSAGE: &str = "/api/me/{provider}/message";
+const ME: &str = "/me";
+const BALANCE: &str = "/me/{provider}/balance";
+const TOPUP: &str = "/me/{provider}/topup";
+const FRIENDSHIP: &str = "/me/{provider}/friendship";
+const NOTIFY: &str = "/me/{provider}/notify";
+const MESSAGE: &str = "/me/{provider}/message";
 
-/// Routes of this module (full `/api/...` paths); nothing here may be cached.
-pub(super) fn router() -> Router<AppState> {
+/// Routes of this module, relative to the base path; nothing here may be cached.
+pub(super) fn router() -> Router<Keyhole> {
     Router::new()
         .route(ME, get(me))
         .route(BALANCE, get(balance))
@@ -40,7 +40,7 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 /// The session id from the cookie, or 401.
-fn session_id(state: &AppState, jar: &CookieJar) -> Result<SessionId, ApiError> {
+fn session_id(state: &Keyhole, jar: &CookieJar) -> Result<SessionId, ApiError> {
     jar.get(state.cookies.session_name())
         .filter(|c| !c.value().is_empty())
         .map(|c| SessionId::from_cookie(c.value()))
@@ -49,7 +49,7 @@ fn session_id(state: &AppState, jar: &CookieJar) -> Result<SessionId, ApiError> 
 
 /// The session and its connections; 401 (never a redirect) without one.
 /// Reads the summary: no grant is opened for a response that never shows one.
-async fn me(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
+async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
     let id = session_id(&state, &jar)?;
     let summary = state
         .sessions
@@ -84,8 +84,10 @@ async fn me(State(state): State<AppState>, jar: CookieJar) -> Result<Json<Me>, A
 
 /// A fresh balance from the provider (also remembered for `/api/me`).
 async fn balance(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
 ) -> Result<Json<Balance>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -109,8 +111,10 @@ async fn balance(
 
 /// The provider's top-up page.
 async fn topup(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
 ) -> Result<Json<Topup>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -131,8 +135,10 @@ async fn topup(
 
 /// Whether the person befriended the provider's official account (LINE).
 async fn friendship(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
 ) -> Result<Json<Friendship>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -155,8 +161,10 @@ async fn friendship(
 /// Sends a notification with the stored token (LINE Notify); the provider's
 /// rate limit comes back in the body and as `X-RateLimit-*` headers.
 async fn notify(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
     body: Result<Json<NotifyRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -199,8 +207,10 @@ async fn notify(
 /// Pushes `{text}` to the LINE account the person signed in with, through the
 /// provider's official account (LINE Messaging API).
 async fn message(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     jar: CookieJar,
     body: Result<Json<keyhole_api::MessageRequest>, JsonRejection>,
 ) -> Result<Json<keyhole_api::MessageResult>, ApiError> {

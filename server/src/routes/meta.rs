@@ -1,18 +1,19 @@
-//! Public metadata and probes: `/api/providers`, `/healthz`, `/readyz`, `/metrics`.
+//! Public metadata (`/providers`) and the operator's probes (`/healthz`,
+//! `/readyz`, `/metrics`), which an operator may serve on another listener.
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, state::Keyhole};
 use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use keyhole_api::ProviderInfo;
 
-const PROVIDERS: &str = "/api/providers";
+const PROVIDERS: &str = "/providers";
 
 /// API routes of this module (full `/api/...` paths).
-pub(super) fn router() -> Router<AppState> {
+pub(super) fn router() -> Router<Keyhole> {
     Router::new().route(PROVIDERS, get(providers))
 }
 
 /// Probe routes, at the root.
-pub fn probes() -> Router<AppState> {
+pub(crate) fn probes() -> Router<Keyhole> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -20,12 +21,12 @@ pub fn probes() -> Router<AppState> {
 }
 
 /// The configured providers, in config order.
-async fn providers(State(state): State<AppState>) -> Json<Vec<ProviderInfo>> {
+async fn providers(State(state): State<Keyhole>) -> Json<Vec<ProviderInfo>> {
     Json(state.providers.iter().map(|p| p.info().clone()).collect())
 }
 
 /// Prometheus text exposition.
-async fn metrics(State(state): State<AppState>) -> impl axum::response::IntoResponse {
+async fn metrics(State(state): State<Keyhole>) -> impl axum::response::IntoResponse {
     let sessions = state.sessions.count().await.ok().flatten();
     (
         [(
@@ -42,7 +43,7 @@ async fn healthz() -> &'static str {
 }
 
 /// Readiness: the session store answers.
-async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, &'static str), ApiError> {
+async fn readyz(State(state): State<Keyhole>) -> Result<(StatusCode, &'static str), ApiError> {
     state.sessions.ping().await?;
     Ok((StatusCode::OK, "ready"))
 }

@@ -1,36 +1,54 @@
-//! HTTP routes, one module per area; each exposes `router()` for `/api`.
+//! Keyhole's routes, one module per area, at paths relative to the base
+//! path where Keyhole is mounted (`/api` in the `keyhole` binary).
 
-pub mod auth;
+mod auth;
 mod me;
 mod meta;
 mod webhooks;
 
-use crate::{error::ApiError, providers::Provider, state::AppState};
-use axum::{Router, http::StatusCode, routing::any};
+use crate::{error::ApiError, providers::Provider, state::Keyhole};
+use axum::{Router, http::StatusCode};
 use keyhole_api::ErrorCode;
 use std::sync::Arc;
 
-/// Everything under `/api` (unknown paths answer a JSON 404, never the app).
-/// Routes carry their full paths rather than being nested under `/api`: a
-/// nested router is one more routing step and URI rewrite on every request.
-pub fn api() -> Router<AppState> {
+/// The paths Keyhole answers under its base path: everything below them is
+/// its own, and anything else is the host's. No catch-all at the root, so a
+/// host that merges Keyhole at `/` keeps its own fallback.
+pub(crate) const PREFIXES: [&str; 5] = [
+    "/providers",
+    "/me",
+    "/me/{*rest}",
+    "/auth/{*rest}",
+    "/webhooks/{*rest}",
+];
+
+/// Every route, relative to the base path; an unknown path below
+/// [`PREFIXES`] answers a JSON 404, never the host's page.
+pub(crate) fn api() -> Router<Keyhole> {
     Router::new()
         .merge(auth::router())
         .merge(me::router())
         .merge(meta::router())
         .merge(webhooks::router())
-        .route("/api", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found))
+        .fallback(not_found)
 }
 
-async fn api_not_found() -> ApiError {
+/// 404 `not_found` for a path that is no route.
+pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("No such API route.")
 }
 
-pub use meta::probes;
+pub(crate) use meta::probes;
+
+/// The `{provider}` segment. A struct rather than `Path<String>`: the
+/// router that mounts Keyhole adds its own parameter (`{*rest}`) beside it.
+#[derive(Debug, serde::Deserialize)]
+struct ProviderId {
+    provider: String,
+}
 
 /// The configured provider with this id, or 404 `not_found`.
-fn provider(state: &AppState, id: &str) -> Result<Arc<Provider>, ApiError> {
+fn provider(state: &Keyhole, id: &str) -> Result<Arc<Provider>, ApiError> {
     state
         .providers
         .get(id)

@@ -3,7 +3,7 @@
 //! verified body is queued and answered 200 at once (LINE wants an answer
 //! within a second), and [`crate::messaging`] processes its events after.
 
-use crate::{error::ApiError, state::AppState};
+use crate::{error::ApiError, state::Keyhole};
 use axum::{
     Router,
     body::Bytes,
@@ -15,7 +15,7 @@ use keyhole_api::ErrorCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-const WEBHOOK: &str = "/api/webhooks/{provider}";
+const WEBHOOK: &str = "/webhooks/{provider}";
 
 /// The signature header. Header names are case-insensitive (`HeaderMap`
 /// stores them lowercased), as LINE warns its case may change.
@@ -45,8 +45,8 @@ const EVENT_TYPES: &[&str] = &[
     "botResumed",
 ];
 
-/// Routes of this module (full `/api/...` paths).
-pub(super) fn router() -> Router<AppState> {
+/// Routes of this module, relative to the base path.
+pub(super) fn router() -> Router<Keyhole> {
     Router::new().route(WEBHOOK, post(receive))
 }
 
@@ -60,8 +60,10 @@ struct Payload {
 /// Verifies, queues, answers 200. Bad or missing signature → 401 and nothing
 /// is read further; the body size is capped by the router's limit (413).
 async fn receive(
-    State(state): State<AppState>,
-    Path(provider_id): Path<String>,
+    State(state): State<Keyhole>,
+    Path(super::ProviderId {
+        provider: provider_id,
+    }): Path<super::ProviderId>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {

@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderMap, Method, Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use keyhole::{AppState, config::Config};
+use keyhole::{Keyhole, config::Config};
 use provider_sim::{SimConfig, SimHandle, dev};
 use std::collections::BTreeMap;
 use tower::ServiceExt;
@@ -20,7 +20,9 @@ pub const APP: &str = "http://127.0.0.1:8080";
 /// A keyhole router plus the simulator it talks to.
 pub struct Harness {
     pub app: Router,
-    pub state: AppState,
+    /// Where Keyhole's routes are mounted in `app` (`/api` in the binary).
+    pub base: String,
+    pub state: Keyhole,
     pub sim: SimHandle,
     pub http: reqwest::Client,
 }
@@ -107,21 +109,22 @@ impl Harness {
     /// A fresh simulator and a keyhole router with an in-memory store.
     pub async fn start(extra: &str) -> Self {
         let sim = spawn_sim().await;
-        let state = AppState::in_memory(config(&sim.base_url, extra)).unwrap();
+        let state = Keyhole::in_memory(config(&sim.base_url, extra)).unwrap();
         Self::with_state(sim, state)
     }
 
     /// A fresh simulator and keyhole with every provider of the dev config.
     pub async fn start_all() -> Self {
         let sim = spawn_sim().await;
-        let state = AppState::in_memory(dev_config(&sim.base_url, "")).unwrap();
+        let state = Keyhole::in_memory(dev_config(&sim.base_url, "")).unwrap();
         Self::with_state(sim, state)
     }
 
     /// A harness around an already built state and simulator.
-    pub fn with_state(sim: SimHandle, state: AppState) -> Self {
+    pub fn with_state(sim: SimHandle, state: Keyhole) -> Self {
         Self {
             app: keyhole::router(state.clone()),
+            base: state.config.base_path.clone(),
             state,
             sim,
             http: reqwest::Client::builder()
@@ -217,7 +220,10 @@ impl Harness {
     /// simulator sends back after Allow (not yet visited).
     pub async fn approved_callback(&self, jar: &mut Jar, mode: &str) -> String {
         let start = self
-            .get(&format!("/api/auth/aihubmix/login?mode={mode}"), jar)
+            .get(
+                &format!("{}/auth/aihubmix/login?mode={mode}", self.base),
+                jar,
+            )
             .await;
         assert_eq!(start.status, StatusCode::FOUND, "{}", start.body);
         self.provider_round_trip(start.location(), Decision::Allow)
@@ -299,7 +305,10 @@ impl Harness {
         jar: &mut Jar,
     ) -> Reply {
         let start = self
-            .get(&format!("/api/auth/{provider}/login?mode={mode}"), jar)
+            .get(
+                &format!("{}/auth/{provider}/login?mode={}", self.base, mode),
+                jar,
+            )
             .await;
         assert_eq!(
             start.status,

@@ -1,0 +1,153 @@
+//! Keyhole inside another axum app. The host keeps its own pages and its own
+//! fallback, mounts Keyhole's routes under `/auth`, and its `/usage` handler
+//! reads the signed-in person's AIHubMix account with a token Keyhole keeps
+//! fresh. No secret or token ever reaches the browser.
+//!
+//! Try it against the provider simulator, in two terminals:
+//!
+//! ```text
+//! cargo run -p provider-sim -- --port 9000 --app-url http://127.0.0.1:4000
+//! curl -X POST http://127.0.0.1:9000/_sim/clients -H 'content-type: application/json' -d \
+//!   '{"dialect":"aihubmix","client_id":"embed","client_secret":"embed-secret",
+//!     "redirect_uri":"http://127.0.0.1:4000/auth/auth/aihubmix/callback"}'
+//! KEYHOLE_AIHUBMIX_CLIENT_SECRET=embed-secret cargo run -p keyhole --example embed
+//! ```
+//!
+//! then open <http://127.0.0.1:4000/>, sign in, and follow the usage link.
+
+use axum::{
+    Json, Router,
+    extract::{FromRef, State},
+    http::StatusCode,
+    response::Html,
+    routing::get,
+};
+use keyhole::{ApiError, Keyhole, Session, config::Config, providers::ProviderError};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// The host's state: its own client, and Keyhole beside it.
+#[derive(Debug, Clone)]
+pub struct Host {
+    keyhole: Keyhole,
+    http: reqwest::Client,
+    userinfo: Url,
+}
+
+impl FromRef<Host> for Keyhole {
+    fn from_ref(host: &Host) -> Keyhole {
+        host.keyhole.clone()
+    }
+}
+
+/// The host app: its pages, Keyhole under `/auth` (the config's
+/// `base_path`), and its fallback. `userinfo` is AIHubMix's userinfo URL.
+pub fn app(keyhole: Keyhole, userinfo: Url) -> Router {
+    let host = Host {
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap_or_default(),
+        keyhole: keyhole.clone(),
+        userinfo,
+    };
+    let app = Router::new()
+        .route("/", get(home))
+        .route("/usage", get(usage))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "The host has no such page.") });
+    keyhole.mount(app).with_state(host)
+}
+
+async fn home(session: Option<Session>) -> Html<String> {
+    let who = session
+        .as_ref()
+        .and_then(|s| s.connections().first())
+        .map(|c| c.profile.display_name.clone());
+    Html(match who {
+        // Provider text is escaped before it is put in HTML.
+        Some(name) => format!(
+            "<p>Signed in as {}. <a href=\"/usage\">Usage</a></p>",
+            html_escape::encode_text(&name)
+        ),
+        None => {
+            "<p><a href=\"/auth/auth/aihubmix/login?mode=redirect\">Sign in with AIHubMix</a></p>"
+                .to_owned()
+        }
+    })
+}
+
+/// What the host shows of the AIHubMix account.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Usage {
+    /// The AIHubMix user name.
+    pub username: String,
+    /// Remaining quota, in AIHubMix's units.
+    pub quota: i64,
+}
+
+/// The person's AIHubMix usage, read with Keyhole's token: refreshed before
+/// it expires, and once more if AIHubMix refuses it.
+async fn usage(session: Session, State(host): State<Host>) -> Result<Json<Usage>, ApiError> {
+    let usage = session
+        .with_token("aihubmix", |token| {
+            let request = host
+                .http
+                .get(host.userinfo.clone())
+                .bearer_auth(token.secret());
+            async move {
+                let response = request
+                    .send()
+                    .await
+                    .map_err(|_| ProviderError::Unavailable("userinfo".to_owned()))?;
+                match response.status() {
+                    StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
+                    s if !s.is_success() => Err(ProviderError::Unavailable(format!("HTTP {s}"))),
+                    _ => response
+                        .json::<Usage>()
+                        .await
+                        .map_err(|_| ProviderError::Malformed("userinfo".to_owned())),
+                }
+            }
+        })
+        .await?;
+    Ok(Json(usage))
+}
+
+/// The config of the run described at the top, from the environment.
+pub fn config(
+    sim: &str,
+    env: keyhole::config::EnvLookup<'_>,
+) -> Result<Config, keyhole::config::ConfigError> {
+    Config::from_toml(
+        &format!(
+            r#"
+            public_url = "http://127.0.0.1:4000"
+            base_path = "/auth"
+            [session]
+            store = "memory"
+            [[providers]]
+            id = "aihubmix"
+            kind = "aihubmix"
+            name = "AIHubMix"
+            client_id = "embed"
+            base_url = "{sim}/aihubmix"
+            "#
+        ),
+        env,
+    )
+}
+
+#[allow(dead_code)]
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt().init();
+    let env = |name: &str| std::env::var(name).ok();
+    let sim = env("SIM_URL").unwrap_or_else(|| "http://127.0.0.1:9000".to_owned());
+    let keyhole = Keyhole::open(config(&sim, &env)?, &env).await?;
+    let userinfo = Url::parse(&format!("{sim}/aihubmix/api/oauth2/userinfo"))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
+    println!("embed example on http://127.0.0.1:4000");
+    axum::serve(listener, app(keyhole, userinfo)).await?;
+    Ok(())
+}
