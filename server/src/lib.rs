@@ -56,14 +56,13 @@
 //! # Layout
 //!
 //! From the leaves up; no module imports one above it.
-//! - [`clock`], [`secret`], [`grant`], [`metrics`] — times, random tokens,
-//!   the grant a provider issued, Prometheus counters.
+//! - [`providers`] — the `keyhole-providers` crate: the one upstream path,
+//!   the OAuth/OIDC engine ([`oauth`]), an adapter per kind, the [`grant`]
+//!   they issue (re-exported here, with [`clock`] and [`upstream`]).
+//! - [`secret`], [`metrics`] — random tokens, Prometheus counters.
 //! - [`config`] — `keyhole.toml` + secrets from the environment or files.
-//! - [`upstream`] — the one path to a provider: timeouts, body cap, metrics.
 //! - [`session`] — sealed sessions and key-value records over memory,
 //!   SQLite or Redis; cookies.
-//! - [`oauth`] — the one OAuth 2.0 / OpenID Connect engine.
-//! - [`providers`] — capability traits and one adapter file per kind.
 //! - [`error`] — the JSON errors of the contract.
 //! - [`tokens`] — a connection's token, with single-flight refresh.
 //! - [`messaging`] — LINE Messaging API: webhook queue, records, push.
@@ -74,15 +73,11 @@
 
 pub mod app;
 pub mod callback_page;
-pub mod clock;
 pub mod config;
 pub mod error;
 pub mod extract;
-pub mod grant;
 pub mod messaging;
 pub mod metrics;
-pub mod oauth;
-pub mod providers;
 pub mod routes;
 pub mod secret;
 pub mod security;
@@ -90,7 +85,11 @@ pub mod session;
 pub mod spa;
 pub mod state;
 pub mod tokens;
-pub mod upstream;
+
+// The provider layer is its own crate; these keep its modules at the paths
+// the rest of the server (and its users) name them by.
+pub use keyhole_providers as providers;
+pub use keyhole_providers::{clock, grant, oauth, upstream};
 
 pub use app::router;
 pub use error::ApiError;

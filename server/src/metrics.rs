@@ -2,9 +2,10 @@
 //! refresh outcomes, upstream latency by provider and operation, webhook
 //! events, and active sessions where the store can count them.
 
+use keyhole_providers::upstream::UpstreamMetrics;
 use prometheus_client::{
     encoding::text::encode,
-    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
     registry::Registry,
 };
 use std::{fmt, sync::Arc};
@@ -22,7 +23,7 @@ struct Inner {
     logins_started: Family<Labels, Counter>,
     logins_finished: Family<Labels, Counter>,
     refreshes: Family<Labels, Counter>,
-    upstream_seconds: Family<Labels, Histogram>,
+    upstream: UpstreamMetrics,
     webhook_events: Family<Labels, Counter>,
     active_sessions: Gauge,
 }
@@ -31,13 +32,6 @@ impl fmt::Debug for Metrics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Metrics")
     }
-}
-
-/// Upstream latency buckets: 5 ms … ~10 s.
-fn latency_histogram() -> Histogram {
-    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
-        0.005, 2.0, 12,
-    ))
 }
 
 impl Default for Metrics {
@@ -53,9 +47,7 @@ impl Metrics {
         let logins_started = Family::<Labels, Counter>::default();
         let logins_finished = Family::<Labels, Counter>::default();
         let refreshes = Family::<Labels, Counter>::default();
-        let upstream_seconds = Family::<Labels, Histogram>::new_with_constructor(
-            latency_histogram as fn() -> Histogram,
-        );
+        let upstream = UpstreamMetrics::default();
         let webhook_events = Family::<Labels, Counter>::default();
         let active_sessions = Gauge::default();
         registry.register(
@@ -76,7 +68,7 @@ impl Metrics {
         registry.register(
             "upstream_request_seconds",
             "Provider call latency, by provider, operation and outcome",
-            upstream_seconds.clone(),
+            upstream.family().clone(),
         );
         registry.register(
             "webhook_events",
@@ -94,7 +86,7 @@ impl Metrics {
                 logins_started,
                 logins_finished,
                 refreshes,
-                upstream_seconds,
+                upstream,
                 webhook_events,
                 active_sessions,
             }),
@@ -135,16 +127,9 @@ impl Metrics {
             .inc();
     }
 
-    /// A provider call took `seconds`.
-    pub fn upstream(&self, provider: &str, operation: &'static str, ok: bool, seconds: f64) {
-        self.inner
-            .upstream_seconds
-            .get_or_create(&vec![
-                ("provider", provider.to_owned()),
-                ("operation", operation.to_owned()),
-                ("outcome", if ok { "ok" } else { "error" }.to_owned()),
-            ])
-            .observe(seconds);
+    /// The upstream latency histogram, for the provider layer to record in.
+    pub fn upstream(&self) -> UpstreamMetrics {
+        self.inner.upstream.clone()
     }
 
     /// A webhook event of `kind` arrived.
@@ -181,7 +166,11 @@ mod tests {
         let m = Metrics::new();
         m.login_started("line", "popup");
         m.login_finished("line", "popup", "ok");
-        m.upstream("line", "exchange", true, 0.02);
+        // The provider layer records upstream calls into this family.
+        m.upstream()
+            .family()
+            .get_or_create(&vec![("provider", "line".to_owned())])
+            .observe(0.02);
         let text = m.render(Some(3));
         assert!(
             text.contains(r#"keyhole_logins_started_total{provider="line",mode="popup"} 1"#),

@@ -50,10 +50,11 @@ impl Keyhole {
     pub fn new(config: Config, sessions: SessionStore) -> Result<Self, ConfigError> {
         let metrics = Metrics::new();
         let upstream =
-            Upstream::new(&config.upstream, metrics.clone()).map_err(|e| ConfigError {
+            Upstream::new(&config.upstream, metrics.upstream()).map_err(|e| ConfigError {
                 problems: vec![format!("upstream: cannot build the HTTP client: {e}")],
             })?;
-        let providers = Registry::from_config(&config, &upstream)?;
+        let providers = Registry::from_config(&config.providers, &upstream)
+            .map_err(|problems| ConfigError { problems })?;
         let tokens = Tokens::new(
             sessions.clone(),
             metrics.clone(),

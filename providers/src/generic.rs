@@ -3,7 +3,7 @@
 //! separator and PKCE from the config, and where the profile and balance
 //! fields sit in its JSON (JSON pointers).
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, ProviderError, Standard, Topup, Wallet, is_web_url,
     registry::{Check, parse_options},
     scalar_text,

@@ -11,7 +11,7 @@
 //! `line-login` provider whose people it messages), `reply_text` (optional
 //! answer to incoming messages).
 
-use super::{
+use crate::{
     Adapter, ProviderError,
     messaging::{Messaging, Pushed},
     registry::{Check, parse_options},
@@ -388,7 +388,7 @@ mod tests {
             connect_timeout: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
         };
-        crate::upstream::Upstream::new(&config, crate::metrics::Metrics::new())
+        crate::upstream::Upstream::new(&config, crate::upstream::UpstreamMetrics::default())
             .unwrap()
             .for_provider("line-bot")
     }

@@ -3,7 +3,7 @@
 //! `auto_authorize`, a userinfo carrying `quota`/`used_quota`/
 //! `balance_formatted`, and a top-up URL.
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, ProviderError, Standard, Topup, Wallet,
     registry::{Check, parse_options},
 };

@@ -3,8 +3,12 @@
 //! caps the body it reads, times the call into the metrics under the
 //! provider's configured id, and maps failures to [`ProviderError`].
 
-use crate::{config::UpstreamConfig, metrics::Metrics};
+use crate::config::UpstreamConfig;
 use oauth2::AccessToken;
+use prometheus_client::metrics::{
+    family::Family,
+    histogram::{Histogram, exponential_buckets},
+};
 use reqwest::{RequestBuilder, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use std::{sync::Arc, time::Instant};
@@ -50,18 +54,55 @@ impl ProviderError {
     }
 }
 
+type Labels = Vec<(&'static str, String)>;
+
+/// Upstream call latency by provider, operation and outcome: a Prometheus
+/// histogram family for the host to register (`upstream_request_seconds`).
+#[derive(Debug, Clone)]
+pub struct UpstreamMetrics {
+    family: Family<Labels, Histogram>,
+}
+
+impl Default for UpstreamMetrics {
+    fn default() -> Self {
+        // 5 ms … ~10 s.
+        let buckets = || Histogram::new(exponential_buckets(0.005, 2.0, 12));
+        Self {
+            family: Family::new_with_constructor(buckets),
+        }
+    }
+}
+
+impl UpstreamMetrics {
+    /// The family to register.
+    pub fn family(&self) -> &Family<Labels, Histogram> {
+        &self.family
+    }
+
+    fn observe(&self, provider: &str, operation: &'static str, ok: bool, seconds: f64) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.family
+            .get_or_create(&vec![
+                ("provider", provider.to_owned()),
+                ("operation", operation.to_owned()),
+                ("outcome", outcome.to_owned()),
+            ])
+            .observe(seconds);
+    }
+}
+
 /// The shared client and what every call reports to; one per Keyhole.
 #[derive(Debug, Clone)]
 pub struct Upstream {
     client: reqwest::Client,
-    metrics: Metrics,
+    metrics: UpstreamMetrics,
     max_body: usize,
 }
 
 impl Upstream {
     /// The one client: no redirects (following them opens the client to SSRF
     /// and would hand bearer tokens to another host), bounded timeouts.
-    pub fn new(config: &UpstreamConfig, metrics: Metrics) -> reqwest::Result<Self> {
+    pub fn new(config: &UpstreamConfig, metrics: UpstreamMetrics) -> reqwest::Result<Self> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
@@ -131,12 +172,10 @@ impl Http {
         let started = Instant::now();
         let result = self.read(request).instrument(span).await;
         let ok = matches!(&result, Ok(r) if r.status.is_success());
-        self.upstream.metrics.upstream(
-            &self.provider,
-            operation,
-            ok,
-            started.elapsed().as_secs_f64(),
-        );
+        let seconds = started.elapsed().as_secs_f64();
+        self.upstream
+            .metrics
+            .observe(&self.provider, operation, ok, seconds);
         result
     }
 

@@ -7,6 +7,7 @@ use crate::upstream::{Http, ProviderError};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use serde_json::{Map, Value};
 use std::time::{Duration, Instant};
+use subtle::ConstantTimeEq;
 use tokio::sync::Mutex;
 use url::Url;
 
@@ -105,7 +106,7 @@ pub async fn verify(token: &str, expect: &Expect<'_>) -> Result<Map<String, Valu
     let nonce_ok = claims
         .get("nonce")
         .and_then(Value::as_str)
-        .is_some_and(|n| crate::secret::secrets_equal(n, expect.nonce));
+        .is_some_and(|n| bool::from(n.as_bytes().ct_eq(expect.nonce.as_bytes())));
     if !nonce_ok {
         return Err(bad("wrong nonce"));
     }

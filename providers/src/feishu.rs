@@ -5,7 +5,7 @@
 //! here is standard OAuth, so it speaks to Feishu directly (still through
 //! the one upstream path).
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, ProviderError, is_web_url,
     registry::{Check, parse_options},
 };

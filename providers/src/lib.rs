@@ -1,6 +1,25 @@
-//! Provider adapters: what a provider can do, as capability traits asked
-//! for with lookups that return `Option` (nothing stubs what it does not
-//! do), and the registry built from config — one file per kind beside this.
+//! Keyhole's provider layer: the one path to a provider ([`upstream`]), the
+//! one OAuth 2.0 / OpenID Connect engine ([`oauth`]), and an adapter per
+//! kind of provider — AIHubMix, LINE Login, LINE Notify, the LINE Messaging
+//! API, Elice, Feishu/Lark, any OpenID Connect or plain OAuth2 provider.
+//!
+//! What a provider can do is a capability trait ([`Login`], [`Wallet`],
+//! [`Topup`], [`Notifier`], [`Friends`], [`Messaging`]) asked for with a
+//! lookup that returns `Option`, so nothing stubs what it does not do. The
+//! [`Registry`] builds every configured adapter and derives the public
+//! capability list from those lookups.
+//!
+//! Layout, from the leaves up: [`clock`], [`grant`], [`config`] →
+//! [`upstream`] → [`oauth`] → this file's traits, [`registry`](Registry),
+//! and one file per kind (`aihubmix.rs`, `elice.rs`, `feishu.rs`,
+//! `generic.rs` for `kind = "oauth2"`, `line_login.rs`, `line_messaging.rs`,
+//! `line_notify.rs`, `oidc.rs`).
+
+pub mod clock;
+pub mod config;
+pub mod grant;
+pub mod oauth;
+pub mod upstream;
 
 mod aihubmix;
 mod elice;

@@ -4,7 +4,7 @@
 //! until revoked; the target from `/api/status` as the profile, and
 //! `/api/notify` with its `X-RateLimit-*` headers.
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, Notifier, ProviderError, Standard,
     registry::{Check, parse_options},
 };

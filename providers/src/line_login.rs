@@ -4,7 +4,7 @@
 //! through the JWKS for native ones), `bot_prompt` and the friendship
 //! result, `/v2/profile`, friendship status, and its revoke endpoint.
 
-use super::{
+use crate::{
     Adapter, Friends, Grant, Identity, Login, ProviderError, Standard, is_web_url,
     registry::{Check, parse_options},
 };

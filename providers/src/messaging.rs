@@ -1,7 +1,7 @@
 //! What a messaging provider (the LINE Messaging API) offers besides the
-//! [`Provider`](super::Provider) basics: webhook signatures, push and reply.
+//! [`Provider`](crate::Provider) basics: webhook signatures, push and reply.
 
-use super::ProviderError;
+use crate::ProviderError;
 use async_trait::async_trait;
 use std::fmt;
 use uuid::Uuid;

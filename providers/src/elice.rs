@@ -3,7 +3,7 @@
 //! only the code, a one-hour token and no refresh (expiry means signing in
 //! again), and `/oauth/account` whose `id` may be a number or a string.
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, ProviderError,
     registry::{Check, parse_options},
     scalar_text,

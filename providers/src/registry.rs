@@ -2,9 +2,9 @@
 //! public description derived from what it can do, and the option checks
 //! every kind shares.
 
-use super::{Adapter, Friends, Login, Messaging, Notifier, Topup, Wallet};
+use crate::{Adapter, Friends, Login, Messaging, Notifier, Topup, Wallet};
 use crate::{
-    config::{Config, ConfigError, ProviderConfig},
+    config::ProviderConfig,
     upstream::{Http, Upstream},
 };
 use keyhole_api::{Capability, ProviderInfo};
@@ -104,11 +104,15 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Builds every adapter; reports every bad kind option at once.
-    pub fn from_config(config: &Config, upstream: &Upstream) -> Result<Self, ConfigError> {
+    /// Builds every adapter; reports every bad kind option at once, each
+    /// with its key path (`providers[1].base_url: …`).
+    pub fn from_config(
+        providers: &[ProviderConfig],
+        upstream: &Upstream,
+    ) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mut order = Vec::new();
-        for (index, p) in config.providers.iter().enumerate() {
+        for (index, p) in providers.iter().enumerate() {
             match build(p, upstream.for_provider(&p.id)) {
                 Ok(adapter) => order.push(Arc::new(Provider::new(p, adapter))),
                 Err(errs) => {
@@ -121,7 +125,7 @@ impl Registry {
             problems.extend(messaging_links(&order));
         }
         if !problems.is_empty() {
-            return Err(ConfigError { problems });
+            return Err(problems);
         }
         let by_id = order
             .iter()
@@ -165,7 +169,7 @@ fn messaging_links(order: &[Arc<Provider>]) -> Vec<String> {
 }
 
 fn build(p: &ProviderConfig, http: Http) -> Result<Box<dyn Adapter>, Vec<String>> {
-    use super::*;
+    use crate::*;
     Ok(match p.kind.as_str() {
         "aihubmix" => Box::new(aihubmix::AiHubMix::new(p, http)?),
         "oauth2" => Box::new(generic::Generic::new(p, http)?),

@@ -3,7 +3,7 @@
 //! a nonce, the JWKS with key rotation, the RFC 9207 `iss` callback
 //! parameter, userinfo, and revocation when the provider advertises it.
 
-use super::{
+use crate::{
     Adapter, Grant, Identity, Login, ProviderError, is_web_url,
     registry::{Check, parse_options, web_url},
 };
