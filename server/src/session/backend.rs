@@ -38,8 +38,8 @@ pub struct StoredSession {
     pub connections: Vec<StoredConnection>,
 }
 
-/// Storage for sessions, connections, pending logins, locks, and small
-/// expiring key-value records (webhook de-duplication, per-user messaging
+/// Storage for sessions, connections, locks, and small expiring key-value
+/// records (pending logins, webhook de-duplication, per-user messaging
 /// state) that must be shared by every instance.
 #[async_trait]
 pub trait Backend: Send + Sync + fmt::Debug {
@@ -68,15 +68,6 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// Removes one connection.
     async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError>;
-    /// Stores a pending login.
-    async fn put_pending(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError>;
-    /// Removes and returns a pending login, atomically (single use).
-    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Takes the named lock for `owner` unless another owner holds an
     /// unexpired one.
     async fn try_lock(
@@ -104,6 +95,10 @@ pub trait Backend: Send + Sync + fmt::Debug {
     ) -> Result<bool, StoreError>;
     /// The value under `key`, unless missing or expired.
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError>;
+    /// Removes and returns the value under `key`, unless missing or
+    /// expired, in one atomic step: of racing callers, one gets it (single
+    /// use, as a login's state must be).
+    async fn kv_take(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Removes the value under `key`, if any.
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError>;
     /// Deletes expired rows; returns how many.

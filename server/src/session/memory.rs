@@ -17,7 +17,6 @@ pub struct MemoryBackend {
 #[derive(Debug, Default)]
 struct Inner {
     sessions: HashMap<String, Row>,
-    pending: HashMap<String, (String, OffsetDateTime)>,
     locks: HashMap<String, (String, OffsetDateTime)>,
     kv: HashMap<String, (String, OffsetDateTime)>,
 }
@@ -129,23 +128,6 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    async fn put_pending(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        self.lock()
-            .pending
-            .insert(key.to_owned(), (value.to_owned(), expires_at));
-        Ok(())
-    }
-
-    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let taken = self.lock().pending.remove(key);
-        Ok(taken.filter(|(_, at)| *at > now()).map(|(v, _)| v))
-    }
-
     async fn try_lock(
         &self,
         name: &str,
@@ -214,6 +196,11 @@ impl Backend for MemoryBackend {
             .map(|(v, _)| v.clone()))
     }
 
+    async fn kv_take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let taken = self.lock().kv.remove(key);
+        Ok(taken.filter(|(_, at)| *at > now()).map(|(v, _)| v))
+    }
+
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         self.lock().kv.remove(key);
         Ok(())
@@ -222,10 +209,9 @@ impl Backend for MemoryBackend {
     async fn sweep(&self) -> Result<u64, StoreError> {
         let mut inner = self.lock();
         let now = now();
-        let count = |i: &Inner| i.sessions.len() + i.pending.len() + i.locks.len() + i.kv.len();
+        let count = |i: &Inner| i.sessions.len() + i.locks.len() + i.kv.len();
         let before = count(&inner);
         inner.sessions.retain(|_, r| r.expires_at > now);
-        inner.pending.retain(|_, (_, at)| *at > now);
         inner.locks.retain(|_, (_, at)| *at > now);
         inner.kv.retain(|_, (_, at)| *at > now);
         let after = count(&inner);

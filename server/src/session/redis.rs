@@ -4,8 +4,6 @@
 //! - `{prefix}s:{sid}` — a hash per session: `meta`, `exp` (expiry, Unix ms)
 //!   and one field pair per connection, `g:{provider}` (grant) and
 //!   `s:{provider}` (state). `PEXPIREAT` makes Redis drop it at `exp`.
-//! - `{prefix}p:{key}` — a pending login, a string with `PXAT`, taken with
-//!   `GETDEL` so two callbacks can never both get it.
 //! - `{prefix}l:{name}` — a lock, `SET owner NX PXAT`, deleted only by a
 //!   script that first checks the owner.
 //! - `{prefix}k:{key}` — a key-value record, a string with `PXAT`;
@@ -67,10 +65,6 @@ fn now_ms() -> i64 {
 impl RedisBackend {
     fn session_key(&self, sid: &str) -> String {
         format!("{}s:{sid}", self.prefix)
-    }
-
-    fn pending_key(&self, key: &str) -> String {
-        format!("{}p:{key}", self.prefix)
     }
 
     fn lock_key(&self, name: &str) -> String {
@@ -203,41 +197,6 @@ impl Backend for RedisBackend {
         Ok(())
     }
 
-    async fn put_pending(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let key = &self.pending_key(key);
-        let exp = ms(expires_at);
-        if exp <= now_ms() {
-            // Already expired: nothing to keep, but an older value under the
-            // same key must not stay usable either.
-            return self.delete_key(key).await;
-        }
-        self.run("SET", |mut c| async move {
-            redis::cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("PXAT")
-                .arg(exp)
-                .query_async::<()>(&mut c)
-                .await
-        })
-        .await
-    }
-
-    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let key = &self.pending_key(key);
-        // GETDEL (Redis 6.2+): read and delete in one step, so a replayed
-        // callback racing the first finds nothing.
-        self.run("GETDEL", |mut c| async move {
-            redis::cmd("GETDEL").arg(key).query_async(&mut c).await
-        })
-        .await
-    }
-
     async fn try_lock(
         &self,
         name: &str,
@@ -317,6 +276,16 @@ impl Backend for RedisBackend {
         let key = &self.kv_key(key);
         self.run("GET", |mut c| async move {
             redis::cmd("GET").arg(key).query_async(&mut c).await
+        })
+        .await
+    }
+
+    async fn kv_take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let key = &self.kv_key(key);
+        // GETDEL (Redis 6.2+): read and delete in one step, so a replayed
+        // callback racing the first finds nothing.
+        self.run("GETDEL", |mut c| async move {
+            redis::cmd("GETDEL").arg(key).query_async(&mut c).await
         })
         .await
     }

@@ -185,37 +185,6 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
-    async fn put_pending(
-        &self,
-        key: &str,
-        value: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO pending_logins (key, value, expires_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
-        )
-        .bind(key)
-        .bind(value)
-        .bind(ms(expires_at))
-        .execute(&self.pool)
-        .await
-        .map_err(err)?;
-        Ok(())
-    }
-
-    async fn take_pending(&self, key: &str) -> Result<Option<String>, StoreError> {
-        let row =
-            sqlx::query("DELETE FROM pending_logins WHERE key = ?1 RETURNING value, expires_at")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(err)?;
-        Ok(row
-            .filter(|r| r.get::<i64, _>(1) > now_ms())
-            .map(|r| r.get(0)))
-    }
-
     async fn try_lock(
         &self,
         name: &str,
@@ -298,6 +267,17 @@ impl Backend for SqliteBackend {
         Ok(row.map(|r| r.get(0)))
     }
 
+    async fn kv_take(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("DELETE FROM kv WHERE key = ?1 RETURNING value, expires_at")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(err)?;
+        Ok(row
+            .filter(|r| r.get::<i64, _>(1) > now_ms())
+            .map(|r| r.get(0)))
+    }
+
     async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM kv WHERE key = ?1")
             .bind(key)
@@ -310,7 +290,7 @@ impl Backend for SqliteBackend {
     async fn sweep(&self) -> Result<u64, StoreError> {
         let now = now_ms();
         let mut removed = 0;
-        for table in ["sessions", "pending_logins", "locks", "kv"] {
+        for table in ["sessions", "locks", "kv"] {
             removed += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= ?1"))
                 .bind(now)
                 .execute(&self.pool)

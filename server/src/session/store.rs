@@ -266,23 +266,25 @@ impl SessionStore {
             .await
     }
 
-    /// Stores a pending login under its state.
+    /// Stores a pending login under its state, until it expires (one
+    /// already expired is not stored at all).
     pub async fn put_pending(&self, pending: &PendingLogin) -> Result<(), StoreError> {
-        let key = hashed(&pending.state);
-        let sealed = self.seal(pending, &format!("pending:{key}"))?;
-        self.backend
-            .put_pending(&key, &sealed, pending.expires_at)
-            .await
+        if pending.expires_at <= crate::clock::now() {
+            return Ok(());
+        }
+        let key = hashed(&pending_key(&pending.state));
+        let sealed = self.seal(pending, &kv_aad(&key))?;
+        self.backend.kv_put(&key, &sealed, pending.expires_at).await
     }
 
     /// Removes and returns the pending login for `state` (single use).
     pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let key = hashed(state);
-        let Some(sealed) = self.backend.take_pending(&key).await? else {
+        let key = hashed(&pending_key(state));
+        let Some(sealed) = self.backend.kv_take(&key).await? else {
             return Ok(None);
         };
         Ok(self
-            .open::<PendingLogin>(&sealed, &format!("pending:{key}"))
+            .open::<PendingLogin>(&sealed, &kv_aad(&key))
             .filter(|p| p.expires_at > crate::clock::now()))
     }
 
@@ -369,6 +371,11 @@ fn state_of(c: &ConnectionRecord) -> State {
         balance: c.balance.clone(),
         connected_at: c.connected_at,
     }
+}
+
+/// Pending logins are key-value records under their state.
+fn pending_key(state: &str) -> String {
+    format!("pending:{state}")
 }
 
 fn kv_aad(key: &str) -> String {
