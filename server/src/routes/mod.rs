@@ -2,6 +2,7 @@
 //! path where Keyhole is mounted (`/api` in the `keyhole` binary).
 
 mod auth;
+mod callback;
 mod me;
 mod meta;
 mod webhooks;
@@ -27,6 +28,7 @@ pub(crate) const PREFIXES: [&str; 5] = [
 pub(crate) fn api() -> Router<Keyhole> {
     Router::new()
         .merge(auth::router())
+        .merge(callback::router())
         .merge(me::router())
         .merge(meta::router())
         .merge(webhooks::router())
