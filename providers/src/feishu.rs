@@ -11,12 +11,12 @@ use crate::{
 };
 use crate::{
     config::ProviderConfig,
-    oauth::{AuthorizeRequest, ExchangeRequest},
+    oauth::{AuthorizeRequest, ExchangeRequest, TokenResponse},
     upstream::{Http, Reply},
 };
 use async_trait::async_trait;
 use keyhole_api::Profile;
-use oauth2::{AccessToken, ClientSecret, RefreshToken};
+use oauth2::{AccessToken, ClientSecret};
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -70,13 +70,6 @@ struct AppToken {
     msg: String,
     app_access_token: Option<String>,
     expire: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct UserToken {
-    access_token: String,
-    refresh_token: Option<String>,
-    expires_in: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -207,21 +200,6 @@ fn ttl(seconds: Option<i64>) -> time::Duration {
     )
 }
 
-impl UserToken {
-    fn into_grant(self) -> Grant {
-        Grant {
-            access_token: AccessToken::new(self.access_token),
-            refresh_token: self
-                .refresh_token
-                .filter(|r| !r.is_empty())
-                .map(RefreshToken::new),
-            expires_at: Some(crate::clock::now() + ttl(self.expires_in)),
-            scopes: Vec::new(),
-            claims: BTreeMap::new(),
-        }
-    }
-}
-
 enum EnvelopeError {
     Code(i64, String),
     Other(ProviderError),
@@ -271,10 +249,10 @@ impl Login for Feishu {
 
     async fn exchange(&self, request: ExchangeRequest<'_>) -> Result<Grant, ProviderError> {
         let body = json!({"grant_type": "authorization_code", "code": request.code});
-        let token: UserToken = self
+        let token: TokenResponse = self
             .call_with_app_token("exchange", &self.access_token_url, body)
             .await?;
-        Ok(token.into_grant())
+        Ok(token.into_grant(&[], Some(ttl(None))))
     }
 
     async fn refresh(&self, grant: &Grant) -> Result<Grant, ProviderError> {
@@ -282,10 +260,10 @@ impl Login for Feishu {
             return Err(ProviderError::NotSupported);
         };
         let body = json!({"grant_type": "refresh_token", "refresh_token": refresh.secret()});
-        let token: UserToken = self
+        let token: TokenResponse = self
             .call_with_app_token("refresh", &self.refresh_url, body)
             .await?;
-        Ok(token.into_grant())
+        Ok(token.into_grant(&[], Some(ttl(None))))
     }
 
     async fn revoke(&self, _grant: &Grant) -> Result<(), ProviderError> {

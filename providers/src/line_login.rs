@@ -156,12 +156,8 @@ impl Standard for LineLogin {
         response: TokenResponse,
         request: &ExchangeRequest<'_>,
     ) -> Result<Grant, ProviderError> {
-        let id_token = response
-            .id_token
-            .clone()
-            .ok_or_else(|| ProviderError::Malformed("token response: no id_token".to_owned()))?;
-        let claims = jwt::verify(
-            &id_token,
+        let claims = jwt::verify_response(
+            &response,
             &jwt::Expect {
                 issuer: &self.issuer,
                 audience: self.client.client_id(),

@@ -187,12 +187,8 @@ impl Login for Oidc {
         }
         let d = self.discovered().await?;
         let response = d.client.exchange(&request).await?;
-        let id_token = response
-            .id_token
-            .clone()
-            .ok_or_else(|| ProviderError::Malformed("token response: no id_token".to_owned()))?;
-        let claims = jwt::verify(
-            &id_token,
+        let claims = jwt::verify_response(
+            &response,
             &jwt::Expect {
                 issuer: &self.issuer,
                 audience: d.client.client_id(),

@@ -126,7 +126,31 @@ impl Tokens {
         F: Fn(AccessToken) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
-        with_token(self, session, provider, op).await
+        let id = provider.id();
+        let connection = connection(self, session, id).await?;
+        let mut grant = connection.grant;
+        let mut refreshed = false;
+        if expiring(self, &grant) {
+            if grant.refresh_token.is_some() {
+                grant = refresh(self, session, provider, &grant).await?;
+                refreshed = true;
+            } else if grant.expires_at.is_some_and(|at| at <= crate::clock::now()) {
+                // Nothing to refresh with (Elice, for one): sign in again.
+                mark_reauth(self, session, id).await?;
+                return Err(ApiError::reauth_required(id));
+            }
+        }
+        match op(grant.access_token.clone()).await {
+            Ok(value) => Ok(value),
+            Err(ProviderError::Unauthorized) if !refreshed && grant.refresh_token.is_some() => {
+                let grant = refresh(self, session, provider, &grant).await?;
+                match op(grant.access_token.clone()).await {
+                    Ok(value) => Ok(value),
+                    Err(e) => Err(fail(self, session, id, e).await),
+                }
+            }
+            Err(e) => Err(fail(self, session, id, e).await),
+        }
     }
 
     /// Changes the non-grant part of one connection (status, balance), freshly
@@ -137,61 +161,15 @@ impl Tokens {
         provider: &str,
         change: impl FnOnce(&mut ConnectionRecord),
     ) -> Result<(), ApiError> {
-        update_state(self, session, provider, change).await
-    }
-}
-
-async fn with_token<T, F, Fut>(
-    state: &Tokens,
-    session: &SessionId,
-    provider: &Provider,
-    op: F,
-) -> Result<T, ApiError>
-where
-    F: Fn(AccessToken) -> Fut,
-    Fut: Future<Output = Result<T, ProviderError>>,
-{
-    let id = provider.id();
-    let connection = connection(state, session, id).await?;
-    let mut grant = connection.grant;
-    let mut refreshed = false;
-    if expiring(state, &grant) {
-        if grant.refresh_token.is_some() {
-            grant = refresh(state, session, provider, &grant).await?;
-            refreshed = true;
-        } else if grant.expires_at.is_some_and(|at| at <= crate::clock::now()) {
-            // Nothing to refresh with (Elice, for one): sign in again.
-            mark_reauth(state, session, id).await?;
-            return Err(ApiError::reauth_required(id));
+        let Some(connection) = self.sessions.load_connection(session, provider).await? else {
+            return Err(ApiError::unauthenticated());
+        };
+        if let Some(mut connection) = connection {
+            change(&mut connection);
+            self.sessions.put_state(session, &connection).await?;
         }
+        Ok(())
     }
-    match op(grant.access_token.clone()).await {
-        Ok(value) => Ok(value),
-        Err(ProviderError::Unauthorized) if !refreshed && grant.refresh_token.is_some() => {
-            let grant = refresh(state, session, provider, &grant).await?;
-            match op(grant.access_token.clone()).await {
-                Ok(value) => Ok(value),
-                Err(e) => Err(fail(state, session, id, e).await),
-            }
-        }
-        Err(e) => Err(fail(state, session, id, e).await),
-    }
-}
-
-async fn update_state(
-    state: &Tokens,
-    session: &SessionId,
-    provider: &str,
-    change: impl FnOnce(&mut ConnectionRecord),
-) -> Result<(), ApiError> {
-    let Some(connection) = state.sessions.load_connection(session, provider).await? else {
-        return Err(ApiError::unauthenticated());
-    };
-    if let Some(mut connection) = connection {
-        change(&mut connection);
-        state.sessions.put_state(session, &connection).await?;
-    }
-    Ok(())
 }
 
 async fn connection(
@@ -231,10 +209,11 @@ async fn fail(state: &Tokens, session: &SessionId, provider: &str, e: ProviderEr
 }
 
 async fn mark_reauth(state: &Tokens, session: &SessionId, provider: &str) -> Result<(), ApiError> {
-    update_state(state, session, provider, |c| {
-        c.status = ConnectionStatus::ReauthRequired;
-    })
-    .await
+    state
+        .update_state(session, provider, |c| {
+            c.status = ConnectionStatus::ReauthRequired;
+        })
+        .await
 }
 
 async fn refresh(

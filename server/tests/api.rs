@@ -79,23 +79,9 @@ async fn concurrent_requests_after_expiry_share_one_refresh() {
     h.sign_in(&mut jar).await;
     h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
         .await;
-    let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
-    let mut calls = tokio::task::JoinSet::new();
-    for _ in 0..50 {
-        let app = h.app.clone();
-        let cookie = cookie.clone();
-        calls.spawn(async move {
-            let request = axum::http::Request::get("/api/me/aihubmix/balance")
-                .header("cookie", cookie)
-                .body(axum::body::Body::empty())
-                .unwrap();
-            tower::ServiceExt::oneshot(app, request)
-                .await
-                .unwrap()
-                .status()
-        });
-    }
-    let statuses = calls.join_all().await;
+    let statuses = h
+        .concurrent_gets("/api/me/aihubmix/balance", &jar, 50)
+        .await;
     assert!(
         statuses.iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"

@@ -342,10 +342,19 @@ async fn a_plain_oauth2_provider_works_from_configuration_alone() {
     }
 }
 
-/// `body` followed by enough JSON whitespace to pass the 1 MiB cap: still
-/// valid JSON, so only the cap can refuse it.
-fn oversized(body: &serde_json::Value) -> String {
-    format!("{body}{}", " ".repeat(1024 * 1024 + 1))
+/// Queues a 200 answer at `endpoint` whose body is the JSON found at `url`
+/// followed by enough whitespace to pass the 1 MiB cap: still valid JSON,
+/// so only the cap can refuse it. Returns that JSON.
+async fn oversized_answer(h: &Harness, endpoint: &str, url: &str) -> serde_json::Value {
+    let body: serde_json::Value = h.http.get(url).send().await.unwrap().json().await.unwrap();
+    let padded = format!("{body}{}", " ".repeat(1024 * 1024 + 1));
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": endpoint, "status": 200, "body": padded}),
+    )
+    .await;
+    body
 }
 
 /// Every upstream read is capped: a token response, a discovery document and
@@ -367,13 +376,10 @@ async fn oversized_upstream_bodies_are_refused_on_every_path() {
         callback: &callback,
     };
     let token = json!({"access_token": "at", "token_type": "Bearer", "expires_in": 60});
-    for body in [oversized(&token), token.to_string()] {
-        h.admin(
-            Method::POST,
-            "/faults",
-            json!({"endpoint": "aihubmix.token", "status": 200, "body": body}),
-        )
-        .await;
+    let padded = format!("{token}{}", " ".repeat(1024 * 1024 + 1));
+    for body in [padded, token.to_string()] {
+        let fault = json!({"endpoint": "aihubmix.token", "status": 200, "body": body});
+        h.admin(Method::POST, "/faults", fault).await;
         let result = login.exchange(exchange("any")).await;
         if body.len() > 1024 * 1024 {
             match result {
@@ -386,22 +392,8 @@ async fn oversized_upstream_bodies_are_refused_on_every_path() {
     }
 
     // OIDC discovery: the real document, padded; discovery is retried after.
-    let base = &h.sim.base_url;
-    let discovery: serde_json::Value = h
-        .http
-        .get(format!("{base}/oidc/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    h.admin(
-        Method::POST,
-        "/faults",
-        json!({"endpoint": "oidc.discovery", "status": 200, "body": oversized(&discovery)}),
-    )
-    .await;
+    let url = format!("{}/oidc/.well-known/openid-configuration", h.sim.base_url);
+    let discovery = oversized_answer(&h, "oidc.discovery", &url).await;
     let mut jar = Jar::default();
     let refused = h.get("/api/auth/oidc/login?mode=popup", &mut jar).await;
     assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
@@ -410,22 +402,7 @@ async fn oversized_upstream_bodies_are_refused_on_every_path() {
     assert_eq!(started.status, StatusCode::FOUND, "{}", started.body);
 
     // JWKS: the real key set, padded; the ID token cannot be checked.
-    let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
-    let keys: serde_json::Value = h
-        .http
-        .get(jwks_uri)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    h.admin(
-        Method::POST,
-        "/faults",
-        json!({"endpoint": "oidc.jwks", "status": 200, "body": oversized(&keys)}),
-    )
-    .await;
+    oversized_answer(&h, "oidc.jwks", discovery["jwks_uri"].as_str().unwrap()).await;
     let mut jar = Jar::default();
     let done = h.login("oidc", "popup", Decision::Allow, &mut jar).await;
     assert_eq!(

@@ -71,6 +71,18 @@ pub struct Expect<'a> {
     pub jwks: Option<&'a Jwks>,
 }
 
+/// Verifies the ID token a token response must carry; returns its claims.
+pub async fn verify_response(
+    response: &super::TokenResponse,
+    expect: &Expect<'_>,
+) -> Result<Map<String, Value>, ProviderError> {
+    let token = response
+        .id_token
+        .as_deref()
+        .ok_or_else(|| ProviderError::Malformed("token response: no id_token".to_owned()))?;
+    verify(token, expect).await
+}
+
 /// Verifies `token` and returns its claims.
 pub async fn verify(token: &str, expect: &Expect<'_>) -> Result<Map<String, Value>, ProviderError> {
     let bad = |why: &str| ProviderError::Malformed(format!("id token: {why}"));

@@ -155,6 +155,26 @@ impl Harness {
         }
     }
 
+    /// `n` GETs of `uri` with the session cookie of `jar`, all at once;
+    /// their statuses.
+    pub async fn concurrent_gets(&self, uri: &str, jar: &Jar, n: usize) -> Vec<StatusCode> {
+        let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let request = Request::get(uri)
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .unwrap();
+            calls.spawn(self.app.clone().oneshot(request));
+        }
+        calls
+            .join_all()
+            .await
+            .into_iter()
+            .map(|r| r.unwrap().status())
+            .collect()
+    }
+
     /// GET `uri` with `jar`'s cookies; stores cookies the response sets.
     pub async fn get(&self, uri: &str, jar: &mut Jar) -> Reply {
         let reply = self
