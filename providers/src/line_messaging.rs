@@ -18,7 +18,7 @@ use crate::{
 };
 use crate::{
     config::ProviderConfig,
-    oauth::{ClientAuth, TokenEndpoint},
+    oauth::{ClientAuth, TokenEndpoint, TokenResponse},
     upstream::{Http, Reply},
 };
 use async_trait::async_trait;
@@ -142,10 +142,7 @@ impl LineMessaging {
             .token_endpoint
             .request("channel_token", &[("grant_type", "client_credentials")])
             .await?;
-        let ttl = response
-            .expires_in()
-            .and_then(|d| Duration::try_from(d).ok())
-            .unwrap_or(DEFAULT_TOKEN_TTL);
+        let ttl = channel_ttl(&response);
         let token = AccessToken::new(response.access_token);
         let fresh = ChannelToken {
             token: token.clone(),
@@ -209,6 +206,17 @@ impl LineMessaging {
             return Ok(response);
         }
     }
+}
+
+/// The lifetime of a channel token; a missing, zero or negative
+/// `expires_in` means LINE's default (renewing at once would issue a token
+/// per request).
+fn channel_ttl(response: &TokenResponse) -> Duration {
+    response
+        .expires_in()
+        .filter(|d| d.is_positive())
+        .and_then(|d| Duration::try_from(d).ok())
+        .unwrap_or(DEFAULT_TOKEN_TTL)
 }
 
 /// How long before expiry to renew a token that lives `ttl`.
@@ -454,6 +462,18 @@ mod tests {
             .err()
             .unwrap_or_default();
         assert_eq!(problems.len(), 2, "{problems:?}");
+    }
+
+    #[test]
+    fn a_channel_token_without_a_usable_lifetime_lives_the_default() {
+        let ttl = |expires_in: serde_json::Value| {
+            let response = serde_json::json!({"access_token": "t", "expires_in": expires_in});
+            channel_ttl(&serde_json::from_value(response).unwrap())
+        };
+        assert_eq!(ttl(json!(2_592_000)), Duration::from_secs(2_592_000));
+        for unusable in [json!(-5), json!(0), json!(null), json!("soon")] {
+            assert_eq!(ttl(unusable.clone()), DEFAULT_TOKEN_TTL, "{unusable}");
+        }
     }
 
     #[test]

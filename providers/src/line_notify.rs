@@ -63,6 +63,11 @@ impl LineNotify {
         let status_url = check.at("api_base", api, "/api/status");
         let notify_url = check.at("api_base", api, "/api/notify");
         let revoke_url = check.at("api_base", api, "/api/revoke");
+        if p.scopes.is_some() {
+            check.problem(
+                "scopes: LINE Notify has one scope, `notify`; leave `scopes` out".to_owned(),
+            );
+        }
         check.done()?;
         Ok(Self {
             client: Client::new(p, http, authorize, token, &["notify"])
@@ -174,7 +179,7 @@ impl Notifier for LineNotify {
     }
 }
 
-/// The five `X-RateLimit-*` headers, when present and numeric.
+/// The `X-RateLimit-*` headers (limit, remaining, reset), when present and numeric.
 fn rate_limit(headers: &reqwest::header::HeaderMap) -> Option<RateLimit> {
     let number = |name: &str| headers.get(name)?.to_str().ok()?.trim().parse::<i64>().ok();
     Some(RateLimit {
@@ -205,5 +210,34 @@ mod tests {
         );
         h.insert("X-RateLimit-Remaining", HeaderValue::from_static("lots"));
         assert_eq!(rate_limit(&h), None);
+    }
+
+    /// Notify has exactly one scope: a configured list is refused rather
+    /// than sent.
+    #[test]
+    fn scopes_are_refused() {
+        let config = |scopes: Option<Vec<String>>| ProviderConfig {
+            id: "line-notify".into(),
+            kind: "line-notify".into(),
+            name: "LINE Notify".into(),
+            client_id: "c".into(),
+            client_secret: oauth2::ClientSecret::new("s".into()),
+            scopes,
+            options: toml::Table::new(),
+        };
+        let upstream = crate::upstream::Upstream::new(
+            &crate::config::UpstreamConfig {
+                connect_timeout: std::time::Duration::from_secs(1),
+                timeout: std::time::Duration::from_secs(1),
+            },
+            crate::upstream::UpstreamMetrics::default(),
+        )
+        .unwrap();
+        let http = || upstream.for_provider("line-notify");
+        assert!(LineNotify::new(&config(None), http()).is_ok());
+        let problems = LineNotify::new(&config(Some(vec!["notify".into()])), http())
+            .err()
+            .unwrap_or_default();
+        assert!(problems[0].starts_with("scopes:"), "{problems:?}");
     }
 }

@@ -1,5 +1,5 @@
 //! What a messaging provider (the LINE Messaging API) offers besides the
-//! [`Provider`](crate::Provider) basics: webhook signatures, push and reply.
+//! sign-in basics: webhook signatures, push and reply.
 
 use crate::ProviderError;
 use async_trait::async_trait;

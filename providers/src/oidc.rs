@@ -99,7 +99,7 @@ impl Oidc {
             .http
             .send("discovery", self.http.get(&self.discovery_url))
             .await?
-            .success("discovery")?
+            .available("discovery")?
             .json("discovery")?;
         // OIDC Discovery §4.3: the document must name the issuer we asked.
         if d.issuer.trim_end_matches('/') != self.issuer {

@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Instant};
 use tracing::Instrument;
 use url::Url;
 
-/// Largest upstream body read by default; a provider answering more is broken.
+/// Largest upstream body read; a provider answering more is broken.
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// Why a provider call failed. Callers branch on the variant.
@@ -58,9 +58,15 @@ type Labels = Vec<(&'static str, String)>;
 
 /// Upstream call latency by provider, operation and outcome: a Prometheus
 /// histogram family for the host to register (`upstream_request_seconds`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct UpstreamMetrics {
     family: Family<Labels, Histogram>,
+}
+
+impl std::fmt::Debug for UpstreamMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UpstreamMetrics")
+    }
 }
 
 impl Default for UpstreamMetrics {
@@ -96,7 +102,6 @@ impl UpstreamMetrics {
 pub struct Upstream {
     client: reqwest::Client,
     metrics: UpstreamMetrics,
-    max_body: usize,
 }
 
 impl Upstream {
@@ -109,11 +114,7 @@ impl Upstream {
             .timeout(config.timeout)
             .user_agent(concat!("keyhole/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self {
-            client,
-            metrics,
-            max_body: MAX_BODY,
-        })
+        Ok(Self { client, metrics })
     }
 
     /// A handle for the provider with this configured id: the id becomes the
@@ -134,7 +135,6 @@ pub struct Http {
 }
 
 /// A provider's answer, its body read in full (within the cap).
-#[derive(Debug)]
 pub struct Reply {
     /// HTTP status.
     pub status: StatusCode,
@@ -150,12 +150,13 @@ impl Http {
         &self.provider
     }
 
-    /// A GET to start building.
+    /// A GET to start building; only [`Http::send`] may send it (the one
+    /// path: never call `.send()` on the builder).
     pub fn get(&self, url: &Url) -> RequestBuilder {
         self.upstream.client.get(url.clone())
     }
 
-    /// A POST to start building.
+    /// A POST to start building; only [`Http::send`] may send it.
     pub fn post(&self, url: &Url) -> RequestBuilder {
         self.upstream.client.post(url.clone())
     }
@@ -183,7 +184,7 @@ impl Http {
         let mut response = request.send().await.map_err(|e| transport(&e))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let cap = self.upstream.max_body;
+        let cap = MAX_BODY;
         if response.content_length().is_some_and(|n| n > cap as u64) {
             return Err(too_large());
         }
@@ -225,6 +226,16 @@ impl Http {
     }
 }
 
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A token endpoint's body holds tokens: only its size is printed.
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("bytes", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Reply {
     /// This reply if its status is 2xx: 401 is [`ProviderError::Unauthorized`],
     /// anything else unavailable.
@@ -233,6 +244,20 @@ impl Reply {
             s if s.is_success() => Ok(self),
             StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
             s => Err(ProviderError::Unavailable(format!("{what}: HTTP {s}"))),
+        }
+    }
+
+    /// This reply if its status is 2xx, else unavailable: for endpoints
+    /// that take no bearer token (discovery, key sets), where a 401 says
+    /// nothing about the person's grant.
+    pub fn available(self, what: &str) -> Result<Self, ProviderError> {
+        if self.status.is_success() {
+            Ok(self)
+        } else {
+            Err(ProviderError::Unavailable(format!(
+                "{what}: HTTP {}",
+                self.status
+            )))
         }
     }
 
@@ -267,4 +292,39 @@ fn transport(e: &reqwest::Error) -> ProviderError {
         "request failed"
     };
     ProviderError::Unavailable(kind.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reply_prints_its_size_never_its_body() {
+        let reply = Reply {
+            status: StatusCode::OK,
+            headers: HeaderMap::new(),
+            body: br#"{"access_token":"secret-token"}"#.to_vec(),
+        };
+        let printed = format!("{reply:?}");
+        assert!(!printed.contains("secret-token"), "{printed}");
+        assert!(printed.contains("bytes: 31"), "{printed}");
+    }
+
+    #[test]
+    fn only_bearer_endpoints_turn_401_into_unauthorized() {
+        let reply = |status| Reply {
+            status,
+            headers: HeaderMap::new(),
+            body: Vec::new(),
+        };
+        assert!(matches!(
+            reply(StatusCode::UNAUTHORIZED).success("userinfo"),
+            Err(ProviderError::Unauthorized)
+        ));
+        assert!(matches!(
+            reply(StatusCode::UNAUTHORIZED).available("jwks"),
+            Err(ProviderError::Unavailable(_))
+        ));
+        assert!(reply(StatusCode::OK).available("jwks").is_ok());
+    }
 }

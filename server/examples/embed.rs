@@ -22,15 +22,14 @@ use axum::{
     response::Html,
     routing::get,
 };
-use keyhole::{ApiError, Keyhole, Session, config::Config, providers::ProviderError};
+use keyhole::{ApiError, Keyhole, Session, config::Config};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// The host's state: its own client, and Keyhole beside it.
+/// The host's state: Keyhole, and where AIHubMix's userinfo is.
 #[derive(Debug, Clone)]
 pub struct Host {
     keyhole: Keyhole,
-    http: reqwest::Client,
     userinfo: Url,
 }
 
@@ -44,11 +43,6 @@ impl FromRef<Host> for Keyhole {
 /// `base_path`), and its fallback. `userinfo` is AIHubMix's userinfo URL.
 pub fn app(keyhole: Keyhole, userinfo: Url) -> Router {
     let host = Host {
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()
-            .unwrap_or_default(),
         keyhole: keyhole.clone(),
         userinfo,
     };
@@ -86,29 +80,19 @@ pub struct Usage {
     pub quota: i64,
 }
 
-/// The person's AIHubMix usage, read with Keyhole's token: refreshed before
-/// it expires, and once more if AIHubMix refuses it.
+/// The person's AIHubMix usage, read with Keyhole's token — refreshed
+/// before it expires, and once more if AIHubMix refuses it — through
+/// Keyhole's upstream path (its timeouts, body cap and metrics).
 async fn usage(session: Session, State(host): State<Host>) -> Result<Json<Usage>, ApiError> {
+    let http = host
+        .keyhole
+        .upstream("aihubmix")
+        .ok_or_else(|| ApiError::not_found("AIHubMix is not configured."))?;
+    let (http, url) = (&http, &host.userinfo);
     let usage = session
-        .with_token("aihubmix", |token| {
-            let request = host
-                .http
-                .get(host.userinfo.clone())
-                .bearer_auth(token.secret());
-            async move {
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|_| ProviderError::Unavailable("userinfo".to_owned()))?;
-                match response.status() {
-                    StatusCode::UNAUTHORIZED => Err(ProviderError::Unauthorized),
-                    s if !s.is_success() => Err(ProviderError::Unavailable(format!("HTTP {s}"))),
-                    _ => response
-                        .json::<Usage>()
-                        .await
-                        .map_err(|_| ProviderError::Malformed("userinfo".to_owned())),
-                }
-            }
+        .with_token("aihubmix", |token| async move {
+            // A 401 is `Unauthorized`, which `with_token` answers with a refresh.
+            http.get_json::<Usage>("usage", url, &token).await
         })
         .await?;
     Ok(Json(usage))

@@ -3,7 +3,13 @@
 //! their own; and the standalone app the `keyhole` binary serves.
 
 use crate::{error, routes, security, spa, state::Keyhole};
-use axum::{Router, body::Body, extract::Request, middleware, routing::any};
+use axum::{
+    Router,
+    body::Body,
+    extract::{OriginalUri, Request},
+    middleware,
+    routing::any,
+};
 use tower::ServiceBuilder;
 use tower_http::{
     body::Limited,
@@ -90,18 +96,23 @@ pub fn router(keyhole: Keyhole) -> Router {
     keyhole.mount(app)
 }
 
-/// The request span: method, path and request id — never the query string,
-/// which carries authorization codes on callbacks.
+/// The request span: method, path as the client sent it (not as seen
+/// below a nested prefix) and request id — never the query string, which
+/// carries authorization codes on callbacks.
 fn span_for(request: &Request) -> tracing::Span {
     let request_id = request
         .headers()
         .get(error::REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
+    let uri = match request.extensions().get::<OriginalUri>() {
+        Some(OriginalUri(original)) => original,
+        None => request.uri(),
+    };
     tracing::info_span!(
         "request",
         method = %request.method(),
-        path = request.uri().path(),
+        path = uri.path(),
         request_id,
     )
 }

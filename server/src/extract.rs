@@ -114,10 +114,15 @@ where
             .await
             .map_err(|e| ApiError::from(e).for_request(request_id.as_deref()))?;
         Ok(summary.map(|s| Session {
+            // A connection whose provider left the config is not shown.
+            connections: s
+                .connections
+                .into_iter()
+                .filter(|c| keyhole.providers.get(&c.provider).is_some())
+                .collect(),
             keyhole,
             id,
             expires_at: s.expires_at,
-            connections: s.connections,
             request_id,
         }))
     }

@@ -1,5 +1,5 @@
-//! Security defaults (DESIGN.md §4): response headers, the CSRF header and
-//! Origin check, `return_to` validation, and constant-time comparison.
+//! Security defaults: response headers, the CSRF header and `Origin` check
+//! of Keyhole's routes, and `return_to` validation.
 
 use crate::{error::ApiError, state::Keyhole};
 use axum::{

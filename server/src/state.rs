@@ -43,6 +43,8 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Verified LINE webhooks waiting to be processed.
     pub webhooks: crate::messaging::WebhookQueue,
+    /// The one path to providers.
+    upstream: Upstream,
 }
 
 impl Keyhole {
@@ -59,8 +61,10 @@ impl Keyhole {
             sessions.clone(),
             metrics.clone(),
             config.session.refresh_skew,
-            // One upstream call and the store writes around it.
-            config.upstream.timeout + std::time::Duration::from_secs(5),
+            // The longest refresh: Feishu's renews its app token and retries
+            // once (four upstream calls), an OIDC one may discover first;
+            // plus the store writes around it.
+            config.upstream.timeout.saturating_mul(4) + std::time::Duration::from_secs(5),
         );
         Ok(Self(Arc::new(Shared {
             metrics,
@@ -70,6 +74,7 @@ impl Keyhole {
             providers,
             sessions,
             tokens,
+            upstream,
             webhooks: crate::messaging::WebhookQueue::default(),
         })))
     }
@@ -128,6 +133,14 @@ impl Keyhole {
             }
         };
         Ok(Self::new(config, store)?)
+    }
+
+    /// The one upstream path for calls to the configured provider `id` (its
+    /// timeouts, body cap and metrics), for a host's own calls with a
+    /// [`Session`](crate::Session)'s token; `None` for an id not configured.
+    pub fn upstream(&self, id: &str) -> Option<crate::upstream::Http> {
+        self.providers.get(id)?;
+        Some(self.upstream.for_provider(id))
     }
 
     /// Deletes expired sessions, logins and records every `every`, forever:

@@ -276,3 +276,25 @@ async fn unknown_providers_are_404_on_every_auth_route_and_never_a_metric_label(
     );
     assert!(!metrics.contains(id), "{metrics}");
 }
+
+/// A path segment that is not text, and a key-set endpoint refusing keyhole
+/// with 401, are answered in the contract's JSON, and the latter is a
+/// provider outage (502), not a reason to sign the person out.
+#[tokio::test]
+async fn bad_segments_and_unauthenticated_discovery_answer_the_contract() {
+    let h = Harness::start_all().await;
+    let mut jar = Jar::default();
+    let bad = h.get("/api/me/%FF/balance", &mut jar).await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND, "{}", bad.body);
+    assert_eq!(bad.json()["code"], "not_found");
+
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "oidc.discovery", "status": 401}),
+    )
+    .await;
+    let refused = h.get("/api/auth/oidc/login?mode=popup", &mut jar).await;
+    assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
+    assert_eq!(refused.json()["code"], "provider_unavailable");
+}

@@ -43,7 +43,7 @@ impl Jwks {
                 .http
                 .send("jwks", self.http.get(&self.url))
                 .await?
-                .success("jwks")?
+                .available("jwks")?
                 .json("jwks")?;
             *cached = Some((set, Instant::now()));
         }

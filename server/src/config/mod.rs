@@ -26,6 +26,11 @@ use self::{provider::validate_provider, raw::RawConfig, store::store_config};
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
 use url::Url;
 
+/// Longest session lifetime accepted, in seconds.
+const TEN_YEARS: u64 = 10 * 366 * 24 * 3600;
+/// Longest refresh skew accepted, in seconds.
+const DAY: u64 = 24 * 3600;
+
 /// The Redis key prefix when none is configured.
 pub const DEFAULT_REDIS_PREFIX: &str = "keyhole:";
 
@@ -166,12 +171,23 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| problems.push(format!("bind: {e}")))
             .ok();
-        if raw.session.ttl_secs == 0 || raw.session.idle_secs == 0 {
-            problems.push("session: ttl_secs and idle_secs must be greater than 0".to_owned());
+        if ["/healthz", "/readyz", "/metrics"].contains(&base_path.as_str()) {
+            problems.push(format!("base_path: `{base_path}` is a probe's path"));
+        }
+        // Bounded so no time arithmetic can overflow on a request.
+        let bounded = |secs: u64, max: u64| (1..=max).contains(&secs);
+        if !bounded(raw.session.ttl_secs, TEN_YEARS) || !bounded(raw.session.idle_secs, TEN_YEARS) {
+            problems.push(format!(
+                "session: ttl_secs and idle_secs must be from 1 to {TEN_YEARS} (ten years)"
+            ));
+        }
+        if raw.session.refresh_skew_secs > DAY {
+            problems.push(format!("session.refresh_skew_secs: at most {DAY} (a day)"));
         }
         let store = store_config(&raw.session, env, &mut problems);
-        if raw.upstream.timeout_ms == 0 || raw.upstream.connect_timeout_ms == 0 {
-            problems.push("upstream: timeouts must be greater than 0".to_owned());
+        let minutes = |ms: u64| (1..=600_000).contains(&ms);
+        if !minutes(raw.upstream.timeout_ms) || !minutes(raw.upstream.connect_timeout_ms) {
+            problems.push("upstream: timeouts must be from 1 ms to 10 minutes".to_owned());
         }
 
         let mut providers = Vec::new();
@@ -266,5 +282,41 @@ mod tests {
 
         let err = Config::from_toml("public_url = \"http://a\"\nbogus = 1", &|_| None).unwrap_err();
         assert!(err.problems[0].contains("bogus"), "{:?}", err.problems);
+    }
+
+    /// Lifetimes and timeouts are bounded, so no time arithmetic on a
+    /// request can overflow; the base path cannot shadow a probe.
+    #[test]
+    fn lifetimes_timeouts_and_the_base_path_are_bounded() {
+        let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
+        let with = |top: &str| {
+            let (head, providers) = GOOD.split_at(GOOD.find("[[providers]]").unwrap());
+            format!("{head}{top}\n{providers}")
+        };
+        for bad in [
+            "base_path = \"/metrics\"",
+            "base_path = \"api\"",
+            "base_path = \"/a/{x}\"",
+            "[session]\nttl_secs = 18446744073709551615",
+            "[session]\nidle_secs = 0",
+            "[session]\nrefresh_skew_secs = 9999999999",
+            "[upstream]\ntimeout_ms = 18446744073709551615",
+        ] {
+            assert!(
+                Config::from_toml(&with(bad), &env).is_err(),
+                "{bad} accepted"
+            );
+        }
+        let root = Config::from_toml(&with("base_path = \"/\""), &env).unwrap();
+        assert_eq!(root.base_path, "");
+        assert_eq!(
+            root.redirect_uri("p"),
+            "http://127.0.0.1:8080/auth/p/callback"
+        );
+        let auth = Config::from_toml(&with("base_path = \"/auth/\""), &env).unwrap();
+        assert_eq!(
+            auth.redirect_uri("p"),
+            "http://127.0.0.1:8080/auth/auth/p/callback"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::{
 };
 use axum::{
     Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -45,9 +45,7 @@ struct LoginParams {
 /// sends the browser to the provider.
 async fn start_login(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
     params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(CookieJar, Response), ApiError> {
@@ -157,9 +155,7 @@ async fn logout(State(state): State<Keyhole>, jar: CookieJar) -> Result<Response
 /// provider supports it; the last one ends the session. 204.
 async fn disconnect(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
     let id = jar

@@ -12,7 +12,7 @@ use crate::{
 };
 use axum::{
     Form, Router,
-    extract::{Path, Query, State},
+    extract::{Query, State},
     response::Response,
     routing::get,
 };
@@ -49,9 +49,7 @@ const RESUBMITTED: &str = "keyhole_resubmitted";
 
 async fn finish_login_query(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
     params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
@@ -71,9 +69,7 @@ fn configured(state: &Keyhole, id: &str) -> Result<(), ApiError> {
 
 async fn finish_login_form(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {

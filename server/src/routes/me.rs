@@ -4,8 +4,8 @@
 use crate::{error::ApiError, session::SessionId, state::Keyhole};
 use axum::{
     Json, Router,
+    extract::State,
     extract::rejection::JsonRejection,
-    extract::{Path, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -85,9 +85,7 @@ async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, Ap
 /// A fresh balance from the provider (also remembered for `/api/me`).
 async fn balance(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
 ) -> Result<Json<Balance>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -112,9 +110,7 @@ async fn balance(
 /// The provider's top-up page.
 async fn topup(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
 ) -> Result<Json<Topup>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -136,9 +132,7 @@ async fn topup(
 /// Whether the person befriended the provider's official account (LINE).
 async fn friendship(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
 ) -> Result<Json<Friendship>, ApiError> {
     let provider = super::provider(&state, &provider_id)?;
@@ -162,9 +156,7 @@ async fn friendship(
 /// rate limit comes back in the body and as `X-RateLimit-*` headers.
 async fn notify(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
     body: Result<Json<NotifyRequest>, JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -208,9 +200,7 @@ async fn notify(
 /// provider's official account (LINE Messaging API).
 async fn message(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     jar: CookieJar,
     body: Result<Json<keyhole_api::MessageRequest>, JsonRejection>,
 ) -> Result<Json<keyhole_api::MessageResult>, ApiError> {

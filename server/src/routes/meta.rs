@@ -7,7 +7,7 @@ use keyhole_api::ProviderInfo;
 
 const PROVIDERS: &str = "/providers";
 
-/// API routes of this module (full `/api/...` paths).
+/// Routes of this module, relative to the base path.
 pub(super) fn router() -> Router<Keyhole> {
     Router::new().route(PROVIDERS, get(providers))
 }

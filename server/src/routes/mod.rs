@@ -8,7 +8,11 @@ mod meta;
 mod webhooks;
 
 use crate::{error::ApiError, providers::Provider, state::Keyhole};
-use axum::{Router, http::StatusCode};
+use axum::{
+    Router,
+    extract::{FromRequestParts, Path},
+    http::{StatusCode, request::Parts},
+};
 use keyhole_api::ErrorCode;
 use std::sync::Arc;
 
@@ -42,11 +46,24 @@ pub(crate) async fn not_found() -> ApiError {
 
 pub(crate) use meta::probes;
 
-/// The `{provider}` segment. A struct rather than `Path<String>`: the
-/// router that mounts Keyhole adds its own parameter (`{*rest}`) beside it.
-#[derive(Debug, serde::Deserialize)]
-struct ProviderId {
-    provider: String,
+/// The `{provider}` segment of a route. Read by name, because the router
+/// that mounts Keyhole may add parameters of its own (`{*rest}`); a bad
+/// segment is the contract's JSON 404, never axum's plain-text rejection.
+struct ProviderId(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProviderId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        #[derive(serde::Deserialize)]
+        struct Segment {
+            provider: String,
+        }
+        Path::<Segment>::from_request_parts(parts, state)
+            .await
+            .map(|Path(s)| Self(s.provider))
+            .map_err(|_| ApiError::not_found("No such provider."))
+    }
 }
 
 /// The configured provider with this id, or 404 `not_found`.

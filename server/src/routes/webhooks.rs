@@ -7,7 +7,7 @@ use crate::{error::ApiError, state::Keyhole};
 use axum::{
     Router,
     body::Bytes,
-    extract::{Path, State, rejection::BytesRejection},
+    extract::{State, rejection::BytesRejection},
     http::{HeaderMap, StatusCode},
     routing::post,
 };
@@ -61,9 +61,7 @@ struct Payload {
 /// is read further; the body size is capped by the router's limit (413).
 async fn receive(
     State(state): State<Keyhole>,
-    Path(super::ProviderId {
-        provider: provider_id,
-    }): Path<super::ProviderId>,
+    super::ProviderId(provider_id): super::ProviderId,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<StatusCode, ApiError> {
