@@ -63,7 +63,7 @@ async fn a_resent_form_post_without_cookies_is_refused_not_looped() {
     let (path, mut fields) = fields_of(&callback);
     fields.push(("keyhole_resubmitted".into(), "1".into()));
     let reply = h.post_form(&path, &fields, &mut Jar::default()).await;
-    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert!(reply.body.contains(r#""error":"csrf""#), "{}", reply.body);
 }
 

@@ -13,6 +13,7 @@ use crate::{
 use axum::{
     Form, Router,
     extract::{Query, State},
+    http::StatusCode,
     response::Response,
     routing::get,
 };
@@ -117,14 +118,15 @@ async fn finish_login(
                 .metrics
                 .login_finished(&provider_id, "unknown", outcome.code());
             tracing::warn!(provider = %provider_id, error = outcome.code(), "login callback refused");
-            return callback_page::respond(
-                &state,
-                &provider_id,
-                LoginMode::Popup,
-                "/",
-                &outcome,
-                jar,
-            );
+            let mut page =
+                callback_page::respond(&state, &provider_id, LoginMode::Popup, "/", &outcome, jar);
+            // The same page, with a status that says what happened: a
+            // forged, replayed or foreign callback is the client's error.
+            *page.status_mut() = match outcome.code() {
+                "store_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return page;
         }
     };
     let (outcome, jar) = match complete(&state, &pending, &jar, params).await {
@@ -159,15 +161,18 @@ async fn claim_pending(
     login_state: Option<&str>,
 ) -> Result<PendingLogin, Outcome> {
     let csrf = || Outcome::failure("csrf", None);
+    let store = |e: crate::session::StoreError| {
+        tracing::error!(error = %e, "session store failed");
+        Outcome::failure("store_unavailable", None)
+    };
     let login_state = login_state.filter(|s| !s.is_empty()).ok_or_else(csrf)?;
+    // Checked before it is spent: someone who learnt the state but is not
+    // this browser, or names another provider, cannot cancel the login.
     let pending = state
         .sessions
-        .take_pending(login_state)
+        .peek_pending(login_state)
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "session store failed");
-            Outcome::failure("store_unavailable", None)
-        })?
+        .map_err(store)?
         .ok_or_else(csrf)?;
     let binding = jar
         .get(state.cookies.binding_name())
@@ -176,7 +181,13 @@ async fn claim_pending(
     if pending.provider != provider_id || !secrets_equal(&binding, &pending.binding_hash) {
         return Err(csrf());
     }
-    Ok(pending)
+    // Then taken, atomically: of two racing callbacks, one gets it.
+    state
+        .sessions
+        .take_pending(login_state)
+        .await
+        .map_err(store)?
+        .ok_or_else(csrf)
 }
 
 async fn complete(

@@ -277,6 +277,17 @@ impl SessionStore {
         self.backend.kv_put(&key, &sealed, pending.expires_at).await
     }
 
+    /// The pending login for `state`, leaving it in place.
+    pub async fn peek_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
+        let key = hashed(&pending_key(state));
+        let Some(sealed) = self.backend.kv_get(&key).await? else {
+            return Ok(None);
+        };
+        Ok(self
+            .open::<PendingLogin>(&sealed, &kv_aad(&key))
+            .filter(|p| p.expires_at > crate::clock::now()))
+    }
+
     /// Removes and returns the pending login for `state` (single use).
     pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
         let key = hashed(&pending_key(state));
