@@ -39,7 +39,10 @@ impl Keyhole {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(span_for))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(middleware::from_fn(security::headers))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                security::headers,
+            ))
             .layer(middleware::from_fn(error::render))
             .layer(middleware::from_fn_with_state(self.clone(), security::csrf))
             .service(inner);
@@ -90,10 +93,25 @@ pub fn router(keyhole: Keyhole) -> Router {
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(span_for))
             .layer(PropagateRequestIdLayer::x_request_id())
-            .layer(middleware::from_fn(security::headers))
+            .layer(middleware::from_fn_with_state(
+                keyhole.clone(),
+                security::headers,
+            ))
             .layer(middleware::from_fn(error::render)),
     );
-    keyhole.mount(app)
+    let app = keyhole.mount(app);
+    // A client's own `x-request-id` is not trusted: every request gets ours
+    // (a log line must not be forgeable to tie to another request). One
+    // layer around the whole app, as a fallback service, so no route is
+    // wrapped on its own.
+    Router::new().fallback_service(
+        ServiceBuilder::new()
+            .map_request(|mut request: Request| {
+                request.headers_mut().remove(error::REQUEST_ID);
+                request
+            })
+            .service(app),
+    )
 }
 
 /// The request span: method, path as the client sent it (not as seen

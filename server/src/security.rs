@@ -12,12 +12,19 @@ use axum::{
 /// CSP of JSON responses and anything without its own: nothing may load.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Adds the headers every response carries. A handler that set its own CSP
-/// (the popup callback page, the app shell) keeps it.
-pub async fn headers(request: Request, next: Next) -> Response {
+/// Adds the headers every response carries (HSTS too when the public URL
+/// is https). A handler that set its own CSP (the popup callback page, the
+/// app shell) keeps it.
+pub async fn headers(State(state): State<Keyhole>, request: Request, next: Next) -> Response {
     let is_auth = request.uri().path().starts_with("/auth/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
+    if state.cookies.is_secure() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(API_CSP));
     h.insert(

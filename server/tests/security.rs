@@ -120,6 +120,45 @@ async fn https_deployments_use_host_prefixed_secure_cookies() {
         redirect_uri,
         "https://app.example.com/api/auth/aihubmix/callback"
     );
+    // HSTS on https, on Keyhole's routes and the rest alike.
+    for reply in [&start, &h.get("/healthz", &mut Jar::default()).await] {
+        assert_eq!(
+            reply.header("strict-transport-security"),
+            "max-age=31536000; includeSubDomains"
+        );
+    }
+}
+
+#[tokio::test]
+async fn http_deployments_send_no_hsts_and_a_clients_request_id_is_not_trusted() {
+    let h = Harness::start("").await;
+    let request = Request::get("/api/me")
+        .header("x-request-id", "forged-id")
+        .body(Body::empty())
+        .unwrap();
+    let reply = h.send(request).await;
+    assert!(reply.header("strict-transport-security").is_empty());
+    let id = reply.header("x-request-id").to_owned();
+    assert!(!id.is_empty() && id != "forged-id", "{id}");
+    assert_eq!(reply.json()["request_id"], id);
+}
+
+/// Every login start re-issues the binding cookie, so it outlives the
+/// newest pending login rather than the first.
+#[tokio::test]
+async fn each_login_start_renews_the_binding_cookie() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    let first = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+    let binding = jar.get("keyhole_login").unwrap().to_owned();
+    assert!(first.set_cookie("keyhole_login").is_some());
+    let again = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+    let cookie = again.set_cookie("keyhole_login").unwrap();
+    assert!(
+        cookie.starts_with(&format!("keyhole_login={binding};")),
+        "{cookie}"
+    );
+    assert!(cookie.contains("Max-Age=600"), "{cookie}");
 }
 
 #[tokio::test]

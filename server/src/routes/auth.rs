@@ -59,14 +59,13 @@ async fn start_login(
     let return_to = safe_return_to(params.return_to.as_deref())
         .ok_or_else(|| ApiError::invalid_request("return_to must be a path on this site."))?;
 
-    let (binding, jar) = match jar.get(state.cookies.binding_name()) {
-        Some(c) if !c.value().is_empty() => (c.value().to_owned(), jar),
-        _ => {
-            let value = random_token();
-            let jar = jar.add(state.cookies.binding(&value));
-            (value, jar)
-        }
+    let binding = match jar.get(state.cookies.binding_name()) {
+        Some(c) if !c.value().is_empty() => c.value().to_owned(),
+        _ => random_token(),
     };
+    // Re-issued at every start, so the cookie lives as long as the newest
+    // pending login it binds (a retry minutes later must still match).
+    let jar = jar.add(state.cookies.binding(&binding));
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let pending = PendingLogin {
         state: random_token(),

@@ -32,6 +32,11 @@ impl Cookies {
         }
     }
 
+    /// Whether the deployment is https (cookies `Secure`, `__Host-`).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     /// Name of the session cookie.
     pub fn session_name(&self) -> &'static str {
         self.session_name
