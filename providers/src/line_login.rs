@@ -199,6 +199,7 @@ impl Standard for LineLogin {
             .http()
             .get_json("identity", &self.profile_url, &grant.access_token)
             .await?;
+        same_person(&grant.claims, &p.user_id)?;
         let mut extra = BTreeMap::new();
         if let Some(s) = p.status_message {
             extra.insert("status_message".to_owned(), Value::String(s));
@@ -238,5 +239,34 @@ impl Friends for LineLogin {
 
     fn add_friend_url(&self) -> Option<Url> {
         self.add_friend_url.clone()
+    }
+}
+
+/// The profile must be the person the ID token named: a `userId` other
+/// than its `sub` means a token of someone else.
+fn same_person(claims: &BTreeMap<String, Value>, user_id: &str) -> Result<(), ProviderError> {
+    match claims.get("sub").and_then(Value::as_str) {
+        Some(sub) if sub != user_id => Err(ProviderError::Malformed(
+            "profile: userId is not the ID token's sub".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_profile_must_be_the_id_tokens_subject() {
+        let claims: BTreeMap<String, Value> = [("sub".to_owned(), Value::from("U1"))]
+            .into_iter()
+            .collect();
+        assert!(same_person(&claims, "U1").is_ok());
+        assert!(matches!(
+            same_person(&claims, "U2"),
+            Err(ProviderError::Malformed(_))
+        ));
+        assert!(same_person(&BTreeMap::new(), "U2").is_ok(), "no sub kept");
     }
 }

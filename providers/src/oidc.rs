@@ -33,6 +33,9 @@ struct Options {
     client_auth: Option<ClientAuth>,
     #[serde(default = "default_true")]
     pkce: bool,
+    /// Hosts besides the issuer's that discovered endpoints may name.
+    #[serde(default)]
+    allowed_hosts: Vec<String>,
 }
 
 fn default_true() -> bool {
@@ -68,6 +71,7 @@ pub(super) struct Oidc {
     discovery_url: Url,
     client_auth: Option<ClientAuth>,
     pkce: bool,
+    allowed_hosts: Vec<String>,
     discovered: OnceCell<Discovered>,
     http: Http,
 }
@@ -77,6 +81,9 @@ impl Oidc {
         let o: Options = parse_options(p)?;
         let mut check = Check::default();
         let discovery_url = check.at("issuer", &o.issuer, "/.well-known/openid-configuration");
+        if discovery_url.scheme() != "https" && !is_loopback(&discovery_url) {
+            check.problem("issuer: must be https (plain http only on loopback)".to_owned());
+        }
         check.done()?;
         Ok(Self {
             config: p.clone(),
@@ -84,6 +91,7 @@ impl Oidc {
             discovery_url,
             client_auth: o.client_auth,
             pkce: o.pkce,
+            allowed_hosts: o.allowed_hosts,
             discovered: OnceCell::new(),
             http,
         })
@@ -107,7 +115,14 @@ impl Oidc {
                 "discovery: issuer mismatch".to_owned(),
             ));
         }
-        let url = |key: &str, v: &str| web_url(key, v).map_err(ProviderError::Malformed);
+        // Pinned: a discovery document (compromised, or fetched over plain
+        // http on loopback) must not send the client secret or the
+        // person's token to another host.
+        let url = |key: &str, v: &str| {
+            web_url(key, v)
+                .and_then(|u| pinned(&self.discovery_url, &u, &self.allowed_hosts).map(|()| u))
+                .map_err(|why| ProviderError::Malformed(format!("discovery: {key}: {why}")))
+        };
         let auth = self.client_auth.unwrap_or_else(|| {
             let offered = &d.token_endpoint_auth_methods_supported;
             if offered.is_empty() || offered.iter().any(|m| m == "client_secret_basic") {
@@ -249,5 +264,55 @@ impl Login for Oidc {
             },
             balance: None,
         })
+    }
+}
+
+/// Whether `url` points at this machine.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name == "localhost",
+        None => false,
+    }
+}
+
+/// A discovered endpoint must share the issuer's scheme and host, or be on
+/// a host listed in `allowed_hosts` (over https); https unless loopback.
+fn pinned(issuer: &Url, endpoint: &Url, allowed: &[String]) -> Result<(), String> {
+    let same = endpoint.scheme() == issuer.scheme() && endpoint.host() == issuer.host();
+    let listed = endpoint.scheme() == "https"
+        && endpoint
+            .host_str()
+            .is_some_and(|h| allowed.iter().any(|a| a == h));
+    if !(same || listed) {
+        return Err("not on the issuer's host (list it in allowed_hosts)".to_owned());
+    }
+    if endpoint.scheme() != "https" && !is_loopback(endpoint) {
+        return Err("must be https".to_owned());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovered_endpoints_are_pinned_to_the_issuer() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let issuer = url("https://id.example.com/.well-known/openid-configuration");
+        let allowed = ["keys.example.net".to_owned()];
+        assert!(pinned(&issuer, &url("https://id.example.com/token"), &[]).is_ok());
+        assert!(pinned(&issuer, &url("https://id.example.com:8443/token"), &[]).is_ok());
+        assert!(pinned(&issuer, &url("https://evil.example/token"), &[]).is_err());
+        assert!(pinned(&issuer, &url("http://id.example.com/token"), &[]).is_err());
+        assert!(pinned(&issuer, &url("https://keys.example.net/jwks"), &allowed).is_ok());
+        assert!(pinned(&issuer, &url("http://keys.example.net/jwks"), &allowed).is_err());
+        let local = url("http://127.0.0.1:9000/oidc/.well-known/openid-configuration");
+        assert!(pinned(&local, &url("http://127.0.0.1:9000/oidc/token"), &[]).is_ok());
+        assert!(pinned(&local, &url("http://10.0.0.1/token"), &[]).is_err());
+        assert!(is_loopback(&url("http://localhost/")) && is_loopback(&url("http://[::1]/")));
+        assert!(!is_loopback(&url("http://10.0.0.1/")));
     }
 }

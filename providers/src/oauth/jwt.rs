@@ -114,6 +114,17 @@ pub async fn verify(token: &str, expect: &Expect<'_>) -> Result<Map<String, Valu
         }
     })?;
     let claims = data.claims;
+    // OIDC Core §3.1.3.7 (4, 5): a token for several audiences must name us
+    // as its authorized party; an `azp` that is not us is refused.
+    let audiences = match claims.get("aud") {
+        Some(Value::Array(list)) => list.len(),
+        _ => 1,
+    };
+    match claims.get("azp").and_then(Value::as_str) {
+        Some(azp) if azp != expect.audience => return Err(bad("wrong azp")),
+        None if audiences > 1 => return Err(bad("several audiences without azp")),
+        _ => {}
+    }
     // The nonce binds the token to this login (replay defence).
     let nonce_ok = claims
         .get("nonce")
@@ -199,6 +210,30 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn several_audiences_need_us_as_the_authorized_party() {
+        let with = |aud: Value, azp: Option<&str>| {
+            let mut c = claims("n1");
+            c["aud"] = aud;
+            if let Some(azp) = azp {
+                c["azp"] = json!(azp);
+            }
+            token(c, b"secret")
+        };
+        let ok = |t: String| async move { verify(&t, &expect("n1", b"secret")).await.is_ok() };
+        assert!(ok(with(json!(["123", "456"]), Some("123"))).await);
+        assert!(!ok(with(json!(["123", "456"]), None)).await, "no azp");
+        assert!(
+            !ok(with(json!(["123", "456"]), Some("456"))).await,
+            "azp not us"
+        );
+        assert!(
+            !ok(with(json!("123"), Some("456"))).await,
+            "azp not us, one audience"
+        );
+        assert!(ok(with(json!(["123"]), None)).await);
     }
 
     #[tokio::test]
