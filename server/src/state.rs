@@ -123,6 +123,12 @@ impl Keyhole {
                         ],
                     }));
                 };
+                if redis.is_cleartext_remote() {
+                    tracing::warn!(
+                        "session.store: redis:// to another host sends the Redis password and \
+                         traffic in clear text; use rediss:// (TLS)"
+                    );
+                }
                 let backend = RedisBackend::open(redis.url.as_str(), &redis.prefix, redis.timeout)?;
                 let store = SessionStore::new(Arc::new(backend), keys, config.session.idle);
                 // Not fatal: keyhole starts and answers 503 until Redis is up.
@@ -141,6 +147,15 @@ impl Keyhole {
     pub fn upstream(&self, id: &str) -> Option<crate::upstream::Http> {
         self.providers.get(id)?;
         Some(self.upstream.for_provider(id))
+    }
+
+    /// Waits, at most `deadline`, until every webhook already answered 200
+    /// has been processed: call it after the server stopped accepting, so a
+    /// shutdown loses none of them. True when the queue drained in time.
+    pub async fn drain(&self, deadline: std::time::Duration) -> bool {
+        tokio::time::timeout(deadline, self.webhooks.idle())
+            .await
+            .is_ok()
     }
 
     /// Deletes expired sessions, logins and records every `every`, forever:

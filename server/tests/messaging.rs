@@ -644,3 +644,48 @@ fn the_login_provider_must_be_a_configured_line_login_provider() {
         assert!(problems.contains(wrong), "{problems}");
     }
 }
+
+/// A LINE connection that needs a new sign-in sends nothing: 401
+/// `reauth_required`, and no push reaches LINE.
+#[tokio::test]
+async fn a_line_sign_in_that_needs_renewing_sends_nothing() {
+    let h = Harness::start_all().await;
+    let mut jar = signed_in(&h).await;
+    let id = keyhole::session::SessionId::from_cookie(jar.get("keyhole_session").unwrap());
+    h.state
+        .tokens
+        .update_state(&id, "line", |c| {
+            c.status = keyhole_api::ConnectionStatus::ReauthRequired;
+        })
+        .await
+        .unwrap();
+    let refused = send_message(&h, "hello", &mut jar).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert_eq!(refused.json()["code"], "reauth_required");
+    assert_eq!(refused.json()["provider"], "line");
+    assert!(pushes(&h).await.is_empty());
+}
+
+/// A shutdown drains the queue: events answered 200 but still in progress
+/// (here, a slow reply) are processed before `drain` returns.
+#[tokio::test]
+async fn draining_waits_for_webhooks_already_answered() {
+    let (h, url) = start().await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "line-bot.reply", "latency_ms": 400}),
+    )
+    .await;
+    let message = json!({"events": [{"type": "message", "user_id": 12345, "text": "hi"}]});
+    assert_eq!(webhook(&h, &url, message).await, 200);
+    let stats = h.state.webhooks.stats();
+    assert!(
+        stats.processed < stats.accepted,
+        "still in progress: {stats:?}"
+    );
+    assert!(h.state.drain(Duration::from_secs(5)).await);
+    let stats = h.state.webhooks.stats();
+    assert_eq!(stats.processed, stats.accepted);
+    assert_eq!(h.counter("line-bot.reply").await, 1);
+}

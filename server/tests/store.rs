@@ -706,3 +706,22 @@ async fn key_values_expire_are_sealed_and_put_if_absent_is_exclusive() {
         );
     }
 }
+
+/// The SQLite database and its WAL are readable by their owner only.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_private_to_their_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let path = temp_db("mode");
+    let backend = SqliteBackend::open(&path).await.unwrap();
+    let store = SessionStore::new(Arc::new(backend), Keyring::ephemeral(), IDLE);
+    store
+        .kv_put("k", &1, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let wal = path.with_file_name("keyhole.db-wal");
+    for file in [&path, &wal] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+}

@@ -84,6 +84,28 @@ pub struct RedisConfig {
     pub timeout: Duration,
 }
 
+impl RedisConfig {
+    /// Whether sessions would travel in clear text to another machine
+    /// (`redis://` to a host that is not loopback): worth a warning, since
+    /// they are sealed but the password and the traffic pattern are not.
+    pub fn is_cleartext_remote(&self) -> bool {
+        let loopback = match self.url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            // `redis:` is not a special scheme: its IP hosts parse as names.
+            Some(url::Host::Domain(name)) => {
+                name == "localhost"
+                    || name
+                        .trim_matches(['[', ']'])
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
+            }
+            None => true,
+        };
+        self.url.scheme() == "redis" && !loopback
+    }
+}
+
 impl fmt::Debug for RedisConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut url = self.url.clone();

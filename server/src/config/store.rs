@@ -216,4 +216,17 @@ mod tests {
         assert_eq!(err.problems.len(), 2, "{:?}", err.problems);
         assert!(err.problems[0].contains("session.redis_prefix"));
     }
+
+    #[test]
+    fn cleartext_redis_to_another_host_is_flagged() {
+        let redis = |url: &str| RedisConfig {
+            url: Url::parse(url).unwrap(),
+            prefix: String::new(),
+            timeout: Duration::from_secs(1),
+        };
+        assert!(redis("redis://10.0.0.5:6379/0").is_cleartext_remote());
+        assert!(!redis("rediss://10.0.0.5:6379/0").is_cleartext_remote());
+        assert!(!redis("redis://127.0.0.1:6379/0").is_cleartext_remote());
+        assert!(!redis("redis://localhost/0").is_cleartext_remote());
+    }
 }

@@ -8,7 +8,7 @@ use crate::{
     tokens::Tokens,
 };
 use axum::http::StatusCode;
-use keyhole_api::{ErrorCode, MessageResult};
+use keyhole_api::{ConnectionStatus, ErrorCode, MessageResult};
 use uuid::Uuid;
 
 /// Pushes `text` to the LINE account the person signed in with, through the
@@ -47,6 +47,10 @@ pub async fn send_to_person(
         ))
         .for_provider(login_id));
     };
+    // A LINE sign-in that needs renewing is not proof of who to message.
+    if connection.status == ConnectionStatus::ReauthRequired {
+        return Err(ApiError::reauth_required(login_id));
+    }
     let user = connection.profile.id.clone();
     if !is_line_user_id(&user) {
         return Err(ApiError::internal(format!(

@@ -42,6 +42,8 @@ impl SqliteBackend {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError(format!("cannot create {}: {e}", dir.display())))?;
         }
+        owner_only(path)
+            .map_err(|e| StoreError(format!("cannot create {}: {e}", path.display())))?;
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
             .map_err(err)?
             .create_if_missing(true)
@@ -65,6 +67,26 @@ impl SqliteBackend {
             .map_err(|e| StoreError(format!("sqlite migration: {e}")))?;
         Ok(Self { pool })
     }
+}
+
+/// Creates the database file readable by its owner only, or narrows an
+/// existing one to that: it holds sealed sessions, but their hashes and
+/// sizes are nobody else's business. SQLite gives its `-wal` and `-shm`
+/// files the database file's mode.
+fn owner_only(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 #[async_trait]
