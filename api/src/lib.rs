@@ -251,6 +251,8 @@ pub enum ErrorCode {
     StoreUnavailable,
     /// Something failed inside Keyhole; the request id ties it to the log.
     Internal,
+    /// The request took longer than the server allows; try again.
+    Timeout,
 }
 
 impl ErrorCode {
@@ -268,6 +270,7 @@ impl ErrorCode {
             Self::NotSupported => "not_supported",
             Self::StoreUnavailable => "store_unavailable",
             Self::Internal => "internal",
+            Self::Timeout => "timeout",
         }
     }
 }

@@ -44,6 +44,10 @@ impl Keyhole {
                 security::headers,
             ))
             .layer(middleware::from_fn(error::render))
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                security::deadline,
+            ))
             .layer(middleware::from_fn_with_state(self.clone(), security::csrf))
             .service(inner);
         routes::PREFIXES

@@ -79,6 +79,15 @@ impl ApiError {
         .with_cause(cause)
     }
 
+    /// 503 `timeout`: the request took longer than `limits.request_timeout`.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Timeout,
+            "The request took too long. Try again shortly.",
+        )
+    }
+
     /// 401 `reauth_required` for `provider`.
     pub fn reauth_required(provider: &str) -> Self {
         Self::new(

@@ -101,9 +101,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     println!("keyhole listening on http://{addr}");
     tracing::info!(%addr, "listening");
-    axum::serve(listener, keyhole::router(keyhole.clone()))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = keyhole.config.limits.clone();
+    keyhole::serve(
+        listener,
+        keyhole::router(keyhole.clone()),
+        &limits,
+        shutdown_signal(),
+    )
+    .await;
     // Webhooks answered 200 are LINE's only copy: process them before exit.
     if !keyhole.drain(std::time::Duration::from_secs(10)).await {
         tracing::warn!("shutting down with webhook events still queued");

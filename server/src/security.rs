@@ -49,6 +49,16 @@ pub async fn headers(State(state): State<Keyhole>, request: Request, next: Next)
     response
 }
 
+/// Answers 503 `timeout` when a request runs longer than the configured
+/// `limits.request_timeout`, rather than holding the connection. Work that
+/// must not be lost halfway (a token refresh) runs in a task of its own.
+pub async fn deadline(State(state): State<Keyhole>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(state.config.limits.request_timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(ApiError::timeout()),
+    }
+}
+
 /// Refuses state-changing requests to Keyhole's routes without `X-Keyhole-Csrf: 1` or
 /// with a foreign `Origin`. The custom header forces a CORS preflight, which
 /// another origin cannot pass. Provider callbacks (`form_post`) and webhooks

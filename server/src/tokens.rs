@@ -119,7 +119,7 @@ impl Tokens {
     pub async fn with_token<T, F, Fut>(
         &self,
         session: &SessionId,
-        provider: &Provider,
+        provider: &Arc<Provider>,
         op: F,
     ) -> Result<T, ApiError>
     where
@@ -219,7 +219,7 @@ async fn mark_reauth(state: &Tokens, session: &SessionId, provider: &str) -> Res
 async fn refresh(
     state: &Tokens,
     session: &SessionId,
-    provider: &Provider,
+    provider: &Arc<Provider>,
     stale: &Grant,
 ) -> Result<Grant, ApiError> {
     let id = provider.id();
@@ -267,12 +267,35 @@ async fn refresh(
     }
 }
 
+/// Refreshes in a task of its own: once the provider has rotated the
+/// refresh token, the new grant must be stored even if the request that
+/// asked gives up (a timeout, a client gone) — else the next refresh would
+/// spend a dead token and sign the person out.
 async fn refresh_locked(
     state: &Tokens,
     session: &SessionId,
-    provider: &Provider,
+    provider: &Arc<Provider>,
     current: Grant,
 ) -> Result<Grant, ApiError> {
+    let task = tokio::spawn(store_refresh(
+        state.clone(),
+        session.clone(),
+        Arc::clone(provider),
+        current,
+    ));
+    match task.await {
+        Ok(result) => result,
+        Err(e) => Err(ApiError::internal(format!("refresh task failed: {e}"))),
+    }
+}
+
+async fn store_refresh(
+    state: Tokens,
+    session: SessionId,
+    provider: Arc<Provider>,
+    current: Grant,
+) -> Result<Grant, ApiError> {
+    let (state, session) = (&state, &session);
     let id = provider.id();
     let Some(login) = provider.login() else {
         return Err(ApiError::from_provider(id, &ProviderError::NotSupported));

@@ -298,3 +298,35 @@ async fn bad_segments_and_unauthenticated_discovery_answer_the_contract() {
     assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.body);
     assert_eq!(refused.json()["code"], "provider_unavailable");
 }
+
+/// A request that runs past `limits.request_timeout` answers 503 `timeout`
+/// in the contract's JSON; a token refresh it started still completes and
+/// is stored, so the next request uses it without refreshing again.
+#[tokio::test]
+async fn a_slow_request_times_out_and_its_refresh_is_not_lost() {
+    let sim = common::spawn_sim().await;
+    let config = common::config_with(&sim.base_url, "[limits]\nrequest_timeout_ms = 300", "");
+    let h = Harness::with_state(sim, keyhole::Keyhole::in_memory(config).unwrap());
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "aihubmix.token", "latency_ms": 700}),
+    )
+    .await;
+    let slow = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(
+        slow.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        slow.body
+    );
+    assert_eq!(slow.json()["code"], "timeout");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
+    assert_eq!(h.counter("aihubmix.token.refresh_token").await, 1);
+}

@@ -16,11 +16,13 @@
 //!
 //! Validation reports every problem at once, each with its key path.
 
+mod limits;
 mod provider;
 mod raw;
 mod store;
 
 pub use keyhole_providers::config::{KINDS, ProviderConfig, UpstreamConfig};
+pub use limits::Limits;
 
 use self::{provider::validate_provider, raw::RawConfig, store::store_config};
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
@@ -55,6 +57,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// Upstream HTTP settings.
     pub upstream: UpstreamConfig,
+    /// Request, header and connection limits.
+    pub limits: Limits,
     /// Providers in display order.
     pub providers: Vec<ProviderConfig>,
 }
@@ -207,6 +211,7 @@ impl Config {
             problems.push(format!("session.refresh_skew_secs: at most {DAY} (a day)"));
         }
         let store = store_config(&raw.session, env, &mut problems);
+        let limits = limits::limits(&raw.limits, &mut problems);
         let minutes = |ms: u64| (1..=600_000).contains(&ms);
         if !minutes(raw.upstream.timeout_ms) || !minutes(raw.upstream.connect_timeout_ms) {
             problems.push("upstream: timeouts must be from 1 ms to 10 minutes".to_owned());
@@ -240,6 +245,7 @@ impl Config {
                     connect_timeout: Duration::from_millis(raw.upstream.connect_timeout_ms),
                     timeout: Duration::from_millis(raw.upstream.timeout_ms),
                 },
+                limits,
                 providers,
             }),
             _ => Err(ConfigError { problems }),

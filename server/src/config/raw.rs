@@ -17,6 +17,8 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) upstream: RawUpstream,
     #[serde(default)]
+    pub(super) limits: super::limits::RawLimits,
+    #[serde(default)]
     pub(super) providers: Vec<RawProvider>,
 }
 
