@@ -59,10 +59,11 @@
 //! - [`providers`] — the `keyhole-providers` crate: the one upstream path,
 //!   the OAuth/OIDC engine ([`oauth`]), an adapter per kind, the [`grant`]
 //!   they issue (re-exported here, with [`clock`] and [`upstream`]).
-//! - [`secret`], [`metrics`] — random tokens, Prometheus counters.
+//! - [`session`] — the `keyhole-session` crate: sealed sessions and
+//!   key-value records over memory, SQLite or Redis; [`secret`] tokens.
+//! - [`metrics`] — Prometheus counters.
 //! - [`config`] — `keyhole.toml` + secrets from the environment or files.
-//! - [`session`] — sealed sessions and key-value records over memory,
-//!   SQLite or Redis; cookies.
+//! - [`cookies`] — the session and login-binding cookies.
 //! - [`error`] — the JSON errors of the contract.
 //! - [`tokens`] — a connection's token, with single-flight refresh.
 //! - [`messaging`] — LINE Messaging API: webhook queue, records, push.
@@ -74,15 +75,14 @@
 pub mod app;
 pub mod callback_page;
 pub mod config;
+pub mod cookies;
 pub mod error;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
 pub mod routes;
-pub mod secret;
 pub mod security;
 pub mod serve;
-pub mod session;
 pub mod spa;
 pub mod state;
 pub mod tokens;
@@ -91,6 +91,9 @@ pub mod tokens;
 // the rest of the server (and its users) name them by.
 pub use keyhole_providers as providers;
 pub use keyhole_providers::{clock, grant, oauth, upstream};
+// So is the session store.
+pub use keyhole_session as session;
+pub use keyhole_session::secret;
 
 pub use app::router;
 pub use error::ApiError;

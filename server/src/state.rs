@@ -2,9 +2,10 @@
 
 use crate::{
     config::{Config, ConfigError, StoreConfig},
+    cookies::Cookies,
     metrics::Metrics,
     providers::Registry,
-    session::{Cookies, Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
+    session::{Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
     tokens::Tokens,
     upstream::Upstream,
 };

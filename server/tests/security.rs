@@ -13,7 +13,8 @@ use axum::{
 use common::{APP, Harness, Jar, config, config_with, spawn_sim};
 use keyhole::{
     Keyhole,
-    session::{LoginMode, PendingLogin, binding_hash},
+    cookies::binding_hash,
+    session::{LoginMode, PendingLogin},
 };
 
 /// Callback query → form fields.

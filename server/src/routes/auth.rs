@@ -3,10 +3,11 @@
 //! [`super::callback`].
 
 use crate::{
+    cookies::binding_hash,
     error::ApiError,
     providers::{AuthorizeRequest, Provider},
     security::safe_return_to,
-    session::{LoginMode, PENDING_TTL, PendingLogin, SessionId, binding_hash, random_token},
+    session::{LoginMode, PENDING_TTL, PendingLogin, SessionId, random_token},
     state::Keyhole,
 };
 use axum::{

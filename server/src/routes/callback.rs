@@ -4,10 +4,11 @@
 
 use crate::{
     callback_page::{self, Outcome},
+    cookies::binding_hash,
     error::ApiError,
     providers::{ExchangeRequest, ProviderError},
     secret::secrets_equal,
-    session::{ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord, binding_hash},
+    session::{ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord},
     state::Keyhole,
 };
 use axum::{

@@ -28,7 +28,7 @@ fn from_ms(v: i64) -> OffsetDateTime {
 }
 
 fn now_ms() -> i64 {
-    ms(crate::clock::now())
+    ms(keyhole_providers::clock::now())
 }
 
 fn err(e: sqlx::Error) -> StoreError {

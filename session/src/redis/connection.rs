@@ -4,7 +4,7 @@
 //! that is safe.
 
 use super::RedisBackend;
-use crate::session::backend::StoreError;
+use crate::backend::StoreError;
 use redis::{
     Client, IntoConnectionInfo, RedisResult,
     aio::{ConnectionManager, ConnectionManagerConfig},

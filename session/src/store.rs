@@ -3,13 +3,13 @@
 //! store-wide refresh lock.
 
 use super::{
-    ConnectionRecord, ConnectionView, PendingLogin, SessionId, SessionRecord, SessionSummary,
+    ConnectionRecord, ConnectionView, SessionId, SessionRecord, SessionSummary,
     backend::{Backend, StoreError, StoredConnection, StoredSession},
     seal::Keyring,
 };
-use crate::grant::Grant;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use keyhole_api::{Balance, ConnectionStatus, Profile};
+use keyhole_providers::grant::Grant;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use sha2::{Digest, Sha256};
 use std::{sync::Arc, time::Duration};
@@ -90,7 +90,7 @@ impl SessionStore {
     }
 
     fn row_expiry(&self, absolute: OffsetDateTime) -> OffsetDateTime {
-        absolute.min(crate::clock::now() + self.idle)
+        absolute.min(keyhole_providers::clock::now() + self.idle)
     }
 
     /// The stored session and its opened metadata, unless missing, expired,
@@ -266,39 +266,6 @@ impl SessionStore {
             .await
     }
 
-    /// Stores a pending login under its state, until it expires (one
-    /// already expired is not stored at all).
-    pub async fn put_pending(&self, pending: &PendingLogin) -> Result<(), StoreError> {
-        if pending.expires_at <= crate::clock::now() {
-            return Ok(());
-        }
-        let key = hashed(&pending_key(&pending.state));
-        let sealed = self.seal(pending, &kv_aad(&key))?;
-        self.backend.kv_put(&key, &sealed, pending.expires_at).await
-    }
-
-    /// The pending login for `state`, leaving it in place.
-    pub async fn peek_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let key = hashed(&pending_key(state));
-        let Some(sealed) = self.backend.kv_get(&key).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .open::<PendingLogin>(&sealed, &kv_aad(&key))
-            .filter(|p| p.expires_at > crate::clock::now()))
-    }
-
-    /// Removes and returns the pending login for `state` (single use).
-    pub async fn take_pending(&self, state: &str) -> Result<Option<PendingLogin>, StoreError> {
-        let key = hashed(&pending_key(state));
-        let Some(sealed) = self.backend.kv_take(&key).await? else {
-            return Ok(None);
-        };
-        Ok(self
-            .open::<PendingLogin>(&sealed, &kv_aad(&key))
-            .filter(|p| p.expires_at > crate::clock::now()))
-    }
-
     /// Tries to take a store-wide lock for `ttl`.
     pub async fn try_lock(
         &self,
@@ -308,7 +275,7 @@ impl SessionStore {
     ) -> Result<bool, StoreError> {
         let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MINUTE);
         self.backend
-            .try_lock(&hashed(name), owner, crate::clock::now() + ttl)
+            .try_lock(&hashed(name), owner, keyhole_providers::clock::now() + ttl)
             .await
     }
 
@@ -354,6 +321,16 @@ impl SessionStore {
         Ok(self.open(&sealed, &kv_aad(&key)))
     }
 
+    /// Removes and returns the value under `key`, atomically: of racing
+    /// callers, one gets it.
+    pub async fn kv_take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        let key = hashed(key);
+        let Some(sealed) = self.backend.kv_take(&key).await? else {
+            return Ok(None);
+        };
+        Ok(self.open(&sealed, &kv_aad(&key)))
+    }
+
     /// Removes the value under `key`, if any.
     pub async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         self.backend.kv_delete(&hashed(key)).await
@@ -384,18 +361,14 @@ fn state_of(c: &ConnectionRecord) -> State {
     }
 }
 
-/// Pending logins are key-value records under their state.
-fn pending_key(state: &str) -> String {
-    format!("pending:{state}")
-}
-
 fn kv_aad(key: &str) -> String {
     format!("kv:{key}")
 }
 
 /// `ttl` from now (a TTL too large for `time` saturates at a century).
 fn expiry(ttl: Duration) -> OffsetDateTime {
-    crate::clock::now() + time::Duration::try_from(ttl).unwrap_or(time::Duration::days(36_525))
+    keyhole_providers::clock::now()
+        + time::Duration::try_from(ttl).unwrap_or(time::Duration::days(36_525))
 }
 
 fn grant_aad(sid: &str, provider: &str) -> String {

@@ -72,7 +72,7 @@ impl Keyring {
     /// Keys from `KEYHOLE_SESSION_KEY` (current) and `KEYHOLE_SESSION_OLD_KEYS`
     /// (comma-separated), each 32 bytes in base64 (standard or URL-safe).
     /// `None` when no current key is set.
-    pub fn from_env(env: crate::config::EnvLookup<'_>) -> Result<Option<Self>, KeyError> {
+    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Self>, KeyError> {
         let Some(current) = env("KEYHOLE_SESSION_KEY").filter(|v| !v.trim().is_empty()) else {
             return Ok(None);
         };

@@ -54,7 +54,11 @@ impl Cookies {
 
     /// The binding cookie of pending logins; ten minutes, like the logins.
     pub fn binding(&self, value: &str) -> Cookie<'static> {
-        self.build(self.binding_name, value.to_owned(), super::PENDING_TTL)
+        self.build(
+            self.binding_name,
+            value.to_owned(),
+            crate::session::PENDING_TTL,
+        )
     }
 
     /// A cookie that deletes `name` in the browser.

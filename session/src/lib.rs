@@ -1,29 +1,35 @@
-//! Server-side sessions and pending logins: the records, the sealing store
-//! over a pluggable backend (memory, SQLite, Redis), and the cookies that point at
-//! them. The browser holds only opaque ids; the store holds only hashes of
-//! those ids and AES-256-GCM-sealed values.
+//! Keyhole's session store: server-side sessions, their connections and
+//! grants, pending logins, locks and small shared records, sealed with
+//! AES-256-GCM over a pluggable backend — memory, SQLite or Redis. The
+//! browser holds only opaque ids; the store holds only hashes of those ids
+//! and sealed values.
+//!
+//! Layout: [`backend`](Backend) (the storage contract) with `memory.rs`,
+//! `sqlite.rs` and `redis.rs` beside it; `seal.rs` ([`Keyring`]);
+//! `store.rs` ([`SessionStore`], typed records over any backend); this file
+//! (the records); [`secret`] (random tokens, constant-time comparison).
 
 mod backend;
-mod cookie;
 mod memory;
+mod pending;
 mod redis;
 mod seal;
 mod sqlite;
 mod store;
 
+pub mod secret;
+
 pub use backend::{Backend, StoreError, StoredConnection, StoredSession};
-pub use cookie::{Cookies, binding_hash};
 pub use memory::MemoryBackend;
 // `self::`: a bare `redis` would also name the client crate.
 pub use self::redis::RedisBackend;
 pub use seal::{KeyError, Keyring, SealError};
+pub use secret::random_token;
 pub use sqlite::SqliteBackend;
 pub use store::SessionStore;
-// Re-exported where it was first defined.
-pub use crate::secret::random_token;
 
-use crate::grant::Grant;
 use keyhole_api::{Balance, ConnectionStatus, Profile};
+use keyhole_providers::grant::Grant;
 use serde::{Deserialize, Serialize};
 use std::{collections::BTreeMap, fmt};
 use time::OffsetDateTime;

@@ -42,7 +42,7 @@ impl MemoryBackend {
 }
 
 fn now() -> OffsetDateTime {
-    crate::clock::now()
+    keyhole_providers::clock::now()
 }
 
 #[async_trait]
