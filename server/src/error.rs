@@ -30,6 +30,8 @@ pub struct ApiError {
     cause: Option<String>,
     /// The request's id, when known where the error is made.
     request_id: Option<String>,
+    /// Seconds for `Retry-After`, when waiting helps.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -42,6 +44,7 @@ impl ApiError {
             provider: None,
             cause: None,
             request_id: None,
+            retry_after: None,
         }
     }
 
@@ -77,6 +80,17 @@ impl ApiError {
             "Something went wrong. The request id identifies it in the server log.",
         )
         .with_cause(cause)
+    }
+
+    /// 429 `rate_limited`, to try again after `retry_after` seconds.
+    pub fn rate_limited(retry_after: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::RateLimited,
+            "Too many requests. Try again shortly.",
+        );
+        error.retry_after = Some(retry_after);
+        error
     }
 
     /// 503 `timeout`: the request took longer than `limits.request_timeout`.
@@ -205,6 +219,11 @@ impl IntoResponse for ApiError {
             Json(body),
         )
             .into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.extensions_mut().insert(self);
         response
     }

@@ -85,6 +85,7 @@ pub mod security;
 pub mod serve;
 pub mod spa;
 pub mod state;
+pub mod throttle;
 pub mod tokens;
 
 // The provider layer is its own crate; these keep its modules at the paths

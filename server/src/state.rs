@@ -46,6 +46,8 @@ pub struct Shared {
     pub webhooks: crate::messaging::WebhookQueue,
     /// The one path to providers.
     upstream: Upstream,
+    /// Rate limits.
+    pub throttle: crate::throttle::Throttle,
 }
 
 impl Keyhole {
@@ -67,6 +69,7 @@ impl Keyhole {
             // plus the store writes around it.
             config.upstream.timeout.saturating_mul(4) + std::time::Duration::from_secs(5),
         );
+        let throttle = crate::throttle::Throttle::new(&config.limits);
         Ok(Self(Arc::new(Shared {
             metrics,
             cookies: Cookies::new(config.is_https()),
@@ -76,6 +79,7 @@ impl Keyhole {
             sessions,
             tokens,
             upstream,
+            throttle,
             webhooks: crate::messaging::WebhookQueue::default(),
         })))
     }
@@ -159,12 +163,14 @@ impl Keyhole {
             .is_ok()
     }
 
-    /// Deletes expired sessions, logins and records every `every`, forever:
+    /// Deletes expired sessions, logins and records (and the rate limiter's
+    /// idle keys) every `every`, forever:
     /// spawn it once per process (the `keyhole` binary does).
     pub async fn sweep_every(self, every: std::time::Duration) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
+            self.throttle.prune();
             match self.sessions.sweep().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(removed = n, "expired sessions swept"),

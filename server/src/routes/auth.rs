@@ -9,6 +9,7 @@ use crate::{
     security::safe_return_to,
     session::{LoginMode, PENDING_TTL, PendingLogin, SessionId, random_token},
     state::Keyhole,
+    throttle::Client,
 };
 use axum::{
     Router,
@@ -47,9 +48,12 @@ struct LoginParams {
 async fn start_login(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
+    client: Client,
     jar: CookieJar,
     params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(CookieJar, Response), ApiError> {
+    // Each start stores a pending login: limited per address and browser.
+    state.throttle.login(&client)?;
     let Query(params) = params?;
     let provider = connectable(&state, &provider_id, &jar).await?;
     let mode = match params.mode.as_deref() {
@@ -66,6 +70,7 @@ async fn start_login(
     };
     // Re-issued at every start, so the cookie lives as long as the newest
     // pending login it binds (a retry minutes later must still match).
+    state.throttle.browser(&binding_hash(&binding))?;
     let jar = jar.add(state.cookies.binding(&binding));
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let pending = PendingLogin {

@@ -1,7 +1,7 @@
 //! The signed-in person: `/api/me`, and per-provider balance, top-up,
 //! friendship, notifications and messages.
 
-use crate::{error::ApiError, session::SessionId, state::Keyhole};
+use crate::{cookies::binding_hash, error::ApiError, session::SessionId, state::Keyhole};
 use axum::{
     Json, Router,
     extract::State,
@@ -93,6 +93,8 @@ async fn balance(
         .wallet()
         .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
+    // Each costs an upstream call on a quota the whole deployment shares.
+    state.throttle.call(&binding_hash(id.secret()))?;
     let balance = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -118,6 +120,8 @@ async fn topup(
         .topup()
         .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
+    // Each costs an upstream call on a quota the whole deployment shares.
+    state.throttle.call(&binding_hash(id.secret()))?;
     let url = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -140,6 +144,8 @@ async fn friendship(
         .friends()
         .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
+    // Each costs an upstream call on a quota the whole deployment shares.
+    state.throttle.call(&binding_hash(id.secret()))?;
     let friend = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -165,6 +171,8 @@ async fn notify(
         .notifier()
         .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = session_id(&state, &jar)?;
+    // Each costs an upstream call on a quota the whole deployment shares.
+    state.throttle.call(&binding_hash(id.secret()))?;
     let Json(request) = body?;
     let length = request.message.chars().count();
     if request.message.trim().is_empty() || length > NOTIFY_MESSAGE_MAX_CHARS {
@@ -209,6 +217,8 @@ async fn message(
         return Err(super::unsupported(&provider_id));
     }
     let id = session_id(&state, &jar)?;
+    // Each costs an upstream call on a quota the whole deployment shares.
+    state.throttle.call(&binding_hash(id.secret()))?;
     let Json(request) = body?;
     let max = keyhole_api::MESSAGE_TEXT_MAX_CHARS;
     let length = request.text.chars().count();
