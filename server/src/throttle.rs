@@ -2,20 +2,13 @@
 //! and callbacks per client address, login starts per browser, provider
 //! calls per session. Over a limit: 429 `rate_limited` with `Retry-After`.
 
-use crate::{config::Limits, error::ApiError, state::Keyhole};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use crate::{config::Limits, error::ApiError};
 use governor::{
     DefaultKeyedRateLimiter, Quota,
     clock::{Clock, DefaultClock},
 };
-use http::{HeaderMap, request::Parts};
-use std::{
-    fmt,
-    net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
-    sync::Arc,
-    time::Duration,
-};
+use http::HeaderMap;
+use std::{fmt, net::IpAddr, num::NonZeroU32, sync::Arc, time::Duration};
 
 /// Keys a limiter may hold before its idle ones are dropped at once (the
 /// sweep drops them every minute anyway): the limiter's memory is bounded.
@@ -67,8 +60,8 @@ impl Throttle {
 
     /// A login start or callback from `client` (no limit without an
     /// address: a host serving without `ConnectInfo`).
-    pub fn login(&self, client: &Client) -> Result<(), ApiError> {
-        match client.0 {
+    pub fn login(&self, client: Option<IpAddr>) -> Result<(), ApiError> {
+        match client {
             Some(ip) => check(&self.inner.logins, &ip),
             None => Ok(()),
         }
@@ -94,7 +87,7 @@ impl Throttle {
 
     /// The client's address: the peer, or — when the peer is a trusted
     /// proxy — the nearest address in `X-Forwarded-For` that is not one.
-    fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    pub fn client(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
         let peer = peer?;
         if !self.inner.trusted.contains(&peer) {
             return Some(peer);
@@ -127,23 +120,4 @@ fn check<K: Clone + std::hash::Hash + Eq>(
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         ApiError::rate_limited(wait.as_secs().max(1))
     })
-}
-
-/// The client address a request came from, as the throttle sees it.
-#[derive(Debug, Clone, Copy)]
-pub struct Client(pub Option<IpAddr>);
-
-impl FromRequestParts<Keyhole> for Client {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &Keyhole,
-    ) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip());
-        Ok(Self(state.throttle.client(peer, &parts.headers)))
-    }
 }

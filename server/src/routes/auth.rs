@@ -9,7 +9,6 @@ use crate::{
     security::safe_return_to,
     session::{LoginMode, PENDING_TTL, PendingLogin, SessionId, random_token},
     state::Keyhole,
-    throttle::Client,
 };
 use axum::{
     Router,
@@ -48,12 +47,12 @@ struct LoginParams {
 async fn start_login(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
-    client: Client,
+    super::Client(client): super::Client,
     jar: CookieJar,
     params: Result<Query<LoginParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<(CookieJar, Response), ApiError> {
     // Each start stores a pending login: limited per address and browser.
-    state.throttle.login(&client)?;
+    state.throttle.login(client)?;
     let Query(params) = params?;
     let provider = connectable(&state, &provider_id, &jar).await?;
     let mode = match params.mode.as_deref() {

@@ -10,7 +10,6 @@ use crate::{
     secret::secrets_equal,
     session::{ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord},
     state::Keyhole,
-    throttle::Client,
 };
 use axum::{
     Form, Router,
@@ -53,12 +52,12 @@ const RESUBMITTED: &str = "keyhole_resubmitted";
 async fn finish_login_query(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
-    client: Client,
+    super::Client(client): super::Client,
     jar: CookieJar,
     params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     configured(&state, &provider_id)?;
-    state.throttle.login(&client)?;
+    state.throttle.login(client)?;
     let params = params.map(|Query(p)| p).unwrap_or_default();
     Ok(finish_login(state, provider_id, jar, params).await)
 }
@@ -75,12 +74,12 @@ fn configured(state: &Keyhole, id: &str) -> Result<(), ApiError> {
 async fn finish_login_form(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
-    client: Client,
+    super::Client(client): super::Client,
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
     configured(&state, &provider_id)?;
-    state.throttle.login(&client)?;
+    state.throttle.login(client)?;
     let mut params = params.map(|Form(p)| p).unwrap_or_default();
     let resubmitted = params.extra.remove(RESUBMITTED).is_some();
     // A provider's `form_post` is a cross-site POST: browsers do not attach

@@ -10,7 +10,7 @@ mod webhooks;
 use crate::{error::ApiError, providers::Provider, state::Keyhole};
 use axum::{
     Router,
-    extract::{FromRequestParts, Path},
+    extract::{ConnectInfo, FromRequestParts, Path},
     http::{StatusCode, request::Parts},
 };
 use keyhole_api::ErrorCode;
@@ -63,6 +63,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ProviderId {
             .await
             .map(|Path(s)| Self(s.provider))
             .map_err(|_| ApiError::not_found("No such provider."))
+    }
+}
+
+/// The client address a request came from, as the rate limits see it: the
+/// peer (`ConnectInfo`), or the forwarded client behind a trusted proxy.
+#[derive(Debug, Clone, Copy)]
+struct Client(Option<std::net::IpAddr>);
+
+impl FromRequestParts<Keyhole> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Keyhole,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        Ok(Self(state.throttle.client(peer, &parts.headers)))
     }
 }
 
