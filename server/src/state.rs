@@ -64,10 +64,11 @@ impl Keyhole {
             sessions.clone(),
             metrics.clone(),
             config.session.refresh_skew,
-            // The longest refresh: Feishu's renews its app token and retries
-            // once (four upstream calls), an OIDC one may discover first;
-            // plus the store writes around it.
+            // Waiting for another's refresh: at most the longest refresh —
+            // Feishu's renews its app token and retries once (four upstream
+            // calls), an OIDC one may discover first — plus the store writes.
             config.upstream.timeout.saturating_mul(4) + std::time::Duration::from_secs(5),
+            config.session.refresh_lock,
         );
         let throttle = crate::throttle::Throttle::new(&config.limits);
         Ok(Self(Arc::new(Shared {

@@ -82,25 +82,30 @@ pub struct Tokens {
     metrics: Metrics,
     /// Refresh this long before expiry.
     skew: time::Duration,
-    /// Longest a refresh may hold the store lock.
-    lock_ttl: Duration,
+    /// How long a request waits for another's refresh.
+    wait: Duration,
+    /// Lifetime of the store lock, renewed while a refresh runs.
+    lease: Duration,
 }
 
 impl Tokens {
-    /// Tokens kept in `sessions`; `skew` before expiry a token is refreshed,
-    /// and a refresh holds the store-wide lock at most `lock_ttl`.
+    /// Tokens kept in `sessions`; `skew` before expiry a token is refreshed;
+    /// a request waits at most `wait` for another's refresh; the store-wide
+    /// lock lives `lease` and is renewed while its refresh runs.
     pub fn new(
         sessions: SessionStore,
         metrics: Metrics,
         skew: Duration,
-        lock_ttl: Duration,
+        wait: Duration,
+        lease: Duration,
     ) -> Self {
         Self {
             sessions,
             locks: RefreshLocks::default(),
             metrics,
             skew: time::Duration::try_from(skew).unwrap_or(time::Duration::ZERO),
-            lock_ttl,
+            wait,
+            lease,
         }
     }
 
@@ -227,7 +232,7 @@ async fn refresh(
     let _local = state.locks.lock((session.clone(), id.to_owned())).await;
     let lock = format!("refresh:{}:{id}", session.secret());
     let owner = crate::secret::random_token();
-    let deadline = tokio::time::Instant::now() + state.lock_ttl;
+    let deadline = tokio::time::Instant::now() + state.wait;
     loop {
         // Re-read: another request or instance may have refreshed already.
         let current = connection(state, session, id).await?.grant;
@@ -235,27 +240,22 @@ async fn refresh(
             state.metrics.refresh(id, "reused");
             return Ok(current);
         }
-        if state
-            .sessions
-            .try_lock(&lock, &owner, state.lock_ttl)
-            .await?
-        {
-            // Fencing re-read under the lock: the previous holder (maybe on
-            // another instance) may have stored its refresh between our
-            // read above and our lock; refreshing again would spend the
-            // rotated-away refresh token.
-            let result = match connection(state, session, id).await {
-                Ok(c) if c.grant.access_token.secret() != stale.access_token.secret() => {
-                    state.metrics.refresh(id, "reused");
-                    Ok(c.grant)
-                }
-                Ok(c) => refresh_locked(state, session, provider, c.grant).await,
-                Err(e) => Err(e),
+        if state.sessions.try_lock(&lock, &owner, state.lease).await? {
+            // The refresh, the lock's renewal and its release run in a task
+            // of their own: once the provider has rotated the refresh
+            // token, the new grant must be stored even if the request that
+            // asked gives up (a timeout, a client gone).
+            let task = tokio::spawn(locked_refresh(
+                state.clone(),
+                session.clone(),
+                Arc::clone(provider),
+                stale.access_token.clone(),
+                (lock, owner),
+            ));
+            return match task.await {
+                Ok(result) => result,
+                Err(e) => Err(ApiError::internal(format!("refresh task failed: {e}"))),
             };
-            if let Err(e) = state.sessions.unlock(&lock, &owner).await {
-                tracing::warn!(error = %e, "refresh lock not released; it expires by itself");
-            }
-            return result;
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(ApiError::from_provider(
@@ -267,26 +267,58 @@ async fn refresh(
     }
 }
 
-/// Refreshes in a task of its own: once the provider has rotated the
-/// refresh token, the new grant must be stored even if the request that
-/// asked gives up (a timeout, a client gone) — else the next refresh would
-/// spend a dead token and sign the person out.
-async fn refresh_locked(
-    state: &Tokens,
-    session: &SessionId,
-    provider: &Arc<Provider>,
-    current: Grant,
+/// Under the store lock `(name, owner)`, renewed every third of its lease
+/// while this runs: a fencing re-read (the previous holder, maybe on
+/// another instance, may have stored its refresh between our read and our
+/// lock, and refreshing again would spend the rotated-away token), the
+/// refresh, and the release.
+async fn locked_refresh(
+    state: Tokens,
+    session: SessionId,
+    provider: Arc<Provider>,
+    stale: AccessToken,
+    (name, owner): (String, String),
 ) -> Result<Grant, ApiError> {
-    let task = tokio::spawn(store_refresh(
-        state.clone(),
-        session.clone(),
-        Arc::clone(provider),
-        current,
-    ));
-    match task.await {
-        Ok(result) => result,
-        Err(e) => Err(ApiError::internal(format!("refresh task failed: {e}"))),
+    let renewal = tokio::spawn({
+        let (sessions, name, owner, lease) = (
+            state.sessions.clone(),
+            name.clone(),
+            owner.clone(),
+            state.lease,
+        );
+        async move {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match sessions.try_lock(&name, &owner, lease).await {
+                    Ok(true) => {}
+                    Ok(false) => break tracing::warn!("refresh lock lost while refreshing"),
+                    Err(e) => tracing::warn!(error = %e, "refresh lock not renewed"),
+                }
+            }
+        }
+    });
+    let id = provider.id();
+    let result = match connection(&state, &session, id).await {
+        Ok(c) if c.grant.access_token.secret() != stale.secret() => {
+            state.metrics.refresh(id, "reused");
+            Ok(c.grant)
+        }
+        Ok(c) => {
+            store_refresh(
+                state.clone(),
+                session.clone(),
+                Arc::clone(&provider),
+                c.grant,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    renewal.abort();
+    if let Err(e) = state.sessions.unlock(&name, &owner).await {
+        tracing::warn!(error = %e, "refresh lock not released; it expires by itself");
     }
+    result
 }
 
 async fn store_refresh(
@@ -302,8 +334,17 @@ async fn store_refresh(
     };
     match login.refresh(&current).await {
         Ok(fresh) => {
-            if !state.sessions.put_grant(session, id, &fresh).await? {
-                return Err(ApiError::unauthenticated());
+            // Compare-and-set: written only over the grant just used.
+            if !state
+                .sessions
+                .replace_grant(session, id, &current, &fresh)
+                .await?
+            {
+                tracing::warn!(
+                    provider = id,
+                    "the grant changed during the refresh; keeping it"
+                );
+                return Ok(connection(state, session, id).await?.grant);
             }
             state.metrics.refresh(id, "ok");
             tracing::info!(provider = id, "access token refreshed");

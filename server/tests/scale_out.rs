@@ -38,8 +38,18 @@ struct Cluster {
 }
 
 async fn instance(sim: &str, redis: &RedisServer, key: Option<String>) -> anyhow::Result<Keyhole> {
+    instance_with(sim, redis, key, "").await
+}
+
+/// An instance with `session` added to its `[session]` table.
+async fn instance_with(
+    sim: &str,
+    redis: &RedisServer,
+    key: Option<String>,
+    session: &str,
+) -> anyhow::Result<Keyhole> {
     let top = format!(
-        "[session]\nstore = \"{}\"\nredis_prefix = \"scale-out:\"\nredis_timeout_ms = 1000",
+        "[session]\nstore = \"{}\"\nredis_prefix = \"scale-out:\"\nredis_timeout_ms = 1000\n{session}",
         redis.url()
     );
     let env = move |name: &str| {
@@ -52,12 +62,17 @@ async fn instance(sim: &str, redis: &RedisServer, key: Option<String>) -> anyhow
 
 impl Cluster {
     async fn start() -> Self {
+        Self::start_with("").await
+    }
+
+    /// Both instances with `session` added to their `[session]` table.
+    async fn start_with(session: &str) -> Self {
         let redis = RedisServer::start().await;
         let sim = spawn_sim().await;
-        let a = instance(&sim.base_url, &redis, Some(shared_key()))
+        let a = instance_with(&sim.base_url, &redis, Some(shared_key()), session)
             .await
             .unwrap();
-        let b = instance(&sim.base_url, &redis, Some(shared_key()))
+        let b = instance_with(&sim.base_url, &redis, Some(shared_key()), session)
             .await
             .unwrap();
         let b = keyhole::router(b);
@@ -227,4 +242,39 @@ async fn keyhole_starts_while_redis_is_down_and_serves_once_it_is_up() {
     assert_eq!(h.get("/readyz", &mut jar).await.status, StatusCode::OK);
     let signed_in = h.sign_in(&mut jar).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+}
+
+/// A refresh slower than the store lock's lifetime keeps the lock (it is
+/// renewed while the refresh runs): 100 requests over both instances still
+/// end in one refresh, and nobody is signed out by a second instance
+/// spending the same rotating refresh token.
+#[tokio::test]
+async fn a_refresh_slower_than_its_lock_is_not_repeated_by_the_other_instance() {
+    let mut c = Cluster::start_with("refresh_lock_ms = 300").await;
+    let mut jar = Jar::default();
+    let signed_in = c.at(On::A).sign_in(&mut jar).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    c.h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    // The refresh takes 1 s: more than three lifetimes of the lock.
+    c.h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "aihubmix.token", "latency_ms": 1000}),
+    )
+    .await;
+    let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let app = if i % 2 == 0 { c.a.clone() } else { c.b.clone() };
+        calls.spawn(status_of(app, "/api/me/aihubmix/balance", cookie.clone()));
+    }
+    let statuses = calls.join_all().await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+    assert_eq!(c.h.counter("aihubmix.token.refresh_token").await, 1);
+    let me = c.get(On::B, "/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"][0]["status"], "active");
 }

@@ -254,6 +254,48 @@ async fn grant_and_state_writes_do_not_overwrite_each_other() {
     }
 }
 
+/// A refresh's write is a compare-and-set: it lands only over the grant
+/// that was used, never over one another refresh stored meanwhile, and
+/// never into a session that ended.
+#[tokio::test]
+async fn a_refreshed_grant_replaces_only_the_grant_it_was_made_from() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        let record = session(&[connection("a", "g1")]);
+        store.create(&record).await.unwrap();
+        let used = record.connections["a"].grant.clone();
+        let mut second = used.clone();
+        second.access_token = AccessToken::new("g2".to_owned());
+        let mut third = used.clone();
+        third.access_token = AccessToken::new("g3".to_owned());
+        assert!(
+            store
+                .replace_grant(&record.id, "a", &used, &second)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        // A late refresh from the same old grant does not overwrite g2.
+        assert!(
+            !store
+                .replace_grant(&record.id, "a", &used, &third)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        let loaded = store.load(&record.id).await.unwrap().unwrap().connections["a"].clone();
+        assert_eq!(loaded.grant.access_token.secret(), "g2", "{name}");
+        store.delete(&record.id).await.unwrap();
+        assert!(
+            !store
+                .replace_grant(&record.id, "a", &second, &third)
+                .await
+                .unwrap(),
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn writes_after_logout_do_not_bring_the_session_back() {
     for (name, backend) in backends().await {

@@ -8,7 +8,7 @@
 //! balance, status).
 
 use async_trait::async_trait;
-use std::fmt;
+use std::{fmt, time::Duration};
 use time::OffsetDateTime;
 
 /// A backend failure: unreachable, or an answer it could not read.
@@ -66,16 +66,23 @@ pub trait Backend: Send + Sync + fmt::Debug {
         grant: Option<&str>,
         state: Option<&str>,
     ) -> Result<bool, StoreError>;
+    /// Replaces a connection's grant only if it still is `expected` (the
+    /// sealed value read before): a refresh never overwrites a grant that
+    /// changed meanwhile. False when it changed, or the session is gone.
+    async fn put_grant_if(
+        &self,
+        sid: &str,
+        provider: &str,
+        expected: &str,
+        grant: &str,
+    ) -> Result<bool, StoreError>;
     /// Removes one connection.
     async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError>;
-    /// Takes the named lock for `owner` unless another owner holds an
-    /// unexpired one.
-    async fn try_lock(
-        &self,
-        name: &str,
-        owner: &str,
-        expires_at: OffsetDateTime,
-    ) -> Result<bool, StoreError>;
+    /// Takes the named lock for `owner` for `ttl` — measured by the store's
+    /// own clock, so instances whose clocks disagree still agree on it —
+    /// unless another owner holds an unexpired one; `owner` holding it
+    /// renews it.
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError>;
     /// Releases the lock if `owner` still holds it.
     async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError>;
     /// Stores `value` under `key` until `expires_at`, replacing any value.

@@ -10,6 +10,7 @@
 //! (the records); [`secret`] (random tokens, constant-time comparison).
 
 mod backend;
+mod kv;
 mod memory;
 mod pending;
 mod redis;

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use std::{
     collections::{BTreeMap, HashMap},
     sync::{Mutex, MutexGuard},
+    time::Duration,
 };
 use time::OffsetDateTime;
 
@@ -128,14 +129,31 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
-    async fn try_lock(
+    async fn put_grant_if(
         &self,
-        name: &str,
-        owner: &str,
-        expires_at: OffsetDateTime,
+        sid: &str,
+        provider: &str,
+        expected: &str,
+        grant: &str,
     ) -> Result<bool, StoreError> {
         let mut inner = self.lock();
         let now = now();
+        let Some(row) = inner.sessions.get_mut(sid).filter(|r| r.expires_at > now) else {
+            return Ok(false);
+        };
+        match row.connections.get_mut(provider) {
+            Some((current, _)) if current == expected => {
+                grant.clone_into(current);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let now = now();
+        let expires_at = now + time::Duration::try_from(ttl).unwrap_or(time::Duration::MINUTE);
         match inner.locks.get(name) {
             Some((holder, until)) if holder != owner && *until > now => Ok(false),
             _ => {

@@ -18,7 +18,7 @@
 mod connection;
 mod scripts;
 
-use self::scripts::{CREATE, LOCK, PUT_CONNECTION, TOUCH, UNLOCK};
+use self::scripts::{CREATE, LOCK, PUT_CONNECTION, PUT_GRANT_IF, TOUCH, UNLOCK};
 use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
@@ -197,18 +197,39 @@ impl Backend for RedisBackend {
         Ok(())
     }
 
-    async fn try_lock(
+    async fn put_grant_if(
         &self,
-        name: &str,
-        owner: &str,
-        expires_at: OffsetDateTime,
+        sid: &str,
+        provider: &str,
+        expected: &str,
+        grant: &str,
     ) -> Result<bool, StoreError> {
+        let key = &self.session_key(sid);
+        let written: i64 = self
+            .run("put grant if", |mut c| async move {
+                PUT_GRANT_IF
+                    .key(key)
+                    .arg(provider)
+                    .arg(expected)
+                    .arg(grant)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        Ok(written == 1)
+    }
+
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
         let key = &self.lock_key(name);
-        // PXAT must be positive; a lock "until 1970" is simply expired.
-        let exp = ms(expires_at).max(1);
+        // PX (a lifetime), not PXAT (a time): Redis's own clock measures it.
+        let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let taken: i64 = self
             .run("lock", |mut c| async move {
-                LOCK.key(key).arg(owner).arg(exp).invoke_async(&mut c).await
+                LOCK.key(key)
+                    .arg(owner)
+                    .arg(ttl_ms)
+                    .invoke_async(&mut c)
+                    .await
             })
             .await?;
         Ok(taken == 1)

@@ -207,12 +207,31 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
-    async fn try_lock(
+    async fn put_grant_if(
         &self,
-        name: &str,
-        owner: &str,
-        expires_at: OffsetDateTime,
+        sid: &str,
+        provider: &str,
+        expected: &str,
+        grant: &str,
     ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE connections SET grant_blob = ?4 WHERE sid = ?1 AND provider = ?2 \
+             AND grant_blob = ?3 AND EXISTS (SELECT 1 FROM sessions WHERE sid = ?1 AND expires_at > ?5)",
+        )
+        .bind(sid)
+        .bind(provider)
+        .bind(expected)
+        .bind(grant)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn try_lock(&self, name: &str, owner: &str, ttl: Duration) -> Result<bool, StoreError> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let expires_at = now_ms().saturating_add(ttl_ms);
         let done = sqlx::query(
             "INSERT INTO locks (name, owner, expires_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
@@ -220,7 +239,7 @@ impl Backend for SqliteBackend {
         )
         .bind(name)
         .bind(owner)
-        .bind(ms(expires_at))
+        .bind(expires_at)
         .bind(now_ms())
         .execute(&self.pool)
         .await

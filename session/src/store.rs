@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 /// Sessions, connections, pending logins and locks; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SessionStore {
-    backend: Arc<dyn Backend>,
+    pub(crate) backend: Arc<dyn Backend>,
     keys: Keyring,
     idle: time::Duration,
 }
@@ -56,7 +56,7 @@ impl State {
 
 /// The store key of a browser-held value: its SHA-256, so a copy of the
 /// store does not yield working session ids or login states.
-fn hashed(value: &str) -> String {
+pub(crate) fn hashed(value: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()))
 }
 
@@ -71,14 +71,14 @@ impl SessionStore {
         }
     }
 
-    fn seal<T: Serialize>(&self, value: &T, aad: &str) -> Result<String, StoreError> {
+    pub(crate) fn seal<T: Serialize>(&self, value: &T, aad: &str) -> Result<String, StoreError> {
         let json = serde_json::to_vec(value).map_err(|e| StoreError(format!("encode: {e}")))?;
         Ok(self.keys.seal(&json, aad))
     }
 
     /// Opens a sealed value; `None` (logged) when it no longer opens — a lost
     /// key or a tampered row signs the person out rather than failing.
-    fn open<T: DeserializeOwned>(&self, sealed: &str, aad: &str) -> Option<T> {
+    pub(crate) fn open<T: DeserializeOwned>(&self, sealed: &str, aad: &str) -> Option<T> {
         let bytes = self
             .keys
             .open(sealed, aad)
@@ -239,6 +239,35 @@ impl SessionStore {
             .await
     }
 
+    /// Writes `fresh` in place of `used`, only if the stored grant still is
+    /// `used` (a compare-and-set on the sealed value), so a refresh never
+    /// overwrites a grant that changed meanwhile. False when it changed, or
+    /// the session is gone.
+    pub async fn replace_grant(
+        &self,
+        id: &SessionId,
+        provider: &str,
+        used: &Grant,
+        fresh: &Grant,
+    ) -> Result<bool, StoreError> {
+        let sid = hashed(id.secret());
+        let Some(stored) = self.backend.load(&sid).await? else {
+            return Ok(false);
+        };
+        let Some(sealed) = stored.connections.iter().find(|c| c.provider == provider) else {
+            return Ok(false);
+        };
+        let aad = grant_aad(&sid, provider);
+        let current: Option<Grant> = self.open(&sealed.grant, &aad);
+        if current.is_none_or(|c| c.access_token.secret() != used.access_token.secret()) {
+            return Ok(false);
+        }
+        let fresh = self.seal(fresh, &aad)?;
+        self.backend
+            .put_grant_if(&sid, provider, &sealed.grant, &fresh)
+            .await
+    }
+
     /// Writes everything but the grant (status, profile, balance).
     pub async fn put_state(
         &self,
@@ -273,67 +302,12 @@ impl SessionStore {
         owner: &str,
         ttl: Duration,
     ) -> Result<bool, StoreError> {
-        let ttl = time::Duration::try_from(ttl).unwrap_or(time::Duration::MINUTE);
-        self.backend
-            .try_lock(&hashed(name), owner, keyhole_providers::clock::now() + ttl)
-            .await
+        self.backend.try_lock(&hashed(name), owner, ttl).await
     }
 
     /// Releases a lock taken by `owner`.
     pub async fn unlock(&self, name: &str, owner: &str) -> Result<(), StoreError> {
         self.backend.unlock(&hashed(name), owner).await
-    }
-
-    /// Stores `value` under `key` for `ttl`, replacing any value. Keys are
-    /// hashed and values sealed, like everything else in the store.
-    pub async fn kv_put<T: Serialize>(
-        &self,
-        key: &str,
-        value: &T,
-        ttl: Duration,
-    ) -> Result<(), StoreError> {
-        let key = hashed(key);
-        let sealed = self.seal(value, &kv_aad(&key))?;
-        self.backend.kv_put(&key, &sealed, expiry(ttl)).await
-    }
-
-    /// Stores `value` under `key` for `ttl` unless an unexpired value is
-    /// there; true when this call wrote it (atomic across instances).
-    pub async fn kv_put_if_absent<T: Serialize>(
-        &self,
-        key: &str,
-        value: &T,
-        ttl: Duration,
-    ) -> Result<bool, StoreError> {
-        let key = hashed(key);
-        let sealed = self.seal(value, &kv_aad(&key))?;
-        self.backend
-            .kv_put_if_absent(&key, &sealed, expiry(ttl))
-            .await
-    }
-
-    /// The value under `key`, unless missing, expired or unreadable.
-    pub async fn kv_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        let key = hashed(key);
-        let Some(sealed) = self.backend.kv_get(&key).await? else {
-            return Ok(None);
-        };
-        Ok(self.open(&sealed, &kv_aad(&key)))
-    }
-
-    /// Removes and returns the value under `key`, atomically: of racing
-    /// callers, one gets it.
-    pub async fn kv_take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        let key = hashed(key);
-        let Some(sealed) = self.backend.kv_take(&key).await? else {
-            return Ok(None);
-        };
-        Ok(self.open(&sealed, &kv_aad(&key)))
-    }
-
-    /// Removes the value under `key`, if any.
-    pub async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
-        self.backend.kv_delete(&hashed(key)).await
     }
 
     /// Deletes expired rows.
@@ -359,16 +333,6 @@ fn state_of(c: &ConnectionRecord) -> State {
         balance: c.balance.clone(),
         connected_at: c.connected_at,
     }
-}
-
-fn kv_aad(key: &str) -> String {
-    format!("kv:{key}")
-}
-
-/// `ttl` from now (a TTL too large for `time` saturates at a century).
-fn expiry(ttl: Duration) -> OffsetDateTime {
-    keyhole_providers::clock::now()
-        + time::Duration::try_from(ttl).unwrap_or(time::Duration::days(36_525))
 }
 
 fn grant_aad(sid: &str, provider: &str) -> String {

@@ -136,6 +136,10 @@ pub struct SessionConfig {
     pub idle: Duration,
     /// Refresh an access token this long before it expires.
     pub refresh_skew: Duration,
+    /// Lifetime of the store-wide refresh lock (`refresh_lock_ms`, default
+    /// 10 000), renewed while the refresh runs: how soon another instance
+    /// may take over when the one refreshing died.
+    pub refresh_lock: Duration,
 }
 
 /// Why a configuration was refused: every problem found, one per line.
@@ -207,6 +211,9 @@ impl Config {
                 "session: ttl_secs and idle_secs must be from 1 to {TEN_YEARS} (ten years)"
             ));
         }
+        if !(100..=600_000).contains(&raw.session.refresh_lock_ms) {
+            problems.push("session.refresh_lock_ms: from 100 ms to 10 minutes".to_owned());
+        }
         if raw.session.refresh_skew_secs > DAY {
             problems.push(format!("session.refresh_skew_secs: at most {DAY} (a day)"));
         }
@@ -240,6 +247,7 @@ impl Config {
                     ttl: Duration::from_secs(raw.session.ttl_secs),
                     idle: Duration::from_secs(raw.session.idle_secs),
                     refresh_skew: Duration::from_secs(raw.session.refresh_skew_secs),
+                    refresh_lock: Duration::from_millis(raw.session.refresh_lock_ms),
                 },
                 upstream: UpstreamConfig {
                     connect_timeout: Duration::from_millis(raw.upstream.connect_timeout_ms),

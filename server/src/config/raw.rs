@@ -41,8 +41,14 @@ pub(super) struct RawSession {
     pub(super) idle_secs: u64,
     #[serde(default = "default_skew")]
     pub(super) refresh_skew_secs: u64,
+    #[serde(default = "default_refresh_lock")]
+    pub(super) refresh_lock_ms: u64,
     pub(super) redis_prefix: Option<String>,
     pub(super) redis_timeout_ms: Option<u64>,
+}
+
+fn default_refresh_lock() -> u64 {
+    10_000
 }
 
 impl Default for RawSession {
@@ -52,6 +58,7 @@ impl Default for RawSession {
             ttl_secs: default_ttl(),
             idle_secs: default_idle(),
             refresh_skew_secs: default_skew(),
+            refresh_lock_ms: default_refresh_lock(),
             redis_prefix: None,
             redis_timeout_ms: None,
         }

@@ -57,16 +57,29 @@ pub(super) static PUT_CONNECTION: LazyLock<Script> = LazyLock::new(|| {
 });
 
 /// Takes the lock when it is free (or expired: Redis dropped it), or renews
-/// it when `owner` already holds it. ARGV: owner, expiry (Unix ms).
+/// it when `owner` already holds it. ARGV: owner, lifetime (ms, by Redis's
+/// clock).
 pub(super) static LOCK: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PXAT', ARGV[2]) then return 1 end
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
         if redis.call('GET', KEYS[1]) == ARGV[1] then
-            redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
             return 1
         end
         return 0
+        ",
+    )
+});
+
+/// Replaces a connection's grant only while it still is the one read before
+/// (a compare-and-set on the sealed value). ARGV: provider, expected, grant.
+pub(super) static PUT_GRANT_IF: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        if redis.call('HGET', KEYS[1], 'g:' .. ARGV[1]) ~= ARGV[2] then return 0 end
+        redis.call('HSET', KEYS[1], 'g:' .. ARGV[1], ARGV[3])
+        return 1
         ",
     )
 });
