@@ -140,4 +140,15 @@ mod tests {
         assert!(!needs_csrf_check(&Method::POST, "/auth/line/callback"));
         assert!(!needs_csrf_check(&Method::POST, "/webhooks/line-bot"));
     }
+
+    proptest::proptest! {
+        /// Whatever is asked for, only a local path comes back.
+        #[test]
+        fn return_to_never_names_another_origin(candidate in proptest::prelude::any::<String>()) {
+            if let Some(path) = safe_return_to(Some(&candidate)) {
+                proptest::prop_assert!(path.starts_with('/') && !path.starts_with("//"));
+                proptest::prop_assert!(!path.contains('\\') && !path.chars().any(char::is_control));
+            }
+        }
+    }
 }

@@ -689,3 +689,31 @@ async fn draining_waits_for_webhooks_already_answered() {
     assert_eq!(stats.processed, stats.accepted);
     assert_eq!(h.counter("line-bot.reply").await, 1);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever body and signature arrive at the webhook — signed or not,
+    /// JSON or not — the answer is never a server error.
+    #[test]
+    fn arbitrary_webhooks_never_answer_5xx(
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        signature in "[A-Za-z0-9+/=]{0,60}",
+        events in "[a-zA-Z{}\\[\\]\":, 0-9]{0,200}",
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let h = Harness::start_all().await;
+            let json = format!("{{\"events\": [{events}]}}");
+            for (bytes, sig) in [
+                (body.clone(), Some(signature.clone())),
+                (body.clone(), Some(sign(&body))),
+                (json.clone().into_bytes(), Some(sign(json.as_bytes()))),
+            ] {
+                let reply = post_webhook(&h, BOT, &bytes, sig.as_deref()).await;
+                assert!(!reply.status.is_server_error(), "{}: {}", reply.status, reply.body);
+            }
+            settle(&h.state).await;
+        });
+    }
+}

@@ -252,3 +252,33 @@ async fn sqlite_sessions_survive_a_server_restart() {
     assert_eq!(response.status(), StatusCode::OK);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Whatever a provider (or an attacker) puts in a callback's query or
+    /// form, the answer is never a server error.
+    #[test]
+    fn arbitrary_callbacks_never_answer_5xx(
+        query in "[A-Za-z0-9_=&%.~+-]{0,120}",
+        form in "[A-Za-z0-9_=&%.~+-]{0,120}",
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let sim = spawn_sim().await;
+            let h = Harness::with_state(sim, Keyhole::in_memory(config("http://127.0.0.1:9", "")).unwrap());
+            let get = Request::get(format!("/api/auth/aihubmix/callback?{query}"))
+                .body(Body::empty())
+                .unwrap();
+            let post = Request::post("/api/auth/aihubmix/callback")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", "keyhole_login=b")
+                .body(Body::from(form.clone()))
+                .unwrap();
+            for request in [get, post] {
+                let reply = h.send(request).await;
+                assert!(!reply.status.is_server_error(), "{}: {}", reply.status, reply.body);
+            }
+        });
+    }
+}

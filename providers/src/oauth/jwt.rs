@@ -257,4 +257,14 @@ mod tests {
         );
         assert!(verify(&none, &expect("n1", b"secret")).await.is_err());
     }
+
+    proptest::proptest! {
+        /// Any text offered as an ID token is refused cleanly.
+        #[test]
+        fn arbitrary_id_tokens_are_refused_without_panicking(text in "[A-Za-z0-9_.=-]{0,200}") {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let result = runtime.block_on(verify(&text, &expect("n1", b"secret")));
+            proptest::prop_assert!(result.is_err());
+        }
+    }
 }

@@ -207,4 +207,26 @@ mod tests {
             ["x"]
         );
     }
+
+    proptest::proptest! {
+        /// Any JSON a token endpoint sends either parses into a grant with a
+        /// sane lifetime or is refused; nothing panics or overflows.
+        #[test]
+        fn token_responses_never_panic(
+            expires in proptest::prelude::any::<String>(),
+            number in proptest::prelude::any::<f64>(),
+            scope in proptest::prelude::any::<String>(),
+        ) {
+            for expires_in in [Value::from(expires.clone()), serde_json::json!(number)] {
+                let body = serde_json::json!({
+                    "access_token": "a", "expires_in": expires_in, "scope": scope,
+                });
+                if let Ok(response) = serde_json::from_value::<TokenResponse>(body) {
+                    let ttl = response.expires_in();
+                    proptest::prop_assert!(ttl.is_none_or(|d| (0..=MAX_TTL_SECS).contains(&d.whole_seconds())));
+                    let _ = response.into_grant(&[], None);
+                }
+            }
+        }
+    }
 }

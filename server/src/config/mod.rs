@@ -355,4 +355,12 @@ mod tests {
             "http://127.0.0.1:8080/auth/auth/p/callback"
         );
     }
+
+    proptest::proptest! {
+        /// Any file is either a config or a list of problems, never a panic.
+        #[test]
+        fn arbitrary_config_text_never_panics(text in "[a-z_\\[\\]=\" 0-9./:\n-]{0,300}") {
+            let _ = Config::from_toml(&text, &|_| None);
+        }
+    }
 }
