@@ -85,6 +85,24 @@ impl Cluster {
         }
     }
 
+    /// 100 balance requests with `cookie` at once, every other one to B.
+    async fn balance_storm(&self, cookie: &str) -> Vec<StatusCode> {
+        let mut calls = tokio::task::JoinSet::new();
+        for i in 0..100 {
+            let app = if i % 2 == 0 {
+                self.a.clone()
+            } else {
+                self.b.clone()
+            };
+            calls.spawn(status_of(
+                app,
+                "/api/me/aihubmix/balance",
+                cookie.to_owned(),
+            ));
+        }
+        calls.join_all().await
+    }
+
     /// The harness, aimed at `on`.
     fn at(&mut self, on: On) -> &Harness {
         self.h.app = match on {
@@ -130,12 +148,7 @@ async fn two_instances_share_sessions_one_refresh_and_logout() {
     c.h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
         .await;
     let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
-    let mut calls = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let app = if i % 2 == 0 { c.a.clone() } else { c.b.clone() };
-        calls.spawn(status_of(app, "/api/me/aihubmix/balance", cookie.clone()));
-    }
-    let statuses = calls.join_all().await;
+    let statuses = c.balance_storm(&cookie).await;
     assert!(
         statuses.iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"
@@ -264,12 +277,7 @@ async fn a_refresh_slower_than_its_lock_is_not_repeated_by_the_other_instance() 
     )
     .await;
     let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
-    let mut calls = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let app = if i % 2 == 0 { c.a.clone() } else { c.b.clone() };
-        calls.spawn(status_of(app, "/api/me/aihubmix/balance", cookie.clone()));
-    }
-    let statuses = calls.join_all().await;
+    let statuses = c.balance_storm(&cookie).await;
     assert!(
         statuses.iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"
