@@ -717,3 +717,28 @@ proptest::proptest! {
         });
     }
 }
+
+/// Pushes spend the LINE channel's quota, which the whole deployment
+/// shares: past `sends_per_minute` per session, 429 with `Retry-After`, and
+/// nothing more reaches LINE.
+#[tokio::test]
+async fn pushes_are_limited_per_session() {
+    let sim = common::spawn_sim().await;
+    let config = common::dev_config(&sim.base_url, "[limits]\nsends_per_minute = 2");
+    let h = Harness::with_state(sim, Keyhole::in_memory(config).unwrap());
+    let mut jar = signed_in(&h).await;
+    for text in ["one", "two"] {
+        let sent = send_message(&h, text, &mut jar).await;
+        assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    }
+    let refused = send_message(&h, "three", &mut jar).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.body
+    );
+    assert_eq!(refused.json()["code"], "rate_limited");
+    assert_eq!(refused.header("retry-after"), "60");
+    assert_eq!(pushes(&h).await.len(), 2);
+}

@@ -767,3 +767,43 @@ async fn sqlite_files_are_private_to_their_owner() {
         assert_eq!(mode, 0o600, "{}", file.display());
     }
 }
+
+/// Counters count atomically, start again after their window, and are one
+/// count for every instance on the same store.
+#[tokio::test]
+async fn counters_are_shared_and_start_again_after_their_window() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        let window = Duration::from_millis(300);
+        let mut counts = Vec::new();
+        for _ in 0..3 {
+            counts.push(store.kv_incr("quota:x", window).await.unwrap());
+        }
+        assert_eq!(counts, [1, 2, 3], "{name}");
+        assert_eq!(store.kv_incr("quota:y", window).await.unwrap(), 1, "{name}");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(store.kv_incr("quota:x", window).await.unwrap(), 1, "{name}");
+    }
+    // Two instances on one Redis: one count, racing or not.
+    let redis = RedisServer::start().await;
+    let prefix = test_prefix();
+    let a = SessionStore::new(
+        Arc::new(redis_backend(&redis, &prefix)),
+        Keyring::ephemeral(),
+        IDLE,
+    );
+    let b = SessionStore::new(
+        Arc::new(redis_backend(&redis, &prefix)),
+        Keyring::ephemeral(),
+        IDLE,
+    );
+    let window = Duration::from_secs(60);
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+        calls.spawn(async move { store.kv_incr("quota:shared", window).await.unwrap() });
+    }
+    let mut counts = calls.join_all().await;
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<u64>>());
+}

@@ -100,6 +100,10 @@ pub trait Backend: Send + Sync + fmt::Debug {
         value: &str,
         expires_at: OffsetDateTime,
     ) -> Result<bool, StoreError>;
+    /// Adds one to the counter under `key`, which starts at 1 and lives
+    /// `window` (by the store's clock) from its first count; the new count.
+    /// Atomic however many instances count at once.
+    async fn kv_incr(&self, key: &str, window: Duration) -> Result<u64, StoreError>;
     /// The value under `key`, unless missing or expired.
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError>;
     /// Removes and returns the value under `key`, unless missing or

@@ -54,6 +54,13 @@ impl SessionStore {
         Ok(self.open(&sealed, &kv_aad(&key)))
     }
 
+    /// Adds one to the counter under `key` (hashed), which lives `window`
+    /// from its first count; the new count. Shared by every instance on the
+    /// store: what limits a quota the deployment shares.
+    pub async fn kv_incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        self.backend.kv_incr(&hashed(key), window).await
+    }
+
     /// Removes the value under `key`, if any.
     pub async fn kv_delete(&self, key: &str) -> Result<(), StoreError> {
         self.backend.kv_delete(&hashed(key)).await

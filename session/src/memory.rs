@@ -214,6 +214,22 @@ impl Backend for MemoryBackend {
             .map(|(v, _)| v.clone()))
     }
 
+    async fn kv_incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        let mut inner = self.lock();
+        let now = now();
+        let until = now + time::Duration::try_from(window).unwrap_or(time::Duration::MINUTE);
+        let entry = inner
+            .kv
+            .entry(key.to_owned())
+            .or_insert_with(|| ("0".to_owned(), until));
+        if entry.1 <= now {
+            *entry = ("0".to_owned(), until);
+        }
+        let count = entry.0.parse::<u64>().unwrap_or(0).saturating_add(1);
+        entry.0 = count.to_string();
+        Ok(count)
+    }
+
     async fn kv_take(&self, key: &str) -> Result<Option<String>, StoreError> {
         let taken = self.lock().kv.remove(key);
         Ok(taken.filter(|(_, at)| *at > now()).map(|(v, _)| v))

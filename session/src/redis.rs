@@ -18,7 +18,7 @@
 mod connection;
 mod scripts;
 
-use self::scripts::{CREATE, LOCK, PUT_CONNECTION, PUT_GRANT_IF, TOUCH, UNLOCK};
+use self::scripts::{CREATE, INCR, LOCK, PUT_CONNECTION, PUT_GRANT_IF, TOUCH, UNLOCK};
 use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
@@ -291,6 +291,15 @@ impl Backend for RedisBackend {
             })
             .await?;
         Ok(written.is_some())
+    }
+
+    async fn kv_incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        let key = &self.kv_key(key);
+        let window_ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.run("incr", |mut c| async move {
+            INCR.key(key).arg(window_ms).invoke_async(&mut c).await
+        })
+        .await
     }
 
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {

@@ -298,6 +298,28 @@ impl Backend for SqliteBackend {
         Ok(done.rows_affected() > 0)
     }
 
+    async fn kv_incr(&self, key: &str, window: Duration) -> Result<u64, StoreError> {
+        let now = now_ms();
+        let until = now.saturating_add(i64::try_from(window.as_millis()).unwrap_or(i64::MAX));
+        // One statement: an expired counter starts again at 1.
+        let row = sqlx::query(
+            "INSERT INTO kv (key, value, expires_at) VALUES (?1, '1', ?2)
+             ON CONFLICT (key) DO UPDATE SET
+                 value = CASE WHEN kv.expires_at <= ?3 THEN '1'
+                              ELSE CAST(CAST(kv.value AS INTEGER) + 1 AS TEXT) END,
+                 expires_at = CASE WHEN kv.expires_at <= ?3 THEN excluded.expires_at
+                                   ELSE kv.expires_at END
+             RETURNING value",
+        )
+        .bind(key)
+        .bind(until)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(err)?;
+        Ok(row.get::<String, _>(0).parse().unwrap_or(u64::MAX))
+    }
+
     async fn kv_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query("SELECT value FROM kv WHERE key = ?1 AND expires_at > ?2")
             .bind(key)

@@ -149,6 +149,7 @@ store = "sqlite://{db}"
 logins_per_minute = 100000
 logins_per_browser = 1000
 calls_per_minute = 100000
+sends_per_minute = 100000
 
 {providers}"#,
         dist = dist.display().to_string(),

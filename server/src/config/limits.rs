@@ -27,6 +27,10 @@ pub struct Limits {
     /// Provider calls (balance, top-up, friendship, notify, message) per
     /// session and minute (`calls_per_minute`, default 60).
     pub calls_per_minute: u32,
+    /// Notifications and pushes per session and minute, counted in the
+    /// session store so every instance shares the count: the provider's
+    /// quota is the whole deployment's (`sends_per_minute`, default 10).
+    pub sends_per_minute: u32,
     /// Proxies whose `X-Forwarded-For` names the client
     /// (`trusted_proxies`, default none: the peer address is the client).
     pub trusted_proxies: Vec<IpAddr>,
@@ -41,6 +45,7 @@ impl Default for Limits {
             logins_per_minute: 30,
             logins_per_browser: 10,
             calls_per_minute: 60,
+            sends_per_minute: 10,
             trusted_proxies: Vec::new(),
         }
     }
@@ -56,6 +61,7 @@ pub(super) struct RawLimits {
     logins_per_minute: u32,
     logins_per_browser: u32,
     calls_per_minute: u32,
+    sends_per_minute: u32,
     trusted_proxies: Vec<String>,
 }
 
@@ -69,6 +75,7 @@ impl Default for RawLimits {
             logins_per_minute: d.logins_per_minute,
             logins_per_browser: d.logins_per_browser,
             calls_per_minute: d.calls_per_minute,
+            sends_per_minute: d.sends_per_minute,
             trusted_proxies: Vec::new(),
         }
     }
@@ -95,6 +102,7 @@ pub(super) fn limits(raw: &RawLimits, problems: &mut Vec<String>) -> Limits {
         ("logins_per_minute", raw.logins_per_minute),
         ("logins_per_browser", raw.logins_per_browser),
         ("calls_per_minute", raw.calls_per_minute),
+        ("sends_per_minute", raw.sends_per_minute),
     ] {
         if n == 0 {
             problems.push(format!("limits.{key}: at least 1"));
@@ -120,6 +128,7 @@ pub(super) fn limits(raw: &RawLimits, problems: &mut Vec<String>) -> Limits {
         logins_per_minute: raw.logins_per_minute,
         logins_per_browser: raw.logins_per_browser,
         calls_per_minute: raw.calls_per_minute,
+        sends_per_minute: raw.sends_per_minute,
         trusted_proxies,
     }
 }

@@ -173,6 +173,7 @@ async fn notify(
     let id = session_id(&state, &jar)?;
     // Each costs an upstream call on a quota the whole deployment shares.
     state.throttle.call(&binding_hash(id.secret()))?;
+    count_send(&state, &id).await?;
     let Json(request) = body?;
     let length = request.message.chars().count();
     if request.message.trim().is_empty() || length > NOTIFY_MESSAGE_MAX_CHARS {
@@ -219,6 +220,7 @@ async fn message(
     let id = session_id(&state, &jar)?;
     // Each costs an upstream call on a quota the whole deployment shares.
     state.throttle.call(&binding_hash(id.secret()))?;
+    count_send(&state, &id).await?;
     let Json(request) = body?;
     let max = keyhole_api::MESSAGE_TEXT_MAX_CHARS;
     let length = request.text.chars().count();
@@ -236,4 +238,19 @@ async fn message(
     )
     .await
     .map(Json)
+}
+
+/// Notifications and pushes spend a quota the whole deployment shares (a
+/// LINE channel's monthly pushes): counted in the session store, so every
+/// instance sees one count per session and minute.
+async fn count_send(state: &Keyhole, session: &SessionId) -> Result<(), ApiError> {
+    let key = format!("quota:send:{}", binding_hash(session.secret()));
+    let count = state
+        .sessions
+        .kv_incr(&key, std::time::Duration::from_secs(60))
+        .await?;
+    if count > u64::from(state.config.limits.sends_per_minute) {
+        return Err(ApiError::rate_limited(60));
+    }
+    Ok(())
 }

@@ -96,3 +96,15 @@ pub(super) static UNLOCK: LazyLock<Script> = LazyLock::new(|| {
         ",
     )
 });
+
+/// Counts one more under a key whose lifetime starts at its first count
+/// (by Redis's clock). ARGV: window (ms).
+pub(super) static INCR: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+        local count = redis.call('INCR', KEYS[1])
+        if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+        return count
+        ",
+    )
+});
