@@ -303,15 +303,7 @@ async fn locked_refresh(
             state.metrics.refresh(id, "reused");
             Ok(c.grant)
         }
-        Ok(c) => {
-            store_refresh(
-                state.clone(),
-                session.clone(),
-                Arc::clone(&provider),
-                c.grant,
-            )
-            .await
-        }
+        Ok(c) => store_refresh(&state, &session, &provider, c.grant).await,
         Err(e) => Err(e),
     };
     renewal.abort();
@@ -322,12 +314,11 @@ async fn locked_refresh(
 }
 
 async fn store_refresh(
-    state: Tokens,
-    session: SessionId,
-    provider: Arc<Provider>,
+    state: &Tokens,
+    session: &SessionId,
+    provider: &Provider,
     current: Grant,
 ) -> Result<Grant, ApiError> {
-    let (state, session) = (&state, &session);
     let id = provider.id();
     let Some(login) = provider.login() else {
         return Err(ApiError::from_provider(id, &ProviderError::NotSupported));

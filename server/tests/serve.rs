@@ -41,6 +41,14 @@ async fn read_within(stream: &mut TcpStream, wait: Duration) -> Option<Vec<u8>> 
     }
 }
 
+fn assert_ok(answer: &[u8]) {
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(answer)
+    );
+}
+
 const REQUEST: &[u8] = b"GET /healthz HTTP/1.1\r\nHost: k\r\nConnection: close\r\n\r\n";
 
 #[tokio::test]
@@ -68,11 +76,7 @@ async fn a_client_slow_to_send_its_headers_is_cut_off() {
     let answer = read_within(&mut quick, Duration::from_secs(3))
         .await
         .unwrap();
-    assert!(
-        answer.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_ok(&answer);
 }
 
 #[tokio::test]
@@ -96,9 +100,5 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     let answer = read_within(&mut second, Duration::from_secs(3))
         .await
         .unwrap();
-    assert!(
-        answer.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&answer)
-    );
+    assert_ok(&answer);
 }

@@ -47,6 +47,15 @@ fn session_id(state: &Keyhole, jar: &CookieJar) -> Result<SessionId, ApiError> {
         .ok_or_else(ApiError::unauthenticated)
 }
 
+/// The session id of a request that costs a provider call, counted
+/// against the session's allowance (429 past it): each spends a quota the
+/// whole deployment shares.
+fn calling_session(state: &Keyhole, jar: &CookieJar) -> Result<SessionId, ApiError> {
+    let id = session_id(state, jar)?;
+    state.throttle.call(&binding_hash(id.secret()))?;
+    Ok(id)
+}
+
 /// The session and its connections; 401 (never a redirect) without one.
 /// Reads the summary: no grant is opened for a response that never shows one.
 async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
@@ -92,9 +101,7 @@ async fn balance(
     let wallet = provider
         .wallet()
         .ok_or_else(|| super::unsupported(&provider_id))?;
-    let id = session_id(&state, &jar)?;
-    // Each costs an upstream call on a quota the whole deployment shares.
-    state.throttle.call(&binding_hash(id.secret()))?;
+    let id = calling_session(&state, &jar)?;
     let balance = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -119,9 +126,7 @@ async fn topup(
     let topup = provider
         .topup()
         .ok_or_else(|| super::unsupported(&provider_id))?;
-    let id = session_id(&state, &jar)?;
-    // Each costs an upstream call on a quota the whole deployment shares.
-    state.throttle.call(&binding_hash(id.secret()))?;
+    let id = calling_session(&state, &jar)?;
     let url = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -143,9 +148,7 @@ async fn friendship(
     let friends = provider
         .friends()
         .ok_or_else(|| super::unsupported(&provider_id))?;
-    let id = session_id(&state, &jar)?;
-    // Each costs an upstream call on a quota the whole deployment shares.
-    state.throttle.call(&binding_hash(id.secret()))?;
+    let id = calling_session(&state, &jar)?;
     let friend = state
         .tokens
         .with_token(&id, &provider, |token| async move {
@@ -170,9 +173,7 @@ async fn notify(
     let notifier = provider
         .notifier()
         .ok_or_else(|| super::unsupported(&provider_id))?;
-    let id = session_id(&state, &jar)?;
-    // Each costs an upstream call on a quota the whole deployment shares.
-    state.throttle.call(&binding_hash(id.secret()))?;
+    let id = calling_session(&state, &jar)?;
     count_send(&state, &id).await?;
     let Json(request) = body?;
     let length = request.message.chars().count();
@@ -217,9 +218,7 @@ async fn message(
     if provider.messaging().is_none() {
         return Err(super::unsupported(&provider_id));
     }
-    let id = session_id(&state, &jar)?;
-    // Each costs an upstream call on a quota the whole deployment shares.
-    state.throttle.call(&binding_hash(id.secret()))?;
+    let id = calling_session(&state, &jar)?;
     count_send(&state, &id).await?;
     let Json(request) = body?;
     let max = keyhole_api::MESSAGE_TEXT_MAX_CHARS;
