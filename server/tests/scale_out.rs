@@ -1,21 +1,25 @@
 //! Two `keyhole` instances on one Redis, with the simulator: a session
 //! started on one is usable on the other, a token that expired is refreshed
-//! once for all of them, a logout anywhere ends it everywhere, and a Redis
-//! outage is a quick 503 that heals by itself.
+//! once for all of them (also with one, the binary, a minute behind), a
+//! logout anywhere ends it everywhere, and a Redis outage is a quick 503
+//! that heals by itself.
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
+mod keyhole_binary;
 mod redis_server;
 
 use axum::{Router, body::Body, http::StatusCode};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use common::{Harness, Jar, Reply, config_with, spawn_sim};
+use common::{Harness, Jar, Reply, config_text, config_with, spawn_sim};
 use keyhole::Keyhole;
+use keyhole_binary::{KeyholeBinary, faketime_env};
 use redis_server::RedisServer;
 use reqwest::Method;
 use serde_json::json;
 use std::time::{Duration, Instant};
+use time::{OffsetDateTime, format_description::well_known::Rfc2822};
 
 /// The sealing key both instances share (as `KEYHOLE_SESSION_KEY`).
 fn shared_key() -> String {
@@ -48,16 +52,22 @@ async fn instance_with(
     key: Option<String>,
     session: &str,
 ) -> anyhow::Result<Keyhole> {
-    let top = format!(
-        "[session]\nstore = \"{}\"\nredis_prefix = \"scale-out:\"\nredis_timeout_ms = 1000\n{session}",
-        redis.url()
-    );
+    let top = session_table(redis, session);
     let env = move |name: &str| {
         (name == "KEYHOLE_SESSION_KEY")
             .then(|| key.clone())
             .flatten()
     };
     Ok(Keyhole::open(config_with(sim, &top, ""), &env).await?)
+}
+
+/// The `[session]` table of every instance here: one Redis, one prefix,
+/// and `session` added.
+fn session_table(redis: &RedisServer, session: &str) -> String {
+    format!(
+        "[session]\nstore = \"{}\"\nredis_prefix = \"scale-out:\"\nredis_timeout_ms = 1000\n{session}",
+        redis.url()
+    )
 }
 
 impl Cluster {
@@ -285,4 +295,190 @@ async fn a_refresh_slower_than_its_lock_is_not_repeated_by_the_other_instance() 
     assert_eq!(c.h.counter("aihubmix.token.refresh_token").await, 1);
     let me = c.get(On::B, "/api/me", &mut jar).await.json();
     assert_eq!(me["connections"][0]["status"], "active");
+}
+
+/// The store lock's lifetime is Redis's to measure, not the instances':
+/// with B the `keyhole` binary running a minute behind (libfaketime), a
+/// lock B takes and renews holds as long as one A takes. Twice the token
+/// expires and the refresh (1 s) outlasts the lock's lifetime (300 ms):
+/// B's requests go first and refresh, A's arrive half-way and wait; then
+/// the other way round. Each time, 100 requests end in one refresh and the
+/// connection stays active on both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_a_minute_behind_does_not_repeat_the_refresh() {
+    let redis = RedisServer::start().await;
+    let sim = spawn_sim().await;
+    // Two storms of 50 calls per instance within a minute: above the
+    // default limit of calls per session and minute.
+    let session = "refresh_lock_ms = 300\n[limits]\ncalls_per_minute = 1000";
+    let a = instance_with(&sim.base_url, &redis, Some(shared_key()), session)
+        .await
+        .unwrap();
+    let b = skewed_binary(&sim.base_url, &redis, session, "-60s");
+    let h = Harness::with_state(sim, a);
+
+    // The skew took (without it the rest would pass vacuously).
+    let behind = seconds_behind(&h.http, &b).await;
+    assert!(
+        (50..=70).contains(&behind),
+        "B is {behind} s behind us, not about 60: did libfaketime load? Its log:\n{}",
+        b.log_tail()
+    );
+
+    let mut jar = Jar::default();
+    let signed_in = h.sign_in(&mut jar).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
+    let mut before = refreshed(&h, &b).await;
+    for (round, lead) in [(1, On::B), (2, On::A)] {
+        let started = Instant::now();
+        let statuses = staggered_storm(&h, &b, &cookie, lead).await;
+        eprintln!("round {round}, {lead:?} first: {:?}", started.elapsed());
+        assert!(
+            statuses.iter().all(|s| *s == StatusCode::OK),
+            "round {round}: {statuses:?}; B's log:\n{}",
+            b.log_tail()
+        );
+        assert_eq!(h.counter("aihubmix.token.refresh_token").await, round);
+        // The leader refreshed; the other reused its grant.
+        let after = refreshed(&h, &b).await;
+        let by = match lead {
+            On::A => [1, 0],
+            On::B => [0, 1],
+        };
+        assert_eq!(
+            [after[0] - before[0], after[1] - before[1]],
+            by,
+            "round {round}"
+        );
+        before = after;
+    }
+
+    let on_a = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(on_a["connections"][0]["status"], "active");
+    let on_b: serde_json::Value = h
+        .http
+        .get(format!("{}/api/me", b.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(on_b["connections"][0]["status"], "active");
+}
+
+/// The `keyhole` binary as another instance on `redis`, its clock shifted
+/// by `offset` (libfaketime's syntax), with the shared key and the
+/// simulator's client secret in its environment.
+fn skewed_binary(sim: &str, redis: &RedisServer, session: &str, offset: &str) -> KeyholeBinary {
+    let top = format!("bind = \"127.0.0.1:0\"\n{}", session_table(redis, session));
+    let mut env = faketime_env(offset);
+    env.push(("KEYHOLE_SESSION_KEY".to_owned(), shared_key()));
+    env.push((
+        "KEYHOLE_AIHUBMIX_CLIENT_SECRET".to_owned(),
+        provider_sim::dev::AIHUBMIX_CLIENT_SECRET.to_owned(),
+    ));
+    KeyholeBinary::start(&config_text(sim, &top, ""), &env)
+}
+
+/// How many seconds `b`'s clock is behind ours, by its `date` header.
+async fn seconds_behind(http: &reqwest::Client, b: &KeyholeBinary) -> i64 {
+    let response = http
+        .get(format!("{}/healthz", b.url()))
+        .send()
+        .await
+        .unwrap();
+    let date = response.headers()["date"].to_str().unwrap().to_owned();
+    let theirs = OffsetDateTime::parse(&date, &Rfc2822).unwrap();
+    (OffsetDateTime::now_utc() - theirs).whole_seconds()
+}
+
+/// The token expires and its endpoint takes 1 s; 50 balance requests go to
+/// `lead`, and once its refresh has run longer than the lock's lifetime,
+/// 50 to the other instance (A in-process, B over HTTP).
+async fn staggered_storm(
+    h: &Harness,
+    b: &KeyholeBinary,
+    cookie: &str,
+    lead: On,
+) -> Vec<StatusCode> {
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7300}))
+        .await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "aihubmix.token", "latency_ms": 1000}),
+    )
+    .await;
+    let refreshes_before = h.counter("aihubmix.token.refresh_token").await;
+    let mut calls = tokio::task::JoinSet::new();
+    let follow = match lead {
+        On::A => On::B,
+        On::B => On::A,
+    };
+    for _ in 0..50 {
+        calls.spawn(balance(h, b, lead, cookie));
+    }
+    // The simulator counts a refresh as it arrives, before its latency.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while h.counter("aihubmix.token.refresh_token").await == refreshes_before {
+        assert!(Instant::now() < deadline, "{lead:?} never refreshed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..50 {
+        calls.spawn(balance(h, b, follow, cookie));
+    }
+    calls.join_all().await
+}
+
+/// A balance request with only the session cookie, on A (in-process) or
+/// B (over HTTP), as a future to spawn.
+fn balance(
+    h: &Harness,
+    b: &KeyholeBinary,
+    on: On,
+    cookie: &str,
+) -> impl Future<Output = StatusCode> + Send + 'static {
+    let (app, http, cookie) = (h.app.clone(), h.http.clone(), cookie.to_owned());
+    let url = format!("{}/api/me/aihubmix/balance", b.url());
+    async move {
+        match on {
+            On::A => status_of(app, "/api/me/aihubmix/balance", cookie).await,
+            On::B => http
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+        }
+    }
+}
+
+/// Refreshes done by A and by B (`keyhole_token_refreshes_total`, outcome
+/// `ok`, from each one's `/metrics`).
+async fn refreshed(h: &Harness, b: &KeyholeBinary) -> [u64; 2] {
+    let on_a = h.get("/metrics", &mut Jar::default()).await.body;
+    let on_b = h
+        .http
+        .get(format!("{}/metrics", b.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    [refreshes_ok(&on_a), refreshes_ok(&on_b)]
+}
+
+/// `keyhole_token_refreshes_total{..., outcome="ok"}` in a `/metrics` text.
+fn refreshes_ok(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("keyhole_token_refreshes_total{") && l.contains("outcome=\"ok\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
 }

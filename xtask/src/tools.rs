@@ -1,7 +1,8 @@
 //! Installing what is missing, from the registries only: the wasm target,
 //! trunk, wasm-bindgen-cli and oha (crates.io), wasm-opt (npm's binaryen),
-//! Chromium, redis-server and wrk (Debian), and the npm packages of
-//! `end2end/`. Each step is skipped when its result is already there.
+//! Chromium, redis-server, libfaketime and wrk (Debian), and the npm
+//! packages of `end2end/`. Each step is skipped when its result is already
+//! there.
 
 use crate::{proc::run, root};
 use anyhow::{Context, Result, bail};
@@ -34,18 +35,41 @@ pub fn ensure_browser_tools() -> Result<()> {
     Ok(())
 }
 
+/// Debian's libfaketime, which the clock-skew test preloads into a
+/// `keyhole` binary.
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
 /// What `cargo test` needs beyond Rust: the Redis store tests start their
-/// own `redis-server` (and fail, never skip, without it).
+/// own `redis-server`, the clock-skew test runs `keyhole` under libfaketime
+/// (both fail, never skip, without them). One apt call for what is missing.
 pub fn ensure_test_services() -> Result<()> {
-    if redis_server_installed() {
+    let mut missing = Vec::new();
+    if !redis_server_installed() {
+        missing.push("redis-server");
+    }
+    if !libfaketime_installed() {
+        missing.push("libfaketime");
+    }
+    if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: installing Debian redis-server");
-    apt_install(&["redis-server"])?;
+    eprintln!("xtask: installing Debian {}", missing.join(", "));
+    apt_install(&missing)?;
     if !redis_server_installed() {
         bail!("redis-server still missing after apt-get install");
     }
+    if !libfaketime_installed() {
+        bail!("{LIBFAKETIME} still missing after apt-get install");
+    }
     Ok(())
+}
+
+/// Whether Debian's libfaketime is there (tests may be pointed at another
+/// with `LIBFAKETIME`).
+pub fn libfaketime_installed() -> bool {
+    std::env::var_os("LIBFAKETIME")
+        .map_or_else(|| PathBuf::from(LIBFAKETIME), PathBuf::from)
+        .is_file()
 }
 
 /// Whether `redis-server` is on PATH (or at Debian's place).

@@ -35,7 +35,16 @@ pub fn config(sim: &str, extra: &str) -> Config {
 
 /// Like [`config`], with `top` added to the top-level table.
 pub fn config_with(sim: &str, top: &str, extra: &str) -> Config {
-    let text = format!(
+    Config::from_toml(&config_text(sim, top, extra), &|name| {
+        (name == "KEYHOLE_AIHUBMIX_CLIENT_SECRET").then(|| dev::AIHUBMIX_CLIENT_SECRET.to_owned())
+    })
+    .unwrap()
+}
+
+/// The TOML of [`config_with`], e.g. for a `keyhole` binary's config file
+/// (the client secret is `KEYHOLE_AIHUBMIX_CLIENT_SECRET`, never in it).
+pub fn config_text(sim: &str, top: &str, extra: &str) -> String {
+    format!(
         r#"
         public_url = "{APP}"
         {top}
@@ -50,11 +59,7 @@ pub fn config_with(sim: &str, top: &str, extra: &str) -> Config {
         {extra}
         "#,
         dev::AIHUBMIX_CLIENT_ID
-    );
-    Config::from_toml(&text, &|name| {
-        (name == "KEYHOLE_AIHUBMIX_CLIENT_SECRET").then(|| dev::AIHUBMIX_CLIENT_SECRET.to_owned())
-    })
-    .unwrap()
+    )
 }
 
 /// Every provider of `dev/keyhole.dev.toml`, aimed at `sim`, with `top`
