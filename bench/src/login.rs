@@ -62,7 +62,7 @@ pub(crate) async fn login(http: &reqwest::Client, base: &str) -> Result<String> 
 }
 
 /// The value of cookie `name` set by `response`.
-fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+pub(crate) fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
     response
         .headers()
         .get_all(header::SET_COOKIE)
@@ -74,7 +74,7 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
 }
 
 /// The redirect target, resolved against the request URL.
-fn location(response: &reqwest::Response) -> Result<Url> {
+pub(crate) fn location(response: &reqwest::Response) -> Result<Url> {
     let to = response
         .headers()
         .get(header::LOCATION)

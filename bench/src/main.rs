@@ -17,6 +17,9 @@
 //! bounded in time and count; every process started here stops when its
 //! guard drops. The table is printed and written to `target/bench/RESULTS.md`.
 //!
+//! `keyhole-bench soak --minutes N` is `cargo xtask soak` (module `soak`):
+//! two instances on one Redis under a mixed load, with restarts.
+//!
 //! Modules: `store` (one store's run), `baseline` (the bare servers), `cpu`
 //! (/proc accounting), `load` and `parse` (the load generator), `login` (the
 //! login client), `storm` (the refresh storm), `machine`, `report` and `rows`
@@ -30,6 +33,7 @@ mod machine;
 mod parse;
 mod report;
 mod rows;
+mod soak;
 mod store;
 mod storm;
 
@@ -83,8 +87,14 @@ const PROVIDER: &str = "aihubmix";
 const REFRESH_COUNTER: &str = "aihubmix.token.refresh_token";
 
 fn main() -> ExitCode {
-    match measure(std::env::args().nth(1)) {
-        Ok(()) => ExitCode::SUCCESS,
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("soak") => soak::run(&args[1..]),
+        _ => measure(args.first().cloned()).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("keyhole-bench: error: {e:#}");
             ExitCode::FAILURE

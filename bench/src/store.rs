@@ -9,7 +9,7 @@ use std::{
 };
 use xtask::{
     e2e,
-    proc::{Server, free_port},
+    proc::{Server, free_port, wait_listening},
     sim_dev, target_dir,
 };
 
@@ -258,13 +258,7 @@ fn start_redis() -> Result<(Server, u16)> {
             "warning",
         ]),
     )?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            bail!("redis-server did not listen on {port} within 10 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_listening(port, Duration::from_secs(10)).context("redis-server")?;
     Ok((server, port))
 }
 

@@ -106,6 +106,19 @@ pub(crate) fn run(args: &[String]) -> Result<bool> {
     Ok(true)
 }
 
+/// `cargo` arguments building the three binaries the measurements (and
+/// `cargo xtask soak`) run.
+pub(crate) const RELEASE_BUILD: [&str; 8] = [
+    "build",
+    "--release",
+    "-p",
+    "keyhole",
+    "-p",
+    "provider-sim",
+    "-p",
+    "keyhole-bench",
+];
+
 /// `cargo build --release` of the three binaries the measurements run,
 /// started in the background; [`ReleaseBuild::wait`] collects it.
 #[derive(Debug)]
@@ -118,16 +131,7 @@ struct ReleaseBuild {
 impl ReleaseBuild {
     fn start() -> Result<Self> {
         let mut cmd = Command::new("cargo");
-        cmd.current_dir(root()).args([
-            "build",
-            "--release",
-            "-p",
-            "keyhole",
-            "-p",
-            "provider-sim",
-            "-p",
-            "keyhole-bench",
-        ]);
+        cmd.current_dir(root()).args(RELEASE_BUILD);
         let shown = describe(&cmd);
         eprintln!("xtask bench: ▶ {shown} (alongside the app tools)");
         let started = Instant::now();

@@ -5,6 +5,7 @@
 //! cargo xtask test    # fmt, clippy, cargo test, release build, Playwright
 //! cargo xtask e2e     # release build + Playwright only (fast iteration)
 //! cargo xtask bench   # release builds + load tests → target/bench/RESULTS.md
+//! cargo xtask soak    # two instances on Redis, restarts, N minutes (not in test)
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
@@ -13,6 +14,7 @@
 
 mod bench;
 mod dev;
+mod soak;
 mod test;
 
 use std::process::ExitCode;
@@ -26,8 +28,9 @@ fn main() -> ExitCode {
         Some("test") => test::run(),
         Some("e2e") => e2e::run_alone(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("soak") => soak::run_soak(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <dev|test|e2e|bench>");
+            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak>");
             return ExitCode::from(2);
         }
     };

@@ -112,6 +112,28 @@ impl Server {
     pub fn name(&self) -> &'static str {
         self.name
     }
+
+    /// Stops the process as an operator would: SIGTERM (through `kill`,
+    /// std has no signal API), then SIGKILL if it has not exited after
+    /// `grace`. Returns whether it exited by itself.
+    pub fn terminate(&mut self, grace: Duration) -> Result<bool> {
+        if self.exited() {
+            return Ok(true);
+        }
+        run(Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .stdout(Stdio::null()))?;
+        let deadline = Instant::now() + grace;
+        while Instant::now() < deadline {
+            if self.exited() {
+                return Ok(true);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Ok(false)
+    }
 }
 
 impl Drop for Server {
@@ -125,6 +147,18 @@ impl Drop for Server {
 pub fn free_port() -> Result<u16> {
     let listener = TcpListener::bind("127.0.0.1:0").context("no free port")?;
     Ok(listener.local_addr()?.port())
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`.
+pub fn wait_listening(port: u16, timeout: Duration) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            bail!("nothing listens on 127.0.0.1:{port} after {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
 }
 
 /// Waits until `GET path` on 127.0.0.1:port answers 200.
