@@ -13,6 +13,9 @@ use std::{process::Command, time::Duration};
 pub struct Totals {
     pub passed: u64,
     pub failed: u64,
+    /// Specs that did not run (`test.skip`, a failed `beforeAll`): never
+    /// counted as passed.
+    pub skipped: u64,
 }
 
 /// `cargo xtask e2e [playwright args]`: build and run Playwright only.
@@ -22,7 +25,10 @@ pub fn run_alone(args: &[String]) -> Result<bool> {
     build_dist()?;
     build_servers()?;
     let totals = playwright(args)?;
-    println!("xtask: {} passed, {} failed", totals.passed, totals.failed);
+    println!(
+        "xtask: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.skipped
+    );
     Ok(totals.failed == 0)
 }
 
@@ -101,8 +107,8 @@ pub fn playwright(extra_args: &[String]) -> Result<Totals> {
     if !status.success() && totals.failed == 0 {
         // Crashed before reporting: count it, never report a silent pass.
         return Ok(Totals {
-            passed: totals.passed,
             failed: 1,
+            ..totals
         });
     }
     Ok(totals)
@@ -110,11 +116,17 @@ pub fn playwright(extra_args: &[String]) -> Result<Totals> {
 
 fn read_report(path: &std::path::Path) -> Result<Totals> {
     let text = std::fs::read_to_string(path)?;
-    let json: serde_json::Value = serde_json::from_str(&text)?;
-    let stat = |k: &str| json["stats"][k].as_u64().unwrap_or(0);
+    totals(&serde_json::from_str(&text)?)
+}
+
+/// Totals from the `stats` of Playwright's JSON report.
+fn totals(json: &serde_json::Value) -> Result<Totals> {
+    let stats = json.get("stats").context("no stats in the report")?;
+    let stat = |k: &str| stats[k].as_u64().unwrap_or(0);
     Ok(Totals {
         passed: stat("expected") + stat("flaky"),
         failed: stat("unexpected"),
+        skipped: stat("skipped"),
     })
 }
 
@@ -197,4 +209,19 @@ pub fn dev_secrets() -> [(&'static str, &'static str); 7] {
             dev::LINE_BOT_CHANNEL_SECRET,
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_specs_are_counted_apart_from_passed_ones() {
+        let report = serde_json::json!({
+            "stats": {"expected": 20, "flaky": 1, "unexpected": 2, "skipped": 3}
+        });
+        let t = totals(&report).unwrap();
+        assert_eq!((t.passed, t.failed, t.skipped), (21, 2, 3));
+        assert!(totals(&serde_json::json!({})).is_err());
+    }
 }

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every check CI runs, in order, ending with the line
-//! `xtask: N passed, M failed`. A stage that fails (fmt, clippy, a build)
-//! counts as one failure, so the total can never read as a silent pass.
+//! `xtask: N passed, M failed, K skipped`. A stage that fails (fmt, clippy,
+//! a build) counts as one failure, so the total can never read as a silent
+//! pass; an ignored test or a skipped spec counts as skipped, never passed.
 
 use anyhow::{Context, Result};
 use std::{
@@ -8,12 +9,18 @@ use std::{
     process::{Command, Stdio},
     time::Instant,
 };
-use xtask::{bundle, e2e, proc::describe, root, tools};
+use xtask::{
+    bundle,
+    e2e::{self, Totals},
+    proc::describe,
+    root, tools,
+};
 
 #[derive(Debug, Default)]
 struct Tally {
     passed: u64,
     failed: u64,
+    skipped: u64,
     failures: Vec<String>,
 }
 
@@ -63,9 +70,11 @@ pub(crate) fn run() -> Result<bool> {
         ])),
     );
 
-    let (passed, failed, ok) = cargo_tests()?;
-    tally.passed += passed;
+    let (counts, ok) = cargo_tests()?;
+    let failed = counts.failed;
+    tally.passed += counts.passed;
     tally.failed += failed;
+    tally.skipped += counts.skipped;
     if !ok && failed == 0 {
         tally.stage("cargo test (did not run to the end)", false);
     } else if failed > 0 {
@@ -85,6 +94,7 @@ pub(crate) fn run() -> Result<bool> {
                 Ok(t) => {
                     tally.passed += t.passed;
                     tally.failed += t.failed;
+                    tally.skipped += t.skipped;
                     if t.failed > 0 {
                         tally
                             .failures
@@ -110,7 +120,10 @@ pub(crate) fn run() -> Result<bool> {
             format!("; failed: {}", tally.failures.join(", "))
         }
     );
-    println!("xtask: {} passed, {} failed", tally.passed, tally.failed);
+    println!(
+        "xtask: {} passed, {} failed, {} skipped",
+        tally.passed, tally.failed, tally.skipped
+    );
     Ok(tally.failed == 0)
 }
 
@@ -137,8 +150,8 @@ fn report(result: Result<()>, name: &str) -> bool {
 }
 
 /// `cargo test --workspace`, echoing its output and summing every
-/// `test result:` line. Returns (passed, failed, exited successfully).
-fn cargo_tests() -> Result<(u64, u64, bool)> {
+/// `test result:` line. Returns the counts and whether cargo exited successfully.
+fn cargo_tests() -> Result<(Totals, bool)> {
     let mut cmd = cargo(&["test", "--workspace", "--no-fail-fast"]);
     eprintln!("xtask: ▶ {}", describe(&cmd));
     let mut child = cmd
@@ -146,44 +159,53 @@ fn cargo_tests() -> Result<(u64, u64, bool)> {
         .spawn()
         .context("cannot start cargo test")?;
     let out = child.stdout.take().context("no stdout")?;
-    let (mut passed, mut failed) = (0, 0);
+    let mut sum = Totals::default();
     for line in BufReader::new(out).lines().map_while(Result::ok) {
         println!("{line}");
-        if let Some((p, f)) = parse_result(&line) {
-            passed += p;
-            failed += f;
+        if let Some(t) = parse_result(&line) {
+            sum.passed += t.passed;
+            sum.failed += t.failed;
+            sum.skipped += t.skipped;
         }
     }
     let status = child.wait()?;
-    Ok((passed, failed, status.success()))
+    Ok((sum, status.success()))
 }
 
-/// `test result: ok. 12 passed; 0 failed; ...` → (12, 0).
-fn parse_result(line: &str) -> Option<(u64, u64)> {
+/// `test result: ok. 12 passed; 0 failed; 1 ignored; ...` → 12, 0, 1.
+fn parse_result(line: &str) -> Option<Totals> {
     let rest = line.trim().strip_prefix("test result: ")?;
     let number_before = |word: &str| -> Option<u64> {
         let end = rest.find(word)?;
         rest[..end].trim_end().rsplit(' ').next()?.parse().ok()
     };
-    Some((number_before(" passed")?, number_before(" failed")?))
+    Some(Totals {
+        passed: number_before(" passed")?,
+        failed: number_before(" failed")?,
+        skipped: number_before(" ignored").unwrap_or(0),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::parse_result;
 
+    fn counts(line: &str) -> Option<(u64, u64, u64)> {
+        parse_result(line).map(|t| (t.passed, t.failed, t.skipped))
+    }
+
     #[test]
-    fn parses_libtest_summaries() {
+    fn parses_libtest_summaries_with_ignored_tests_as_skipped() {
         assert_eq!(
-            parse_result(
+            counts(
                 "test result: ok. 12 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s"
             ),
-            Some((12, 0))
+            Some((12, 0, 1))
         );
         assert_eq!(
-            parse_result("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
-            Some((3, 2))
+            counts("test result: FAILED. 3 passed; 2 failed; 0 ignored"),
+            Some((3, 2, 0))
         );
-        assert_eq!(parse_result("running 3 tests"), None);
+        assert_eq!(counts("running 3 tests"), None);
     }
 }
