@@ -152,15 +152,25 @@ pub(crate) fn address(rng: &mut impl Rng) -> String {
     format!("10.{a}.{b}.{c}")
 }
 
-/// The signed-in sessions the run keeps using, and how many it started and ended.
+/// The signed-in sessions the run keeps using, and those it only checks at the end.
 #[derive(Debug, Default)]
 pub(crate) struct Sessions {
     live: Mutex<Vec<String>>,
+    /// Sessions only checked at the end: a storm's or a flood's, whose
+    /// per-session call budget is spent (the steady load would see 429s).
+    parked: Mutex<Vec<String>>,
 }
 
 impl Sessions {
     pub(crate) fn add(&self, session: String) {
         self.lock().push(session);
+    }
+
+    pub(crate) fn park(&self, session: String) {
+        self.parked
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(session);
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -188,8 +198,17 @@ impl Sessions {
         self.lock().retain(|s| s != session);
     }
 
+    /// Every session that should still be signed in: live and parked.
     pub(crate) fn all(&self) -> Vec<String> {
-        self.lock().clone()
+        let mut all = self.lock().clone();
+        all.extend(
+            self.parked
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .iter()
+                .cloned(),
+        );
+        all
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {

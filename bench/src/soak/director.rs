@@ -101,7 +101,7 @@ async fn storm(cluster: &Cluster, traffic: &Traffic, from: &str) -> Result<u64> 
     let calls = (0..STORM).map(|i| lb.get(Class::Storm, Some(i % 2), &path, &session));
     join_all(calls).await;
     let refreshes = counter(cluster, &lb.http).await? - before;
-    traffic.sessions.add(session);
+    traffic.sessions.park(session);
     Ok(refreshes)
 }
 
@@ -185,7 +185,7 @@ async fn flood_calls(traffic: &Traffic, from: &str) -> Result<()> {
     for _ in 0..FLOOD_CALLS / 20 {
         join_all((0..20).map(|_| lb.get(Class::AbuseCalls, None, &path, &session))).await;
     }
-    traffic.sessions.add(session);
+    traffic.sessions.park(session);
     Ok(())
 }
 
