@@ -1,6 +1,7 @@
 //! The provider contract suite: every adapter of the dev config against the
 //! simulator — sign-in, denial, provider 5xx, slow and malformed answers at
-//! the token endpoint, refresh, revocation — plus each kind's own cases.
+//! the token endpoint, refresh, revocation — plus each kind's own cases
+//! (Feishu: both login generations).
 
 #![allow(clippy::unwrap_used)]
 
@@ -20,7 +21,7 @@ const LOGIN_KINDS: &[(&str, &str)] = &[
     ("aihubmix", "aihubmix.token"),
     ("line", "line.token"),
     ("elice", "elice.token"),
-    ("feishu", "feishu.access_token"),
+    ("feishu", "feishu.v2.token"),
     ("oidc", "oidc.token"),
 ];
 
@@ -207,9 +208,72 @@ async fn elice_tokens_expire_without_refresh() {
     ));
 }
 
+/// A keyhole whose only provider is Feishu on the historic v1 login.
+async fn feishu_v1() -> Harness {
+    let sim = common::spawn_sim().await;
+    let text = format!(
+        r#"
+        public_url = "{}"
+        [session]
+        store = "memory"
+        [upstream]
+        timeout_ms = 1500
+        [[providers]]
+        id = "feishu"
+        kind = "feishu"
+        name = "Feishu"
+        client_id = "{}"
+        api = "v1"
+        base_url = "{}/feishu"
+        "#,
+        common::APP,
+        provider_sim::dev::FEISHU_APP_ID,
+        sim.base_url,
+    );
+    let config =
+        keyhole::config::Config::from_toml(&text, &|n| common::dev_secret(n).map(str::to_owned))
+            .unwrap();
+    Harness::with_state(sim, keyhole::Keyhole::in_memory(config).unwrap())
+}
+
+/// Feishu v1 keeps its contract: sign-in with the app token, a rotating
+/// single-use refresh token, token-endpoint faults that fail cleanly.
 #[tokio::test]
-async fn feishu_envelope_errors_with_http_200_are_errors() {
-    let h = Harness::start_all().await;
+async fn feishu_v1_signs_in_refreshes_once_per_token_and_fails_cleanly() {
+    let h = feishu_v1().await;
+    let adapter = h.state.providers.get("feishu").unwrap().clone();
+    let adapter = adapter.login().unwrap();
+    let (_, connection) = signed_in(&h, "feishu").await;
+    assert!(connection.profile.id.starts_with("ou_"));
+    let fresh = adapter.refresh(&connection.grant).await.unwrap();
+    assert_ne!(
+        fresh.refresh_token.as_ref().unwrap().secret(),
+        connection.grant.refresh_token.as_ref().unwrap().secret()
+    );
+    adapter.identity(&fresh).await.unwrap();
+    let reused = adapter.refresh(&connection.grant).await;
+    assert!(reused.as_ref().is_err_and(ProviderError::is_invalid_grant));
+    assert_eq!(h.counter("feishu.v2.token").await, 0, "v1 only");
+    for fault in [
+        json!({"endpoint": "feishu.access_token", "count": 1, "status": 503}),
+        json!({"endpoint": "feishu.access_token", "count": 1, "body": "{not json", "status": 200}),
+    ] {
+        h.admin(Method::POST, "/faults", fault.clone()).await;
+        let mut jar = Jar::default();
+        let done = h
+            .login("feishu", "redirect", Decision::Allow, &mut jar)
+            .await;
+        assert!(
+            done.location().contains("login_error=provider_unavailable"),
+            "{fault}: {}",
+            done.location()
+        );
+    }
+}
+
+#[tokio::test]
+async fn feishu_v1_envelope_errors_with_http_200_are_errors() {
+    let h = feishu_v1().await;
     h.admin(
         Method::POST,
         "/faults",
