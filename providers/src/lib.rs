@@ -11,9 +11,9 @@
 //!
 //! Layout, from the leaves up: [`clock`], [`grant`], [`config`] →
 //! [`upstream`] → [`oauth`] → this file's traits, [`registry`](Registry),
-//! and one file per kind (`aihubmix.rs`, `elice.rs`, `feishu.rs`,
-//! `generic.rs` for `kind = "oauth2"`, `line_login.rs`, `line_messaging.rs`,
-//! `line_notify.rs`, `oidc.rs`).
+//! and one file per kind (`aihubmix.rs`, `elice.rs`, `feishu/` with a file
+//! per login generation, `generic.rs` for `kind = "oauth2"`, `line_login.rs`,
+//! `line_messaging.rs`, `line_notify.rs`, `oidc.rs`).
 
 pub mod clock;
 pub mod config;

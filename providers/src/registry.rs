@@ -176,7 +176,7 @@ fn build(p: &ProviderConfig, http: Http) -> Result<Box<dyn Adapter>, Vec<String>
         "line-login" => Box::new(line_login::LineLogin::new(p, http)?),
         "elice" => Box::new(elice::Elice::new(p, http)?),
         "oidc" => Box::new(oidc::Oidc::new(p, http)?),
-        "feishu" => Box::new(feishu::Feishu::new(p, http)?),
+        "feishu" => feishu::build(p, http)?,
         "line-notify" => Box::new(line_notify::LineNotify::new(p, http)?),
         "line-messaging" => Box::new(line_messaging::LineMessaging::new(p, http)?),
         // Config validation only lets known kinds through.

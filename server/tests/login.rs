@@ -264,3 +264,68 @@ async fn auto_authorize_skips_the_consent_page() {
         "no consent page expected"
     );
 }
+
+/// A whole Feishu v2 sign-in through the router (the dev config's Feishu):
+/// the authorize page on the accounts path with PKCE S256 and
+/// `offline_access`, the callback exchanging the code with the verifier,
+/// the profile from `user_info` in `/api/me`, and no v1 call at all.
+#[tokio::test]
+async fn feishu_v2_popup_login_through_the_router() {
+    let h = Harness::start_all().await;
+    let mut jar = Jar::default();
+    let start = h.get("/api/auth/feishu/login?mode=popup", &mut jar).await;
+    assert_eq!(start.status, StatusCode::FOUND, "{}", start.body);
+    let authorize = url::Url::parse(start.location()).unwrap();
+    assert_eq!(authorize.path(), "/feishu/open-apis/authen/v1/authorize");
+    let q: std::collections::HashMap<_, _> = authorize.query_pairs().into_owned().collect();
+    assert_eq!(q["client_id"], dev::FEISHU_APP_ID);
+    assert_eq!(q["response_type"], "code");
+    assert_eq!(q["redirect_uri"], format!("{APP}/api/auth/feishu/callback"));
+    assert_eq!(q["scope"], "offline_access");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert_eq!(q["code_challenge"].len(), 43);
+    assert!(!q.contains_key("app_id"), "v1's parameter");
+    assert!(!start.location().contains(dev::FEISHU_APP_SECRET));
+
+    let callback = h
+        .provider_round_trip(start.location(), Decision::Allow)
+        .await;
+    let done = h.get(&callback, &mut jar).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains(r#""ok":true"#), "{}", done.body);
+
+    let me = h.get("/api/me", &mut jar).await.json();
+    let connection = &me["connections"][0];
+    assert_eq!(connection["provider"], "feishu");
+    assert_eq!(connection["kind"], "feishu");
+    assert_eq!(connection["status"], "active");
+    assert_eq!(connection["profile"]["display_name"], "王小明");
+    assert_eq!(
+        connection["profile"]["id"],
+        "ou_5a1f0e7c3b9d48e26f1a0c7d9e3b5a21"
+    );
+    assert_eq!(connection["profile"]["email"], "wang.xiaoming@example.com");
+    for secret in [
+        dev::FEISHU_APP_SECRET,
+        "access_token",
+        "refresh_token",
+        "eyJ",
+    ] {
+        assert!(
+            !me.to_string().contains(secret),
+            "{secret} leaked into /api/me"
+        );
+    }
+    assert_eq!(h.counter("feishu.v2.token.authorization_code").await, 1);
+    assert_eq!(h.counter("feishu.user_info").await, 1);
+    for v1 in [
+        "feishu.app_access_token",
+        "feishu.access_token",
+        "feishu.authorize",
+    ] {
+        assert_eq!(h.counter(v1).await, 0, "{v1}");
+    }
+
+    let out = h.post_app("/api/auth/logout", &mut jar).await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+}

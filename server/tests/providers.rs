@@ -1,13 +1,14 @@
 //! The provider contract suite: every adapter of the dev config against the
 //! simulator — sign-in, denial, provider 5xx, slow and malformed answers at
-//! the token endpoint, refresh, revocation — plus each kind's own cases.
+//! the token endpoint, refresh, revocation — plus each kind's own cases
+//! (Feishu: both login generations).
 
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use axum::http::StatusCode;
-use common::{Decision, Harness, Jar};
+use common::{Callback, Decision, Harness, Jar};
 use keyhole::{
     providers::{Grant, ProviderError},
     session::{ConnectionRecord, SessionId},
@@ -20,7 +21,7 @@ const LOGIN_KINDS: &[(&str, &str)] = &[
     ("aihubmix", "aihubmix.token"),
     ("line", "line.token"),
     ("elice", "elice.token"),
-    ("feishu", "feishu.access_token"),
+    ("feishu", "feishu.v2.token"),
     ("oidc", "oidc.token"),
 ];
 
@@ -207,9 +208,72 @@ async fn elice_tokens_expire_without_refresh() {
     ));
 }
 
+/// A keyhole whose only provider is Feishu on the historic v1 login.
+async fn feishu_v1() -> Harness {
+    let sim = common::spawn_sim().await;
+    let text = format!(
+        r#"
+        public_url = "{}"
+        [session]
+        store = "memory"
+        [upstream]
+        timeout_ms = 1500
+        [[providers]]
+        id = "feishu"
+        kind = "feishu"
+        name = "Feishu"
+        client_id = "{}"
+        api = "v1"
+        base_url = "{}/feishu"
+        "#,
+        common::APP,
+        provider_sim::dev::FEISHU_APP_ID,
+        sim.base_url,
+    );
+    let config =
+        keyhole::config::Config::from_toml(&text, &|n| common::dev_secret(n).map(str::to_owned))
+            .unwrap();
+    Harness::with_state(sim, keyhole::Keyhole::in_memory(config).unwrap())
+}
+
+/// Feishu v1 keeps its contract: sign-in with the app token, a rotating
+/// single-use refresh token, token-endpoint faults that fail cleanly.
 #[tokio::test]
-async fn feishu_envelope_errors_with_http_200_are_errors() {
-    let h = Harness::start_all().await;
+async fn feishu_v1_signs_in_refreshes_once_per_token_and_fails_cleanly() {
+    let h = feishu_v1().await;
+    let adapter = h.state.providers.get("feishu").unwrap().clone();
+    let adapter = adapter.login().unwrap();
+    let (_, connection) = signed_in(&h, "feishu").await;
+    assert!(connection.profile.id.starts_with("ou_"));
+    let fresh = adapter.refresh(&connection.grant).await.unwrap();
+    assert_ne!(
+        fresh.refresh_token.as_ref().unwrap().secret(),
+        connection.grant.refresh_token.as_ref().unwrap().secret()
+    );
+    adapter.identity(&fresh).await.unwrap();
+    let reused = adapter.refresh(&connection.grant).await;
+    assert!(reused.as_ref().is_err_and(ProviderError::is_invalid_grant));
+    assert_eq!(h.counter("feishu.v2.token").await, 0, "v1 only");
+    for fault in [
+        json!({"endpoint": "feishu.access_token", "count": 1, "status": 503}),
+        json!({"endpoint": "feishu.access_token", "count": 1, "body": "{not json", "status": 200}),
+    ] {
+        h.admin(Method::POST, "/faults", fault.clone()).await;
+        let mut jar = Jar::default();
+        let done = h
+            .login("feishu", "redirect", Decision::Allow, &mut jar)
+            .await;
+        assert!(
+            done.location().contains("login_error=provider_unavailable"),
+            "{fault}: {}",
+            done.location()
+        );
+    }
+}
+
+#[tokio::test]
+async fn feishu_v1_envelope_errors_with_http_200_are_errors() {
+    let h = feishu_v1().await;
     h.admin(
         Method::POST,
         "/faults",
@@ -230,6 +294,234 @@ async fn feishu_envelope_errors_with_http_200_are_errors() {
     signed_in(&h, "feishu").await;
     signed_in(&h, "feishu").await;
     assert_eq!(h.counter("feishu.app_access_token").await, 1);
+}
+
+/// The Feishu v2 adapter of the dev config.
+fn feishu_v2(h: &Harness) -> std::sync::Arc<keyhole::providers::Provider> {
+    h.state.providers.get("feishu").unwrap().clone()
+}
+
+/// Feishu v2 sign-in: the code is worth nothing without the PKCE verifier of
+/// the login that asked for it, keyhole sends that verifier, and
+/// `offline_access` brings a refresh token; no app token is ever asked for.
+#[tokio::test]
+async fn feishu_v2_signs_in_with_the_pkce_verifier_and_gets_a_refresh_token() {
+    let h = Harness::start_all().await;
+    let provider = feishu_v2(&h);
+    let login = provider.login().unwrap();
+    assert!(login.uses_pkce());
+    let mut jar = Jar::default();
+    let start = h.get("/api/auth/feishu/login?mode=popup", &mut jar).await;
+    let Callback::Get(callback) = h.round_trip(start.location(), Decision::Allow).await else {
+        panic!("Feishu redirects back")
+    };
+    let code = url::Url::parse(&format!("{}{callback}", common::APP))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let redirect_uri = format!("{}/api/auth/feishu/callback", common::APP);
+    let extras = std::collections::BTreeMap::new();
+    for verifier in [None, Some("x".repeat(43))] {
+        let refused = login
+            .exchange(keyhole::providers::ExchangeRequest {
+                code: code.clone(),
+                pkce_verifier: verifier.clone(),
+                redirect_uri: &redirect_uri,
+                nonce: "",
+                callback: &extras,
+            })
+            .await;
+        assert!(
+            refused.as_ref().is_err_and(ProviderError::is_invalid_grant),
+            "{verifier:?}: {:?}",
+            refused.map(|_| ())
+        );
+    }
+    // The refused attempts did not spend the code: keyhole's own exchange,
+    // with the verifier it kept for this login, completes it.
+    let done = h.get(&callback, &mut jar).await;
+    assert!(done.body.contains(r#""ok":true"#), "{}", done.body);
+    let id = SessionId::from_cookie(jar.get("keyhole_session").unwrap());
+    let record = h.state.sessions.load(&id).await.unwrap().unwrap();
+    let connection = &record.connections["feishu"];
+    let grant = &connection.grant;
+    assert!(grant.refresh_token.is_some(), "offline_access was granted");
+    assert!(grant.scopes.iter().any(|s| s == "offline_access"));
+    let left = grant.expires_at.unwrap() - keyhole::clock::now();
+    assert!(left > time::Duration::minutes(119) && left <= time::Duration::hours(2));
+    assert_eq!(connection.profile.display_name, "王小明");
+    assert!(connection.profile.id.starts_with("ou_"));
+    assert_eq!(connection.profile.extra["en_name"], "Wang Xiaoming");
+    assert_eq!(h.counter("feishu.v2.token.authorization_code").await, 3);
+    assert_eq!(h.counter("feishu.app_access_token").await, 0);
+    assert_eq!(h.counter("feishu.access_token").await, 0);
+}
+
+/// Feishu v2 refresh tokens rotate and are single use: the old one is
+/// refused at once (the person must sign in again if that is all they
+/// hold), the old access token lives on for the one-minute grace only, and
+/// the new refresh token keeps the rotation going.
+#[tokio::test]
+async fn feishu_v2_refresh_rotates_and_the_old_tokens_die() {
+    let h = Harness::start_all().await;
+    let provider = feishu_v2(&h);
+    let login = provider.login().unwrap();
+    let (_, connection) = signed_in(&h, "feishu").await;
+    let old = connection.grant;
+    let fresh = login.refresh(&old).await.unwrap();
+    let secret = |g: &Grant| g.refresh_token.as_ref().unwrap().secret().clone();
+    assert_ne!(secret(&fresh), secret(&old));
+    assert_ne!(fresh.access_token.secret(), old.access_token.secret());
+    assert!(fresh.scopes.iter().any(|s| s == "offline_access"));
+
+    let reused = login.refresh(&old).await.unwrap_err();
+    assert!(reused.is_invalid_grant(), "{reused:?}");
+    assert_eq!(
+        keyhole::ApiError::from_provider("feishu", &reused).code(),
+        keyhole_api::ErrorCode::ReauthRequired
+    );
+
+    login.identity(&old).await.unwrap();
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 61}))
+        .await;
+    let after = login.identity(&old).await;
+    assert!(
+        matches!(after, Err(ProviderError::Unauthorized)),
+        "{after:?}"
+    );
+    login.identity(&fresh).await.unwrap();
+
+    let third = login.refresh(&fresh).await.unwrap();
+    login.identity(&third).await.unwrap();
+    assert_eq!(h.counter("feishu.v2.token.refresh_token").await, 3);
+}
+
+/// Feishu v2 refresh failures by what they mean: a server error, "try
+/// later" and the rate limit keep the grant (and do not spend the refresh
+/// token); a revoked or expired refresh token means signing in again.
+#[tokio::test]
+async fn feishu_v2_outages_keep_the_grant_and_dead_refresh_tokens_mean_sign_in_again() {
+    let h = Harness::start_all().await;
+    let provider = feishu_v2(&h);
+    let login = provider.login().unwrap();
+    let (_, connection) = signed_in(&h, "feishu").await;
+    let grant = connection.grant;
+    let body = |code: u32, error: &str| {
+        json!({"code": code, "error": error, "error_description": "from the fault"}).to_string()
+    };
+    for (status, body, rate_limited) in [
+        (500, body(20050, "server_error"), false),
+        (503, body(20072, "temporarily_unavailable"), false),
+        (
+            429,
+            json!({"code": 99_991_400, "msg": "frequency limit"}).to_string(),
+            true,
+        ),
+        (
+            200,
+            json!({"code": 99_991_400, "msg": "frequency limit"}).to_string(),
+            true,
+        ),
+    ] {
+        let fault =
+            json!({"endpoint": "feishu.v2.token", "count": 1, "status": status, "body": body});
+        h.admin(Method::POST, "/faults", fault).await;
+        let e = login.refresh(&grant).await.unwrap_err();
+        let api = keyhole::ApiError::from_provider("feishu", &e);
+        if rate_limited {
+            assert!(
+                matches!(e, ProviderError::RateLimited(_)),
+                "{status}: {e:?}"
+            );
+            assert_eq!(api.code(), keyhole_api::ErrorCode::RateLimited);
+        } else {
+            assert!(
+                matches!(e, ProviderError::Unavailable(_)),
+                "{status}: {e:?}"
+            );
+            assert_eq!(api.code(), keyhole_api::ErrorCode::ProviderUnavailable);
+        }
+    }
+    let fresh = login.refresh(&grant).await.unwrap();
+
+    let refresh_token = fresh.refresh_token.as_ref().unwrap().secret();
+    h.admin(
+        Method::POST,
+        "/tokens/revoke",
+        json!({"refresh_token": refresh_token}),
+    )
+    .await;
+    let revoked = login.refresh(&fresh).await.unwrap_err();
+    assert!(revoked.is_invalid_grant(), "{revoked:?}");
+
+    let (_, connection) = signed_in(&h, "feishu").await;
+    let week = 604_800 + 1;
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": week}))
+        .await;
+    let expired = login.refresh(&connection.grant).await.unwrap_err();
+    assert!(expired.is_invalid_grant(), "{expired:?}");
+}
+
+/// `user_info`'s envelope errors are errors with Feishu's code and message,
+/// an expired user token asks for a refresh, and a sign-in whose profile
+/// call fails ends in a clean `provider_error`.
+#[tokio::test]
+async fn feishu_v2_user_info_envelope_errors_are_clear() {
+    let h = Harness::start_all().await;
+    let provider = feishu_v2(&h);
+    let login = provider.login().unwrap();
+    let (_, connection) = signed_in(&h, "feishu").await;
+    let grant = &connection.grant;
+    let envelope = |code: u64, msg: &str| {
+        json!({"endpoint": "feishu.user_info", "count": 1, "status": 200,
+               "body": json!({"code": code, "msg": msg}).to_string()})
+    };
+    h.admin(
+        Method::POST,
+        "/faults",
+        envelope(99_991_672, "app lacks scope"),
+    )
+    .await;
+    match login.identity(grant).await {
+        Err(ProviderError::Rejected { error, description }) => {
+            assert_eq!(error, "feishu_99991672");
+            assert_eq!(description.as_deref(), Some("app lacks scope"));
+        }
+        other => panic!("{:?}", other.map(|_| ())),
+    }
+    h.admin(
+        Method::POST,
+        "/faults",
+        envelope(99_991_400, "frequency limit"),
+    )
+    .await;
+    assert!(matches!(
+        login.identity(grant).await,
+        Err(ProviderError::RateLimited(_))
+    ));
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 7201}))
+        .await;
+    let expired = login.identity(grant).await;
+    assert!(
+        matches!(expired, Err(ProviderError::Unauthorized)),
+        "{expired:?}"
+    );
+
+    h.admin(Method::POST, "/faults", envelope(20008, "user not exist"))
+        .await;
+    let mut jar = Jar::default();
+    let done = h
+        .login("feishu", "redirect", Decision::Allow, &mut jar)
+        .await;
+    assert!(
+        done.location().contains("login_error=provider_error"),
+        "{}",
+        done.location()
+    );
+    assert!(jar.get("keyhole_session").is_none());
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The one OAuth 2.0 / OpenID Connect engine: authorize URLs (state, PKCE
 //! S256, nonce, extra parameters), the token endpoint with `basic`, `body` or
-//! `json` client authentication, lenient token-response parsing, refresh with
-//! rotation, RFC 7009 revocation, and ID-token checks ([`jwt`]).
+//! `json` client authentication, lenient token-response parsing, a provider's
+//! own error codes read before RFC 6749's, refresh with rotation, RFC 7009
+//! revocation, and ID-token checks ([`jwt`]).
 //!
 //! Our own engine on oauth2-rs's types (secrets, PKCE), not oauth2-rs's
 //! client: the providers here need what its client cannot do — a JSON token
@@ -63,6 +64,12 @@ impl fmt::Debug for ExchangeRequest<'_> {
     }
 }
 
+/// A provider's own reading of a token-endpoint answer, before the standard
+/// one: `Some` when the answer is an error the provider's codes say more
+/// about than RFC 6749's `error` (Feishu's numeric `code`), `None` to let the
+/// standard reading decide.
+pub type ErrorReader = fn(&Reply) -> Option<ProviderError>;
+
 /// A token endpoint and the client's credentials for it: every request
 /// that authenticates as the client (token, refresh, revocation, client
 /// credentials) goes through here.
@@ -72,6 +79,7 @@ pub struct TokenEndpoint {
     client_id: String,
     secret: ClientSecret,
     auth: ClientAuth,
+    errors: Option<ErrorReader>,
     http: Http,
 }
 
@@ -81,6 +89,7 @@ impl fmt::Debug for TokenEndpoint {
             .field("url", &self.url.as_str())
             .field("client_id", &self.client_id)
             .field("auth", &self.auth)
+            .field("own_errors", &self.errors.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -93,6 +102,7 @@ impl TokenEndpoint {
             client_id: p.client_id.clone(),
             secret: p.client_secret.clone(),
             auth,
+            errors: None,
             http,
         }
     }
@@ -109,8 +119,9 @@ impl TokenEndpoint {
     }
 
     /// POSTs `params` to `url` (another endpoint of the same client, such as
-    /// revocation) with the client's credentials; a non-2xx answer becomes
-    /// the provider's OAuth error, or unavailable.
+    /// revocation) with the client's credentials; an error the provider's
+    /// [`ErrorReader`] recognises is that error, else a non-2xx answer
+    /// becomes the provider's OAuth error, or unavailable.
     pub async fn post(
         &self,
         operation: &'static str,
@@ -126,7 +137,11 @@ impl TokenEndpoint {
             &self.secret,
             params,
         );
-        token::check(self.http.send(operation, request).await?)
+        let reply = self.http.send(operation, request).await?;
+        if let Some(e) = self.errors.and_then(|read| read(&reply)) {
+            return Err(e);
+        }
+        token::check(reply)
     }
 }
 
@@ -173,6 +188,13 @@ impl Client {
     /// How the client authenticates at the token endpoint.
     pub fn auth(mut self, auth: ClientAuth) -> Self {
         self.token.auth = auth;
+        self
+    }
+
+    /// The provider's own reading of token-endpoint errors (see
+    /// [`ErrorReader`]).
+    pub fn errors(mut self, read: ErrorReader) -> Self {
+        self.token.errors = Some(read);
         self
     }
 
