@@ -85,6 +85,7 @@ pub mod security;
 pub mod serve;
 pub mod spa;
 pub mod state;
+mod stores;
 pub mod throttle;
 pub mod tokens;
 

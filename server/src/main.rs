@@ -18,7 +18,8 @@ use tokio::net::TcpListener;
 
 /// mimalloc instead of glibc's malloc: each request allocates and frees many
 /// small buffers on two or more threads, where glibc's arenas spend a tenth
-/// of keyhole's CPU (see BENCHMARKS.md).
+/// of keyhole's CPU (see BENCHMARKS.md). The `mimalloc` feature (default).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -5,7 +5,8 @@ use crate::{
     cookies::Cookies,
     metrics::Metrics,
     providers::Registry,
-    session::{Keyring, MemoryBackend, RedisBackend, SessionStore, SqliteBackend},
+    session::{Keyring, MemoryBackend, SessionStore},
+    stores::{open_redis, open_sqlite},
     tokens::Tokens,
     upstream::Upstream,
 };
@@ -111,38 +112,8 @@ impl Keyhole {
                 from_env.unwrap_or_else(Keyring::ephemeral),
                 config.session.idle,
             ),
-            StoreConfig::Sqlite(path) => {
-                let keys = match from_env {
-                    Some(keys) => keys,
-                    None => Keyring::from_file(&path.with_file_name("session.key"))?,
-                };
-                let backend = SqliteBackend::open(path).await?;
-                SessionStore::new(Arc::new(backend), keys, config.session.idle)
-            }
-            StoreConfig::Redis(redis) => {
-                let Some(keys) = from_env else {
-                    return Err(OpenError::Config(ConfigError {
-                        problems: vec![
-                            "session.store: a Redis store needs KEYHOLE_SESSION_KEY (32 random \
-                             bytes, base64), the same on every instance"
-                                .to_owned(),
-                        ],
-                    }));
-                };
-                if redis.is_cleartext_remote() {
-                    tracing::warn!(
-                        "session.store: redis:// to another host sends the Redis password and \
-                         traffic in clear text; use rediss:// (TLS)"
-                    );
-                }
-                let backend = RedisBackend::open(redis.url.as_str(), &redis.prefix, redis.timeout)?;
-                let store = SessionStore::new(Arc::new(backend), keys, config.session.idle);
-                // Not fatal: keyhole starts and answers 503 until Redis is up.
-                if let Err(e) = store.ping().await {
-                    tracing::warn!(error = %e, "Redis does not answer yet");
-                }
-                store
-            }
+            StoreConfig::Sqlite(path) => open_sqlite(path, from_env, config.session.idle).await?,
+            StoreConfig::Redis(redis) => open_redis(redis, from_env, config.session.idle).await?,
         };
         Ok(Self::new(config, store)?)
     }

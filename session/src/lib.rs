@@ -8,13 +8,18 @@
 //! `sqlite.rs` and `redis.rs` beside it; `seal.rs` ([`Keyring`]);
 //! `store.rs` ([`SessionStore`], typed records over any backend); this file
 //! (the records); [`secret`] (random tokens, constant-time comparison).
+//!
+//! Features: `sqlite` ([`SqliteBackend`]) and `redis` (`RedisBackend`),
+//! both on by default; the memory backend is always built.
 
 mod backend;
 mod kv;
 mod memory;
 mod pending;
+#[cfg(feature = "redis")]
 mod redis;
 mod seal;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 mod store;
 
@@ -23,9 +28,11 @@ pub mod secret;
 pub use backend::{Backend, StoreError, StoredConnection, StoredSession};
 pub use memory::MemoryBackend;
 // `self::`: a bare `redis` would also name the client crate.
+#[cfg(feature = "redis")]
 pub use self::redis::RedisBackend;
 pub use seal::{KeyError, Keyring, SealError};
 pub use secret::random_token;
+#[cfg(feature = "sqlite")]
 pub use sqlite::SqliteBackend;
 pub use store::SessionStore;
 

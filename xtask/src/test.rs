@@ -69,6 +69,32 @@ pub(crate) fn run() -> Result<bool> {
             "warnings",
         ])),
     );
+    // The library with only the memory store and no allocator: the feature
+    // gates must keep compiling, and its refusals are tested there.
+    tally.stage(
+        "clippy (keyhole, no default features)",
+        step(cargo(&[
+            "clippy",
+            "-p",
+            "keyhole",
+            "--no-default-features",
+            "--lib",
+            "--bins",
+            "--",
+            "-D",
+            "warnings",
+        ])),
+    );
+    tally.stage(
+        "unit tests (keyhole, no default features)",
+        step(cargo(&[
+            "test",
+            "-p",
+            "keyhole",
+            "--no-default-features",
+            "--lib",
+        ])),
+    );
 
     let (counts, ok) = cargo_tests()?;
     let failed = counts.failed;

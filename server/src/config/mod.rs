@@ -20,6 +20,8 @@ mod limits;
 mod provider;
 mod raw;
 mod store;
+#[cfg(any(not(feature = "sqlite"), not(feature = "redis")))]
+pub(crate) use store::not_built as store_not_built;
 
 pub use keyhole_providers::config::{KINDS, ProviderConfig, UpstreamConfig};
 pub use limits::Limits;

@@ -65,8 +65,14 @@ impl Default for RawSession {
     }
 }
 
+/// SQLite, so sessions survive a restart; memory in a build without the
+/// `sqlite` feature (which has no durable store to default to).
 fn default_store() -> String {
-    "sqlite://data/keyhole.db".to_owned()
+    if cfg!(feature = "sqlite") {
+        "sqlite://data/keyhole.db".to_owned()
+    } else {
+        "memory".to_owned()
+    }
 }
 
 fn default_ttl() -> u64 {

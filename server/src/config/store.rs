@@ -11,9 +11,15 @@ fn parse_store(text: &str) -> Result<StoreConfig, String> {
         return Ok(StoreConfig::Memory);
     }
     if let Some(path) = text.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+        if !cfg!(feature = "sqlite") {
+            return Err(not_built("sqlite"));
+        }
         return Ok(StoreConfig::Sqlite(PathBuf::from(path)));
     }
     if text.starts_with("redis://") || text.starts_with("rediss://") {
+        if !cfg!(feature = "redis") {
+            return Err(not_built("redis"));
+        }
         let url = Url::parse(text).map_err(|e| format!("`{text}`: {e}"))?;
         if url.password().is_some() {
             // Not echoed: it is the secret being refused.
@@ -31,6 +37,7 @@ fn parse_store(text: &str) -> Result<StoreConfig, String> {
         }
         // The client's own parser, so a bad database number fails here and
         // not at the first request.
+        #[cfg(feature = "redis")]
         redis::IntoConnectionInfo::into_connection_info(url.as_str())
             .map_err(|e| format!("`{text}`: {e}"))?;
         return Ok(StoreConfig::Redis(RedisConfig {
@@ -43,6 +50,13 @@ fn parse_store(text: &str) -> Result<StoreConfig, String> {
         "`{text}` is not a store (use `memory`, `sqlite://data/keyhole.db` \
          or `redis://127.0.0.1:6379/0`)"
     ))
+}
+
+/// The refusal of a store whose Cargo feature was left out of this build.
+pub(crate) fn not_built(feature: &str) -> String {
+    format!(
+        "this keyhole was built without the `{feature}` feature (a Cargo feature of the keyhole crate, on by default)"
+    )
 }
 
 fn default_redis_timeout() -> u64 {
@@ -97,6 +111,7 @@ mod tests {
     };
 
     #[test]
+    #[cfg(feature = "sqlite")]
     fn session_store_defaults_to_sqlite_and_is_validated() {
         let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
         let config = Config::from_toml(GOOD, &env).unwrap();
@@ -132,6 +147,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "redis")]
     fn redis_store_takes_its_options_and_defaults() {
         let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
         let plain =
@@ -157,6 +173,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "redis")]
     fn redis_password_comes_from_the_environment_and_is_redacted() {
         let env = |n: &str| match n {
             "KEYHOLE_AIHUBMIX_CLIENT_SECRET" => Some("x".to_owned()),
@@ -185,6 +202,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "redis")]
     fn redis_mistakes_are_all_reported() {
         let env = env_with("KEYHOLE_AIHUBMIX_CLIENT_SECRET", "x");
         let err = Config::from_toml(
@@ -218,6 +236,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "redis")]
     fn cleartext_redis_to_another_host_is_flagged() {
         let redis = |url: &str| RedisConfig {
             url: Url::parse(url).unwrap(),
@@ -228,5 +247,21 @@ mod tests {
         assert!(!redis("rediss://10.0.0.5:6379/0").is_cleartext_remote());
         assert!(!redis("redis://127.0.0.1:6379/0").is_cleartext_remote());
         assert!(!redis("redis://localhost/0").is_cleartext_remote());
+    }
+
+    /// In a build without the store's feature, naming it is a clear
+    /// refusal (run by `cargo xtask test`'s no-default-features stage).
+    #[test]
+    #[cfg(not(feature = "redis"))]
+    fn a_build_without_redis_refuses_a_redis_store() {
+        let e = parse_store("redis://127.0.0.1:6379/0").unwrap_err();
+        assert!(e.contains("without the `redis` feature"), "{e}");
+    }
+
+    #[test]
+    #[cfg(not(feature = "sqlite"))]
+    fn a_build_without_sqlite_refuses_a_sqlite_store() {
+        let e = parse_store("sqlite://data/keyhole.db").unwrap_err();
+        assert!(e.contains("without the `sqlite` feature"), "{e}");
     }
 }
