@@ -121,12 +121,20 @@ fn answer(reply: &Reply) -> Result<RegisteredApp, RegisterError> {
     }
     let data = envelope.data.ok_or_else(|| malformed("no data"))?;
     match (data.client_id, data.client_secret) {
-        (Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => Ok(RegisteredApp {
-            client_id: id,
-            client_secret: ClientSecret::new(secret),
-        }),
-        _ => Err(malformed("no client_id or client_secret").into()),
+        (Some(id), Some(secret)) if is_credential(&id) && is_credential(&secret) => {
+            Ok(RegisteredApp {
+                client_id: id,
+                client_secret: ClientSecret::new(secret),
+            })
+        }
+        _ => Err(malformed("no usable client_id and client_secret").into()),
     }
+}
+
+/// Printable ASCII without spaces, as client ids and secrets are: both end up
+/// in a terminal, a TOML file and a form body.
+fn is_credential(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn malformed(what: &str) -> ProviderError {
@@ -206,6 +214,7 @@ mod tests {
             );
         }
         for body in [
+            r#"{"success":true,"data":{"client_id":"a\u001b[2J","client_secret":"s"}}"#,
             "<html>",
             r#"{"success":true}"#,
             r#"{"success":true,"data":{"client_id":""}}"#,
