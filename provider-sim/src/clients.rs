@@ -122,6 +122,14 @@ impl Clients {
         self.by_id.get(&(dialect, client_id.to_owned()))
     }
 
+    /// The names of one dialect's clients.
+    pub(crate) fn names(&self, dialect: Dialect) -> impl Iterator<Item = &str> {
+        self.by_id
+            .values()
+            .filter(move |client| client.dialect == dialect)
+            .map(|client| client.name.as_str())
+    }
+
     /// Adds or replaces a client; `true` when it is new.
     pub(crate) fn upsert(&mut self, client: Client) -> bool {
         let key = (client.dialect, client.client_id.clone());

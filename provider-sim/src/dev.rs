@@ -10,6 +10,9 @@ pub const AIHUBMIX_CLIENT_ID: &str = "keyhole-dev-aihubmix";
 pub const AIHUBMIX_CLIENT_SECRET: &str = "sim-secret-aihubmix";
 /// Path (on the app's origin) of the AIHubMix dev client's only redirect URI.
 pub const AIHUBMIX_REDIRECT_PATH: &str = "/api/auth/aihubmix/callback";
+/// The developer token `POST /aihubmix/api/oauth_apps` accepts (as
+/// `Authorization: Bearer …`), for `keyhole aihubmix register-app`.
+pub const AIHUBMIX_DEVELOPER_TOKEN: &str = "sim-developer-token-aihubmix";
 
 /// Client id of the pre-registered Elice client.
 pub const ELICE_CLIENT_ID: &str = "keyhole-dev-elice";

@@ -24,8 +24,9 @@
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
 //! - `admin`: the JSON admin API under `/_sim/`.
-//! - `aihubmix`: the AIHubMix dialect under `/aihubmix` (providers.md §6). Each further
-//!   dialect gets its own file like this one.
+//! - `aihubmix`: the AIHubMix dialect under `/aihubmix` (providers.md §6), with app
+//!   registration (`POST /aihubmix/api/oauth_apps`, developer token in [`dev`]). Each
+//!   further dialect gets its own file like this one.
 //! - `elice/`: the Elice dialect under `/elice` (providers.md §4): comma scopes, localised
 //!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
 //!   tokens, no refresh.

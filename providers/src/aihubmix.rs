@@ -1,7 +1,14 @@
 //! AIHubMix OAuth apps (providers.md §6): the standard engine with the
 //! secret in the form body and rotating refresh tokens, plus
 //! `auto_authorize`, a userinfo carrying `quota`/`used_quota`/
-//! `balance_formatted`, and a top-up URL.
+//! `balance_formatted`, and a top-up URL. `register` registers a new OAuth
+//! app with a developer token.
+
+mod register;
+
+pub use register::{
+    DEFAULT_API_BASE, NewApp, RegisterError, RegisteredApp, apps_url, register_app,
+};
 
 use crate::{
     Adapter, Grant, Identity, Login, ProviderError, Standard, Topup, Wallet,

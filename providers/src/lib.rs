@@ -11,8 +11,9 @@
 //!
 //! Layout, from the leaves up: [`clock`], [`grant`], [`config`] →
 //! [`upstream`] → [`oauth`] → this file's traits, [`registry`](Registry),
-//! and one file per kind (`aihubmix.rs`, `elice.rs`, `feishu/` with a file
-//! per login generation, `generic.rs` for `kind = "oauth2"`, `line_login.rs`,
+//! and one file per kind (`aihubmix.rs`, with `aihubmix/register.rs` for
+//! registering an app; `elice.rs`, `feishu/` with a file per login
+//! generation, `generic.rs` for `kind = "oauth2"`, `line_login.rs`,
 //! `line_messaging.rs`, `line_notify.rs`, `oidc.rs`).
 
 pub mod clock;
@@ -21,7 +22,9 @@ pub mod grant;
 pub mod oauth;
 pub mod upstream;
 
-mod aihubmix;
+/// Public for its app registration (`aihubmix::register_app`); the adapter
+/// itself is reached through the [`Registry`], like every kind's.
+pub mod aihubmix;
 mod elice;
 mod feishu;
 mod generic;

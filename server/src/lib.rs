@@ -71,6 +71,7 @@
 //! - [`security`], [`callback_page`], [`spa`], [`routes`], [`extract`],
 //!   [`app`] — the HTTP layer: headers and CSRF, the popup page, the built
 //!   app, the handlers, the host's extractor, and the routers.
+//! - [`register_app`] — the `keyhole aihubmix register-app` command.
 
 pub mod app;
 pub mod callback_page;
@@ -80,6 +81,7 @@ pub mod error;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
+pub mod register_app;
 pub mod routes;
 pub mod security;
 pub mod serve;

@@ -3,6 +3,7 @@
 //! ```text
 //! KEYHOLE_AIHUBMIX_CLIENT_SECRET=... keyhole serve --config keyhole.toml
 //! keyhole check-config --config keyhole.toml
+//! AIHUBMIX_DEVELOPER_TOKEN=... keyhole aihubmix register-app --name "My app"
 //! ```
 //!
 //! `RUST_LOG` sets the log filter (default `info`); `KEYHOLE_LOG_FORMAT=json`
@@ -44,6 +45,16 @@ enum Command {
     Serve,
     /// Validate the config and the secrets it needs, then exit.
     CheckConfig,
+    /// AIHubMix developer tools.
+    #[command(subcommand)]
+    Aihubmix(Aihubmix),
+}
+
+#[derive(Debug, Subcommand)]
+enum Aihubmix {
+    /// Register an OAuth app at AIHubMix with the developer token in
+    /// AIHUBMIX_DEVELOPER_TOKEN, and print its `[[providers]]` entry.
+    RegisterApp(keyhole::register_app::RegisterApp),
 }
 
 #[tokio::main]
@@ -63,9 +74,9 @@ async fn main() -> anyhow::Result<()> {
         logs.init();
     }
     let cli = Cli::parse();
-    let config = Config::load(&cli.config)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::CheckConfig => {
+            let config = Config::load(&cli.config)?;
             let key = keyhole::session::Keyring::from_env(&env)?;
             // Instances sharing Redis must share the sealing key too.
             if matches!(config.session.store, keyhole::config::StoreConfig::Redis(_))
@@ -79,7 +90,8 @@ async fn main() -> anyhow::Result<()> {
             println!("{}: ok", cli.config.display());
             Ok(())
         }
-        Command::Serve => serve(config).await,
+        Command::Serve => serve(Config::load(&cli.config)?).await,
+        Command::Aihubmix(Aihubmix::RegisterApp(command)) => command.run(&cli.config, &env).await,
     }
 }
 

@@ -12,6 +12,10 @@ use crate::{
 };
 use std::{ops::Deref, sync::Arc};
 
+// Defined beside the store openers, which return it; named here, with
+// `Keyhole::open`.
+pub use crate::stores::OpenError;
+
 /// Everything handlers share. axum clones the state several times per
 /// request (router, method router, each stateful middleware), so it is one
 /// `Arc`: a clone is one reference-count increment, whatever it holds.
@@ -150,18 +154,4 @@ impl Keyhole {
             }
         }
     }
-}
-
-/// Why Keyhole could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum OpenError {
-    /// The configuration is not usable.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// The session key could not be read or created.
-    #[error(transparent)]
-    Key(#[from] crate::session::KeyError),
-    /// The session store could not be opened.
-    #[error(transparent)]
-    Store(#[from] crate::session::StoreError),
 }

@@ -3,9 +3,22 @@
 use crate::{
     config::{ConfigError, RedisConfig},
     session::{Keyring, SessionStore},
-    state::OpenError,
 };
 use std::{path::Path, time::Duration};
+
+/// Why Keyhole could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The session key could not be read or created.
+    #[error(transparent)]
+    Key(#[from] crate::session::KeyError),
+    /// The session store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::session::StoreError),
+}
 
 /// The SQLite store at `path`, sealed with the environment's key or else
 /// `session.key` beside the database (generated on first start).

@@ -1,14 +1,17 @@
-//! The AIHubMix dialect (providers.md §6): consent, form token endpoint, userinfo, top-up.
+//! The AIHubMix dialect (providers.md §6): consent, form token endpoint, userinfo, top-up,
+//! and app registration.
 //!
 //! AIHubMix's OAuth provider is proprietary and documented only by one reference
 //! document (seed 004), so where it is silent this follows RFC 6749 and says so.
 //! Every route lives under [`PREFIX`], mirroring the real paths below it.
 //!
 //! `authorize` holds the authorize endpoint and consent, `token` the token endpoint
-//! with the tokens it issues and revokes, `api` userinfo and top-up, and `balance`
-//! the `balance_formatted` formulas and the balance admin endpoint.
+//! with the tokens it issues and revokes, `api` userinfo and top-up, `apps` the
+//! developer's app registration, and `balance` the `balance_formatted` formulas and
+//! the balance admin endpoint.
 
 mod api;
+mod apps;
 mod authorize;
 mod balance;
 mod token;
@@ -36,9 +39,10 @@ const TOKEN_CODE: &str = "aihubmix.token.authorization_code";
 const TOKEN_REFRESH: &str = "aihubmix.token.refresh_token";
 const USERINFO: &str = "aihubmix.userinfo";
 const TOPUP: &str = "aihubmix.topup";
+const APPS: &str = "aihubmix.oauth_apps";
 
 /// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP];
+pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
 /// Counter keys: the endpoints, plus token calls split by grant type.
 pub(crate) const COUNTERS: &[&str] = &[
     AUTHORIZE,
@@ -48,6 +52,7 @@ pub(crate) const COUNTERS: &[&str] = &[
     TOKEN_REFRESH,
     USERINFO,
     TOPUP,
+    APPS,
 ];
 
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
@@ -61,6 +66,7 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/api/oauth2/userinfo", get(api::userinfo))
         .route("/api/oauth2/topup", get(api::topup))
         .route("/topup", get(api::topup_page))
+        .route("/api/oauth_apps", post(apps::create))
 }
 
 /// The dialect's admin routes, nested under `/_sim/aihubmix`.

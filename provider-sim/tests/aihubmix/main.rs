@@ -1,6 +1,7 @@
 //! Contract tests of the AIHubMix dialect, over real HTTP against `spawn`.
 //!
-//! This file holds the harness; `authorize`, `tokens`, `api` and `simulator` hold the tests.
+//! This file holds the harness; `authorize`, `tokens`, `api`, `apps` and `simulator` hold
+//! the tests.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -8,6 +9,7 @@ mod common;
 use common::{attribute, hidden_fields};
 
 mod api;
+mod apps;
 mod authorize;
 mod simulator;
 mod tokens;

@@ -15,7 +15,9 @@
 //!   `rediss://` session store (optional; never in the store URL).
 //!
 //! Validation reports every problem at once, each with its key path.
+//! [`Draft`] reads a file whose providers are not registered yet.
 
+mod draft;
 mod limits;
 mod provider;
 mod raw;
@@ -23,8 +25,10 @@ mod store;
 #[cfg(any(not(feature = "sqlite"), not(feature = "redis")))]
 pub(crate) use store::not_built as store_not_built;
 
+pub use draft::{Draft, DraftProvider};
 pub use keyhole_providers::config::{KINDS, ProviderConfig, UpstreamConfig};
 pub use limits::Limits;
+pub use provider::{is_valid_id, secret_env_var};
 
 use self::{provider::validate_provider, raw::RawConfig, store::store_config};
 use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
@@ -164,14 +168,16 @@ impl Config {
     /// Reads and validates the file at `path`, with secrets from the process
     /// environment.
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::one(format!("{}: cannot read: {e}", path.display())))?;
-        Self::from_toml(&text, &|name| std::env::var(name).ok())
+        Self::from_toml(&read(path)?, &|name| std::env::var(name).ok())
     }
 
     /// Parses and validates `text`; `env` looks up secrets.
     pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::one(e.to_string()))?;
+        Self::validate(parse(text)?, env)
+    }
+
+    /// Validates the file as parsed.
+    fn validate(raw: RawConfig, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
         let mut problems = Vec::new();
 
         let public_url = match Url::parse(&raw.public_url) {
@@ -281,6 +287,18 @@ impl Config {
         )
     }
 }
+
+/// The text of the file at `path`.
+fn read(path: &std::path::Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::one(format!("{}: cannot read: {e}", path.display())))
+}
+
+/// `text` as the file's serde shape, unknown keys refused.
+fn parse(text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| ConfigError::one(e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,24 @@
 use super::{EnvLookup, KINDS, ProviderConfig, raw::RawProvider};
 use oauth2::ClientSecret;
 
+/// Whether `id` can name a provider: a-z, 0-9 and `-`, since it is a URL
+/// segment and part of a variable name.
+pub fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// The variable a provider's client secret is read from by default:
+/// `KEYHOLE_<ID>_CLIENT_SECRET`, id upper-cased, `-` → `_`.
+pub fn secret_env_var(id: &str) -> String {
+    format!(
+        "KEYHOLE_{}_CLIENT_SECRET",
+        id.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
 /// The provider at `at` (e.g. `providers[0]`), or `None` with its problems
 /// added to `problems`.
 pub(super) fn validate_provider(
@@ -21,10 +39,7 @@ pub(super) fn validate_provider(
     let id = p.id.unwrap_or_default();
     if id.is_empty() {
         problems.push(format!("{at}.id: required"));
-    } else if !id
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    } else if !is_valid_id(&id) {
         problems.push(format!(
             "{at}.id: `{id}` must use only a-z, 0-9 and `-` (it is a URL segment)"
         ));
@@ -43,10 +58,7 @@ pub(super) fn validate_provider(
         problems.push(format!("{at}.client_id: required"));
     }
 
-    let default_env = format!(
-        "KEYHOLE_{}_CLIENT_SECRET",
-        id.to_ascii_uppercase().replace('-', "_")
-    );
+    let default_env = secret_env_var(&id);
     let secret = if let Some(path) = &p.client_secret_file {
         match std::fs::read_to_string(path) {
             Ok(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
