@@ -1,4 +1,4 @@
-//! Wire types of Keyhole's HTTP contract (`../shared/DESIGN.md` §3), shared by
+//! Wire types of Keyhole's HTTP contract (`docs/http-contract.md`), shared by
 //! the app and the server so both sides agree on every field.
 //!
 //! Layout: [`ProviderInfo`] (`GET /api/providers`), [`Me`] and [`Connection`]

@@ -3,7 +3,8 @@
 //! Tests call [`spawn`] to get a simulator on a free port of 127.0.0.1; `cargo xtask dev`
 //! runs the `keyhole-sim` binary, which calls [`serve`]. Every provider "dialect" lives
 //! under its own path prefix on the same port, and `/_sim/` is the admin API tests use
-//! to steer it (clock, balances, faults, counters).
+//! to steer it (clock, balances, faults, counters). `docs/providers.md` describes what each
+//! dialect emulates.
 //!
 //! # Layout
 //!
@@ -24,26 +25,26 @@
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
 //! - `admin`: the JSON admin API under `/_sim/`.
-//! - `aihubmix`: the AIHubMix dialect under `/aihubmix` (providers.md §6), with app
-//!   registration (`POST /aihubmix/api/oauth_apps`, developer token in [`dev`]). Each
-//!   further dialect gets its own file like this one.
-//! - `elice/`: the Elice dialect under `/elice` (providers.md §4): comma scopes, localised
+//! - `aihubmix`: the AIHubMix dialect under `/aihubmix`, with app registration
+//!   (`POST /aihubmix/api/oauth_apps`, developer token in [`dev`]). Each further
+//!   dialect gets its own file like this one.
+//! - `elice/`: the Elice dialect under `/elice`: comma scopes, localised
 //!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
 //!   tokens, no refresh.
-//! - `feishu/`: the Feishu (Lark) dialect under `/feishu` (providers.md §5):
+//! - `feishu/`: the Feishu (Lark) dialect under `/feishu`:
 //!   `app_access_token` with its 30-minute reissue rule, the legacy v1 login (`v1`, HTTP
 //!   200 + `{code, msg}` errors) and the current v2 OAuth flow (`v2`, PKCE, flat bodies).
 //! - `oidc/`: a generic OpenID Connect provider under `/oidc` (issuer `{origin}/oidc`):
 //!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `client_auth` (Basic and post),
 //!   `token` (code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
 //!   revocation).
-//! - `line_login/`: LINE Login v2.1 under `/line` (providers.md §1): `authorize` (upper-case
+//! - `line_login/`: LINE Login v2.1 under `/line`: `authorize` (upper-case
 //!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh
 //!   grants, verify, revoke), `id_token` (HS256 for web channels, ES256 + JWKS for native),
 //!   `api` (profile, friendship, userinfo, discovery), and `page`, LINE's consent pages.
-//! - `line_notify/`: LINE Notify under `/line-notify` (providers.md §2): consent with a chosen
+//! - `line_notify/`: LINE Notify under `/line-notify`: consent with a chosen
 //!   chat (`authorize`), and the `{status, message}` API with hourly rate limits (`api`).
-//! - `line_messaging/`: the Messaging API under `/line-bot` (providers.md §3): short-lived
+//! - `line_messaging/`: the Messaging API under `/line-bot`: short-lived
 //!   channel tokens (`tokens`), push with retry keys and replies (`push`), signed webhooks
 //!   sent from the admin API (`webhook`), and the users' friendships with official accounts,
 //!   which LINE Login reads and changes too.

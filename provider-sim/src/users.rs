@@ -37,7 +37,7 @@ pub(crate) struct User {
     pub(crate) line_user_id: &'static str,
 }
 
-/// Feishu's three user ids (providers.md §5.5): `open_id` is per app, `union_id`
+/// Feishu's three user ids: `open_id` is per app, `union_id`
 /// per developer, `user_id` per tenant. One app and one tenant here, so fixed.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FeishuIds {

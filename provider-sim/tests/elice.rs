@@ -1,4 +1,4 @@
-//! Contract tests of the Elice dialect (providers.md §4), over real HTTP against `spawn`.
+//! Contract tests of the Elice dialect (docs/providers.md), over real HTTP against `spawn`.
 
 mod common;
 

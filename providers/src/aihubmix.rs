@@ -1,4 +1,4 @@
-//! AIHubMix OAuth apps (providers.md §6): the standard engine with the
+//! AIHubMix OAuth apps (docs/providers.md): the standard engine with the
 //! secret in the form body and rotating refresh tokens, plus
 //! `auto_authorize`, a userinfo carrying `quota`/`used_quota`/
 //! `balance_formatted`, and a top-up URL. `register` registers a new OAuth
@@ -29,7 +29,7 @@ use url::Url;
 /// Where the real service lives; every endpoint can be overridden.
 const DEFAULT_BASE_URL: &str = "https://aihubmix.com";
 
-/// one-api quota units per US dollar (providers.md §6.1).
+/// one-api quota units per US dollar (docs/providers.md).
 const QUOTA_PER_USD: i64 = 500_000;
 
 /// Kind options in `keyhole.toml`.
@@ -191,7 +191,7 @@ struct TopupResponse {
     topup_url: String,
 }
 
-/// `GET /api/oauth2/userinfo` (a bare object; providers.md §6.5).
+/// `GET /api/oauth2/userinfo` (a bare object, no envelope).
 #[derive(Debug, Deserialize)]
 struct UserInfo {
     /// A number in the seed; accepted as any JSON scalar.

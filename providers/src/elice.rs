@@ -1,4 +1,4 @@
-//! Elice login (providers.md §4): comma-separated scopes and a `lang` on the
+//! Elice login (docs/providers.md): comma-separated scopes and a `lang` on the
 //! authorize page (no `response_type`, no PKCE), a JSON token request with
 //! only the code, a one-hour token and no refresh (expiry means signing in
 //! again), and `/oauth/account` whose `id` may be a number or a string.

@@ -1,4 +1,4 @@
-//! LINE Login v2.1 (providers.md §1): the standard engine with PKCE S256,
+//! LINE Login v2.1 (docs/providers.md): the standard engine with PKCE S256,
 //! a nonce and the secret in the body, plus what is LINE's own: an ID token
 //! verified locally (HS256 with the channel secret for web logins, ES256
 //! through the JWKS for native ones), `bot_prompt` and the friendship

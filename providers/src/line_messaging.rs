@@ -1,4 +1,4 @@
-//! LINE Messaging API (`../shared/providers.md` §3, seed 001): the bot side of
+//! LINE Messaging API (docs/providers.md; seed 001): the bot side of
 //! a LINE Official Account. No sign-in: it verifies webhook signatures
 //! (HMAC-SHA256 of the raw body with the channel secret), holds a
 //! short-lived channel access token (client credentials; cached, renewed
@@ -416,7 +416,7 @@ mod tests {
         LineMessaging::new(&config, http()).unwrap_or_else(|e| panic!("{e:?}"))
     }
 
-    /// The official test vector (providers.md §3.2).
+    /// The official test vector (LINE's webhook-signature documentation).
     #[test]
     fn signatures_are_checked_against_the_official_vector() {
         let bot = adapter("8c570fa6dd201bb328f1c1eac23a96d8");

@@ -1,4 +1,4 @@
-//! LINE Notify (providers.md §2; the real service closed on 2025-03-31, the
+//! LINE Notify (docs/providers.md; the real service closed on 2025-03-31, the
 //! simulator keeps it testable): the standard engine for a "connect" flow
 //! rather than a sign-in, with `form_post` callbacks and a token that lives
 //! until revoked; the target from `/api/status` as the profile, and
@@ -101,7 +101,7 @@ impl Standard for LineNotify {
     }
 
     fn authorize_extra<'a>(&'a self, _request: &AuthorizeRequest<'a>) -> Vec<(&'a str, &'a str)> {
-        // Keeps the code out of URLs and logs (providers.md §2.2).
+        // Keeps the code out of URLs and logs (docs/providers.md).
         vec![("response_mode", "form_post")]
     }
 

@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
-//! (see `../shared/TOOLCHAIN.md`), and is safe to run again. The shared parts
+//! (see `docs/contributing.md`), and is safe to run again. The shared parts
 //! live in the `xtask` library (`lib.rs`); this binary only dispatches.
 
 mod bench;

@@ -8,7 +8,7 @@ use crate::{proc::run, root};
 use anyhow::{Context, Result, bail};
 use std::{path::PathBuf, process::Command};
 
-/// trunk 0.22 needs a newer rustc than the machines have (TOOLCHAIN.md).
+/// trunk 0.22 needs a newer rustc than the machines have (docs/contributing.md).
 const TRUNK_VERSION: &str = "0.21.14";
 /// oha, the load generator of `cargo xtask bench` (1.16 needs rustc 1.88).
 const OHA_VERSION: &str = "1.16.0";

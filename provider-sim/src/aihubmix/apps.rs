@@ -1,4 +1,4 @@
-//! `POST /api/oauth_apps`: a developer registers an OAuth app (providers.md §6.2).
+//! `POST /api/oauth_apps`: a developer registers an OAuth app (docs/providers.md, AIHubMix).
 //!
 //! The answer is one-api's envelope `{success, message, data}`. Only the success
 //! body is documented (seed 004); the failures follow one-api's habits: 401 for a

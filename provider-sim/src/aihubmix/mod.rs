@@ -1,4 +1,4 @@
-//! The AIHubMix dialect (providers.md §6): consent, form token endpoint, userinfo, top-up,
+//! The AIHubMix dialect (docs/providers.md): consent, form token endpoint, userinfo, top-up,
 //! and app registration.
 //!
 //! AIHubMix's OAuth provider is proprietary and documented only by one reference
@@ -106,7 +106,7 @@ impl Default for Options {
     }
 }
 
-/// `balance_formatted` formulas (providers.md §6.5 explains the disagreement).
+/// `balance_formatted` formulas, which disagree (docs/providers.md, AIHubMix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum BalanceFormat {

@@ -1,8 +1,8 @@
-//! The Elice dialect (providers.md §4): comma scopes, a JSON token call with no `grant_type`, 1-hour tokens.
+//! The Elice dialect (docs/providers.md): comma scopes, a JSON token call with no `grant_type`, 1-hour tokens.
 //!
 //! Elice documents the happy path only (seed 002). Where it is silent — error
 //! redirects, error bodies, the type of `id` — the behaviour is an admin option
-//! (`PUT /_sim/elice/options`), defaulting to providers.md's emulator suggestion.
+//! (`PUT /_sim/elice/options`), defaulting to the likeliest reading ([I]).
 //! Every route lives under [`PREFIX`]; the real service splits them across two
 //! hosts (`ELICE_WEB_URL` for the page, `ELICE_SERVER_URL` for the API).
 
@@ -62,7 +62,7 @@ pub(crate) struct Options {
     /// Authorization-code lifetime (undocumented).
     pub(crate) code_ttl_secs: u64,
     /// JSON type of `id` in the account response: the field table says String,
-    /// the example shows a number (providers.md §4.5).
+    /// the example shows a number.
     pub(crate) id_format: IdFormat,
     /// How an authorization error reaches the client (undocumented).
     pub(crate) error_redirect: ErrorRedirect,
@@ -226,7 +226,7 @@ struct TokenResponse {
     access_token: String,
 }
 
-/// Elice's error bodies are undocumented; `{"error": "..."}` per providers.md §4.4.
+/// Elice's error bodies are undocumented; `{"error": "..."}` is assumed ([I]).
 fn token_error(status: StatusCode, error: &'static str) -> Response {
     (
         status,

@@ -1,4 +1,4 @@
-//! `POST /open-apis/auth/v3/app_access_token/internal` with its 30-minute reissue rule (§5.2), and checking app tokens.
+//! `POST /open-apis/auth/v3/app_access_token/internal` with its 30-minute reissue rule, and checking app tokens.
 
 use axum::{
     Json,
@@ -26,7 +26,7 @@ pub(super) struct AppTokenRequest {
     app_secret: Option<String>,
 }
 
-/// The self-built app's token: top-level fields, no `data` (§5.2).
+/// The self-built app's token: top-level fields, no `data`.
 pub(super) async fn app_access_token(
     State(sim): State<Sim>,
     conn: Conn,

@@ -63,7 +63,7 @@ pub(super) fn success(msg: &str, data: Value) -> Response {
     (oauth::no_store_headers(), Json(body)).into_response()
 }
 
-/// The user fields of v1 token responses and `user_info` (§5.5, §5.9).
+/// The user fields of v1 token responses and `user_info`.
 pub(super) fn user_fields(user: &User, base_url: &str, contact: bool) -> Map<String, Value> {
     let avatar = format!("{base_url}{}", users::avatar_path(user.id));
     let mut fields = Map::new();

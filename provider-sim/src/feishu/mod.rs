@@ -1,4 +1,4 @@
-//! The Feishu (Lark) dialect (providers.md §5): app_access_token, the legacy v1 login, and the v2 OAuth token endpoint.
+//! The Feishu (Lark) dialect (docs/providers.md): app_access_token, the legacy v1 login, and the v2 OAuth token endpoint.
 //!
 //! - this file: routes and the endpoint names for faults and counters.
 //! - `options`: the admin-settable `Options` and `/_sim/feishu/options`.
@@ -7,11 +7,11 @@
 //! - `envelope`: the `{code, msg}` error envelope, the `{code: 0, msg, data}`
 //!   success body, and the user fields of v1 responses.
 //! - `app_token`: `POST /open-apis/auth/v3/app_access_token/internal` with its
-//!   30-minute reissue rule (§5.2), and the check of an app_access_token.
-//! - `v1`: the seed's flow (§5.4–5.6, 5.9): `GET /open-apis/authen/v1/index`,
+//!   30-minute reissue rule, and the check of an app_access_token.
+//! - `v1`: the seed's flow: `GET /open-apis/authen/v1/index`,
 //!   `access_token`, `refresh_access_token` and `user_info`. Every error is HTTP
 //!   200 with a non-zero `code`.
-//! - `v2`: the current RFC 6749-style flow (§5.4, 5.7, 5.8): `GET
+//! - `v2`: the current RFC 6749-style flow: `GET
 //!   /open-apis/authen/v1/authorize` and `POST /open-apis/authen/v2/oauth/token`,
 //!   with real HTTP statuses and `{code, error, error_description}` errors.
 //!

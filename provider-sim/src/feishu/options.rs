@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::state::Sim;
 
-/// Lifetimes, and the behaviours providers.md marks as unverified.
+/// Lifetimes, and the behaviours Feishu's own documents leave unverified.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Options {
@@ -31,7 +31,7 @@ pub(crate) struct Options {
     /// Authorization-code lifetime (5 minutes).
     pub(crate) code_ttl_secs: u64,
     /// How long the previous user_access_token keeps working after a refresh
-    /// (1 minute, §5.8); `null` keeps it valid until its own expiry.
+    /// (1 minute); `null` keeps it valid until its own expiry.
     pub(crate) old_access_token_grace_secs: Option<u64>,
     /// Error code for a refresh token that was already used: 20064 ("revoked")
     /// or 20073 ("already used", [V3]).
@@ -40,7 +40,7 @@ pub(crate) struct Options {
     /// (the server may not tell expired from invalid) — both [V3].
     pub(crate) expired_user_token_code: u32,
     /// HTTP status of gateway errors (9999xxxx: bad or expired tokens), which
-    /// providers.md leaves open; 200 like every other v1 error by default.
+    /// Feishu's documents leave open; 200 like every other v1 error by default.
     pub(crate) gateway_error_status: u16,
     /// Whether `email`, `enterprise_email`, `user_id`, `mobile` and
     /// `employee_no` are sent; the real service needs contact scopes for them.

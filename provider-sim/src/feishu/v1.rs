@@ -2,7 +2,7 @@
 //!
 //! Every error is HTTP 200 with `{"code": <non-zero>, "msg"}` (gateway errors
 //! follow the `gateway_error_status` option). The code-related error numbers
-//! are those of the v2 table (§5.7: 20003 unknown, 20004 expired, 20065 used);
+//! are those of the v2 table (20003 unknown, 20004 expired, 20065 used);
 //! v1's own table lists only the generic ones.
 
 use crate::oauth::non_empty;
@@ -175,7 +175,7 @@ pub(super) fn approve(
     oauth::redirect_with(redirect_uri, &params)
 }
 
-/// Denial: `?error=access_denied&state=…` and nothing else (§5.4).
+/// Denial: `?error=access_denied&state=…` and nothing else.
 pub(super) fn deny(redirect_uri: &str, state: Option<&str>) -> Response {
     let mut params = vec![("error", "access_denied")];
     if let Some(state) = state {
@@ -258,7 +258,7 @@ async fn decide(
 
 /// JSON body of both v1 token calls. `app_access_token` in the body is the 2020
 /// client's way (the seed's); the current docs want `Authorization: Bearer`.
-/// Both are accepted (§8 item 9); the header wins when both are sent.
+/// Both are accepted; the header wins when both are sent.
 #[derive(Debug, Deserialize)]
 struct TokenBody {
     grant_type: Option<String>,

@@ -38,7 +38,7 @@ pub(super) fn jwks() -> Value {
     })
 }
 
-/// The claims LINE puts in an ID token (providers.md §1.12).
+/// The claims LINE puts in an ID token.
 #[derive(Debug, Serialize)]
 pub(super) struct Claims<'a> {
     pub(super) iss: &'a str,

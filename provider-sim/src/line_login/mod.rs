@@ -1,4 +1,4 @@
-//! The LINE Login v2.1 dialect (providers.md §1): authorize with add-friend, tokens, ID tokens, profile.
+//! The LINE Login v2.1 dialect (docs/providers.md): authorize with add-friend, tokens, ID tokens, profile.
 //!
 //! `access.line.me` and `api.line.me` both live under [`PREFIX`], with their real paths
 //! below it. A LINE Login channel is a registered client of dialect `line_login`

@@ -16,11 +16,11 @@ pub(crate) struct Options {
     /// ID token `exp - iat`; the Login docs give no number, LIFF's say one hour.
     pub(crate) id_token_ttl_secs: u64,
     /// Authorize error codes: documented upper case (`ACCESS_DENIED`) or the
-    /// RFC's lower case that third-party notes show (providers.md §8.4).
+    /// RFC's lower case that third-party notes show ([V3]).
     pub(crate) error_case: ErrorCase,
     /// Whether token and verify responses' `scope` lists `openid` (it never lists
     /// `email`). Off by default, as in the official example, which shows only
-    /// `profile` next to an `id_token` (§8.6): clients must not infer the ID token from it.
+    /// `profile` next to an `id_token`: clients must not infer the ID token from it.
     pub(crate) scope_lists_openid: bool,
     /// `friendship_status_changed` for a user who already was a friend when the
     /// add-friend option applied: `false` (seed 001) or left out.

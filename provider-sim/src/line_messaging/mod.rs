@@ -1,4 +1,4 @@
-//! The LINE Messaging API dialect (providers.md §3): channel tokens, push/reply, signed webhooks.
+//! The LINE Messaging API dialect (docs/providers.md): channel tokens, push/reply, signed webhooks.
 //!
 //! Routes mirror `https://api.line.me/v2/...` under [`PREFIX`]. A Messaging API channel is
 //! a registered client of dialect `line_messaging`: `client_id` is the channel id,
@@ -126,7 +126,7 @@ pub(crate) struct Options {
     /// Reply tokens are "unusable after 20 minutes" (LINE asks for a reply within one).
     pub(crate) reply_token_ttl_secs: u64,
     /// Push/reply success body: `{"sentMessages":[…]}` (current reference) or `{}`
-    /// (seed 001, 2021); providers.md §8.5.
+    /// (seed 001, 2021): the two disagree.
     pub(crate) push_response: PushResponse,
     /// Answer push and reply with 429 "You have reached your monthly limit.".
     pub(crate) monthly_limit_reached: bool,

@@ -1,4 +1,4 @@
-//! Sending messages: `POST /v2/bot/message/push` with retry keys, and single-use replies (§3.3–3.5).
+//! Sending messages: `POST /v2/bot/message/push` with retry keys, and single-use replies.
 
 use axum::{
     Json,

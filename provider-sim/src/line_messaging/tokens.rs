@@ -1,4 +1,4 @@
-//! Short-lived channel access tokens: `POST /v2/oauth/accessToken`, `verify`, `revoke` (§3.6).
+//! Short-lived channel access tokens: `POST /v2/oauth/accessToken`, `verify`, `revoke`.
 
 use std::{collections::HashMap, fmt};
 

@@ -1,4 +1,4 @@
-//! Outbound webhooks: `POST /_sim/line-bot/webhook` builds, signs and delivers events (§3.1–3.2).
+//! Outbound webhooks: `POST /_sim/line-bot/webhook` builds, signs and delivers events.
 
 use std::time::Duration;
 
@@ -309,7 +309,7 @@ fn build_event(
 mod tests {
     use super::*;
 
-    /// The official test vector (providers.md §3.2).
+    /// The official test vector (LINE's webhook-signature documentation).
     #[test]
     fn signature_matches_the_official_test_vector() {
         let body = r#"{"destination":"U8e742f61d673b39c7fff3cecb7536ef0","events":[]}"#;

@@ -1,9 +1,9 @@
-//! The LINE Notify dialect (providers.md §2): authorize with a chosen target, token, notify, status, revoke.
+//! The LINE Notify dialect (docs/providers.md): authorize with a chosen target, token, notify, status, revoke.
 //!
 //! LINE Notify ended on 2025-03-31, so this simulator is the only place a client of it
 //! can still run. `notify-bot.line.me` and `notify-api.line.me` both live under
 //! [`PREFIX`] with their real paths below it. Much of Notify's wire format is known only
-//! from third-party notes ([V3]/[I] in providers.md); the guesses are marked below.
+//! from third-party notes; the guesses are marked below ([V3], [I]: see docs/providers.md).
 
 mod api;
 mod authorize;

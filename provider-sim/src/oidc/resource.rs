@@ -91,7 +91,7 @@ async fn revoke(
             return TokenError::missing("token").into_response();
         };
         let dialect = &mut world.oidc;
-        // The hint only changes the lookup order (§2.1).
+        // The hint only changes the lookup order (RFC 7009 §2.1).
         let owner = if form.token_type_hint.as_deref() == Some("refresh_token") {
             None
         } else {

@@ -1,4 +1,4 @@
-//! Contract tests of the Feishu dialect (providers.md §5), over real HTTP against `spawn`.
+//! Contract tests of the Feishu dialect (docs/providers.md), over real HTTP against `spawn`.
 
 #[path = "../common/mod.rs"]
 mod common;

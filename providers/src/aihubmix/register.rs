@@ -1,5 +1,5 @@
 //! Registering an OAuth app with a developer token (`POST /api/oauth_apps`,
-//! providers.md §6.2), for `keyhole aihubmix register-app`: the request, the
+//! docs/providers.md, AIHubMix), for `keyhole aihubmix register-app`: the request, the
 //! `{success, message, data}` envelope, and what each answer means.
 
 use crate::{

@@ -1,10 +1,10 @@
-//! Feishu / Lark login (providers.md §5): what both login generations share —
+//! Feishu / Lark login (docs/providers.md): what both login generations share —
 //! the `{code, msg, data}` envelope, what Feishu's numeric error codes mean to
 //! callers, and `user_info` — and the generation each config entry speaks
 //! (`api = "v2"`, the default, or `"v1"`).
 //!
-//! - `v2`: the current OAuth flow on the standard engine (§5.4, §5.7–5.8).
-//! - `v1`: the historic login with the app-wide `app_access_token` (§5.5–5.6).
+//! - `v2`: the current OAuth flow on the standard engine.
+//! - `v1`: the historic login with the app-wide `app_access_token`.
 
 mod v1;
 mod v2;
@@ -50,7 +50,7 @@ struct Envelope<T> {
 }
 
 /// What a Feishu error code means to callers beyond "refused", where it
-/// means more; both generations share the numbers (§5.3, §5.6, §5.7).
+/// means more; both generations share the numbers (the table in docs/providers.md).
 fn meaning(code: i64, msg: &str) -> Option<ProviderError> {
     Some(match code {
         // Code unknown, expired, used or another app's; PKCE or redirect URI
@@ -106,7 +106,7 @@ fn envelope<T: DeserializeOwned>(reply: crate::upstream::Reply) -> Result<T, Env
     }
 }
 
-/// `data` of `user_info` (§5.9).
+/// `data` of `user_info`.
 #[derive(Deserialize)]
 struct UserInfo {
     open_id: String,

@@ -1,4 +1,4 @@
-//! Feishu / Lark login v1 (providers.md §5.5–5.6): an app-wide
+//! Feishu / Lark login v1 (docs/providers.md): an app-wide
 //! `app_access_token` cached and renewed single-flight before it expires,
 //! envelope errors that arrive as HTTP 200 with a non-zero `code`, and
 //! rotating user refresh tokens. Nothing here is standard OAuth, so it speaks

@@ -1,4 +1,4 @@
-//! Feishu / Lark login v2 (providers.md §5.4, §5.7–5.8): the standard engine
+//! Feishu / Lark login v2 (docs/providers.md): the standard engine
 //! — PKCE S256, the secret in a JSON body, single-use rotating refresh
 //! tokens — plus what is Feishu's own: the authorize page on the accounts
 //! host, `offline_access` for a refresh token, numeric error codes read
@@ -112,13 +112,13 @@ struct ErrorBody {
     msg: Option<String>,
 }
 
-/// Feishu's reading of its token endpoint (§5.7): the numeric `code` is
+/// Feishu's reading of its token endpoint: the numeric `code` is
 /// what its docs tabulate, so a code we know decides, and an HTTP 200 with
 /// a non-zero code is an error all the same; anything else is left to the
 /// standard reading of the RFC `error` beside it.
 fn token_error(reply: &Reply) -> Option<ProviderError> {
     let body: ErrorBody = serde_json::from_slice(&reply.body).ok()?;
-    // An int, though one third-party note says a string (§8 item 10).
+    // An int, though one third-party note says a string: both are read.
     let code: i64 = scalar_text(body.code.as_ref()?)?.parse().ok()?;
     if code == 0 {
         return None;

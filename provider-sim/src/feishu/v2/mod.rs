@@ -1,4 +1,4 @@
-//! Feishu's current OAuth flow (§5.4, 5.7, 5.8): authorize page with PKCE, and the flat v2 token endpoint.
+//! Feishu's current OAuth flow: authorize page with PKCE, and the flat v2 token endpoint.
 //!
 //! Unlike v1, errors carry real HTTP statuses and a flat body
 //! `{"code", "error", "error_description"}`; successes are flat too
@@ -39,7 +39,7 @@ pub(super) struct CodeRequest {
     challenge: Option<(String, bool)>,
 }
 
-/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header, §5.7). The
+/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header). The
 /// signature is random: clients must treat tokens as opaque.
 pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
     let header = oauth::base64url(r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#);

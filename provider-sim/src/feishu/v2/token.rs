@@ -239,7 +239,7 @@ fn exchange(
     Ok(response)
 }
 
-/// RFC 7636 check, with `plain` as the default method (§8 item 12).
+/// RFC 7636 check, with `plain` as the default method (as at Feishu, unlike LINE).
 fn check_pkce(request: &CodeRequest, verifier: Option<&str>) -> Result<(), V2Error> {
     let failed = |why: &str| V2Error::grant(20049, &format!("PKCE verification failed: {why}"));
     match (&request.challenge, verifier) {
