@@ -4,7 +4,7 @@
 
 use keyhole_providers::upstream::UpstreamMetrics;
 use prometheus_client::{
-    encoding::text::encode,
+    encoding::text::{encode_eof, encode_registry},
     metrics::{counter::Counter, family::Family, gauge::Gauge},
     registry::Registry,
 };
@@ -25,6 +25,9 @@ struct Inner {
     refreshes: Family<Labels, Counter>,
     upstream: UpstreamMetrics,
     webhook_events: Family<Labels, Counter>,
+    /// Apart from `registry`: exported only when the store could count
+    /// (never with Redis), so a missing count never reads as 0.
+    sessions_registry: Registry,
     active_sessions: Gauge,
 }
 
@@ -75,9 +78,10 @@ impl Metrics {
             "Webhook events received, by provider and type",
             webhook_events.clone(),
         );
-        registry.register(
+        let mut sessions_registry = Registry::with_prefix("keyhole");
+        sessions_registry.register(
             "active_sessions",
-            "Sessions in the store (when the store can count them)",
+            "Sessions in the store (absent when the store cannot count them)",
             active_sessions.clone(),
         );
         Self {
@@ -88,6 +92,7 @@ impl Metrics {
                 refreshes,
                 upstream,
                 webhook_events,
+                sessions_registry,
                 active_sessions,
             }),
         }
@@ -143,16 +148,19 @@ impl Metrics {
             .inc();
     }
 
-    /// The Prometheus text exposition, with the active-session count.
+    /// The Prometheus text exposition, with the active-session count when
+    /// there is one.
     pub fn render(&self, active_sessions: Option<u64>) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode_registry(&mut out, &self.inner.registry);
         if let Some(n) = active_sessions {
             self.inner
                 .active_sessions
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
+            let _ = encode_registry(&mut out, &self.inner.sessions_registry);
         }
-        let mut out = String::new();
-        // Writing into a String cannot fail.
-        let _ = encode(&mut out, &self.inner.registry);
+        let _ = encode_eof(&mut out);
         out
     }
 }
@@ -187,5 +195,14 @@ mod tests {
         m.webhook_event("line-bot", "a\"b\\c\nd");
         let text = m.render(None);
         assert!(text.contains(r#"type="a\"b\\c\nd""#), "{text}");
+    }
+
+    #[test]
+    fn without_a_count_the_session_gauge_is_absent_not_zero() {
+        let m = Metrics::new();
+        assert!(m.render(Some(2)).contains("keyhole_active_sessions 2"));
+        let text = m.render(None);
+        assert!(!text.contains("keyhole_active_sessions"), "{text}");
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }
