@@ -13,7 +13,7 @@ use axum::{
 use tower::ServiceBuilder;
 use tower_http::{
     body::Limited,
-    limit::RequestBodyLimitLayer,
+    limit::{RequestBodyLimitLayer, ResponseBody},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     trace::TraceLayer,
 };
@@ -34,8 +34,6 @@ impl Keyhole {
         // callgrind, BENCHMARKS.md).
         let inner = routes::api().with_state(self.clone());
         let service = ServiceBuilder::new()
-            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-            .map_request(|request: http::Request<Limited<Body>>| request.map(Body::new))
             .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
             .layer(TraceLayer::new_for_http().make_span_with(span_for))
             .layer(PropagateRequestIdLayer::x_request_id())
@@ -44,6 +42,13 @@ impl Keyhole {
                 security::headers,
             ))
             .layer(middleware::from_fn(error::render))
+            // Inside `render`, so a body over the limit answers in the
+            // contract's JSON with the request id like any other error.
+            .map_response(|response: http::Response<ResponseBody<Body>>| {
+                error::too_large_as_json(response.map(Body::new))
+            })
+            .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+            .map_request(|request: http::Request<Limited<Body>>| request.map(Body::new))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 security::deadline,

@@ -34,6 +34,9 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
+/// `Retry-After` of a 503 (`store_unavailable`, `timeout`), in seconds.
+const RETRY_UNAVAILABLE_SECS: u64 = 2;
+
 impl ApiError {
     /// An error with an explicit status, code and public message.
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
@@ -95,11 +98,13 @@ impl ApiError {
 
     /// 503 `timeout`: the request took longer than `limits.request_timeout`.
     pub fn timeout() -> Self {
-        Self::new(
+        let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Timeout,
             "The request took too long. Try again shortly.",
-        )
+        );
+        error.retry_after = Some(RETRY_UNAVAILABLE_SECS);
+        error
     }
 
     /// 401 `reauth_required` for `provider`.
@@ -185,12 +190,15 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        Self::new(
+        let mut error = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::StoreUnavailable,
             "The session store is unavailable. Try again shortly.",
         )
-        .with_cause(e.to_string())
+        .with_cause(e.to_string());
+        // A store outage is usually a restart or failover: seconds.
+        error.retry_after = Some(RETRY_UNAVAILABLE_SECS);
+        error
     }
 }
 
@@ -227,6 +235,22 @@ impl IntoResponse for ApiError {
         response.extensions_mut().insert(self);
         response
     }
+}
+
+/// tower-http's body limit answers a bare 413; this gives it the contract's
+/// shape (`invalid_request`), so every error a client sees is JSON.
+pub fn too_large_as_json(response: Response) -> Response {
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE
+        || response.extensions().get::<ApiError>().is_some()
+    {
+        return response;
+    }
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::InvalidRequest,
+        "The request body is too large.",
+    )
+    .into_response()
 }
 
 /// Writes the JSON body of every [`ApiError`] with the request id, and logs

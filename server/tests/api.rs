@@ -325,6 +325,7 @@ async fn a_slow_request_times_out_and_its_refresh_is_not_lost() {
         slow.body
     );
     assert_eq!(slow.json()["code"], "timeout");
+    assert_eq!(slow.header("retry-after"), "2");
     tokio::time::sleep(std::time::Duration::from_millis(800)).await;
     let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
     assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);

@@ -214,6 +214,7 @@ async fn a_redis_outage_is_a_quick_503_and_heals_without_a_restart() {
             reply.body
         );
         assert_eq!(reply.json()["code"], "store_unavailable", "{uri}");
+        assert_eq!(reply.header("retry-after"), "2", "{uri}");
         assert!(took < Duration::from_millis(1000), "{uri} took {took:?}");
         eprintln!("{uri} with Redis down: 503 in {took:?}");
     }

@@ -172,6 +172,17 @@ async fn oversized_bodies_are_refused() {
         .unwrap();
     let reply = h.send(request).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // In the contract's shape, like every other error.
+    let body = reply.json();
+    assert_eq!(body["code"], "invalid_request", "{body}");
+    assert!(
+        body["request_id"].as_str().is_some_and(|id| id.len() > 8),
+        "{body}"
+    );
+    assert_eq!(
+        reply.header("x-request-id"),
+        body["request_id"].as_str().unwrap()
+    );
 }
 
 #[tokio::test]
