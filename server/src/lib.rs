@@ -68,9 +68,10 @@
 //! - [`tokens`] — a connection's token, with single-flight refresh.
 //! - [`messaging`] — LINE Messaging API: webhook queue, records, push.
 //! - [`state`] — [`Keyhole`], what every handler shares.
-//! - [`security`], [`callback_page`], [`spa`], [`routes`], [`extract`],
-//!   [`app`] — the HTTP layer: headers and CSRF, the popup page, the built
-//!   app, the handlers, the host's extractor, and the routers.
+//! - [`security`], [`page_lang`], [`callback_page`], [`spa`], [`routes`],
+//!   [`extract`], [`app`] — the HTTP layer: headers and CSRF, the language
+//!   of the pages keyhole renders, the popup page, the built app, the
+//!   handlers, the host's extractor, and the routers.
 
 pub mod app;
 pub mod callback_page;
@@ -80,6 +81,7 @@ pub mod error;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
+pub mod page_lang;
 pub mod routes;
 pub mod security;
 pub mod serve;
