@@ -230,6 +230,11 @@ mod tests {
             login_url("a/b c", LoginMode::Redirect, Lang::ZhTw),
             "/api/auth/a%2Fb%20c/login?mode=redirect&return_to=%2F&lang=zh-TW"
         );
+        // Korean reaches Elice as its default `lang`, `ko`.
+        assert_eq!(
+            login_url("elice", LoginMode::Popup, Lang::Ko),
+            "/api/auth/elice/login?mode=popup&lang=ko"
+        );
     }
 
     #[test]

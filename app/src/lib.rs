@@ -9,8 +9,8 @@
 //! - [`popup`]: the popup sign-in flow ([`popup::LoginFlow`]).
 //! - [`api`]: the only module that calls the server; [`api::AppError`].
 //! - [`pages`]: routed pages. [`components`]: reusable pieces.
-//! - [`i18n`]: every user-visible string, in English, Traditional Chinese
-//!   and Thai, and the current language.
+//! - [`i18n`]: every user-visible string, in English, Traditional Chinese,
+//!   Thai and Korean, and the current language.
 //! - [`a11y`]: focus moves and screen-reader announcements across page changes.
 //!
 //! The app never sees a token: the server keeps them and sets an HttpOnly

@@ -4,7 +4,7 @@ import { ConsentPage } from "./fixtures/consent_page";
 import { htmlLang, languageMenu } from "./fixtures/header";
 import { saveScreenshot } from "./fixtures/screenshots";
 import { resetSimulator } from "./fixtures/sim";
-import { PROVIDERS, WANG_XIAOMING } from "./fixtures/sim_users";
+import { KIM_MINJUN, PROVIDERS, WANG_XIAOMING } from "./fixtures/sim_users";
 
 // Strings from app/src/i18n.rs, as a person reads them.
 const ZH = {
@@ -24,16 +24,28 @@ const TH = {
   balance: `ยอดคงเหลือ: ${WANG_XIAOMING.aihubmixBalance}`,
 };
 
+const KO = {
+  signInTitle: "Keyhole 로그인",
+  signInWithElice: `${PROVIDERS.elice} 계정으로 로그인`,
+  dashboardTitle: "내 계정",
+  status: "연결됨",
+  logOut: "로그아웃",
+};
+
 test.beforeEach(async ({ request }) => {
   await resetSimulator(request);
 });
 
-/** Signs in through the popup with a button named `buttonName`. */
-async function signInWith(page: Page, buttonName: string): Promise<void> {
+/** Signs in through the popup with a button named `buttonName`, as `user`. */
+async function signInWith(
+  page: Page,
+  buttonName: string,
+  user: string = WANG_XIAOMING.displayName,
+): Promise<void> {
   const popupPromise = page.waitForEvent("popup");
   await page.getByRole("button", { name: buttonName }).click();
   const consent = new ConsentPage(await popupPromise);
-  await consent.chooseUser(WANG_XIAOMING.displayName);
+  await consent.chooseUser(user);
   await consent.allow();
 }
 
@@ -67,6 +79,35 @@ test.describe("with a Thai browser", () => {
     await expect(page.getByRole("region", { name: "ยอดคงเหลือ" })).toContainText(TH.balance);
     await expectNoSeriousAxeViolations(page);
     await saveScreenshot(page, "dashboard.th");
+  });
+});
+
+test.describe("with a Korean browser", () => {
+  test.use({ locale: "ko-KR" });
+
+  test("the app speaks Korean from the first page, and Elice is asked for Korean", async ({
+    page,
+    context,
+  }) => {
+    await page.goto("/");
+    await expect(page.getByRole("heading", { name: KO.signInTitle })).toBeVisible();
+    expect(await htmlLang(page)).toBe("ko");
+    await expect(languageMenu(page)).toHaveValue("ko");
+    await expectNoSeriousAxeViolations(page);
+    await saveScreenshot(page, "sign-in.ko");
+
+    const loginRequest = context.waitForEvent("request", (r) => r.url().includes("/login?"));
+    const authorize = context.waitForEvent("request", (r) => r.url().includes("/oauth/authorize"));
+    await signInWith(page, KO.signInWithElice, KIM_MINJUN.displayName);
+    expect(new URL((await loginRequest).url()).searchParams.get("lang")).toBe("ko");
+    expect(new URL((await authorize).url()).searchParams.get("lang")).toBe("ko");
+
+    await expect(page.getByRole("heading", { name: KO.dashboardTitle })).toBeVisible();
+    await expect(page.getByRole("heading", { name: KIM_MINJUN.displayName })).toBeVisible();
+    await expect(page.locator(".connection__status")).toHaveText(KO.status);
+    await expect(page.getByRole("button", { name: KO.logOut })).toBeVisible();
+    await expectNoSeriousAxeViolations(page);
+    await saveScreenshot(page, "dashboard.ko");
   });
 });
 

@@ -11,7 +11,7 @@ test.beforeEach(async ({ request }) => {
   await resetSimulator(request);
 });
 
-const LANGUAGES = ["en", "zh-TW", "th"];
+const LANGUAGES = ["en", "zh-TW", "th", "ko"];
 
 async function expectNoSidewaysScroll(page: Page, where: string): Promise<void> {
   const { scrollWidth, clientWidth } = await page.evaluate(() => ({

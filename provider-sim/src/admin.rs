@@ -12,7 +12,7 @@
 //! | `POST /_sim/tokens/revoke` | `{access_token?, refresh_token?, user_id?}` |
 //! | `GET /_sim/clock`, `POST /_sim/clock/advance` | `{now}`; `{seconds}` |
 //! | `POST /_sim/clients` | `{dialect, client_id, client_secret, redirect_uri, name?}` |
-//! | `GET`, `PUT /_sim/elice/options` | token and code lifetimes, `id_format`, `error_redirect`, scope strictness, auto-approve |
+//! | `GET`, `PUT /_sim/elice/options` | token and code lifetimes, `report_expires_in`, `id_format`, `error_redirect`, scope strictness, auto-approve |
 //! | `GET`, `PUT /_sim/feishu/options` | token lifetimes, 30-min app-token reissue, error codes and gateway status, contact fields, auto-approve |
 //! | `GET`, `PUT /_sim/oidc/options` | lifetimes, refresh rotation, PKCE policy, `offline_access`, RFC 9207 `iss`, auto-approve |
 //! | `GET /_sim/oidc/keys`, `POST /_sim/oidc/rotate-keys` | `{active, published}`; `{retire_previous?}` adds a signing key |

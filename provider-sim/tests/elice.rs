@@ -315,6 +315,34 @@ async fn token_expires_after_one_hour() {
     assert_eq!(h.exchange(&code).await.0, StatusCode::BAD_REQUEST);
 }
 
+/// `report_expires_in` adds the configured lifetime as `expires_in` (a test
+/// seam; Elice sends only `access_token`), and the token lives that long.
+#[tokio::test]
+async fn a_short_lifetime_can_be_reported() {
+    let h = Harness::start().await;
+    let options = h
+        .admin(
+            reqwest::Method::PUT,
+            "/_sim/elice/options",
+            json!({"access_token_ttl_secs": 5, "report_expires_in": true}),
+        )
+        .await;
+    assert_eq!(options["report_expires_in"], true);
+    let code = h.code("12347").await;
+    let (status, body) = h.exchange(&code).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["expires_in"], 5);
+    let token = body["access_token"].as_str().expect("token");
+    assert_eq!(h.account(token).await.status(), StatusCode::OK);
+    h.admin(
+        reqwest::Method::POST,
+        "/_sim/clock/advance",
+        json!({"seconds": 5}),
+    )
+    .await;
+    assert_eq!(h.account(token).await.status(), StatusCode::UNAUTHORIZED);
+}
+
 /// Scopes are comma-separated with `read` as the default; a space-separated
 /// list is one unknown scope. Errors redirect as `error=…&state=…`.
 #[tokio::test]

@@ -3,9 +3,10 @@
 //!
 //! The page carries no token or code. Its one script runs under a per-response
 //! CSP nonce; its data sits in a JSON block escaped for HTML, so provider text
-//! cannot break out of it.
+//! cannot break out of it. Its words are in the browser's language
+//! ([`PageLang`], from `Accept-Language`), escaped like everything else.
 
-use crate::{secret::random_token, session::LoginMode, state::Keyhole};
+use crate::{page_lang::PageLang, secret::random_token, session::LoginMode, state::Keyhole};
 use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -45,11 +46,12 @@ impl Outcome {
     }
 }
 
-/// Answers the callback in the login's mode.
+/// Answers the callback in the login's mode (a popup's page in `lang`).
 pub fn respond(
     state: &Keyhole,
     provider: &str,
     mode: LoginMode,
+    lang: PageLang,
     return_to: &str,
     outcome: &Outcome,
     jar: CookieJar,
@@ -60,7 +62,8 @@ pub fn respond(
             (StatusCode::SEE_OTHER, jar, [(header::LOCATION, back)]).into_response()
         }
         LoginMode::Popup => {
-            (jar, page(&state.public_origin, provider, outcome, &back)).into_response()
+            let page = page(&state.public_origin, provider, outcome, &back, lang);
+            (jar, page).into_response()
         }
     }
 }
@@ -79,7 +82,13 @@ fn app_url(return_to: &str, provider: &str, outcome: &Outcome) -> String {
     format!("{return_to}{separator}{query}")
 }
 
-fn page(origin: &str, provider: &str, outcome: &Outcome, fallback: &str) -> Response {
+fn page(
+    origin: &str,
+    provider: &str,
+    outcome: &Outcome,
+    fallback: &str,
+    lang: PageLang,
+) -> Response {
     let nonce = random_token();
     let (ok, error, description) = match outcome {
         Outcome::Success => (true, None, None),
@@ -98,13 +107,13 @@ fn page(origin: &str, provider: &str, outcome: &Outcome, fallback: &str) -> Resp
         "fallback": fallback,
     });
     let heading = if ok {
-        "Signed in. You can close this window."
+        lang.signed_in()
     } else {
-        "Sign-in did not complete. You can close this window."
+        lang.not_signed_in()
     };
     let body = format!(
         r#"<!doctype html>
-<html lang="en">
+<html lang="{tag}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -113,12 +122,15 @@ fn page(origin: &str, provider: &str, outcome: &Outcome, fallback: &str) -> Resp
 </head>
 <body>
 <p>{heading}</p>
-<p><a href="{fallback_attr}">Return to the app</a></p>
+<p><a href="{fallback_attr}">{back}</a></p>
 <script type="application/json" id="keyhole-result">{data}</script>
 <script nonce="{nonce}">{SCRIPT}</script>
 </body>
 </html>
 "#,
+        tag = html_escape::encode_double_quoted_attribute(lang.tag()),
+        heading = html_escape::encode_text(heading),
+        back = html_escape::encode_text(lang.back_to_app()),
         fallback_attr = html_escape::encode_double_quoted_attribute(fallback),
         data = json_for_html(&data),
     );
@@ -137,8 +149,9 @@ fn page(origin: &str, provider: &str, outcome: &Outcome, fallback: &str) -> Resp
 
 /// A page that POSTs `fields` to `action` on our own origin at once — the
 /// same-site resend of a cross-site `form_post` callback, so the browser
-/// attaches our cookies this time. The fields stay out of the URL.
-pub fn resubmit(action: &str, fields: &[(String, String)]) -> Response {
+/// attaches our cookies this time. The fields stay out of the URL; the
+/// button, shown only without script, is in `lang`.
+pub fn resubmit(action: &str, fields: &[(String, String)], lang: PageLang) -> Response {
     let nonce = random_token();
     let inputs: String = fields
         .iter()
@@ -152,17 +165,19 @@ pub fn resubmit(action: &str, fields: &[(String, String)]) -> Response {
         .collect();
     let body = format!(
         r#"<!doctype html>
-<html lang="en">
+<html lang="{tag}">
 <head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><title>Keyhole</title></head>
 <body>
 <form method="post" action="{action}" id="keyhole-resubmit">
-{inputs}<noscript><button type="submit">Continue signing in</button></noscript>
+{inputs}<noscript><button type="submit">{button}</button></noscript>
 </form>
 <script nonce="{nonce}">document.getElementById("keyhole-resubmit").submit();</script>
 </body>
 </html>
 "#,
         action = html_escape::encode_double_quoted_attribute(action),
+        tag = html_escape::encode_double_quoted_attribute(lang.tag()),
+        button = html_escape::encode_text(lang.continue_signing_in()),
     );
     let csp = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; form-action 'self'; \

@@ -68,9 +68,10 @@
 //! - [`tokens`] — a connection's token, with single-flight refresh.
 //! - [`messaging`] — LINE Messaging API: webhook queue, records, push.
 //! - [`state`] — [`Keyhole`], what every handler shares.
-//! - [`security`], [`callback_page`], [`spa`], [`routes`], [`extract`],
-//!   [`app`] — the HTTP layer: headers and CSRF, the popup page, the built
-//!   app, the handlers, the host's extractor, and the routers.
+//! - [`security`], [`page_lang`], [`callback_page`], [`spa`], [`routes`],
+//!   [`extract`], [`app`] — the HTTP layer: headers and CSRF, the language
+//!   of the pages keyhole renders, the popup page, the built app, the
+//!   handlers, the host's extractor, and the routers.
 //! - [`register_app`] — the `keyhole aihubmix register-app` command.
 
 pub mod app;
@@ -81,6 +82,7 @@ pub mod error;
 pub mod extract;
 pub mod messaging;
 pub mod metrics;
+pub mod page_lang;
 pub mod register_app;
 pub mod routes;
 pub mod security;

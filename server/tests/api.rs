@@ -6,9 +6,12 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{Harness, Jar};
+use common::{Decision, Harness, Jar};
+use keyhole::{providers::ProviderError, session::SessionId};
+use keyhole_api::ErrorCode;
 use reqwest::Method;
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[tokio::test]
 async fn balance_is_read_fresh_from_the_provider() {
@@ -109,6 +112,101 @@ async fn a_revoked_grant_turns_the_connection_to_reauth_required() {
     assert_eq!(balance.json()["provider"], "aihubmix");
     let me = h.get("/api/me", &mut jar).await.json();
     assert_eq!(me["connections"][0]["status"], "reauth_required");
+}
+
+/// Each connection's status in `GET /api/me`, by provider id.
+async fn statuses(h: &Harness, jar: &mut Jar) -> serde_json::Map<String, serde_json::Value> {
+    let me = h.get("/api/me", jar).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    me.json()["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["provider"].as_str().unwrap().to_owned(),
+                c["status"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// Elice tokens last an hour and cannot be refreshed. Once keyhole's clock
+/// is past that hour, `/api/me` says `reauth_required` for Elice — and only
+/// Elice — without calling any provider, and a call with the token (what
+/// the balance route does) is not attempted.
+#[tokio::test]
+async fn an_elice_sign_in_reads_as_reauth_required_once_its_hour_is_over() {
+    let h = Harness::start_all().await;
+    let mut jar = Jar::default();
+    for provider in ["aihubmix", "elice"] {
+        let done = h.login(provider, "popup", Decision::Allow, &mut jar).await;
+        assert!(
+            done.body.contains(r#""ok":true"#),
+            "{provider}: {}",
+            done.body
+        );
+    }
+    let before = statuses(&h, &mut jar).await;
+    assert_eq!(before["elice"], "active");
+    assert_eq!(before["aihubmix"], "active");
+
+    // Keyhole reads the real clock (`keyhole::clock::now`) and has no test
+    // clock to move. For keyhole, "an hour later" is exactly "the grant was
+    // issued an hour earlier": so the stored grant is written back as a
+    // sign-in one hour and one second ago would have left it, through the
+    // session store's public API. Elice's token response itself is left as
+    // Elice sends it (no `expires_in`: keyhole assumed the hour). The
+    // simulator's clock moves on too, so Elice also refuses the token.
+    let id = SessionId::from_cookie(jar.get("keyhole_session").unwrap());
+    let mut elice = h
+        .state
+        .sessions
+        .load_connection(&id, "elice")
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(elice.grant.refresh_token.is_none());
+    let expires_at = elice.grant.expires_at.unwrap();
+    let left = expires_at - keyhole::clock::now();
+    assert!(left > time::Duration::minutes(59), "{left}");
+    elice.grant.expires_at = Some(expires_at - time::Duration::seconds(3601));
+    assert!(h.state.sessions.put_connection(&id, &elice).await.unwrap());
+    h.admin(Method::POST, "/clock/advance", json!({"seconds": 3601}))
+        .await;
+
+    let upstream = h.admin(Method::GET, "/counters", json!(null)).await;
+    let after = statuses(&h, &mut jar).await;
+    assert_eq!(after["elice"], "reauth_required");
+    assert_eq!(after["aihubmix"], "active", "AIHubMix can still refresh");
+    assert_eq!(
+        h.admin(Method::GET, "/counters", json!(null)).await,
+        upstream,
+        "/api/me called a provider"
+    );
+
+    // What the balance route does with a connection: no provider call with
+    // a token known to be dead; the stored status follows.
+    let calls = AtomicUsize::new(0);
+    let provider = h.state.providers.get("elice").unwrap();
+    let refused = h
+        .state
+        .tokens
+        .with_token(&id, provider, |_token| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { Ok::<_, ProviderError>(()) }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ReauthRequired);
+    assert_eq!(calls.load(Ordering::SeqCst), 0, "the dead token was used");
+    assert_eq!(h.counter("elice.account").await, 1, "only the sign-in's");
+    assert_eq!(statuses(&h, &mut jar).await["elice"], "reauth_required");
+
+    // The other connection still works.
+    let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
 }
 
 #[tokio::test]

@@ -165,6 +165,85 @@ async fn provider_error_text_with_markup_stays_inert_in_the_popup_page() {
     );
 }
 
+/// The popup's page speaks the browser's language (`Accept-Language`, the
+/// app's four: English, Traditional Chinese, Thai, Korean) and says so in
+/// `<html lang>`; a language the app lacks gets English. Provider text stays
+/// in the escaped JSON block whatever the language.
+#[tokio::test]
+async fn the_popup_page_speaks_the_browsers_language() {
+    let cases = [
+        (
+            "ko-KR,ko;q=0.9",
+            "ko",
+            "로그인했습니다. 이 창을 닫아도 됩니다.",
+            "로그인이 완료되지 않았습니다.",
+            "앱으로 돌아가기",
+        ),
+        (
+            "zh-TW",
+            "zh-TW",
+            "已登入。你可以關閉這個視窗。",
+            "登入沒有完成。",
+            "返回應用程式",
+        ),
+        ("th", "th", "เข้าสู่ระบบแล้ว", "การเข้าสู่ระบบไม่สำเร็จ", "กลับไปที่แอป"),
+        (
+            "de-DE,fr;q=0.8",
+            "en",
+            "Signed in. You can close this window.",
+            "Sign-in did not complete.",
+            "Return to the app",
+        ),
+    ];
+    let h = Harness::start("").await;
+    for (accept, tag, signed_in, failed, back) in cases {
+        let header = ("accept-language", accept);
+        let html_lang = format!(r#"<html lang="{tag}">"#);
+
+        let mut jar = Jar::default();
+        let callback = h.approved_callback(&mut jar, "popup").await;
+        let done = h.get_with(&callback, header, &mut jar).await;
+        assert_eq!(done.status, StatusCode::OK, "{accept}: {}", done.body);
+        assert!(done.body.contains(r#""ok":true"#), "{accept}");
+        for expected in [html_lang.as_str(), signed_in, back] {
+            assert!(
+                done.body.contains(expected),
+                "{accept}: {expected}\n{}",
+                done.body
+            );
+        }
+
+        // A failed sign-in, with markup in the provider's text.
+        let start = h.get("/api/auth/aihubmix/login?mode=popup", &mut jar).await;
+        let state = url::Url::parse(start.location())
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "state")
+            .unwrap()
+            .1
+            .into_owned();
+        let evil = "%3C%2Fp%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+        let uri = format!(
+            "/api/auth/aihubmix/callback?state={state}&error=server_error&error_description={evil}"
+        );
+        let refused = h.get_with(&uri, header, &mut jar).await;
+        assert_eq!(refused.status, StatusCode::OK, "{accept}");
+        for expected in [html_lang.as_str(), failed, back] {
+            assert!(
+                refused.body.contains(expected),
+                "{accept}: {expected}\n{}",
+                refused.body
+            );
+        }
+        assert!(
+            !refused.body.contains("<script>alert(1)"),
+            "{}",
+            refused.body
+        );
+        assert_eq!(refused.body.matches("<script").count(), 2, "{accept}");
+    }
+}
+
 #[tokio::test]
 async fn replayed_forged_and_foreign_states_are_refused_without_a_500() {
     let h = Harness::start("").await;

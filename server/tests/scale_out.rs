@@ -12,8 +12,8 @@ mod redis_server;
 
 use axum::{Router, body::Body, http::StatusCode};
 use base64::{Engine, engine::general_purpose::STANDARD};
-use common::{Harness, Jar, Reply, config_text, config_with, spawn_sim};
-use keyhole::Keyhole;
+use common::{Decision, Harness, Jar, Reply, config_text, config_with, dev_secret, spawn_sim};
+use keyhole::{Keyhole, config::Config};
 use keyhole_binary::{KeyholeBinary, faketime_env};
 use redis_server::RedisServer;
 use reqwest::Method;
@@ -368,6 +368,89 @@ async fn an_instance_a_minute_behind_does_not_repeat_the_refresh() {
         .await
         .unwrap();
     assert_eq!(on_b["connections"][0]["status"], "active");
+}
+
+/// Elice tokens last an hour and cannot be refreshed. Signed in through A
+/// (the real clock), the session read through B — the `keyhole` binary an
+/// hour and a minute ahead (libfaketime), on the same Redis — shows Elice as
+/// `reauth_required` and AIHubMix (refreshable) as `active`, without any
+/// provider call; A, still within the hour, shows Elice `active`: the
+/// status is each reader's clock against the stored expiry, never a write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_an_hour_ahead_reads_an_elice_sign_in_as_reauth_required() {
+    let redis = RedisServer::start().await;
+    let sim = spawn_sim().await;
+    let top = session_table(&redis, "");
+    let elice = format!(
+        "[[providers]]\nid = \"elice\"\nkind = \"elice\"\nname = \"Elice\"\n\
+         client_id = \"{}\"\nweb_url = \"{url}/elice\"\nserver_url = \"{url}/elice\"\n",
+        provider_sim::dev::ELICE_CLIENT_ID,
+        url = sim.base_url,
+    );
+    let config = Config::from_toml(&config_text(&sim.base_url, &top, &elice), &|name| {
+        dev_secret(name).map(str::to_owned)
+    })
+    .unwrap();
+    let key = |name: &str| (name == "KEYHOLE_SESSION_KEY").then(shared_key);
+    let a = Keyhole::open(config, &key).await.unwrap();
+    let mut env = faketime_env("+3660s");
+    for name in [
+        "KEYHOLE_SESSION_KEY",
+        "KEYHOLE_AIHUBMIX_CLIENT_SECRET",
+        "KEYHOLE_ELICE_CLIENT_SECRET",
+    ] {
+        let value = key(name).or_else(|| dev_secret(name).map(str::to_owned));
+        env.push((name.to_owned(), value.unwrap()));
+    }
+    let b_top = format!("bind = \"127.0.0.1:0\"\n{top}");
+    let b = KeyholeBinary::start(&config_text(&sim.base_url, &b_top, &elice), &env);
+    let h = Harness::with_state(sim, a);
+    let ahead = -seconds_behind(&h.http, &b).await;
+    assert!(
+        (3600..=3720).contains(&ahead),
+        "B is {ahead} s ahead, not about 3660: did libfaketime load? Its log:\n{}",
+        b.log_tail()
+    );
+
+    let mut jar = Jar::default();
+    for provider in ["aihubmix", "elice"] {
+        let done = h.login(provider, "popup", Decision::Allow, &mut jar).await;
+        assert!(
+            done.body.contains(r#""ok":true"#),
+            "{provider}: {}",
+            done.body
+        );
+    }
+    let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
+    let upstream = h.admin(Method::GET, "/counters", json!(null)).await;
+    let on_b: serde_json::Value = h
+        .http
+        .get(format!("{}/api/me", b.url()))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status = |me: &serde_json::Value, provider: &str| {
+        me["connections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["provider"] == provider)
+            .map(|c| c["status"].clone())
+            .unwrap()
+    };
+    assert_eq!(status(&on_b, "elice"), "reauth_required", "{on_b}");
+    assert_eq!(status(&on_b, "aihubmix"), "active", "{on_b}");
+    assert_eq!(
+        h.admin(Method::GET, "/counters", json!(null)).await,
+        upstream,
+        "reading /api/me called a provider"
+    );
+    let on_a = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(status(&on_a, "elice"), "active", "{on_a}");
 }
 
 /// The `keyhole` binary as another instance on `redis`, its clock shifted

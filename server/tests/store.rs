@@ -173,6 +173,49 @@ async fn sessions_round_trip_with_their_connections() {
     }
 }
 
+/// A grant that cannot be renewed reads as `ReauthRequired` in the summary
+/// once its access token has expired, though its stored status still says
+/// `Active`; an expired grant that can be refreshed stays `Active`.
+#[tokio::test]
+async fn summaries_show_an_expired_grant_without_refresh_as_reauth_required() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        let expired = now() - time::Duration::seconds(1);
+        let mut dead = connection("dead", "at-dead");
+        dead.grant.refresh_token = None;
+        dead.grant.expires_at = Some(expired);
+        let mut live = connection("live", "at-live");
+        live.grant.refresh_token = None;
+        let mut renewable = connection("renewable", "at-renewable");
+        renewable.grant.expires_at = Some(expired);
+        let record = session(&[dead, live, renewable]);
+        store.create(&record).await.unwrap();
+
+        let summary = store.load_summary(&record.id).await.unwrap().expect(name);
+        let status = |provider: &str| {
+            let c = summary.connections.iter().find(|c| c.provider == provider);
+            c.map(|c| (c.status, c.usable_until.is_some())).expect(name)
+        };
+        assert_eq!(
+            status("dead"),
+            (ConnectionStatus::ReauthRequired, true),
+            "{name}"
+        );
+        assert_eq!(status("live"), (ConnectionStatus::Active, true), "{name}");
+        assert_eq!(
+            status("renewable"),
+            (ConnectionStatus::Active, false),
+            "{name}"
+        );
+        // Computed on read: nothing was written back.
+        let stored = store.load_connection(&record.id, "dead").await.unwrap();
+        assert_eq!(
+            stored.expect(name).expect(name).status,
+            ConnectionStatus::Active
+        );
+    }
+}
+
 #[tokio::test]
 async fn summaries_and_single_connections_read_what_load_reads() {
     for (name, backend) in backends().await {

@@ -119,8 +119,14 @@ pub struct SessionSummary {
 pub struct ConnectionView {
     /// Provider id.
     pub provider: String,
-    /// Whether the tokens are still usable.
+    /// Whether the tokens are still usable, as of the read: a grant past
+    /// [`usable_until`](Self::usable_until) reads as `ReauthRequired` even
+    /// before anything has tried to use it.
     pub status: ConnectionStatus,
+    /// When the connection stops working by itself: the access token's
+    /// expiry when no refresh token can renew it (Elice). `None` when it can
+    /// be renewed, or never expires.
+    pub usable_until: Option<OffsetDateTime>,
     /// Profile read at sign-in.
     pub profile: Profile,
     /// Last balance read.

@@ -36,6 +36,12 @@ struct Meta {
 #[derive(Serialize, Deserialize)]
 struct State {
     status: ConnectionStatus,
+    /// [`ConnectionView::usable_until`], copied from the grant whenever the
+    /// whole connection or its state is written, so the summary knows it
+    /// without opening the grant. Absent in rows written before it existed:
+    /// those read as before, and turn `ReauthRequired` when next used.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    usable_until: Option<OffsetDateTime>,
     profile: Profile,
     balance: Option<Balance>,
     #[serde(with = "time::serde::rfc3339")]
@@ -43,10 +49,24 @@ struct State {
 }
 
 impl State {
-    fn into_view(self, provider: &str) -> ConnectionView {
+    /// The connection as the person sees it at `now`.
+    ///
+    /// A grant that cannot be renewed and whose access token has expired
+    /// reads as `ReauthRequired` here, computed on every read rather than
+    /// written back: a read stays a read (no store write, no lock, and no
+    /// race in which a late write marks a fresh sign-in that replaced the
+    /// connection meanwhile), it needs no call to the provider, and every
+    /// instance flips at the same moment. The stored status still changes
+    /// the first time the dead token is used (`keyhole::tokens`).
+    fn into_view(self, provider: &str, now: OffsetDateTime) -> ConnectionView {
+        let status = match self.usable_until {
+            Some(until) if until <= now => ConnectionStatus::ReauthRequired,
+            _ => self.status,
+        };
         ConnectionView {
             provider: provider.to_owned(),
-            status: self.status,
+            status,
+            usable_until: self.usable_until,
             profile: self.profile,
             balance: self.balance,
             connected_at: self.connected_at,
@@ -137,12 +157,13 @@ impl SessionStore {
         let Some((stored, meta)) = self.load_stored(&sid).await? else {
             return Ok(None);
         };
+        let now = keyhole_providers::clock::now();
         let mut connections: Vec<ConnectionView> = stored
             .connections
             .iter()
             .filter_map(|c| {
                 let state: State = self.open(&c.state, &state_aad(&sid, &c.provider))?;
-                Some(state.into_view(&c.provider))
+                Some(state.into_view(&c.provider, now))
             })
             .collect();
         connections.sort_by(|a, b| a.provider.cmp(&b.provider));
@@ -226,6 +247,10 @@ impl SessionStore {
     }
 
     /// Writes only the grant (after a refresh). False if the session is gone.
+    /// The state's `usable_until` stays as it was: a refresh needs a refresh
+    /// token and keeps one, so a refreshed grant stays renewable. A grant
+    /// with a new expiry and no refresh token goes through
+    /// [`put_connection`](Self::put_connection).
     pub async fn put_grant(
         &self,
         id: &SessionId,
@@ -242,7 +267,7 @@ impl SessionStore {
     /// Writes `fresh` in place of `used`, only if the stored grant still is
     /// `used` (a compare-and-set on the sealed value), so a refresh never
     /// overwrites a grant that changed meanwhile. False when it changed, or
-    /// the session is gone.
+    /// the session is gone. Leaves `usable_until` as [`put_grant`](Self::put_grant) does.
     pub async fn replace_grant(
         &self,
         id: &SessionId,
@@ -329,6 +354,12 @@ impl SessionStore {
 fn state_of(c: &ConnectionRecord) -> State {
     State {
         status: c.status,
+        usable_until: c
+            .grant
+            .refresh_token
+            .is_none()
+            .then_some(c.grant.expires_at)
+            .flatten(),
         profile: c.profile.clone(),
         balance: c.balance.clone(),
         connected_at: c.connected_at,

@@ -1,4 +1,4 @@
-//! Every user-visible string, in English, Traditional Chinese (Taiwan) and Thai, keyed by [`Text`]; and the current language.
+//! Every user-visible string, in English, Traditional Chinese (Taiwan), Thai and Korean, keyed by [`Text`]; and the current language.
 //!
 //! Views never hold literal text: they call [`tr`] (a reactive fixed string),
 //! or [`t`] / [`tf`] inside a reactive closure (`move || tf(...)`), so every
@@ -10,9 +10,9 @@
 //! and remembers it; the `<html lang>` attribute follows.
 //!
 //! Each language lives in its own file, as one exhaustive `match`: [`english`]
-//! in `en.rs`, [`chinese`] in `zh_tw.rs` and [`thai`] in `th.rs`. A key
-//! without a translation does not compile; a test checks that every
-//! translation keeps its placeholders.
+//! in `en.rs`, [`chinese`] in `zh_tw.rs`, [`thai`] in `th.rs` and [`korean`]
+//! in `ko.rs`. A key without a translation does not compile; a test checks
+//! that every translation keeps its placeholders.
 //!
 //! The keys themselves are in `text.rs`; dates and times in the current
 //! language ([`format_time`], [`format_unix_time`]) in `format.rs`.
@@ -21,12 +21,14 @@ use leptos::prelude::*;
 
 mod en;
 mod format;
+mod ko;
 mod text;
 mod th;
 mod zh_tw;
 
 pub use en::english;
 pub use format::{format_time, format_unix_time};
+pub use ko::korean;
 pub use text::Text;
 pub use th::thai;
 pub use zh_tw::chinese;
@@ -45,11 +47,13 @@ pub enum Lang {
     ZhTw,
     /// Thai.
     Th,
+    /// Korean.
+    Ko,
 }
 
 impl Lang {
     /// Every language, in the order of the language menu.
-    pub const ALL: [Self; 3] = [Self::En, Self::ZhTw, Self::Th];
+    pub const ALL: [Self; 4] = [Self::En, Self::ZhTw, Self::Th, Self::Ko];
 
     /// BCP 47 tag: `<html lang>`, the login URL's `lang`, date formatting.
     pub fn tag(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Lang {
             Self::En => "en",
             Self::ZhTw => "zh-TW",
             Self::Th => "th",
+            Self::Ko => "ko",
         }
     }
 
@@ -66,19 +71,22 @@ impl Lang {
             Self::En => "English",
             Self::ZhTw => "繁體中文",
             Self::Th => "ไทย",
+            Self::Ko => "한국어",
         }
     }
 
     /// The language for a BCP 47 tag, matched on its primary subtag
-    /// (case-insensitive): `en-GB` is English, `th-TH` Thai, and any `zh`
-    /// (`zh-TW`, `zh-Hant-HK`, also `zh-CN`) Traditional Chinese, the only
-    /// Chinese the app has and still far closer than English.
+    /// (case-insensitive): `en-GB` is English, `th-TH` Thai, `ko-KR` Korean,
+    /// and any `zh` (`zh-TW`, `zh-Hant-HK`, also `zh-CN`) Traditional
+    /// Chinese, the only Chinese the app has and still far closer than
+    /// English.
     pub fn from_tag(tag: &str) -> Option<Self> {
         let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
         match primary.as_str() {
             "en" => Some(Self::En),
             "zh" => Some(Self::ZhTw),
             "th" => Some(Self::Th),
+            "ko" => Some(Self::Ko),
             _ => None,
         }
     }
@@ -159,6 +167,7 @@ pub fn t_in(lang: Lang, text: Text) -> &'static str {
         Lang::En => english(text),
         Lang::ZhTw => chinese(text),
         Lang::Th => thai(text),
+        Lang::Ko => korean(text),
     }
 }
 
@@ -264,7 +273,7 @@ mod tests {
     fn every_translation_keeps_the_english_placeholders() {
         for &text in Text::ALL {
             let english_names = placeholders(english(text));
-            for lang in [Lang::ZhTw, Lang::Th] {
+            for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
                 let translated = t_in(lang, text);
                 assert!(!translated.trim().is_empty(), "{lang:?} {text:?} is empty");
                 assert_eq!(
@@ -284,7 +293,7 @@ mod tests {
             if same_everywhere.contains(&text) {
                 continue;
             }
-            for lang in [Lang::ZhTw, Lang::Th] {
+            for lang in Lang::ALL.into_iter().filter(|l| *l != Lang::En) {
                 assert_ne!(t_in(lang, text), english(text), "{lang:?} {text:?}");
             }
         }
@@ -296,6 +305,8 @@ mod tests {
         assert_eq!(Lang::negotiate(["de-DE", "zh-Hant-TW", "en"]), Lang::ZhTw);
         assert_eq!(Lang::negotiate(["zh_TW"]), Lang::ZhTw);
         assert_eq!(Lang::negotiate(["EN-gb", "th"]), Lang::En);
+        assert_eq!(Lang::negotiate(["ko-KR", "ko", "en-US"]), Lang::Ko);
+        assert_eq!(Lang::negotiate(["ja-JP", "KO"]), Lang::Ko);
         assert_eq!(Lang::negotiate(["fr", "de"]), Lang::En);
         assert_eq!(Lang::negotiate([]), Lang::En);
         assert_eq!(Lang::from_tag(""), None);

@@ -59,6 +59,11 @@ pub(crate) fn admin_router() -> Router<Sim> {
 pub(crate) struct Options {
     /// Access-token lifetime; the documentation says one hour.
     pub(crate) access_token_ttl_secs: u64,
+    /// Adds `expires_in` (the lifetime above) to the token response. Elice
+    /// sends none and its clients assume the hour; a test that shortens the
+    /// lifetime turns this on so the client learns it too, and sees the
+    /// token expire without waiting an hour. Off by default: Elice's wire.
+    pub(crate) report_expires_in: bool,
     /// Authorization-code lifetime (undocumented).
     pub(crate) code_ttl_secs: u64,
     /// JSON type of `id` in the account response: the field table says String,
@@ -76,6 +81,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             access_token_ttl_secs: 3600,
+            report_expires_in: false,
             code_ttl_secs: 600,
             id_format: IdFormat::Number,
             error_redirect: ErrorRedirect::Error,
@@ -113,6 +119,7 @@ pub(crate) enum ErrorRedirect {
 #[serde(deny_unknown_fields)]
 struct OptionsPatch {
     access_token_ttl_secs: Option<u64>,
+    report_expires_in: Option<bool>,
     code_ttl_secs: Option<u64>,
     id_format: Option<IdFormat>,
     error_redirect: Option<ErrorRedirect>,
@@ -139,6 +146,9 @@ async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) ->
         let options = &mut world.elice.options;
         if let Some(ttl) = patch.access_token_ttl_secs {
             options.access_token_ttl_secs = ttl;
+        }
+        if let Some(report) = patch.report_expires_in {
+            options.report_expires_in = report;
         }
         if let Some(ttl) = patch.code_ttl_secs {
             options.code_ttl_secs = ttl;
@@ -224,6 +234,9 @@ struct TokenRequest {
 #[derive(Debug, Serialize)]
 struct TokenResponse {
     access_token: String,
+    /// Only with [`Options::report_expires_in`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_in: Option<u64>,
 }
 
 /// Elice's error bodies are undocumented; `{"error": "..."}` is assumed ([I]).
@@ -276,6 +289,7 @@ async fn token(
         let user_id = grant.user_id;
         let access_token = oauth::random_token(32);
         let ttl = dialect.options.access_token_ttl_secs;
+        let expires_in = dialect.options.report_expires_in.then_some(ttl);
         dialect.tokens.insert(
             access_token.clone(),
             TokenGrant {
@@ -286,7 +300,10 @@ async fn token(
         );
         (
             oauth::no_store_headers(),
-            Json(TokenResponse { access_token }),
+            Json(TokenResponse {
+                access_token,
+                expires_in,
+            }),
         )
             .into_response()
     })

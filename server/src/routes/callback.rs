@@ -6,6 +6,7 @@ use crate::{
     callback_page::{self, Outcome},
     cookies::binding_hash,
     error::ApiError,
+    page_lang::PageLang,
     providers::{ExchangeRequest, ProviderError},
     secret::secrets_equal,
     session::{ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord},
@@ -53,13 +54,14 @@ async fn finish_login_query(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
     super::Client(client): super::Client,
+    lang: PageLang,
     jar: CookieJar,
     params: Result<Query<CallbackParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     configured(&state, &provider_id)?;
     state.throttle.login(client)?;
     let params = params.map(|Query(p)| p).unwrap_or_default();
-    Ok(finish_login(state, provider_id, jar, params).await)
+    Ok(finish_login(state, provider_id, jar, lang, params).await)
 }
 
 /// 404 for a provider id that is not configured, before the id is used in a
@@ -75,6 +77,7 @@ async fn finish_login_form(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
     super::Client(client): super::Client,
+    lang: PageLang,
     jar: CookieJar,
     params: Result<Form<CallbackParams>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, ApiError> {
@@ -101,17 +104,20 @@ async fn finish_login_form(
         return Ok(callback_page::resubmit(
             &format!("{}/auth/{provider_id}/callback", state.config.base_path),
             &fields,
+            lang,
         ));
     }
-    Ok(finish_login(state, provider_id, jar, params).await)
+    Ok(finish_login(state, provider_id, jar, lang, params).await)
 }
 
 /// Validates the callback, exchanges the code, stores the connection in a
-/// session with a fresh id, and answers the popup or the redirect.
+/// session with a fresh id, and answers the popup (its page in `lang`) or
+/// the redirect.
 async fn finish_login(
     state: Keyhole,
     provider_id: String,
     jar: CookieJar,
+    lang: PageLang,
     params: CallbackParams,
 ) -> Response {
     // Without a valid pending login we do not know the mode: the page form
@@ -123,8 +129,15 @@ async fn finish_login(
                 .metrics
                 .login_finished(&provider_id, "unknown", outcome.code());
             tracing::warn!(provider = %provider_id, error = outcome.code(), "login callback refused");
-            let mut page =
-                callback_page::respond(&state, &provider_id, LoginMode::Popup, "/", &outcome, jar);
+            let mut page = callback_page::respond(
+                &state,
+                &provider_id,
+                LoginMode::Popup,
+                lang,
+                "/",
+                &outcome,
+                jar,
+            );
             // The same page, with a status that says what happened: a
             // forged, replayed or foreign callback is the client's error.
             *page.status_mut() = match outcome.code() {
@@ -151,6 +164,7 @@ async fn finish_login(
         &state,
         &provider_id,
         pending.mode,
+        lang,
         &pending.return_to,
         &outcome,
         jar,

@@ -58,6 +58,13 @@ fn calling_session(state: &Keyhole, jar: &CookieJar) -> Result<SessionId, ApiErr
 
 /// The session and its connections; 401 (never a redirect) without one.
 /// Reads the summary: no grant is opened for a response that never shows one.
+///
+/// A status is as of now, not as last stored: a token that cannot be
+/// refreshed (Elice's, one hour) shows `reauth_required` from the moment it
+/// expires, so the app offers "Sign in again" before anything fails. The
+/// summary computes that from the expiry kept beside the status — no write
+/// and no call to the provider on this read (why: `State::into_view` in
+/// `keyhole-session`).
 async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
     let id = session_id(&state, &jar)?;
     let summary = state

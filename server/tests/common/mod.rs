@@ -189,6 +189,19 @@ impl Harness {
         reply
     }
 
+    /// GET `uri` with `jar`'s cookies and one more header; stores cookies
+    /// the response sets.
+    pub async fn get_with(&self, uri: &str, header: (&str, &str), jar: &mut Jar) -> Reply {
+        let request = jar
+            .apply(Request::get(uri))
+            .header(header.0, header.1)
+            .body(Body::empty())
+            .unwrap();
+        let reply = self.send(request).await;
+        jar.absorb(&reply.headers);
+        reply
+    }
+
     /// POST with the CSRF header, as the app does.
     pub async fn post_app(&self, uri: &str, jar: &mut Jar) -> Reply {
         let request = jar
