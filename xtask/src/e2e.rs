@@ -18,10 +18,13 @@ pub struct Totals {
     pub skipped: u64,
 }
 
-/// `cargo xtask e2e [playwright args]`: build and run Playwright only.
+/// `cargo xtask e2e [playwright args]`: build and run Playwright only. The
+/// arguments go to `playwright test` as they are, e.g. spec files
+/// (`tests/elice_login.spec.ts`) or `--repeat-each 3`.
 pub fn run_alone(args: &[String]) -> Result<bool> {
     tools::ensure_build_tools()?;
     tools::ensure_browser_tools()?;
+    let _turn = lock()?;
     build_dist()?;
     build_servers()?;
     let totals = playwright(args)?;
@@ -30,6 +33,18 @@ pub fn run_alone(args: &[String]) -> Result<bool> {
         totals.passed, totals.failed, totals.skipped
     );
     Ok(totals.failed == 0)
+}
+
+/// Waits for, then holds, the end-to-end stage of this target directory until
+/// the handle drops. Runs from different worktrees share the target directory:
+/// its `e2e/` (keyhole.toml, the SQLite store and its sealing key) and the
+/// server binaries in `debug/`, which a second run would rebuild from its own
+/// sources under the first one's feet. Hold it from the builds through
+/// Playwright.
+pub fn lock() -> Result<std::fs::File> {
+    let dir = crate::target_dir().join("e2e");
+    std::fs::create_dir_all(&dir)?;
+    crate::proc::exclusive(&dir.join(".lock"), "end-to-end run")
 }
 
 /// `trunk build --release --offline` into `dist/`.

@@ -107,6 +107,9 @@ pub(crate) fn run() -> Result<bool> {
         tally.failures.push(format!("cargo test: {failed} failed"));
     }
 
+    // The end-to-end stage, from the app build through Playwright, takes
+    // turns with other worktrees' runs on the shared target directory.
+    let _turn = e2e::lock()?;
     let built = report(e2e::build_dist(), "trunk build --release");
     tally.stage("trunk build --release", built);
     if built {
