@@ -22,6 +22,7 @@
 //! | `GET /_sim/line-notify/messages`, `GET /_sim/line-notify/groups` | delivered notifications; target groups |
 //! | `GET`, `PUT /_sim/line-bot/options` | token and retry-key lifetimes, token cap, push body, monthly limit |
 //! | `GET /_sim/line-bot/messages` | pushed and replied messages (`delivered: false` for non-friends) |
+//! | `GET /_sim/line-bot/push-attempts` | every push call with its `retry_key`, `faulted` ones included |
 //! | `GET /_sim/line-bot/friendships`, `PUT …/friendships/{id}` | `{state: not_friend \| friend \| blocked, channel_id?}` |
 //! | `POST /_sim/line-bot/webhook` | `{target_url?, channel_id?, events, redelivery?, signature?, header_case?}`: sends a signed webhook |
 

@@ -86,8 +86,9 @@ async fn main() -> anyhow::Result<()> {
                     "session.store is Redis: set KEYHOLE_SESSION_KEY (the same on every instance)"
                 );
             }
+            let summary = summary(&config);
             Keyhole::in_memory(config)?;
-            println!("{}: ok", cli.config.display());
+            println!("{}: ok ({summary})", cli.config.display());
             Ok(())
         }
         Command::Serve => serve(Config::load(&cli.config)?).await,
@@ -127,6 +128,28 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::warn!("shutting down with webhook events still queued");
     }
     Ok(())
+}
+
+/// What a valid config sets up, in one line for `check-config`: the
+/// providers (id and kind) and where sessions live. Nothing secret: no
+/// client secret, and no store URL (a Redis one carries the password).
+fn summary(config: &Config) -> String {
+    use keyhole::config::StoreConfig;
+    let providers: Vec<String> = config
+        .providers
+        .iter()
+        .map(|p| format!("{} [{}]", p.id, p.kind))
+        .collect();
+    let providers = match providers.is_empty() {
+        true => "none".to_owned(),
+        false => providers.join(", "),
+    };
+    let store = match &config.session.store {
+        StoreConfig::Memory => "in memory".to_owned(),
+        StoreConfig::Sqlite(path) => format!("in SQLite {}", path.display()),
+        StoreConfig::Redis(_) => "in Redis".to_owned(),
+    };
+    format!("providers: {providers}; sessions {store}")
 }
 
 fn env(name: &str) -> Option<String> {

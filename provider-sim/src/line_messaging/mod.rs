@@ -69,6 +69,7 @@ pub(crate) fn admin_router() -> Router<Sim> {
     Router::new()
         .route("/options", get(get_options).put(put_options))
         .route("/messages", get(list_messages))
+        .route("/push-attempts", get(list_push_attempts))
         .route("/friendships", get(list_friendships))
         .route("/friendships/{user_id}", put(set_friendship))
         .route("/webhook", post(webhook::send))
@@ -224,6 +225,8 @@ pub(crate) struct DialectState {
     retry_keys: HashMap<(String, String), push::Accepted>,
     reply_tokens: HashMap<String, push::ReplyToken>,
     messages: Vec<Delivery>,
+    /// Every call of the push endpoint, faulted ones included.
+    push_attempts: Vec<push::PushAttempt>,
     /// Events of the last webhook per channel, for a redelivery.
     last_events: HashMap<String, Vec<Value>>,
     next_message_id: u64,
@@ -244,6 +247,7 @@ impl Default for DialectState {
             retry_keys: HashMap::new(),
             reply_tokens: HashMap::new(),
             messages: Vec::new(),
+            push_attempts: Vec::new(),
             last_events: HashMap::new(),
             // Message ids are 18-digit decimal strings.
             next_message_id: 468_789_577_898_262_530,
@@ -298,6 +302,12 @@ pub(crate) struct Delivery {
 
 async fn list_messages(State(sim): State<Sim>) -> Json<Vec<Delivery>> {
     Json(sim.with(|world| world.line_bot.messages.clone()))
+}
+
+/// `GET /_sim/line-bot/push-attempts`: every push call with its retry key,
+/// oldest first, including those a fault answered before the endpoint ran.
+async fn list_push_attempts(State(sim): State<Sim>) -> Json<Vec<push::PushAttempt>> {
+    Json(sim.with(|world| world.line_bot.push_attempts.clone()))
 }
 
 // ---------------------------------------------------------------------------

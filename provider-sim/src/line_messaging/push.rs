@@ -36,6 +36,40 @@ pub(super) struct Accepted {
     accepted_at: u64,
 }
 
+/// One call of the push endpoint, as it arrived (`GET /_sim/line-bot/push-attempts`).
+#[derive(Debug, Clone, Serialize)]
+pub(super) struct PushAttempt {
+    /// The `X-Line-Retry-Key` header as sent (even if malformed), if any.
+    retry_key: Option<String>,
+    /// Whether an injected fault answered it instead of the endpoint.
+    faulted: bool,
+    /// Simulated Unix time, seconds.
+    time: u64,
+}
+
+impl DialectState {
+    /// Notes a push call before anything else happens to it; returns its index.
+    pub(super) fn note_push_attempt(&mut self, headers: &HeaderMap, now: u64) -> usize {
+        let retry_key = headers
+            .get(RETRY_KEY)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+        self.push_attempts.push(PushAttempt {
+            retry_key,
+            faulted: false,
+            time: now,
+        });
+        self.push_attempts.len() - 1
+    }
+
+    /// Marks attempt `index` as answered by a fault.
+    pub(super) fn push_attempt_faulted(&mut self, index: usize) {
+        // A reset in between leaves nothing to mark.
+        if let Some(attempt) = self.push_attempts.get_mut(index) {
+            attempt.faulted = true;
+        }
+    }
+}
+
 /// A reply token handed out with a webhook event.
 #[derive(Debug)]
 pub(super) struct ReplyToken {
@@ -133,7 +167,14 @@ pub(super) async fn push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // Noted before any fault plays, so a test sees the retry key of every
+    // attempt, the failed ones included.
+    let attempt = sim.with(|world| {
+        let now = world.clock.now();
+        world.line_bot.note_push_attempt(&headers, now)
+    });
     if let Some(response) = sim.begin(&conn, PUSH, None).await {
+        sim.with(|world| world.line_bot.push_attempt_faulted(attempt));
         return response;
     }
     let id = request_id();

@@ -1,8 +1,10 @@
 //! Contract tests of the LINE Messaging API dialect, over real HTTP against `spawn`.
 //!
 //! This file holds the harness, channel-token and push tests; `webhook` the
-//! webhook tests with their local bot server.
+//! webhook tests with their local bot server; `attempts` the record of every
+//! push call.
 
+mod attempts;
 mod webhook;
 
 use std::time::Duration;

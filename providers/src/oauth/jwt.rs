@@ -6,9 +6,11 @@
 use crate::upstream::{Http, ProviderError};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header, jwk::JwkSet};
 use serde_json::{Map, Value};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
-use tokio::sync::Mutex;
+// Tokio's clock, which tests can move forward (`tokio::time::advance`) to
+// get past the refetch limit without waiting a minute.
+use tokio::{sync::Mutex, time::Instant};
 use url::Url;
 
 /// Refetch the key set at most this often when a kid is unknown.

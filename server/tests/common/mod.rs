@@ -534,3 +534,47 @@ impl Jar {
         self.0.get(name).map(String::as_str)
     }
 }
+
+/// The value of query parameter `name` in `url` (absolute, or a path with a
+/// query), decoded.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url)
+        .or_else(|_| url::Url::parse(APP).unwrap().join(url))
+        .ok()?;
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A token response fetched straight from the simulator, as the client
+/// `client_id` would fetch it: consent at `authorize_url` (which names that
+/// client, its redirect URI and the nonce the test wants), then the code
+/// exchanged at `token_url` with the secret in the form. A real answer
+/// keyhole never asked for, e.g. to replay through a fault.
+pub async fn direct_token_response(
+    h: &Harness,
+    authorize_url: &str,
+    token_url: &str,
+    (client_id, secret): (&str, &str),
+) -> serde_json::Value {
+    let Callback::Get(callback) = h.round_trip(authorize_url, Decision::Allow).await else {
+        panic!("expected a redirect back with a code");
+    };
+    let code = query_param(&callback, "code").unwrap();
+    let redirect_uri = query_param(authorize_url, "redirect_uri").unwrap();
+    let response = h
+        .http
+        .post(token_url)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    response.json().await.unwrap()
+}
