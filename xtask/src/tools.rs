@@ -1,5 +1,5 @@
 //! Installing what is missing, from the registries only: the wasm target,
-//! trunk, wasm-bindgen-cli and oha (crates.io), wasm-opt (npm's binaryen),
+//! trunk, wasm-bindgen-cli, oha and cargo-fuzz (crates.io), wasm-opt (npm's binaryen),
 //! Chromium, redis-server, libfaketime and wrk (Debian), and the npm
 //! packages of `end2end/`. Each step is skipped when its result is already
 //! there.
@@ -12,6 +12,10 @@ use std::{path::PathBuf, process::Command};
 const TRUNK_VERSION: &str = "0.21.14";
 /// oha, the load generator of `cargo xtask bench` (1.16 needs rustc 1.88).
 const OHA_VERSION: &str = "1.16.0";
+
+/// cargo-fuzz, the driver of `cargo xtask fuzz` (built with the stable
+/// toolchain; it runs the fuzz builds with nightly).
+const CARGO_FUZZ_VERSION: &str = "0.13.2";
 
 /// The load generators `cargo xtask bench` can use, by the names its
 /// `setup.json` gives `keyhole-bench`: oha (crates.io) and wrk (Debian).
@@ -150,6 +154,55 @@ pub fn ensure_oha() -> Result<bool> {
     eprintln!("xtask: installing oha {OHA_VERSION} (about 10 minutes on 2 cores)");
     run(Command::new("cargo").args(["install", "--locked", "oha", "--version", OHA_VERSION]))?;
     Ok(true)
+}
+
+/// Installs `cargo-fuzz` unless that version is there.
+pub fn ensure_cargo_fuzz() -> Result<()> {
+    let have =
+        version_of(&cargo_bin("cargo-fuzz").to_string_lossy()).or_else(|| version_of("cargo-fuzz"));
+    if have.is_some_and(|v| v.ends_with(CARGO_FUZZ_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-fuzz {CARGO_FUZZ_VERSION} (about 1.5 minutes on 2 cores)");
+    run(Command::new(cargo_proxy()).args([
+        "install",
+        "--locked",
+        "cargo-fuzz",
+        "--version",
+        CARGO_FUZZ_VERSION,
+    ]))
+}
+
+/// Fails, naming the problem, unless `cargo +nightly` runs: cargo-fuzz
+/// builds with nightly-only flags.
+pub fn ensure_nightly() -> Result<String> {
+    let out = Command::new(cargo_proxy())
+        .args(["+nightly", "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output();
+    match out {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        }
+        Ok(out) => bail!(
+            "`cargo +nightly` does not run, and cargo-fuzz needs a nightly toolchain \
+             (install one with `rustup toolchain install nightly --profile minimal`): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ),
+        Err(e) => bail!("cannot run `cargo +nightly` (is rustup's cargo on PATH?): {e}"),
+    }
+}
+
+/// rustup's `cargo` proxy, which understands `+toolchain`: cargo's bin
+/// directory, else whatever PATH finds. (Under `cargo xtask`, a `cargo`
+/// earlier on PATH may be a toolchain's own binary, which does not.)
+pub fn cargo_proxy() -> PathBuf {
+    let proxy = cargo_bin("cargo");
+    if proxy.is_file() {
+        proxy
+    } else {
+        PathBuf::from("cargo")
+    }
 }
 
 /// Whether `oha` runs (from cargo's bin directory or PATH).

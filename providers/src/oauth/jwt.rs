@@ -122,10 +122,13 @@ pub async fn verify(token: &str, expect: &Expect<'_>) -> Result<Map<String, Valu
         Some(Value::Array(list)) => list.len(),
         _ => 1,
     };
-    match claims.get("azp").and_then(Value::as_str) {
-        Some(azp) if azp != expect.audience => return Err(bad("wrong azp")),
+    // An `azp` that is not our client id as a string (a number, null, a
+    // list) is not us either.
+    match claims.get("azp") {
+        Some(Value::String(azp)) if azp == expect.audience => {}
+        Some(_) => return Err(bad("wrong azp")),
         None if audiences > 1 => return Err(bad("several audiences without azp")),
-        _ => {}
+        None => {}
     }
     // The nonce binds the token to this login (replay defence).
     let nonce_ok = claims
@@ -236,6 +239,27 @@ mod tests {
             "azp not us, one audience"
         );
         assert!(ok(with(json!(["123"]), None)).await);
+    }
+
+    /// Found with the `id_token` fuzz target's check (an accepted token has
+    /// our client id as `azp` if it has one): with one audience, an `azp`
+    /// that was not a string used to be ignored, and the token accepted.
+    #[tokio::test]
+    async fn an_azp_that_is_not_our_client_id_as_a_string_is_refused() {
+        for azp in [
+            json!(123),
+            json!(null),
+            json!(["123"]),
+            json!({"id": "123"}),
+        ] {
+            let mut c = claims("n1");
+            c["azp"] = azp.clone();
+            let t = token(c, b"secret");
+            assert!(
+                verify(&t, &expect("n1", b"secret")).await.is_err(),
+                "azp {azp} accepted"
+            );
+        }
     }
 
     #[tokio::test]
