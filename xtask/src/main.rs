@@ -6,6 +6,7 @@
 //! cargo xtask e2e     # release build + Playwright only (fast iteration)
 //! cargo xtask bench   # release builds + load tests → target/bench/RESULTS.md
 //! cargo xtask soak    # two instances on Redis, restarts, N minutes (not in test)
+//! cargo xtask dist    # release package → target/dist/keyhole-<version>-<target>.tar.gz
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
@@ -14,6 +15,7 @@
 
 mod bench;
 mod dev;
+mod dist;
 mod soak;
 mod test;
 
@@ -29,8 +31,9 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run_alone(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
         Some("soak") => soak::run_soak(&args[1..]),
+        Some("dist") => dist::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak>");
+            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak|dist>");
             return ExitCode::from(2);
         }
     };
