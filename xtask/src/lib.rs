@@ -1,6 +1,6 @@
 //! What the project commands share: child processes, tool installs, the app
-//! build and its sizes, the end-to-end stage, the release package, and the
-//! simulator's dev credentials. `main.rs` is the
+//! build and its sizes, the end-to-end stage, the release package and its
+//! check, and the simulator's dev credentials. `main.rs` is the
 //! `cargo xtask` dispatcher; the `keyhole-bench` binary (`bench/`) uses
 //! this library too, so both run the same code.
 //!
@@ -10,6 +10,7 @@
 pub mod bundle;
 pub mod e2e;
 pub mod package;
+pub mod package_check;
 pub mod proc;
 pub mod tools;
 

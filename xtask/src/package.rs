@@ -1,7 +1,7 @@
 //! The release package of `cargo xtask dist`: a release `keyhole` built on
 //! its own, the built app, the files of `packaging/` and the licences, as
 //! `target/dist/keyhole-<version>-<target>.tar.gz` with one top directory,
-//! `keyhole-<version>/`.
+//! `keyhole-<version>/`. [`crate::package_check`] proves that it works.
 
 use crate::{
     proc::{exclusive, run},
