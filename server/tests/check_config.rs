@@ -109,6 +109,21 @@ type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
 
 /// Each kind of mistake fails with a message naming the key at fault, and
 /// several at once are all reported.
+/// The example config of the release package (`cargo xtask dist`), as
+/// shipped: valid with its one secret in the environment and no session key
+/// (the SQLite store generates one), so an operator starts from a file that
+/// works. `cargo xtask test` runs it, filled in, against the simulator.
+#[test]
+fn the_packaged_example_config_passes_as_shipped() {
+    let example = include_str!("../../packaging/keyhole.toml.example");
+    let (output, text) = check(example, &[]);
+    assert!(output.status.success(), "{text}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for part in ["aihubmix [aihubmix]", "SQLite /var/lib/keyhole/keyhole.db"] {
+        assert!(stdout.contains(part), "`{part}` missing: {stdout}");
+    }
+}
+
 #[test]
 fn a_bad_config_fails_naming_each_problem() {
     let unknown_kind = GOOD.replace(r#"kind = "line-login""#, r#"kind = "line-logon""#);

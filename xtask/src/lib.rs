@@ -1,13 +1,16 @@
 //! What the project commands share: child processes, tool installs, the app
-//! build and its sizes, the end-to-end stage, and the simulator's dev
-//! credentials. `main.rs` is the `cargo xtask` dispatcher; the `keyhole-bench`
-//! binary (`bench/`) uses this library too, so both run the same code.
+//! build and its sizes, the end-to-end stage, the release package and its
+//! check, and the simulator's dev credentials. `main.rs` is the
+//! `cargo xtask` dispatcher; the `keyhole-bench` binary (`bench/`) uses
+//! this library too, so both run the same code.
 //!
 //! Kept light on purpose: `cargo xtask` is compiled in debug on first use, so
 //! nothing here may pull in a web stack (tokio, axum, reqwest).
 
 pub mod bundle;
 pub mod e2e;
+pub mod package;
+pub mod package_check;
 pub mod proc;
 pub mod tools;
 

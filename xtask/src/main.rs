@@ -7,6 +7,7 @@
 //! cargo xtask bench   # release builds + load tests → target/bench/RESULTS.md
 //! cargo xtask soak    # two instances on Redis, restarts, N minutes (not in test)
 //! cargo xtask fuzz    # cargo-fuzz targets, N seconds each, nightly (not in test)
+//! cargo xtask dist    # release package → target/dist/keyhole-<version>-<target>.tar.gz
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
@@ -15,6 +16,7 @@
 
 mod bench;
 mod dev;
+mod dist;
 mod fuzz;
 mod soak;
 mod test;
@@ -32,8 +34,9 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(&args[1..]),
         Some("soak") => soak::run_soak(&args[1..]),
         Some("fuzz") => fuzz::run_fuzz(&args[1..]),
+        Some("dist") => dist::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak|fuzz>");
+            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak|fuzz|dist>");
             return ExitCode::from(2);
         }
     };

@@ -175,21 +175,154 @@ pub fn wait_ready(port: u16, path: &str, timeout: Duration) -> Result<()> {
     }
 }
 
-/// A minimal HTTP/1.1 GET returning the status code. std only: xtask should
-/// not need an HTTP client to poll a loopback probe.
+/// The status of `GET path` on 127.0.0.1:port.
 fn get_status(port: u16, path: &str) -> Result<u16> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
-    stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut head = [0u8; 12];
-    stream.read_exact(&mut head)?;
-    let text = String::from_utf8_lossy(&head);
-    text.get(9..12)
-        .and_then(|s| s.parse().ok())
-        .context("not an HTTP response")
+    Ok(get(&format!("http://127.0.0.1:{port}{path}"), &[])?.status)
+}
+
+/// An answer of [`get`].
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    /// Header names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The URL asked for, to resolve a relative `Location`.
+    url: String,
+}
+
+impl Response {
+    /// The first value of header `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of cookie `name` set by this answer (an empty one, which
+    /// deletes the cookie, does not count).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "set-cookie")
+            .filter_map(|(_, v)| v.split(';').next()?.split_once('='))
+            .find(|(n, v)| n.trim() == name && !v.is_empty())
+            .map(|(_, v)| v)
+    }
+
+    /// Where a redirect points, as an absolute URL.
+    pub fn location(&self) -> Result<String> {
+        let to = self
+            .header("location")
+            .with_context(|| format!("{} from {} without Location", self.status, self.url))?;
+        if to.starts_with("http://") || to.starts_with("https://") {
+            return Ok(to.to_owned());
+        }
+        let (authority, _) = split_url(&self.url)?;
+        if !to.starts_with('/') {
+            bail!("relative Location {to:?} not from the root");
+        }
+        Ok(format!("http://{authority}{to}"))
+    }
+
+    /// The body as text (lossy).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A minimal HTTP/1.1 `GET` of an `http://` URL with extra request headers,
+/// read to the end (`Connection: close`). std only: xtask polls loopback
+/// probes and walks a login through loopback servers, nothing that needs an
+/// HTTP client crate (and its web stack) in a debug-built tool.
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Result<Response> {
+    let (authority, path) = split_url(url)?;
+    let mut stream =
+        TcpStream::connect(authority).with_context(|| format!("connecting to {authority}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the answer to GET {url}"))?;
+    parse_response(&raw, url)
+}
+
+/// `http://host:port/path?query` → (`host:port`, `/path?query`).
+fn split_url(url: &str) -> Result<(&str, &str)> {
+    let rest = url
+        .strip_prefix("http://")
+        .with_context(|| format!("not an http:// URL: {url}"))?;
+    Ok(match rest.find('/') {
+        Some(at) => (&rest[..at], &rest[at..]),
+        None => (rest, "/"),
+    })
+}
+
+fn parse_response(raw: &[u8], url: &str) -> Result<Response> {
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("not an HTTP response")?;
+    let head = String::from_utf8_lossy(&raw[..end]);
+    let mut lines = head.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .and_then(|code| code.parse().ok())
+        .context("not an HTTP response")?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let rest = &raw[end + 4..];
+    let mut response = Response {
+        status,
+        headers,
+        body: Vec::new(),
+        url: url.to_owned(),
+    };
+    response.body = if response
+        .header("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
+    {
+        dechunk(rest)?
+    } else {
+        let len = response
+            .header("content-length")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(rest.len());
+        rest.get(..len)
+            .context("body shorter than Content-Length")?
+            .to_vec()
+    };
+    Ok(response)
+}
+
+/// A `Transfer-Encoding: chunked` body, without trailers.
+fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .context("truncated chunk")?;
+        let size_text = String::from_utf8_lossy(&rest[..line_end]);
+        let size_text = size_text.split(';').next().unwrap_or_default().trim();
+        let size = usize::from_str_radix(size_text, 16).context("bad chunk size")?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Ok(body);
+        }
+        body.extend_from_slice(rest.get(..size).context("truncated chunk")?);
+        rest = rest.get(size + 2..).context("truncated chunk")?;
+    }
 }
 
 #[cfg(test)]
@@ -209,5 +342,26 @@ mod tests {
         other.try_lock().unwrap();
         drop(other);
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn responses_are_parsed_with_headers_cookies_and_chunked_bodies() {
+        let raw = b"HTTP/1.1 302 Found\r\nLocation: /?login=ok\r\n\
+            Set-Cookie: keyhole_login=; Max-Age=0\r\n\
+            set-cookie: keyhole_session=abc; HttpOnly\r\n\
+            Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n";
+        let r = parse_response(raw, "http://127.0.0.1:8/api/auth/x/callback?code=1").unwrap();
+        assert_eq!(r.status, 302);
+        assert_eq!(r.cookie("keyhole_session"), Some("abc"));
+        assert_eq!(r.cookie("keyhole_login"), None);
+        assert_eq!(r.location().unwrap(), "http://127.0.0.1:8/?login=ok");
+        assert_eq!(r.body, b"abcde");
+
+        let raw = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nready";
+        let r = parse_response(raw, "http://127.0.0.1:8/readyz").unwrap();
+        assert_eq!((r.status, r.text().as_str()), (200, "ready"));
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", "").is_err());
+        assert_eq!(split_url("http://h:1").unwrap(), ("h:1", "/"));
+        assert!(split_url("https://h/").is_err());
     }
 }

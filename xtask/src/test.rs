@@ -2,16 +2,19 @@
 //! `xtask: N passed, M failed, K skipped`. A stage that fails (fmt, clippy,
 //! a build) counts as one failure, so the total can never read as a silent
 //! pass; an ignored test or a skipped spec counts as skipped, never passed.
+//! The last stage packs `cargo xtask dist`'s archive from the same app build
+//! and checks it (one test).
 
 use anyhow::{Context, Result};
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
-    time::Instant,
+    time::{Instant, SystemTime},
 };
 use xtask::{
     bundle,
     e2e::{self, Totals},
+    package, package_check,
     proc::describe,
     root, tools,
 };
@@ -29,6 +32,15 @@ impl Tally {
         if !ok {
             self.failed += 1;
             self.failures.push(name.to_owned());
+        }
+    }
+
+    /// A stage that is a test in itself: counted as passed when it passes.
+    fn test(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.stage(name, false);
         }
     }
 }
@@ -110,6 +122,7 @@ pub(crate) fn run() -> Result<bool> {
     // The end-to-end stage, from the app build through Playwright, takes
     // turns with other worktrees' runs on the shared target directory.
     let _turn = e2e::lock()?;
+    let app_started = SystemTime::now();
     let built = report(e2e::build_dist(), "trunk build --release");
     tally.stage("trunk build --release", built);
     if built {
@@ -135,9 +148,18 @@ pub(crate) fn run() -> Result<bool> {
                     tally.stage("playwright (could not run)", false);
                 }
             }
+            // The package of `cargo xtask dist`, from this run's app build,
+            // unpacked and run as an operator would: one test.
+            tally.test(
+                "release package",
+                report(package(app_started), "release package"),
+            );
+        } else {
+            tally.stage("release package (skipped: no servers)", false);
         }
     } else {
         tally.stage("playwright (skipped: no build)", false);
+        tally.stage("release package (skipped: no build)", false);
     }
 
     eprintln!(
@@ -154,6 +176,15 @@ pub(crate) fn run() -> Result<bool> {
         tally.passed, tally.failed, tally.skipped
     );
     Ok(tally.failed == 0)
+}
+
+/// `cargo xtask dist --check` on this run's app build: a release `keyhole`,
+/// the archive, and the package check with the simulator just built.
+fn package(app_started: SystemTime) -> Result<()> {
+    eprintln!("xtask: ▶ release package (cargo xtask dist --check)");
+    let _turn = package::lock()?;
+    let archive = package::build_and_pack(app_started)?;
+    package_check::check(&archive, &xtask::target_dir().join("debug/keyhole-sim"))
 }
 
 fn cargo(args: &[&str]) -> Command {
