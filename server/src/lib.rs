@@ -62,7 +62,8 @@
 //! - [`session`] — the `keyhole-session` crate: sealed sessions and
 //!   key-value records over memory, SQLite or Redis; [`secret`] tokens.
 //! - [`metrics`] — Prometheus counters.
-//! - [`config`] — `keyhole.toml` + secrets from the environment or files.
+//! - [`config`] — `keyhole.toml`, each key overridable from the environment;
+//!   secrets from the environment or files.
 //! - [`cookies`] — the session and login-binding cookies.
 //! - [`error`] — the JSON errors of the contract.
 //! - [`tokens`] — a connection's token, with single-flight refresh.

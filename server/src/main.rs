@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! KEYHOLE_AIHUBMIX_CLIENT_SECRET=... keyhole serve --config keyhole.toml
-//! keyhole check-config --config keyhole.toml
+//! keyhole check-config --config keyhole.toml --show
+//! KEYHOLE_PUBLIC_URL=https://app.example.com KEYHOLE_LIMITS__MAX_CONNECTIONS=512 keyhole serve
 //! AIHUBMIX_DEVELOPER_TOKEN=... keyhole aihubmix register-app --name "My app"
 //! ```
 //!
@@ -13,8 +14,14 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use keyhole::{Keyhole, config::Config};
-use std::{io::IsTerminal, path::PathBuf};
+use keyhole::{
+    Keyhole,
+    config::{Config, Loaded, Origin, Setting, StoreConfig},
+};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+};
 use tokio::net::TcpListener;
 
 /// mimalloc instead of glibc's malloc: each request allocates and frees many
@@ -27,14 +34,11 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug, Parser)]
 #[command(version, about = "Keyhole: OAuth sign-in backend-for-frontend")]
 struct Cli {
-    /// Config file.
-    #[arg(
-        long,
-        global = true,
-        env = "KEYHOLE_CONFIG",
-        default_value = "keyhole.toml"
-    )]
-    config: PathBuf,
+    /// Config file [default: keyhole.toml when there is one, else none:
+    /// the config comes from the environment alone]. `KEYHOLE_…` key
+    /// variables override it either way.
+    #[arg(long, global = true, env = "KEYHOLE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -44,7 +48,12 @@ enum Command {
     /// Serve the API (and `dist/` when configured). The default.
     Serve,
     /// Validate the config and the secrets it needs, then exit.
-    CheckConfig,
+    CheckConfig {
+        /// Also list every setting, its value and where it came from
+        /// (default, file or env); secrets redacted.
+        #[arg(long)]
+        show: bool,
+    },
     /// AIHubMix developer tools.
     #[command(subcommand)]
     Aihubmix(Aihubmix),
@@ -74,25 +83,69 @@ async fn main() -> anyhow::Result<()> {
         logs.init();
     }
     let cli = Cli::parse();
+    let path = cli
+        .config
+        .or_else(|| Some(PathBuf::from("keyhole.toml")).filter(|p| p.exists()));
     match cli.command.unwrap_or(Command::Serve) {
-        Command::CheckConfig => {
-            let config = Config::load(&cli.config)?;
+        Command::CheckConfig { show } => {
+            let Loaded {
+                config,
+                mut settings,
+            } = load(path.as_deref())?;
             let key = keyhole::session::Keyring::from_env(&env)?;
+            let redis = matches!(config.session.store, StoreConfig::Redis(_));
             // Instances sharing Redis must share the sealing key too.
-            if matches!(config.session.store, keyhole::config::StoreConfig::Redis(_))
-                && key.is_none()
-            {
+            if redis && key.is_none() {
                 anyhow::bail!(
                     "session.store is Redis: set KEYHOLE_SESSION_KEY (the same on every instance)"
                 );
             }
+            let password = redis && env("KEYHOLE_REDIS_PASSWORD").is_some_and(|p| !p.is_empty());
+            for (key, var, _) in [
+                ("session key", "KEYHOLE_SESSION_KEY", key.is_some()),
+                ("Redis password", "KEYHOLE_REDIS_PASSWORD", password),
+            ]
+            .into_iter()
+            .filter(|secret| secret.2)
+            {
+                settings.push(Setting::new(key, "[redacted]", Origin::Env(var.into())));
+            }
             let summary = summary(&config);
             Keyhole::in_memory(config)?;
-            println!("{}: ok ({summary})", cli.config.display());
+            let source = path.map_or("environment (no config file)".into(), |p| {
+                p.display().to_string()
+            });
+            println!("{source}: ok ({summary})");
+            if show {
+                print_settings(&settings);
+            }
             Ok(())
         }
-        Command::Serve => serve(Config::load(&cli.config)?).await,
-        Command::Aihubmix(Aihubmix::RegisterApp(command)) => command.run(&cli.config, &env).await,
+        Command::Serve => serve(load(path.as_deref())?.config).await,
+        Command::Aihubmix(Aihubmix::RegisterApp(command)) => {
+            command.run(path.as_deref(), &env).await
+        }
+    }
+}
+
+/// The config from the file at `path` (`None`: none) and the environment.
+fn load(path: Option<&Path>) -> anyhow::Result<Loaded> {
+    let loaded = Loaded::read(path);
+    let alone = "no config file (no --config, KEYHOLE_CONFIG or ./keyhole.toml): \
+                 the config comes from the environment alone";
+    Ok(if path.is_some() {
+        loaded?
+    } else {
+        loaded.context(alone)?
+    })
+}
+
+/// Every setting in aligned columns: key, value, where it came from.
+fn print_settings(settings: &[Setting]) {
+    let width = |f: fn(&Setting) -> usize| settings.iter().map(f).max().unwrap_or(0);
+    let (key, value) = (width(|s| s.key.len()), width(|s| s.value.len()));
+    for s in settings {
+        println!("  {:key$}  {:value$}  {}", s.key, s.value, s.origin);
     }
 }
 
@@ -134,7 +187,6 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 /// providers (id and kind) and where sessions live. Nothing secret: no
 /// client secret, and no store URL (a Redis one carries the password).
 fn summary(config: &Config) -> String {
-    use keyhole::config::StoreConfig;
     let providers: Vec<String> = config
         .providers
         .iter()

@@ -61,7 +61,7 @@ struct Target {
 impl RegisterApp {
     /// Registers the app; every failure is one line for the operator, and
     /// neither the token nor (unless asked) the secret is ever printed.
-    pub async fn run(self, config: &Path, env: EnvLookup<'_>) -> anyhow::Result<()> {
+    pub async fn run(self, config: Option<&Path>, env: EnvLookup<'_>) -> anyhow::Result<()> {
         let target = self.target(&Draft::load(config)?)?;
         let token = env(TOKEN_VAR)
             .map(|t| t.trim().to_owned())

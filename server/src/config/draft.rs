@@ -2,7 +2,7 @@
 //! register-app`): the top level checked as usual, the `[[providers]]`
 //! entries only read, since their client ids and secrets may not exist yet.
 
-use super::{Config, ConfigError, EnvLookup, parse, read};
+use super::{Config, ConfigError, EnvLookup, env, origin, parse, raw::RawConfig};
 
 /// A config file whose providers are not validated.
 #[derive(Debug)]
@@ -25,15 +25,21 @@ pub struct DraftProvider {
 }
 
 impl Draft {
-    /// Reads the file at `path`, with the process environment.
-    pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
-        Self::from_toml(&read(path)?, &|name| std::env::var(name).ok())
+    /// Reads the file at `path` (`None`: no file) overlaid with the process
+    /// environment, as [`Config::from_sources`] does.
+    pub fn load(path: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let (text, vars) = origin::process(path)?;
+        let raw = env::merge(text.as_deref(), &vars)?.raw;
+        Self::from_raw(raw, &|name| vars.get(name).cloned())
     }
 
     /// Parses `text`: the top level validated (`env` as for
     /// [`Config::from_toml`]), the providers kept as written.
     pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
-        let mut raw = parse(text)?;
+        Self::from_raw(parse(text)?, env)
+    }
+
+    fn from_raw(mut raw: RawConfig, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
         let providers = std::mem::take(&mut raw.providers)
             .into_iter()
             .map(|p| DraftProvider {

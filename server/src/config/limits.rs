@@ -2,7 +2,7 @@
 //! connections are served at once, and how often a client, a browser or a
 //! session may do what costs.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::{net::IpAddr, time::Duration};
 
 /// Limits that keep slow, numerous or greedy clients from taking the
@@ -52,7 +52,7 @@ impl Default for Limits {
 }
 
 /// `[limits]` as written.
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawLimits {
     request_timeout_ms: u64,

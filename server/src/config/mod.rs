@@ -6,9 +6,14 @@
 //! `KEYHOLE_<ID>_CLIENT_SECRET` (id upper-cased, `-` → `_`). A `client_secret`
 //! key in the file is refused, so a secret cannot be committed by mistake.
 //!
+//! Every key can also be set from the environment, which wins over the
+//! file (`KEYHOLE_LIMITS__MAX_CONNECTIONS`: `config/env.rs` and
+//! `docs/operating.md` give the rule), through [`Config::from_sources`]
+//! and [`Loaded::read`].
+//!
 //! Environment (read once at start-up):
-//! - `KEYHOLE_CONFIG` — path of the config file (default `keyhole.toml`;
-//!   the `--config` flag wins).
+//! - `KEYHOLE_CONFIG` — path of the config file (the `--config` flag wins;
+//!   default `keyhole.toml`, or the environment alone when there is none).
 //! - `KEYHOLE_<ID>_CLIENT_SECRET` — a provider's client secret (required per
 //!   provider unless `client_secret_file` or `client_secret_env` is set).
 //! - `KEYHOLE_REDIS_PASSWORD` — the Redis password, for a `redis://` or
@@ -18,7 +23,9 @@
 //! [`Draft`] reads a file whose providers are not registered yet.
 
 mod draft;
+mod env;
 mod limits;
+mod origin;
 mod provider;
 mod raw;
 mod store;
@@ -28,6 +35,7 @@ pub(crate) use store::not_built as store_not_built;
 pub use draft::{Draft, DraftProvider};
 pub use keyhole_providers::config::{KINDS, ProviderConfig, UpstreamConfig};
 pub use limits::Limits;
+pub use origin::{Loaded, Origin, Setting};
 pub use provider::{is_valid_id, secret_env_var};
 
 use self::{provider::validate_provider, raw::RawConfig, store::store_config};
@@ -165,13 +173,15 @@ impl ConfigError {
 }
 
 impl Config {
-    /// Reads and validates the file at `path`, with secrets from the process
-    /// environment.
+    /// Reads and validates the file at `path` overlaid with the process
+    /// environment, which also gives the secrets ([`Loaded::read`]).
     pub fn load(path: &std::path::Path) -> Result<Self, ConfigError> {
-        Self::from_toml(&read(path)?, &|name| std::env::var(name).ok())
+        Loaded::read(Some(path)).map(|loaded| loaded.config)
     }
 
-    /// Parses and validates `text`; `env` looks up secrets.
+    /// Parses and validates `text`; `env` looks up secrets. No key is
+    /// overridden: a lookup cannot list the variables, which overrides
+    /// need ([`Config::from_sources`] takes them all).
     pub fn from_toml(text: &str, env: EnvLookup<'_>) -> Result<Self, ConfigError> {
         Self::validate(parse(text)?, env)
     }

@@ -1,9 +1,10 @@
-//! The file as written: serde shapes of `keyhole.toml` and their defaults.
+//! The file as written: serde shapes of `keyhole.toml` and their defaults
+//! (serialized back, defaults included, for `check-config --show`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConfig {
     pub(super) public_url: String,
@@ -30,7 +31,7 @@ fn default_bind() -> String {
     "127.0.0.1:3000".to_owned()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSession {
     #[serde(default = "default_store")]
@@ -87,7 +88,7 @@ fn default_skew() -> u64 {
     60
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RawUpstream {
     #[serde(default = "default_connect_timeout")]
@@ -113,7 +114,7 @@ fn default_timeout() -> u64 {
     10_000
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 pub(super) struct RawProvider {
     pub(super) id: Option<String>,
     pub(super) kind: Option<String>,
