@@ -148,20 +148,8 @@ async fn host_requests_after_expiry_share_one_refresh() {
     assert_eq!(h.counter("aihubmix.token.refresh_token").await, 1);
 
     // Proactive: a one-second token is past Keyhole's refresh skew at once.
-    h.admin(
-        Method::PUT,
-        "/aihubmix/options",
-        json!({"access_token_ttl_secs": 1}),
-    )
-    .await;
     let mut jar = Jar::default();
-    h.sign_in(&mut jar).await;
-    h.admin(
-        Method::PUT,
-        "/aihubmix/options",
-        json!({"access_token_ttl_secs": 7200}),
-    )
-    .await;
+    h.sign_in_with_token_ttl(&mut jar, 1).await;
     let before = h.counter("aihubmix.token.refresh_token").await;
     assert_eq!(h.get("/usage", &mut jar).await.status, StatusCode::OK);
     assert_eq!(h.get("/usage", &mut jar).await.status, StatusCode::OK);

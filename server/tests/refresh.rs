@@ -26,20 +26,8 @@ async fn grant(h: &Harness, jar: &Jar, provider: &str) -> Grant {
 #[tokio::test]
 async fn a_token_near_expiry_is_refreshed_before_the_call() {
     let h = Harness::start("").await;
-    h.admin(
-        Method::PUT,
-        "/aihubmix/options",
-        json!({"access_token_ttl_secs": 30}),
-    )
-    .await;
     let mut jar = Jar::default();
-    h.sign_in(&mut jar).await;
-    h.admin(
-        Method::PUT,
-        "/aihubmix/options",
-        json!({"access_token_ttl_secs": 7200}),
-    )
-    .await;
+    h.sign_in_with_token_ttl(&mut jar, 30).await;
     let old = grant(&h, &jar, "aihubmix").await;
     // Near, not past: this is the skew at work, not an expired token.
     let left = old.expires_at.unwrap() - keyhole::clock::now();

@@ -113,18 +113,7 @@ async fn sim_json(
     path: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
-    let response = reqwest::Client::new()
-        .request(method, format!("{}/_sim{path}", sim.base_url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        response.status().is_success(),
-        "{path}: {}",
-        response.status()
-    );
-    response.json().await.unwrap_or(serde_json::Value::Null)
+    common::sim_admin(&reqwest::Client::new(), sim, method, path, body).await
 }
 
 async fn registrations(sim: &SimHandle) -> u64 {

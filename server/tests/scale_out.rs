@@ -357,16 +357,7 @@ async fn an_instance_a_minute_behind_does_not_repeat_the_refresh() {
 
     let on_a = h.get("/api/me", &mut jar).await.json();
     assert_eq!(on_a["connections"][0]["status"], "active");
-    let on_b: serde_json::Value = h
-        .http
-        .get(format!("{}/api/me", b.url()))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let on_b = me_on(&h.http, &b, &cookie).await;
     assert_eq!(on_b["connections"][0]["status"], "active");
 }
 
@@ -423,16 +414,7 @@ async fn an_instance_an_hour_ahead_reads_an_elice_sign_in_as_reauth_required() {
     }
     let cookie = format!("keyhole_session={}", jar.get("keyhole_session").unwrap());
     let upstream = h.admin(Method::GET, "/counters", json!(null)).await;
-    let on_b: serde_json::Value = h
-        .http
-        .get(format!("{}/api/me", b.url()))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let on_b = me_on(&h.http, &b, &cookie).await;
     let status = |me: &serde_json::Value, provider: &str| {
         me["connections"]
             .as_array()
@@ -565,4 +547,16 @@ fn refreshes_ok(metrics: &str) -> u64 {
         .filter(|l| l.starts_with("keyhole_token_refreshes_total{") && l.contains("outcome=\"ok\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// `GET /api/me` on the `keyhole` binary `b` with `cookie`, as JSON.
+async fn me_on(http: &reqwest::Client, b: &KeyholeBinary, cookie: &str) -> serde_json::Value {
+    http.get(format!("{}/api/me", b.url()))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }

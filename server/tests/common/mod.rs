@@ -375,19 +375,19 @@ impl Harness {
         path: &str,
         body: serde_json::Value,
     ) -> serde_json::Value {
-        let response = self
-            .http
-            .request(method, format!("{}/_sim{path}", self.sim.base_url))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(serde_json::Value::Null)
+        sim_admin(&self.http, &self.sim, method, path, body).await
+    }
+
+    /// Signs in (AIHubMix) while the simulator issues access tokens that
+    /// live `secs`, then puts the usual two hours back.
+    pub async fn sign_in_with_token_ttl(&self, jar: &mut Jar, secs: u64) -> Reply {
+        let ttl = |secs: u64| serde_json::json!({ "access_token_ttl_secs": secs });
+        self.admin(Method::PUT, "/aihubmix/options", ttl(secs))
+            .await;
+        let reply = self.sign_in(jar).await;
+        self.admin(Method::PUT, "/aihubmix/options", ttl(7200))
+            .await;
+        reply
     }
 
     /// Call counters of the simulator.
@@ -577,4 +577,27 @@ pub async fn direct_token_response(
         .unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     response.json().await.unwrap()
+}
+
+/// A call to `sim`'s admin API (`/_sim{path}`), which must succeed; its JSON
+/// answer (null when it has none).
+pub async fn sim_admin(
+    http: &reqwest::Client,
+    sim: &SimHandle,
+    method: reqwest::Method,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let response = http
+        .request(method, format!("{}/_sim{path}", sim.base_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{path}: {}",
+        response.status()
+    );
+    response.json().await.unwrap_or(serde_json::Value::Null)
 }
