@@ -74,6 +74,8 @@ pub(crate) fn run() -> Result<bool> {
             "clippy",
             "-p",
             "app",
+            "-p",
+            "keyhole-leptos",
             "--target",
             "wasm32-unknown-unknown",
             "--",
