@@ -125,7 +125,10 @@ pub(crate) fn run() -> Result<bool> {
     // turns with other worktrees' runs on the shared target directory.
     let _turn = e2e::lock()?;
     let app_started = SystemTime::now();
-    let built = report(e2e::build_dist(), "trunk build --release");
+    let built = report(
+        e2e::build_dist().and_then(|()| e2e::build_host_dist()),
+        "trunk build --release",
+    );
     tally.stage("trunk build --release", built);
     if built {
         if let Err(e) = bundle::print_sizes() {
