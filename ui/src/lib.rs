@@ -6,8 +6,20 @@
 //!
 //! # Use it
 //!
-//! Mount Keyhole in the host's axum app (here under `/auth`, the config's
-//! `base_path`), serve the Leptos app from the same origin, and in the app:
+//! Mount Keyhole in the host's axum server (here under `/auth`, the config's
+//! `base_path`) and serve the Leptos app from the same origin:
+//!
+//! ```text
+//! // The host's server, with the `keyhole` crate; config: base_path = "/auth".
+//! let keyhole = Keyhole::open(config, &|name| std::env::var(name).ok()).await?;
+//! let site = Router::new()
+//!     .route_service("/", ServeFile::new("dist/index.html"))
+//!     .fallback_service(ServeDir::new("dist"));
+//! let app = keyhole.mount(site).with_state(keyhole.clone());
+//! ```
+//!
+//! (`server/examples/embed.rs` in Keyhole's repository is a complete one.)
+//! Then, in the app:
 //!
 //! ```no_run
 //! use keyhole_leptos::{
@@ -63,6 +75,8 @@
 //! Size: components return `AnyView` (`view! { … }.into_any()`) rather than
 //! `impl IntoView`, so a parent's rendering code does not embed each child's
 //! whole view type.
+
+#![warn(missing_docs)]
 
 pub mod a11y;
 pub mod client;
