@@ -15,7 +15,7 @@ use xtask::{
     bundle,
     e2e::{self, Totals},
     package, package_check,
-    proc::describe,
+    proc::{describe, disk_report},
     root, tools,
 };
 
@@ -52,6 +52,7 @@ pub(crate) fn run() -> Result<bool> {
     tools::ensure_build_tools()?;
     tools::ensure_browser_tools()?;
     tools::ensure_test_services()?;
+    eprintln!("xtask: disk: {}", disk_report(&xtask::target_dir()));
 
     tally.stage(
         "cargo fmt --check",
@@ -167,6 +168,7 @@ pub(crate) fn run() -> Result<bool> {
         tally.stage("release package (skipped: no build)", false);
     }
 
+    eprintln!("xtask: disk: {}", disk_report(&xtask::target_dir()));
     eprintln!(
         "xtask: finished in {:.0} s{}",
         started.elapsed().as_secs_f64(),
