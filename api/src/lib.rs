@@ -6,13 +6,18 @@
 //! and [`NotifyResult`], [`MessageRequest`] and [`MessageResult`],
 //! [`ApiError`] (every error body),
 //! [`PopupMessage`] (what the callback page posts to the opener), and the
-//! names of headers and query parameters both sides use.
+//! names of headers and query parameters both sides use; [`Lang`], the
+//! languages both sides speak.
 //!
 //! Money and quota are strings holding a decimal or an integer in the
 //! provider's own unit: never floats.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+mod lang;
+
+pub use lang::Lang;
 
 /// Header that every state-changing `/api/` request must carry (value `1`).
 /// A custom header forces a CORS preflight, so another origin cannot send it.

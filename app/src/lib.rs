@@ -1,34 +1,27 @@
 //! Keyhole's single-page app (Leptos, client-side rendered): sign in with a provider in a popup, then see profiles and balances.
 //!
 //! Layout:
-//! - [`App`] (here): provides the contexts and the routes. `/` shows the
-//!   dashboard when signed in and the sign-in page otherwise; anything else
-//!   is the not-found page.
-//! - [`auth`]: the [`auth::Auth`] context (the `/api/me` resource) and the
-//!   [`auth::Providers`] context (`/api/providers`).
-//! - [`popup`]: the popup sign-in flow ([`popup::LoginFlow`]).
-//! - [`api`]: the only module that calls the server; [`api::AppError`].
-//! - [`pages`]: routed pages. [`components`]: reusable pieces.
-//! - [`i18n`]: every user-visible string, in English, Traditional Chinese,
-//!   Thai and Korean, and the current language.
-//! - [`a11y`]: focus moves and screen-reader announcements across page changes.
+//! - [`App`] (here): the language, `keyhole-leptos`'s context, the header
+//!   and the routes. `/` shows the dashboard when signed in and the sign-in
+//!   page otherwise; anything else is the not-found page.
+//! - [`pages`]: routed pages, each the app's heading and text around the
+//!   components of `keyhole-leptos`, which do the signing in, the cards and
+//!   the calls to the server. [`components`]: the language menu.
+//! - [`language`]: the current language, remembered in `localStorage`;
+//!   [`words`]: the app's own strings (the components bring theirs).
 //!
 //! The app never sees a token: the server keeps them and sets an HttpOnly
 //! session cookie. Provider data is always rendered as text.
-//!
-//! Size: components return `AnyView` (`view! { … }.into_any()`) rather than
-//! `impl IntoView`, so a parent's rendering code does not embed each child's
-//! whole view type; with the three string tables this keeps the first load
-//! under its 250 KB gzip budget (`cargo xtask bench`).
 
-pub mod a11y;
-pub mod api;
-pub mod auth;
 pub mod components;
-pub mod i18n;
+pub mod language;
 pub mod pages;
-pub mod popup;
+pub mod words;
 
+use keyhole_leptos::{
+    Announcements, CallError, ErrorNotice, KeyholeOptions, Text, provide_keyhole, use_keyhole,
+    use_session,
+};
 use leptos::prelude::*;
 use leptos_router::{
     components::{A, Route, Router, Routes},
@@ -36,34 +29,26 @@ use leptos_router::{
 };
 
 use crate::{
-    a11y::{Announcements, Announcer, FocusRequest},
-    api::AppError,
-    auth::{Auth, Providers},
-    components::{ErrorNotice, LanguageMenu},
-    i18n::{Text, tr},
+    components::LanguageMenu,
+    language::Language,
     pages::{DashboardPage, NotFoundPage, SignInPage},
-    popup::LoginFlow,
+    words::Word,
 };
 
 /// The whole app: language, contexts, header and routes.
 #[component]
 pub fn App() -> AnyView {
-    i18n::init();
-    let auth = Auth::new();
-    let focus = FocusRequest::new();
-    let announcer = Announcer::new();
-    provide_context(auth);
-    provide_context(focus);
-    provide_context(announcer);
-    provide_context(Providers::new());
-    // Reads a redirect-mode login result from the URL before the router sees it.
-    provide_context(LoginFlow::new(auth, focus, announcer));
+    let language = Language::init();
+    provide_context(language);
+    // Keyhole at `/api`, speaking the menu's language. Reads a
+    // redirect-mode login result from the URL before the router sees it.
+    provide_keyhole(KeyholeOptions::new().lang(language.signal()));
 
     view! {
         <Router>
             <header class="site-header">
                 <A href="/">
-                    <span class="brand">{tr(Text::AppName)}</span>
+                    <span class="brand">{language.word(Word::AppName)}</span>
                 </A>
                 <LanguageMenu />
             </header>
@@ -81,13 +66,14 @@ pub fn App() -> AnyView {
 /// `/`: the dashboard or the sign-in page, depending on the session.
 #[component]
 fn Home() -> AnyView {
-    let auth = Auth::expect();
+    let session = use_session();
+    let texts = use_keyhole().texts();
     view! {
         // A transition keeps the current page on screen while `/api/me`
         // reloads after a login or logout, instead of flashing "Loading…".
-        <Transition fallback=|| view! { <p class="muted">{tr(Text::Loading)}</p> }>
+        <Transition fallback=move || view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> }>
             {move || Suspend::new(async move {
-                match auth.resource().await {
+                match session.resource().await {
                     Ok(me) => view! { <DashboardPage me /> }.into_any(),
                     Err(err) if err.is_unauthenticated() => view! { <SignInPage /> }.into_any(),
                     Err(error) => view! { <ServerProblem error /> }.into_any(),
@@ -102,21 +88,14 @@ fn Home() -> AnyView {
 #[component]
 fn ServerProblem(
     /// Why `/api/me` failed.
-    error: AppError,
+    error: CallError,
 ) -> AnyView {
-    let auth = Auth::expect();
-    let retry = Callback::new(move |()| auth.refetch());
+    let session = use_session();
+    let retry = Callback::new(move |()| session.refetch());
     view! {
         <section class="panel">
             <ErrorNotice error on_retry=retry />
         </section>
     }
     .into_any()
-}
-
-/// A string usable in an HTML `id`: ASCII letters, digits and `-`, everything else as `-`.
-pub(crate) fn dom_id(raw: &str) -> String {
-    raw.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect()
 }

@@ -36,7 +36,7 @@ test("an expired Elice sign-in offers 'Sign in again', and signing in again fixe
     await expect(dashboard.reauthBanner).toBeVisible({ timeout: 1_000 });
   }).toPass({ timeout: 20_000 });
   await expect(dashboard.reauthBanner).toContainText(`Your ${PROVIDERS.elice} sign-in expired`);
-  await expect(page.locator(".connection__status")).toHaveText("Sign-in expired");
+  await expect(page.locator(".kh-connection__status")).toHaveText("Sign-in expired");
 
   await setEliceOptions(request, { access_token_ttl_secs: 3600, report_expires_in: false });
   const popupPromise = page.waitForEvent("popup");
@@ -46,5 +46,5 @@ test("an expired Elice sign-in offers 'Sign in again', and signing in again fixe
   await again.allow();
 
   await expect(dashboard.signInAgainButton).toBeHidden();
-  await expect(page.locator(".connection__status")).toHaveText("Connected");
+  await expect(page.locator(".kh-connection__status")).toHaveText("Connected");
 });

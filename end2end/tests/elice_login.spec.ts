@@ -29,9 +29,9 @@ test("popup sign-in with Elice shows the chosen person's Elice profile", async (
   await dashboard.expectVisible();
   // Elice's `fullname` is the card's heading, its `email` the email.
   const card = dashboard.card(KIM_MINJUN.displayName);
-  await expect(card.locator(".badge")).toHaveText(PROVIDERS.elice);
-  await expect(card.locator(".connection__email")).toHaveText(KIM_MINJUN.email);
-  await expect(card.locator(".connection__status")).toHaveText("Connected");
+  await expect(card.locator(".kh-badge")).toHaveText(PROVIDERS.elice);
+  await expect(card.locator(".kh-connection__email")).toHaveText(KIM_MINJUN.email);
+  await expect(card.locator(".kh-connection__status")).toHaveText("Connected");
   await expect(dashboard.disconnectButton).toHaveCount(1);
   // Elice has no balance: no balance section by capability.
   await expect(dashboard.balance).toHaveCount(0);
@@ -75,7 +75,7 @@ test.describe("with a Thai browser", () => {
 
     await expect(page.getByRole("heading", { name: "บัญชีของคุณ" })).toBeVisible();
     const card = new DashboardPage(page).card(SOMCHAI.displayName);
-    await expect(card.locator(".badge")).toHaveText(PROVIDERS.elice);
-    await expect(card.locator(".connection__email")).toHaveText(SOMCHAI.email);
+    await expect(card.locator(".kh-badge")).toHaveText(PROVIDERS.elice);
+    await expect(card.locator(".kh-connection__email")).toHaveText(SOMCHAI.email);
   });
 });

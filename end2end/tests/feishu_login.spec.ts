@@ -34,8 +34,8 @@ test("popup sign-in with Feishu goes through the v2 login and shows the Feishu p
   await dashboard.expectVisible();
   // user_info's `name`, `email` and `avatar_url`.
   const card = dashboard.card(SOMCHAI.displayName);
-  await expect(card.locator(".badge")).toHaveText(PROVIDERS.feishu);
-  await expect(card.locator(".connection__email")).toHaveText(SOMCHAI.email);
+  await expect(card.locator(".kh-badge")).toHaveText(PROVIDERS.feishu);
+  await expect(card.locator(".kh-connection__email")).toHaveText(SOMCHAI.email);
   await dashboard.expectAvatar(card, `${sim}${avatarPath(SOMCHAI)}`);
   await expect(dashboard.disconnectButton).toHaveCount(1);
   await expect(dashboard.balance).toHaveCount(0);

@@ -104,7 +104,7 @@ test.describe("with a Korean browser", () => {
 
     await expect(page.getByRole("heading", { name: KO.dashboardTitle })).toBeVisible();
     await expect(page.getByRole("heading", { name: KIM_MINJUN.displayName })).toBeVisible();
-    await expect(page.locator(".connection__status")).toHaveText(KO.status);
+    await expect(page.locator(".kh-connection__status")).toHaveText(KO.status);
     await expect(page.getByRole("button", { name: KO.logOut })).toBeVisible();
     await expectNoSeriousAxeViolations(page);
     await saveScreenshot(page, "dashboard.ko");

@@ -37,8 +37,8 @@ test("popup sign-in with OpenID Connect shows the ID token's profile", async ({ 
   await dashboard.expectVisible();
   // The `name`, `email` and `picture` claims.
   const card = dashboard.card(ALICE.displayName);
-  await expect(card.locator(".badge")).toHaveText(PROVIDERS.oidc);
-  await expect(card.locator(".connection__email")).toHaveText(ALICE.email);
+  await expect(card.locator(".kh-badge")).toHaveText(PROVIDERS.oidc);
+  await expect(card.locator(".kh-connection__email")).toHaveText(ALICE.email);
   await dashboard.expectAvatar(card, `${sim}${avatarPath(ALICE)}`);
   await expect(dashboard.disconnectButton).toHaveCount(1);
   await expect(dashboard.balance).toHaveCount(0);

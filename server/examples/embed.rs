@@ -14,6 +14,12 @@
 //! ```
 //!
 //! then open <http://127.0.0.1:4000/>, sign in, and follow the usage link.
+//!
+//! With `EMBED_SITE` naming a built Leptos app (the example host of
+//! `examples/host-app`, which signs in through `keyhole-leptos`; `cargo
+//! xtask e2e` builds it), the host serves that app at `/` instead of its
+//! plain page. `EMBED_ADDR` (default `127.0.0.1:4000`, port `0` for any)
+//! is where it listens; the redirect URI follows it.
 
 use axum::{
     Json, Router,
@@ -24,6 +30,8 @@ use axum::{
 };
 use keyhole::{ApiError, Keyhole, Session, config::Config};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tower_http::services::{ServeDir, ServeFile};
 use url::Url;
 
 /// The host's state: Keyhole, and where AIHubMix's userinfo is.
@@ -41,15 +49,21 @@ impl FromRef<Host> for Keyhole {
 
 /// The host app: its pages, Keyhole under `/auth` (the config's
 /// `base_path`), and its fallback. `userinfo` is AIHubMix's userinfo URL.
-pub fn app(keyhole: Keyhole, userinfo: Url) -> Router {
+/// With `site` (a built Leptos app's directory) the host serves that app at
+/// `/` and its files beside it; without, a plain server-rendered page.
+pub fn app(keyhole: Keyhole, userinfo: Url, site: Option<&Path>) -> Router {
     let host = Host {
         keyhole: keyhole.clone(),
         userinfo,
     };
-    let app = Router::new()
-        .route("/", get(home))
-        .route("/usage", get(usage))
-        .fallback(|| async { (StatusCode::NOT_FOUND, "The host has no such page.") });
+    let not_found = || async { (StatusCode::NOT_FOUND, "The host has no such page.") };
+    let app = Router::new().route("/usage", get(usage));
+    let app = match site {
+        Some(site) => app
+            .route_service("/", ServeFile::new(site.join("index.html")))
+            .fallback_service(ServeDir::new(site).not_found_service(get(not_found))),
+        None => app.route("/", get(home)).fallback(not_found),
+    };
     keyhole.mount(app).with_state(host)
 }
 
@@ -98,15 +112,17 @@ async fn usage(session: Session, State(host): State<Host>) -> Result<Json<Usage>
     Ok(Json(usage))
 }
 
-/// The config of the run described at the top, from the environment.
+/// The config of the run described at the top, for a host at `public_url`,
+/// secrets from the environment.
 pub fn config(
     sim: &str,
+    public_url: &str,
     env: keyhole::config::EnvLookup<'_>,
 ) -> Result<Config, keyhole::config::ConfigError> {
     Config::from_toml(
         &format!(
             r#"
-            public_url = "http://127.0.0.1:4000"
+            public_url = "{public_url}"
             base_path = "/auth"
             [session]
             store = "memory"
@@ -128,10 +144,13 @@ async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().init();
     let env = |name: &str| std::env::var(name).ok();
     let sim = env("SIM_URL").unwrap_or_else(|| "http://127.0.0.1:9000".to_owned());
-    let keyhole = Keyhole::open(config(&sim, &env)?, &env).await?;
+    let addr = env("EMBED_ADDR").unwrap_or_else(|| "127.0.0.1:4000".to_owned());
+    let site = env("EMBED_SITE").map(std::path::PathBuf::from);
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let public_url = format!("http://{}", listener.local_addr()?);
+    let keyhole = Keyhole::open(config(&sim, &public_url, &env)?, &env).await?;
     let userinfo = Url::parse(&format!("{sim}/aihubmix/api/oauth2/userinfo"))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:4000").await?;
-    println!("embed example on http://127.0.0.1:4000");
-    axum::serve(listener, app(keyhole, userinfo)).await?;
+    println!("embed example listening on {public_url}");
+    axum::serve(listener, app(keyhole, userinfo, site.as_deref())).await?;
     Ok(())
 }

@@ -3,35 +3,27 @@
 //! few words.
 
 use axum::{extract::FromRequestParts, http::header, http::request::Parts};
+use keyhole_api::Lang;
 use std::convert::Infallible;
 
 /// At most this many `Accept-Language` entries are read; browsers send a
 /// handful, and the rest cannot change the answer enough to matter.
 const MAX_ENTRIES: usize = 16;
 
-/// A language of the app (`app/src/i18n`), for a page the server renders.
+/// The language of a page the server renders: one of [`Lang`], the
+/// languages of the app and its components.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PageLang {
-    /// English, also for a browser that wants none of the others.
-    #[default]
-    En,
-    /// Traditional Chinese as written in Taiwan (any `zh`, as in the app).
-    ZhTw,
-    /// Thai.
-    Th,
-    /// Korean.
-    Ko,
-}
+pub struct PageLang(pub Lang);
 
 impl PageLang {
     /// The language for an `Accept-Language` value: the spoken one with the
     /// highest `q` (the first of equals), else English. `q=0` means "not
     /// this one"; an entry with a malformed `q` is skipped.
     pub fn from_accept_language(header: &str) -> Self {
-        let mut best: Option<(u16, Self)> = None;
+        let mut best: Option<(u16, Lang)> = None;
         for entry in header.split(',').take(MAX_ENTRIES) {
             let mut parts = entry.split(';');
-            let Some(lang) = parts.next().and_then(Self::from_tag) else {
+            let Some(lang) = parts.next().and_then(Lang::from_tag) else {
                 continue;
             };
             let q = match parts.find_map(|p| p.trim().strip_prefix("q=")) {
@@ -45,69 +37,51 @@ impl PageLang {
                 best = Some((q, lang));
             }
         }
-        best.map(|(_, lang)| lang).unwrap_or_default()
-    }
-
-    /// The language of a BCP 47 tag, by its primary subtag, as the app
-    /// matches `navigator.languages`.
-    fn from_tag(tag: &str) -> Option<Self> {
-        let primary = tag.trim().split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "en" => Some(Self::En),
-            "zh" => Some(Self::ZhTw),
-            "th" => Some(Self::Th),
-            "ko" => Some(Self::Ko),
-            _ => None,
-        }
+        Self(best.map(|(_, lang)| lang).unwrap_or_default())
     }
 
     /// The `<html lang>` tag.
     pub fn tag(self) -> &'static str {
-        match self {
-            Self::En => "en",
-            Self::ZhTw => "zh-TW",
-            Self::Th => "th",
-            Self::Ko => "ko",
-        }
+        self.0.tag()
     }
 
     /// The popup's heading after a sign-in that worked.
     pub fn signed_in(self) -> &'static str {
-        match self {
-            Self::En => "Signed in. You can close this window.",
-            Self::ZhTw => "已登入。你可以關閉這個視窗。",
-            Self::Th => "เข้าสู่ระบบแล้ว คุณปิดหน้าต่างนี้ได้เลย",
-            Self::Ko => "로그인했습니다. 이 창을 닫아도 됩니다.",
+        match self.0 {
+            Lang::En => "Signed in. You can close this window.",
+            Lang::ZhTw => "已登入。你可以關閉這個視窗。",
+            Lang::Th => "เข้าสู่ระบบแล้ว คุณปิดหน้าต่างนี้ได้เลย",
+            Lang::Ko => "로그인했습니다. 이 창을 닫아도 됩니다.",
         }
     }
 
     /// The popup's heading after a sign-in that did not.
     pub fn not_signed_in(self) -> &'static str {
-        match self {
-            Self::En => "Sign-in did not complete. You can close this window.",
-            Self::ZhTw => "登入沒有完成。你可以關閉這個視窗。",
-            Self::Th => "การเข้าสู่ระบบไม่สำเร็จ คุณปิดหน้าต่างนี้ได้เลย",
-            Self::Ko => "로그인이 완료되지 않았습니다. 이 창을 닫아도 됩니다.",
+        match self.0 {
+            Lang::En => "Sign-in did not complete. You can close this window.",
+            Lang::ZhTw => "登入沒有完成。你可以關閉這個視窗。",
+            Lang::Th => "การเข้าสู่ระบบไม่สำเร็จ คุณปิดหน้าต่างนี้ได้เลย",
+            Lang::Ko => "로그인이 완료되지 않았습니다. 이 창을 닫아도 됩니다.",
         }
     }
 
     /// The link back into the app.
     pub fn back_to_app(self) -> &'static str {
-        match self {
-            Self::En => "Return to the app",
-            Self::ZhTw => "返回應用程式",
-            Self::Th => "กลับไปที่แอป",
-            Self::Ko => "앱으로 돌아가기",
+        match self.0 {
+            Lang::En => "Return to the app",
+            Lang::ZhTw => "返回應用程式",
+            Lang::Th => "กลับไปที่แอป",
+            Lang::Ko => "앱으로 돌아가기",
         }
     }
 
     /// The button of the `form_post` resend page, shown without script.
     pub fn continue_signing_in(self) -> &'static str {
-        match self {
-            Self::En => "Continue signing in",
-            Self::ZhTw => "繼續登入",
-            Self::Th => "ดำเนินการเข้าสู่ระบบต่อ",
-            Self::Ko => "로그인 계속하기",
+        match self.0 {
+            Lang::En => "Continue signing in",
+            Lang::ZhTw => "繼續登入",
+            Lang::Th => "ดำเนินการเข้าสู่ระบบต่อ",
+            Lang::Ko => "로그인 계속하기",
         }
     }
 }
@@ -149,21 +123,21 @@ mod tests {
     #[test]
     fn the_most_wanted_spoken_language_wins() {
         let cases = [
-            ("ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7", PageLang::Ko),
-            ("zh-TW,zh;q=0.9", PageLang::ZhTw),
-            ("zh-Hant-HK", PageLang::ZhTw),
-            ("th", PageLang::Th),
-            ("de-DE,fr;q=0.8", PageLang::En),
-            ("de-DE,th;q=0.5,ko;q=0.6", PageLang::Ko),
-            ("en;q=0.5, th", PageLang::Th),
-            ("ko;q=0, th;q=0.1", PageLang::Th),
-            ("ko;q=0", PageLang::En),
-            ("KO-kr", PageLang::Ko),
-            ("th;q=0.5,ko;q=0.5", PageLang::Th),
-            ("ko;q=2,th;q=abc,zh;q=0.3", PageLang::ZhTw),
-            ("*", PageLang::En),
-            ("", PageLang::En),
-            (";;,,;q=", PageLang::En),
+            ("ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7", PageLang(Lang::Ko)),
+            ("zh-TW,zh;q=0.9", PageLang(Lang::ZhTw)),
+            ("zh-Hant-HK", PageLang(Lang::ZhTw)),
+            ("th", PageLang(Lang::Th)),
+            ("de-DE,fr;q=0.8", PageLang(Lang::En)),
+            ("de-DE,th;q=0.5,ko;q=0.6", PageLang(Lang::Ko)),
+            ("en;q=0.5, th", PageLang(Lang::Th)),
+            ("ko;q=0, th;q=0.1", PageLang(Lang::Th)),
+            ("ko;q=0", PageLang(Lang::En)),
+            ("KO-kr", PageLang(Lang::Ko)),
+            ("th;q=0.5,ko;q=0.5", PageLang(Lang::Th)),
+            ("ko;q=2,th;q=abc,zh;q=0.3", PageLang(Lang::ZhTw)),
+            ("*", PageLang(Lang::En)),
+            ("", PageLang(Lang::En)),
+            (";;,,;q=", PageLang(Lang::En)),
         ];
         for (header, lang) in cases {
             assert_eq!(PageLang::from_accept_language(header), lang, "{header}");

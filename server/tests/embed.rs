@@ -18,16 +18,20 @@ use serde_json::json;
 /// The example's app aimed at a fresh simulator, with its client registered
 /// there under the example's redirect URI.
 async fn start() -> Harness {
+    start_with(None).await
+}
+
+/// [`start`], serving the built app in `site` at `/` when given.
+async fn start_with(site: Option<&std::path::Path>) -> Harness {
     let sim = spawn_sim().await;
     let env =
         |name: &str| (name == "KEYHOLE_AIHUBMIX_CLIENT_SECRET").then(|| "embed-secret".to_owned());
-    let mut config = embed::config(&sim.base_url, &env).unwrap();
-    config.public_url = url::Url::parse(APP).unwrap();
+    let config = embed::config(&sim.base_url, APP, &env).unwrap();
     let keyhole = Keyhole::open(config, &env).await.unwrap();
     let userinfo =
         url::Url::parse(&format!("{}/aihubmix/api/oauth2/userinfo", sim.base_url)).unwrap();
     let mut h = Harness::with_state(sim, keyhole.clone());
-    h.app = embed::app(keyhole, userinfo);
+    h.app = embed::app(keyhole, userinfo, site);
     assert_eq!(h.base, "/auth");
     h.admin(
         Method::POST,
@@ -101,6 +105,45 @@ async fn keyhole_mounted_under_auth_signs_in_beside_the_hosts_routes() {
         StatusCode::NOT_FOUND,
         "not the host's"
     );
+}
+
+/// With a built app (the example host of `examples/host-app`), the host
+/// serves it at `/` and its files beside it; Keyhole keeps its routes under
+/// `/auth`, and unknown paths are still the host's 404.
+#[tokio::test]
+async fn the_host_serves_its_leptos_app_beside_keyhole() {
+    let site = std::env::temp_dir().join(format!(
+        "keyhole-embed-site-{}-{}",
+        std::process::id(),
+        &keyhole::session::random_token()[..8]
+    ));
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("index.html"),
+        "<!doctype html><title>Host</title>",
+    )
+    .unwrap();
+    std::fs::write(site.join("host-1a2b.js"), "export default 1;").unwrap();
+    let h = start_with(Some(&site)).await;
+    let mut jar = Jar::default();
+    let index = h.get("/", &mut jar).await;
+    assert_eq!(
+        (index.status, index.body.as_str()),
+        (StatusCode::OK, "<!doctype html><title>Host</title>")
+    );
+    let script = h.get("/host-1a2b.js", &mut jar).await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.header("content-type").contains("javascript"));
+    let lost = h.get("/nope.js", &mut jar).await;
+    assert_eq!(
+        (lost.status, lost.body.as_str()),
+        (StatusCode::NOT_FOUND, "The host has no such page.")
+    );
+    let providers = h.get("/auth/providers", &mut jar).await;
+    assert_eq!(providers.json()[0]["id"], "aihubmix");
+    let done = h.sign_in(&mut jar).await;
+    assert!(done.body.contains(r#""ok":true"#), "{}", done.body);
+    _ = std::fs::remove_dir_all(&site);
 }
 
 /// The extractor answers the contract's 401 JSON without a session, and a

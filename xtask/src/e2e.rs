@@ -1,5 +1,6 @@
-//! The end-to-end stage: release build of the app, the simulator and keyhole
-//! on free loopback ports, then Playwright in Debian's Chromium.
+//! The end-to-end stage: release builds of the app and of the example host,
+//! the simulator, keyhole and the embed example on free loopback ports, then
+//! Playwright in Debian's Chromium.
 
 use crate::{
     proc::{Server, free_port, run, wait_ready},
@@ -7,6 +8,10 @@ use crate::{
 };
 use anyhow::{Context, Result};
 use std::{process::Command, time::Duration};
+
+/// The embed example's AIHubMix client secret; the spec registers the
+/// client with the simulator under the same one.
+const EMBED_CLIENT_SECRET: &str = "embed-secret";
 
 /// Playwright totals from its JSON report.
 #[derive(Debug, Default, Clone, Copy)]
@@ -26,6 +31,7 @@ pub fn run_alone(args: &[String]) -> Result<bool> {
     tools::ensure_browser_tools()?;
     let _turn = lock()?;
     build_dist()?;
+    build_host_dist()?;
     build_servers()?;
     let totals = playwright(args)?;
     println!(
@@ -63,10 +69,30 @@ pub fn build_dist() -> Result<()> {
         .env("NO_COLOR", "true"))
 }
 
-/// Debug builds of the two servers (they share `cargo test`'s artifacts).
+/// Where the example host (`examples/host-app`) is built: the embed
+/// example serves it.
+pub fn host_dist() -> std::path::PathBuf {
+    crate::target_dir().join("host-dist")
+}
+
+/// `trunk build --release --offline` of the example host, a second Leptos
+/// app that signs in through `keyhole-leptos` alone, into [`host_dist`].
+pub fn build_host_dist() -> Result<()> {
+    std::fs::create_dir_all(crate::target_dir())?;
+    let _turn = crate::proc::exclusive(&crate::target_dir().join("dist.lock"), "app build")?;
+    run(tools::trunk()
+        .args(["build", "--release", "--offline", "--dist"])
+        .arg(host_dist())
+        .current_dir(root().join("examples/host-app"))
+        .env("NO_COLOR", "true"))
+}
+
+/// Debug builds of the two servers and of keyhole's embed example (they
+/// share `cargo test`'s artifacts).
 pub fn build_servers() -> Result<()> {
     run(Command::new("cargo")
         .args(["build", "--quiet", "-p", "keyhole", "-p", "provider-sim"])
+        .args(["--bins", "--example", "embed"])
         .current_dir(root()))
 }
 
@@ -102,6 +128,17 @@ pub fn playwright(extra_args: &[String]) -> Result<Totals> {
             .envs(dev_secrets()),
     )?;
     wait_ready(port, "/readyz", Duration::from_secs(30))?;
+    // Keyhole as a library: the embed example, nesting it under `/auth`
+    // beside the example host's app (`tests/embed_host.spec.ts`).
+    let (_embed, embed_url) = Server::start_announced(
+        "embed",
+        Command::new(bin.join("examples/embed"))
+            .env("SIM_URL", &sim_url)
+            .env("EMBED_ADDR", "127.0.0.1:0")
+            .env("EMBED_SITE", host_dist())
+            .env("KEYHOLE_AIHUBMIX_CLIENT_SECRET", EMBED_CLIENT_SECRET)
+            .env("RUST_LOG", "warn"),
+    )?;
 
     let e2e = root.join("end2end");
     let report = e2e.join("test-results/results.json");
@@ -112,6 +149,7 @@ pub fn playwright(extra_args: &[String]) -> Result<Totals> {
         .current_dir(&e2e)
         .env("KEYHOLE_BASE_URL", &app_url)
         .env("KEYHOLE_SIM_URL", &sim_url)
+        .env("KEYHOLE_EMBED_URL", &embed_url)
         .env("CHROMIUM_PATH", tools::chromium_path())
         .status()
         .context("cannot start npx playwright")?;

@@ -45,6 +45,44 @@ pub fn describe(cmd: &Command) -> String {
     s
 }
 
+/// Free and used space where `path` lives, as `df -Pk` reports it, in a
+/// line for the log: a full disk fails a build with an I/O error far from
+/// its cause, so the test run says how much room it started and ended with.
+pub fn disk_report(path: &std::path::Path) -> String {
+    let used = Command::new("du")
+        .args(["-sk"])
+        .arg(path)
+        .output()
+        .ok()
+        .and_then(|out| field_number(&String::from_utf8_lossy(&out.stdout), 0));
+    let free = Command::new("df")
+        .args(["-Pk"])
+        .arg(path)
+        .output()
+        .ok()
+        .and_then(|out| {
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            field_number(text.lines().nth(1)?, 3)
+        });
+    let gib = |kib: Option<u64>| {
+        kib.map_or_else(
+            || "?".to_owned(),
+            |k| format!("{:.1} GiB", k as f64 / 1_048_576.0),
+        )
+    };
+    format!(
+        "{} in {}, {} free on its disk",
+        gib(used),
+        path.display(),
+        gib(free)
+    )
+}
+
+/// The `index`-th whitespace-separated field of `line`, as a number.
+fn field_number(line: &str, index: usize) -> Option<u64> {
+    line.split_whitespace().nth(index)?.parse().ok()
+}
+
 /// A running server, killed on drop.
 #[derive(Debug)]
 pub struct Server {
@@ -328,6 +366,15 @@ fn dechunk(mut rest: &[u8]) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn df_and_du_lines_give_their_numbers() {
+        let df = "/dev/vda 264212480 12340000 82945000 13% /";
+        assert_eq!(field_number(df, 3), Some(82_945_000));
+        assert_eq!(field_number("3942\t/work/target\n", 0), Some(3942));
+        assert_eq!(field_number("Filesystem 1024-blocks", 3), None);
+        assert_eq!(field_number("", 0), None);
+    }
 
     #[test]
     fn a_lock_file_is_held_until_its_handle_drops() {

@@ -15,7 +15,7 @@ use xtask::{
     bundle,
     e2e::{self, Totals},
     package, package_check,
-    proc::describe,
+    proc::{describe, disk_report},
     root, tools,
 };
 
@@ -52,6 +52,7 @@ pub(crate) fn run() -> Result<bool> {
     tools::ensure_build_tools()?;
     tools::ensure_browser_tools()?;
     tools::ensure_test_services()?;
+    eprintln!("xtask: disk: {}", disk_report(&xtask::target_dir()));
 
     tally.stage(
         "cargo fmt --check",
@@ -74,6 +75,8 @@ pub(crate) fn run() -> Result<bool> {
             "clippy",
             "-p",
             "app",
+            "-p",
+            "keyhole-leptos",
             "--target",
             "wasm32-unknown-unknown",
             "--",
@@ -123,7 +126,10 @@ pub(crate) fn run() -> Result<bool> {
     // turns with other worktrees' runs on the shared target directory.
     let _turn = e2e::lock()?;
     let app_started = SystemTime::now();
-    let built = report(e2e::build_dist(), "trunk build --release");
+    let built = report(
+        e2e::build_dist().and_then(|()| e2e::build_host_dist()),
+        "trunk build --release",
+    );
     tally.stage("trunk build --release", built);
     if built {
         if let Err(e) = bundle::print_sizes() {
@@ -162,6 +168,7 @@ pub(crate) fn run() -> Result<bool> {
         tally.stage("release package (skipped: no build)", false);
     }
 
+    eprintln!("xtask: disk: {}", disk_report(&xtask::target_dir()));
     eprintln!(
         "xtask: finished in {:.0} s{}",
         started.elapsed().as_secs_f64(),

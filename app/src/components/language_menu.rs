@@ -1,8 +1,9 @@
 //! The language menu in the header: a labelled native `<select>`, so keyboards, screen readers and phones handle it as they handle any other.
 
+use keyhole_leptos::Lang;
 use leptos::prelude::*;
 
-use crate::i18n::{self, Lang, Text, tr};
+use crate::{language::Language, words::Word};
 
 /// Switches the app's language and remembers the choice.
 ///
@@ -11,7 +12,8 @@ use crate::i18n::{self, Lang, Text, tr};
 /// stays on the menu: only texts change, no component is re-created.
 #[component]
 pub fn LanguageMenu() -> AnyView {
-    let current = i18n::lang_untracked();
+    let language = Language::expect();
+    let current = language.get_untracked();
     let options = Lang::ALL
         .into_iter()
         .map(|lang| {
@@ -25,14 +27,14 @@ pub fn LanguageMenu() -> AnyView {
     view! {
         <div class="language">
             <label class="language__label" for="language-menu">
-                {tr(Text::Language)}
+                {language.word(Word::Language)}
             </label>
             <select
                 id="language-menu"
                 class="language__select"
                 on:change=move |ev| {
                     if let Some(lang) = Lang::from_tag(&event_target_value(&ev)) {
-                        i18n::choose(lang);
+                        language.choose(lang);
                     }
                 }
             >

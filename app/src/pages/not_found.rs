@@ -3,17 +3,18 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::i18n::{Text, tr};
+use crate::{language::Language, words::Word};
 
 /// Shown for any path the router does not know.
 #[component]
 pub fn NotFoundPage() -> AnyView {
+    let language = Language::expect();
     view! {
         <section class="panel not-found" aria-labelledby="not-found-title">
-            <h1 id="not-found-title">{tr(Text::NotFoundTitle)}</h1>
-            <p>{tr(Text::NotFoundText)}</p>
+            <h1 id="not-found-title">{language.word(Word::NotFoundTitle)}</h1>
+            <p>{language.word(Word::NotFoundText)}</p>
             <p>
-                <A href="/">{tr(Text::GoHome)}</A>
+                <A href="/">{language.word(Word::GoHome)}</A>
             </p>
         </section>
     }

@@ -6,14 +6,7 @@ use super::Text;
 pub fn english(text: Text) -> &'static str {
     use Text::*;
     match text {
-        AppName => "Keyhole",
-        Language => "Language",
         Loading => "Loading…",
-        SignInTitle => "Sign in to Keyhole",
-        SignInIntro => {
-            "Choose an account to sign in with. A small window opens where you confirm \
-             with the provider; Keyhole never sees your password."
-        }
         SignInWith => "Sign in with {provider}",
         NoProviders => "No sign-in provider is configured.",
         Waiting => "Waiting for {provider}…",
@@ -33,7 +26,6 @@ pub fn english(text: Text) -> &'static str {
         LoginFailed => "Signing in with {provider} did not work. Please try again.",
         ProviderSaid => "{provider} said: {description}",
         TheProvider => "the provider",
-        DashboardTitle => "Your accounts",
         NoConnections => "No account is connected.",
         LogOut => "Log out",
         LoggingOut => "Logging out…",
@@ -101,8 +93,5 @@ pub fn english(text: Text) -> &'static str {
         ErrorGeneric => "Something went wrong. Please try again.",
         ErrorReference => "Reference: {id}",
         Retry => "Try again",
-        NotFoundTitle => "Page not found",
-        NotFoundText => "There is nothing at this address.",
-        GoHome => "Go to the start page",
     }
 }

@@ -1,32 +1,39 @@
-//! App-wide contexts: who is signed in ([`Auth`]) and which providers exist ([`Providers`]).
+//! The two resources every component reads: who is signed in ([`Session`]) and which providers exist ([`Providers`]).
 
 use std::fmt;
 
 use keyhole_api::{Capability, Me, ProviderInfo};
 use leptos::prelude::*;
 
-use crate::api::{self, AppError};
+use crate::client::{CallError, Client};
 
-/// The signed-in state: a newtype around the `/api/me` resource.
+/// The signed-in state: a newtype around the `{base}/me` resource.
 ///
 /// `Ok(me)` means signed in; `Err` with code `unauthenticated` means signed
-/// out; any other `Err` means the server could not tell.
+/// out; any other `Err` means the server could not tell. Get it with
+/// [`use_session`](crate::use_session).
 #[derive(Clone, Copy)]
-pub struct Auth(LocalResource<Result<Me, AppError>>);
+pub struct Session(LocalResource<Result<Me, CallError>>);
 
-impl Auth {
-    /// Creates the resource and starts loading `/api/me`.
-    pub fn new() -> Self {
-        Self(LocalResource::new(api::me))
+impl Session {
+    /// Creates the resource and starts loading `{base}/me`.
+    pub fn new(client: Client) -> Self {
+        Self(LocalResource::new(move || client.me()))
     }
 
-    /// The auth context provided by [`crate::App`].
-    pub fn expect() -> Self {
-        expect_context::<Self>()
+    /// The session once loaded (tracked): `Some(Some(me))` signed in,
+    /// `Some(None)` signed out or unknown, `None` still loading.
+    pub fn me(self) -> Option<Option<Me>> {
+        self.0.get().map(Result::ok)
+    }
+
+    /// True once `{base}/me` answered with a session (tracked).
+    pub fn is_signed_in(self) -> bool {
+        self.0.with(|me| matches!(me, Some(Ok(_))))
     }
 
     /// The resource itself, to `.await` inside `Suspend`.
-    pub fn resource(self) -> LocalResource<Result<Me, AppError>> {
+    pub fn resource(self) -> LocalResource<Result<Me, CallError>> {
         self.0
     }
 
@@ -36,35 +43,25 @@ impl Auth {
     }
 }
 
-impl Default for Auth {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl fmt::Debug for Auth {
+impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Auth(LocalResource<Result<Me, AppError>>)")
+        f.write_str("Session(LocalResource<Result<Me, CallError>>)")
     }
 }
 
-/// The configured providers: a newtype around the `/api/providers` resource.
+/// The configured providers: a newtype around the `{base}/providers`
+/// resource. Get it with [`use_providers`](crate::use_providers).
 #[derive(Clone, Copy)]
-pub struct Providers(LocalResource<Result<Vec<ProviderInfo>, AppError>>);
+pub struct Providers(LocalResource<Result<Vec<ProviderInfo>, CallError>>);
 
 impl Providers {
-    /// Creates the resource and starts loading `/api/providers`.
-    pub fn new() -> Self {
-        Self(LocalResource::new(api::providers))
-    }
-
-    /// The providers context provided by [`crate::App`].
-    pub fn expect() -> Self {
-        expect_context::<Self>()
+    /// Creates the resource and starts loading `{base}/providers`.
+    pub fn new(client: Client) -> Self {
+        Self(LocalResource::new(move || client.providers()))
     }
 
     /// The resource itself, to `.await` inside `Suspend`.
-    pub fn resource(self) -> LocalResource<Result<Vec<ProviderInfo>, AppError>> {
+    pub fn resource(self) -> LocalResource<Result<Vec<ProviderInfo>, CallError>> {
         self.0
     }
 
@@ -83,15 +80,9 @@ impl Providers {
     }
 }
 
-impl Default for Providers {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl fmt::Debug for Providers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Providers(LocalResource<Result<Vec<ProviderInfo>, AppError>>)")
+        f.write_str("Providers(LocalResource<Result<Vec<ProviderInfo>, CallError>>)")
     }
 }
 

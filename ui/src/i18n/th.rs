@@ -6,14 +6,7 @@ use super::Text;
 pub fn thai(text: Text) -> &'static str {
     use Text::*;
     match text {
-        AppName => "Keyhole",
-        Language => "ภาษา",
         Loading => "กำลังโหลด…",
-        SignInTitle => "เข้าสู่ระบบ Keyhole",
-        SignInIntro => {
-            "เลือกบัญชีที่ต้องการใช้เข้าสู่ระบบ หน้าต่างเล็ก ๆ จะเปิดขึ้นเพื่อให้คุณยืนยันกับผู้ให้บริการ \
-             Keyhole จะไม่เห็นรหัสผ่านของคุณเลย"
-        }
         SignInWith => "เข้าสู่ระบบด้วย {provider}",
         NoProviders => "ยังไม่ได้ตั้งค่าผู้ให้บริการสำหรับเข้าสู่ระบบ",
         Waiting => "กำลังรอ {provider}…",
@@ -29,7 +22,6 @@ pub fn thai(text: Text) -> &'static str {
         LoginFailed => "เข้าสู่ระบบด้วย {provider} ไม่สำเร็จ โปรดลองอีกครั้ง",
         ProviderSaid => "ข้อความจาก {provider}: {description}",
         TheProvider => "ผู้ให้บริการ",
-        DashboardTitle => "บัญชีของคุณ",
         NoConnections => "ยังไม่ได้เชื่อมต่อบัญชีใด",
         LogOut => "ออกจากระบบ",
         LoggingOut => "กำลังออกจากระบบ…",
@@ -92,8 +84,5 @@ pub fn thai(text: Text) -> &'static str {
         ErrorGeneric => "เกิดข้อผิดพลาด โปรดลองอีกครั้ง",
         ErrorReference => "รหัสอ้างอิง: {id}",
         Retry => "ลองอีกครั้ง",
-        NotFoundTitle => "ไม่พบหน้านี้",
-        NotFoundText => "ไม่มีเนื้อหาที่ที่อยู่นี้",
-        GoHome => "กลับไปหน้าแรก",
     }
 }

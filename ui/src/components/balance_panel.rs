@@ -4,9 +4,10 @@ use keyhole_api::Balance;
 use leptos::prelude::*;
 
 use crate::{
-    api::{self, AppError},
+    client::CallError,
     components::{ErrorNotice, connection_card::Triage},
-    i18n::{self, Text, t, tf, tr, tr_while, trf},
+    context::use_keyhole,
+    i18n::{Text, format_time},
 };
 
 /// `window.open` features for the top-up page: a new tab that cannot reach back.
@@ -34,8 +35,10 @@ pub fn BalancePanel(
     /// What a failed call means for the card (expired grant, ended session).
     triage: Triage,
 ) -> AnyView {
-    let error = RwSignal::new(None::<AppError>);
-    let on_error = move |err: AppError| error.set(triage.check(err));
+    let keyhole = use_keyhole();
+    let (texts, client) = (keyhole.texts(), keyhole.client());
+    let error = RwSignal::new(None::<CallError>);
+    let on_error = move |err: CallError| error.set(triage.check(err));
 
     let refresh = {
         let provider = provider.clone();
@@ -43,7 +46,7 @@ pub fn BalancePanel(
             let provider = provider.clone();
             async move {
                 error.set(None);
-                match api::balance(&provider).await {
+                match client.balance(&provider).await {
                     Ok(fresh) => balance.set(Some(fresh)),
                     Err(err) => on_error(err),
                 }
@@ -56,7 +59,7 @@ pub fn BalancePanel(
             let provider = provider.clone();
             async move {
                 error.set(None);
-                match api::topup(&provider).await {
+                match client.topup(&provider).await {
                     Ok(topup) => open_topup(&topup.url),
                     Err(err) => on_error(err),
                 }
@@ -65,13 +68,13 @@ pub fn BalancePanel(
     };
     let refreshing = refresh.pending();
     let opening = topup.pending();
-    let heading_id = format!("balance-{}", crate::dom_id(&provider));
+    let heading_id = format!("kh-balance-{}", crate::dom_id(&provider));
     let labelled_by = heading_id.clone();
 
     view! {
-        <section class="balance" aria-labelledby=labelled_by>
-            <h3 id=heading_id class="visually-hidden">
-                {tr(Text::BalanceHeading)}
+        <section class="kh-balance" aria-labelledby=labelled_by>
+            <h3 id=heading_id class="kh-visually-hidden">
+                {texts.tr(Text::BalanceHeading)}
             </h3>
             {move || balance.get().map(|balance| view! { <BalanceFigures balance /> })}
             {move || {
@@ -81,10 +84,10 @@ pub fn BalancePanel(
                         view! { <ErrorNotice error provider_name=provider_name.clone() /> }
                     })
             }}
-            <div class="actions">
+            <div class="kh-actions">
                 <button
                     type="button"
-                    class="button"
+                    class="kh-button"
                     disabled=refreshing
                     aria-busy=move || refreshing.get().then_some("true")
                     on:click=move |_| {
@@ -94,12 +97,12 @@ pub fn BalancePanel(
                     {move || {
                         if refreshing.get() {
                             view! {
-                                <span class="spinner" aria-hidden="true"></span>
-                                {t(Text::Refreshing)}
+                                <span class="kh-spinner" aria-hidden="true"></span>
+                                {texts.t(Text::Refreshing)}
                             }
                                 .into_any()
                         } else {
-                            t(Text::RefreshBalance).into_any()
+                            texts.t(Text::RefreshBalance).into_any()
                         }
                     }}
                 </button>
@@ -108,13 +111,13 @@ pub fn BalancePanel(
                         view! {
                             <button
                                 type="button"
-                                class="button button--secondary"
+                                class="kh-button kh-button--secondary"
                                 disabled=opening
                                 on:click=move |_| {
                                     topup.dispatch(());
                                 }
                             >
-                                {tr_while(opening, Text::OpeningTopUp, Text::TopUp)}
+                                {texts.tr_while(opening, Text::OpeningTopUp, Text::TopUp)}
                             </button>
                         }
                     })}
@@ -130,6 +133,7 @@ fn BalanceFigures(
     /// The balance to show.
     balance: Balance,
 ) -> AnyView {
+    let texts = use_keyhole().texts();
     let Balance {
         remaining,
         used,
@@ -141,34 +145,34 @@ fn BalanceFigures(
     let meter = meter_values(&remaining, total.as_deref());
     let as_of_text = {
         let as_of = as_of.clone();
-        move || tf(Text::AsOf, &[("time", &i18n::format_time(&as_of))])
+        move || texts.tf(Text::AsOf, &[("time", &format_time(texts.lang(), &as_of))])
     };
     view! {
-        <p class="balance__formatted">
-            {trf(Text::BalanceFormatted, "formatted", formatted)}
+        <p class="kh-balance__formatted">
+            {texts.trf(Text::BalanceFormatted, "formatted", formatted)}
         </p>
         {meter
             .map(|(value, max)| {
                 view! {
                     <meter
-                        class="balance__meter"
+                        class="kh-balance__meter"
                         min="0"
                         max=max
                         value=value
-                        aria-label=tr(Text::BalanceMeter)
+                        aria-label=texts.tr(Text::BalanceMeter)
                     ></meter>
                 }
             })}
-        <dl class="figures">
-            <div class="figures__item">
-                <dt>{tr(Text::Remaining)}</dt>
+        <dl class="kh-figures">
+            <div class="kh-figures__item">
+                <dt>{texts.tr(Text::Remaining)}</dt>
                 <dd>{remaining}</dd>
             </div>
             {used
                 .map(|used| {
                     view! {
-                        <div class="figures__item">
-                            <dt>{tr(Text::Used)}</dt>
+                        <div class="kh-figures__item">
+                            <dt>{texts.tr(Text::Used)}</dt>
                             <dd>{used}</dd>
                         </div>
                     }
@@ -176,18 +180,18 @@ fn BalanceFigures(
             {total
                 .map(|total| {
                     view! {
-                        <div class="figures__item">
-                            <dt>{tr(Text::Total)}</dt>
+                        <div class="kh-figures__item">
+                            <dt>{texts.tr(Text::Total)}</dt>
                             <dd>{total}</dd>
                         </div>
                     }
                 })}
-            <div class="figures__item">
-                <dt>{tr(Text::Unit)}</dt>
+            <div class="kh-figures__item">
+                <dt>{texts.tr(Text::Unit)}</dt>
                 <dd>{unit}</dd>
             </div>
         </dl>
-        <p class="balance__as-of">
+        <p class="kh-balance__as-of">
             <time datetime=as_of>{as_of_text}</time>
         </p>
     }

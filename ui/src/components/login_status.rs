@@ -3,9 +3,9 @@
 use leptos::{html::Div, prelude::*};
 
 use crate::{
-    auth::Providers,
-    i18n::{Text, t, tf, tr},
-    popup::{LoginFailure, LoginFlow, LoginState},
+    context::{use_keyhole, use_login, use_providers},
+    i18n::Text,
+    popup::{LoginFailure, LoginState},
 };
 
 /// Shows where the sign-in flow stands.
@@ -17,13 +17,14 @@ use crate::{
 /// ever rendered as text.
 #[component]
 pub fn LoginStatus() -> AnyView {
-    let flow = LoginFlow::expect();
-    let providers = Providers::expect();
+    let texts = use_keyhole().texts();
+    let flow = use_login();
+    let providers = use_providers();
     let state = flow.state();
 
     let status_text = move || match state.get() {
-        LoginState::Waiting { name, .. } => tf(Text::Waiting, &[("provider", &name)]),
-        LoginState::Cancelled => t(Text::Cancelled).to_owned(),
+        LoginState::Waiting { name, .. } => texts.tf(Text::Waiting, &[("provider", &name)]),
+        LoginState::Cancelled => texts.t(Text::Cancelled).to_owned(),
         LoginState::Idle | LoginState::Failed(_) => String::new(),
     };
     let failure = move || match state.get() {
@@ -42,7 +43,7 @@ pub fn LoginStatus() -> AnyView {
                     .as_deref()
                     .and_then(|id| providers.name_of(id))
             })
-            .unwrap_or_else(|| t(Text::TheProvider).to_owned())
+            .unwrap_or_else(|| texts.t(Text::TheProvider).to_owned())
     };
     let alert = NodeRef::<Div>::new();
     Effect::new(move || {
@@ -52,18 +53,18 @@ pub fn LoginStatus() -> AnyView {
     });
 
     view! {
-        <div class="login-status">
-            <p class="login-status__text" role="status">
+        <div class="kh-login-status">
+            <p class="kh-login-status__text" role="status">
                 {status_text}
             </p>
             <Show when=move || flow.is_waiting()>
-                <p class="login-status__hint">{tr(Text::WaitingHint)}</p>
+                <p class="kh-login-status__hint">{texts.tr(Text::WaitingHint)}</p>
                 <button
                     type="button"
-                    class="button button--secondary"
+                    class="kh-button kh-button--secondary"
                     on:click=move |_| flow.cancel()
                 >
-                    {tr(Text::Cancel)}
+                    {texts.tr(Text::Cancel)}
                 </button>
             </Show>
             {move || {
@@ -73,15 +74,15 @@ pub fn LoginStatus() -> AnyView {
                         // alert itself is created (and focused) once per failure.
                         let message = {
                             let failure = failure.clone();
-                            move || failure.message(&provider_name(&failure))
+                            move || failure.message(texts, &provider_name(&failure))
                         };
                         let detail = move || {
                             failure
-                                .detail(&provider_name(&failure))
-                                .map(|detail| view! { <p class="alert__detail">{detail}</p> })
+                                .detail(texts, &provider_name(&failure))
+                                .map(|detail| view! { <p class="kh-alert__detail">{detail}</p> })
                         };
                         view! {
-                            <div class="alert" role="alert" tabindex="-1" node_ref=alert>
+                            <div class="kh-alert" role="alert" tabindex="-1" node_ref=alert>
                                 <p>{message}</p>
                                 {detail}
                             </div>

@@ -10,7 +10,7 @@ use std::fmt;
 
 use leptos::{html::H1, prelude::*};
 
-use crate::i18n::{Text, tf};
+use crate::{context::use_keyhole, i18n::Text};
 
 /// Where focus should go once the next page is in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,11 +27,6 @@ impl FocusRequest {
     /// No request pending.
     pub fn new() -> Self {
         Self(StoredValue::new(None))
-    }
-
-    /// The request provided by [`crate::App`].
-    pub fn expect() -> Self {
-        expect_context::<Self>()
     }
 
     /// Asks the next page to move focus to `target`.
@@ -60,9 +55,11 @@ impl fmt::Debug for FocusRequest {
 }
 
 /// Focuses `heading` as soon as it is in the document, if a
-/// [`FocusTarget::PageHeading`] request is pending. Call from each page.
+/// [`FocusTarget::PageHeading`] request is pending. Call it from each page
+/// the session decides between (signed in, signed out), with its `<h1>`
+/// (give it `tabindex="-1"`).
 pub fn focus_heading_when_requested(heading: NodeRef<H1>) {
-    let request = FocusRequest::expect();
+    let request = use_keyhole().focus();
     Effect::new(move || {
         if let Some(heading) = heading.get()
             && request.take(FocusTarget::PageHeading)
@@ -92,11 +89,6 @@ impl Announcer {
         Self(RwSignal::new(None))
     }
 
-    /// The announcer provided by [`crate::App`].
-    pub fn expect() -> Self {
-        expect_context::<Self>()
-    }
-
     /// Says `text` (with `{provider}` filled in) to screen readers.
     pub fn say(self, text: Text, provider: &str) {
         let parity = self
@@ -123,17 +115,20 @@ impl fmt::Debug for Announcer {
 }
 
 /// The live region itself: visually hidden, outside the routed pages so it
-/// survives page changes. Place it once, in [`crate::App`].
+/// survives page changes. Place it once per page, outside anything that
+/// the session replaces.
 ///
 /// It is a plain polite live region rather than `role="status"`: the page's
 /// own status line (the sign-in flow) stays the one status of the page.
 #[component]
 pub fn Announcements() -> AnyView {
-    let announcer = Announcer::expect();
+    let keyhole = use_keyhole();
+    let announcer = keyhole.announcer();
+    let texts = keyhole.texts();
     let text = move || {
         announcer.0.with(|said| {
             said.as_ref().map(|a| {
-                let mut sentence = tf(a.text, &[("provider", &a.provider)]);
+                let mut sentence = texts.tf(a.text, &[("provider", &a.provider)]);
                 if a.parity {
                     sentence.push('\u{200B}');
                 }
@@ -142,7 +137,7 @@ pub fn Announcements() -> AnyView {
         })
     };
     view! {
-        <p id="announcements" class="visually-hidden" aria-live="polite" aria-atomic="true">
+        <p id="announcements" class="kh-visually-hidden" aria-live="polite" aria-atomic="true">
             {text}
         </p>
     }

@@ -4,34 +4,35 @@ use keyhole_api::{Capability, Connection, ConnectionStatus, ErrorCode, Profile};
 use leptos::prelude::*;
 
 use crate::{
-    a11y::{Announcer, FocusRequest, FocusTarget},
-    api::{self, AppError},
-    auth::Auth,
+    a11y::FocusTarget,
+    client::CallError,
     components::compose_form::ComposeKind,
     components::{BalancePanel, ComposeForm, ErrorNotice, FriendshipPanel, ReauthBanner},
-    i18n::{Text, tr, tr_while},
+    context::{use_keyhole, use_session},
+    i18n::Text,
+    session::Session,
 };
 
 /// What a failed call means for one card, shared by all of its sections.
 #[derive(Debug, Clone, Copy)]
 pub struct Triage {
-    auth: Auth,
+    session: Session,
     expired: Option<RwSignal<bool>>,
 }
 
 impl Triage {
     /// Triage for a connection card, whose banner `expired` shows.
-    pub fn new(auth: Auth, expired: RwSignal<bool>) -> Self {
+    pub fn new(session: Session, expired: RwSignal<bool>) -> Self {
         Self {
-            auth,
+            session,
             expired: Some(expired),
         }
     }
 
     /// Triage for a card without a reconnect banner (a messaging service).
-    pub fn without_banner(auth: Auth) -> Self {
+    pub fn without_banner(session: Session) -> Self {
         Self {
-            auth,
+            session,
             expired: None,
         }
     }
@@ -39,14 +40,14 @@ impl Triage {
     /// Handles what the card as a whole must react to and returns the rest,
     /// to show in place: an expired grant shows the card's banner, an ended
     /// session reloads `/api/me` (and so the sign-in page).
-    pub fn check(self, err: AppError) -> Option<AppError> {
+    pub fn check(self, err: CallError) -> Option<CallError> {
         match (err.code(), self.expired) {
             (Some(ErrorCode::ReauthRequired), Some(expired)) => {
                 expired.set(true);
                 None
             }
             (Some(ErrorCode::Unauthenticated), _) => {
-                self.auth.refetch();
+                self.session.refetch();
                 None
             }
             _ => Some(err),
@@ -64,6 +65,7 @@ pub fn ConnectionCard(
     /// The connection to show.
     connection: Connection,
 ) -> AnyView {
+    let texts = use_keyhole().texts();
     let Connection {
         provider,
         provider_name,
@@ -80,16 +82,15 @@ pub fn ConnectionCard(
         ..
     } = profile;
 
-    let auth = Auth::expect();
     let expired = RwSignal::new(status == ConnectionStatus::ReauthRequired);
-    let triage = Triage::new(auth, expired);
+    let triage = Triage::new(use_session(), expired);
     let has = |capability| capabilities.contains(&capability);
     let has_balance = balance.is_some() || has(Capability::Balance);
     let can_topup = has(Capability::Topup);
     let balance = RwSignal::new(balance);
     let dom_id = crate::dom_id(&provider);
-    let heading_id = format!("connection-{dom_id}");
-    let badge_id = format!("provider-{dom_id}");
+    let heading_id = format!("kh-connection-{dom_id}");
+    let badge_id = format!("kh-provider-{dom_id}");
     let avatar_url =
         avatar_url.filter(|url| url.starts_with("https://") || url.starts_with("http://"));
 
@@ -147,14 +148,14 @@ pub fn ConnectionCard(
     let described_by = badge_id.clone();
 
     view! {
-        <article class="card connection" aria-labelledby=labelled_by>
+        <article class="kh-card kh-connection" aria-labelledby=labelled_by>
             {banner}
-            <header class="connection__header">
+            <header class="kh-connection__header">
                 {avatar_url
                     .map(|url| {
                         view! {
                             <img
-                                class="avatar"
+                                class="kh-avatar"
                                 src=url
                                 alt=""
                                 width="56"
@@ -163,29 +164,29 @@ pub fn ConnectionCard(
                             />
                         }
                     })}
-                <div class="connection__who">
-                    <h2 id=heading_id class="connection__name">
+                <div class="kh-connection__who">
+                    <h2 id=heading_id class="kh-connection__name">
                         {display_name}
                     </h2>
-                    <span id=badge_id class="badge">
+                    <span id=badge_id class="kh-badge">
                         {provider_name.clone()}
                     </span>
                 </div>
             </header>
-            <dl class="facts">
+            <dl class="kh-facts">
                 {email
                     .map(|email| {
                         view! {
-                            <div class="facts__item">
-                                <dt>{tr(Text::Email)}</dt>
-                                <dd class="connection__email">{email}</dd>
+                            <div class="kh-facts__item">
+                                <dt>{texts.tr(Text::Email)}</dt>
+                                <dd class="kh-connection__email">{email}</dd>
                             </div>
                         }
                     })}
-                <div class="facts__item">
-                    <dt>{tr(Text::Status)}</dt>
-                    <dd class="connection__status">
-                        {tr_while(expired, Text::StatusReauth, Text::StatusActive)}
+                <div class="kh-facts__item">
+                    <dt>{texts.tr(Text::Status)}</dt>
+                    <dd class="kh-connection__status">
+                        {texts.tr_while(expired, Text::StatusReauth, Text::StatusActive)}
                     </dd>
                 </div>
             </dl>
@@ -215,10 +216,10 @@ fn DisconnectButton(
     /// What a failed call means for the card.
     triage: Triage,
 ) -> AnyView {
-    let auth = Auth::expect();
-    let focus = FocusRequest::expect();
-    let announcer = Announcer::expect();
-    let error = RwSignal::new(None::<AppError>);
+    let keyhole = use_keyhole();
+    let (texts, client, session) = (keyhole.texts(), keyhole.client(), keyhole.session());
+    let (focus, announcer) = (keyhole.focus(), keyhole.announcer());
+    let error = RwSignal::new(None::<CallError>);
     let disconnect = {
         let provider_name = provider_name.clone();
         Action::new_local(move |_: &()| {
@@ -226,7 +227,7 @@ fn DisconnectButton(
             let provider_name = provider_name.clone();
             async move {
                 error.set(None);
-                match api::disconnect(&provider).await {
+                match client.disconnect(&provider).await {
                     // Not connected any more (another tab was faster): the
                     // same outcome as a disconnect.
                     Ok(()) => {}
@@ -238,7 +239,7 @@ fn DisconnectButton(
                 }
                 focus.request(FocusTarget::PageHeading);
                 announcer.say(Text::Disconnected, &provider_name);
-                auth.refetch();
+                session.refetch();
             }
         })
     };
@@ -249,17 +250,17 @@ fn DisconnectButton(
                 .get()
                 .map(|error| view! { <ErrorNotice error provider_name=provider_name.clone() /> })
         }}
-        <div class="actions connection__footer">
+        <div class="kh-actions kh-connection__footer">
             <button
                 type="button"
-                class="button button--secondary button--danger"
+                class="kh-button kh-button--secondary kh-button--danger"
                 aria-describedby=described_by
                 disabled=pending
                 on:click=move |_| {
                     disconnect.dispatch(());
                 }
             >
-                {tr_while(pending, Text::Disconnecting, Text::Disconnect)}
+                {texts.tr_while(pending, Text::Disconnecting, Text::Disconnect)}
             </button>
         </div>
     }

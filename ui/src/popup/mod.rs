@@ -1,7 +1,7 @@
 //! Popup sign-in: opens the login window (or navigates the page when popups are blocked) and listens for the callback's answer.
 //!
 //! The flow, end to end:
-//! 1. [`LoginFlow::start`] opens `/api/auth/{id}/login?mode=popup` in a popup
+//! 1. [`LoginFlow::start`] opens `{base}/auth/{id}/login?mode=popup` in a popup
 //!    named [`POPUP_NAME`]. The server redirects it to the provider, the person
 //!    consents, the provider redirects to the server's callback.
 //! 2. The callback page posts a [`PopupMessage`] to `window.opener` with our
@@ -10,14 +10,15 @@
 //!    [`BROADCAST_CHANNEL`](keyhole_api::BROADCAST_CHANNEL)
 //!    instead. Both listeners accept only `keyhole:login` messages from our own
 //!    origin.
-//! 3. `ok` refetches `/api/me` (the session cookie is already set), so the
-//!    dashboard appears; an error becomes [`LoginState::Failed`].
+//! 3. `ok` refetches `{base}/me` (the session cookie is already set), so the
+//!    signed-in view appears; an error becomes [`LoginState::Failed`].
 //! 4. Meanwhile a timer polls `popup.closed`: closed without an answer means the
 //!    person gave up ([`LoginState::Cancelled`]).
 //!
 //! When `window.open` returns `null` (blocked), the whole page goes through
-//! `mode=redirect`; the server sends it back to `/?login=ok` or
-//! `/?login_error=CODE`, which [`LoginFlow::new`] reads and removes from the URL.
+//! `mode=redirect`; the server sends it back to the same page with
+//! `?login=ok` or `?login_error=CODE`, which [`LoginFlow::new`] reads and
+//! removes from the URL.
 
 use std::{fmt, time::Duration};
 
@@ -28,9 +29,9 @@ use web_sys::{HtmlElement, MessageEvent, Window};
 
 use crate::{
     a11y::{Announcer, FocusRequest, FocusTarget},
-    api::{self, LoginMode},
-    auth::Auth,
-    i18n::{self, Text},
+    client::{Client, LoginMode},
+    i18n::{Text, Texts},
+    session::Session,
 };
 
 mod channel;
@@ -56,7 +57,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// calling a successful sign-in "cancelled".
 const CLOSED_POLLS_BEFORE_CANCEL: u8 = 2;
 
-/// The sign-in flow, shared by every page through context.
+/// The sign-in flow, shared by every component through [`Keyhole`](crate::Keyhole).
 #[derive(Clone, Copy)]
 pub struct LoginFlow {
     state: RwSignal<LoginState>,
@@ -65,7 +66,9 @@ pub struct LoginFlow {
     closed_polls: StoredValue<u8>,
     // The button that started the flow, to give focus back on cancel.
     return_focus: StoredValue<Option<HtmlElement>, LocalStorage>,
-    auth: Auth,
+    client: Client,
+    texts: Texts,
+    session: Session,
     focus: FocusRequest,
     announcer: Announcer,
 }
@@ -84,7 +87,13 @@ impl LoginFlow {
     ///
     /// A successful sign-in asks `focus` to move to the next page's heading
     /// and tells `announcer` which provider it was.
-    pub fn new(auth: Auth, focus: FocusRequest, announcer: Announcer) -> Self {
+    pub fn new(
+        client: Client,
+        texts: Texts,
+        session: Session,
+        focus: FocusRequest,
+        announcer: Announcer,
+    ) -> Self {
         let initial = take_redirect_result()
             .map(LoginState::Failed)
             .unwrap_or_default();
@@ -94,7 +103,9 @@ impl LoginFlow {
             poll: StoredValue::new(None),
             closed_polls: StoredValue::new(0),
             return_focus: StoredValue::new_local(None),
-            auth,
+            client,
+            texts,
+            session,
             focus,
             announcer,
         };
@@ -110,11 +121,6 @@ impl LoginFlow {
         StoredValue::new_local(channel);
 
         flow
-    }
-
-    /// The flow provided by [`crate::App`].
-    pub fn expect() -> Self {
-        expect_context::<Self>()
     }
 
     /// The current state (reactive).
@@ -134,8 +140,15 @@ impl LoginFlow {
     pub fn start(self, provider: &str, name: &str) {
         self.stop_polling();
         let window = window();
-        let lang = i18n::lang_untracked();
-        let url = api::login_url(provider, LoginMode::Popup, lang);
+        let lang = self.texts.lang_untracked();
+        // The page to come back to in redirect mode: this one.
+        let here = window
+            .location()
+            .pathname()
+            .unwrap_or_else(|_| "/".to_owned());
+        let url = self
+            .client
+            .login_url(provider, LoginMode::Popup, lang, &here);
         match window.open_with_url_and_target_and_features(&url, POPUP_NAME, POPUP_FEATURES) {
             Ok(Some(popup)) => {
                 _ = popup.focus();
@@ -155,9 +168,12 @@ impl LoginFlow {
                 if let Ok(Some(storage)) = window.session_storage() {
                     _ = storage.set_item(REDIRECT_PROVIDER_KEY, provider);
                 }
-                _ = window
-                    .location()
-                    .assign(&api::login_url(provider, LoginMode::Redirect, lang));
+                _ = window.location().assign(&self.client.login_url(
+                    provider,
+                    LoginMode::Redirect,
+                    lang,
+                    &here,
+                ));
             }
         }
     }
@@ -218,7 +234,7 @@ impl LoginFlow {
                 self.focus.request(FocusTarget::PageHeading);
                 self.announcer.say(Text::SignedIn, &name);
             }
-            self.auth.refetch();
+            self.session.refetch();
             return;
         }
         self.state.set(LoginState::Failed(LoginFailure {

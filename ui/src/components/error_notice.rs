@@ -2,16 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::{
-    api::AppError,
-    i18n::{Text, tr, trf},
-};
+use crate::{client::CallError, context::use_keyhole, i18n::Text};
 
 /// An alert explaining `error` in plain words, with the request id for support.
 #[component]
 pub fn ErrorNotice(
     /// What went wrong.
-    error: AppError,
+    error: CallError,
     /// Name of the provider concerned, for messages that mention it.
     #[prop(optional, into)]
     provider_name: String,
@@ -19,16 +16,17 @@ pub fn ErrorNotice(
     #[prop(optional, into)]
     on_retry: Option<Callback<()>>,
 ) -> AnyView {
+    let texts = use_keyhole().texts();
     let reference = error.request_id().map(str::to_owned);
-    let message = move || error.user_message(&provider_name);
+    let message = move || error.user_message(texts, &provider_name);
     view! {
-        <div class="alert" role="alert">
+        <div class="kh-alert" role="alert">
             <p>{message}</p>
             {reference
                 .map(|id| {
                     view! {
-                        <p class="alert__detail">
-                            {trf(Text::ErrorReference, "id", id)}
+                        <p class="kh-alert__detail">
+                            {texts.trf(Text::ErrorReference, "id", id)}
                         </p>
                     }
                 })}
@@ -37,10 +35,10 @@ pub fn ErrorNotice(
                     view! {
                         <button
                             type="button"
-                            class="button button--secondary"
+                            class="kh-button kh-button--secondary"
                             on:click=move |_| retry.run(())
                         >
-                            {tr(Text::Retry)}
+                            {texts.tr(Text::Retry)}
                         </button>
                     }
                 })}

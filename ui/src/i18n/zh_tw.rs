@@ -6,14 +6,7 @@ use super::Text;
 pub fn chinese(text: Text) -> &'static str {
     use Text::*;
     match text {
-        AppName => "Keyhole",
-        Language => "語言",
         Loading => "載入中…",
-        SignInTitle => "登入 Keyhole",
-        SignInIntro => {
-            "請選擇要用來登入的帳號。畫面會開啟一個小視窗，讓你向服務提供者確認身分；\
-             Keyhole 絕對不會看到你的密碼。"
-        }
         SignInWith => "使用 {provider} 登入",
         NoProviders => "尚未設定任何登入服務。",
         Waiting => "正在等待 {provider}…",
@@ -29,7 +22,6 @@ pub fn chinese(text: Text) -> &'static str {
         LoginFailed => "無法使用 {provider} 登入，請再試一次。",
         ProviderSaid => "{provider} 的訊息：{description}",
         TheProvider => "服務提供者",
-        DashboardTitle => "你的帳號",
         NoConnections => "目前沒有連結任何帳號。",
         LogOut => "登出",
         LoggingOut => "正在登出…",
@@ -90,8 +82,5 @@ pub fn chinese(text: Text) -> &'static str {
         ErrorGeneric => "發生問題，請再試一次。",
         ErrorReference => "參考編號：{id}",
         Retry => "再試一次",
-        NotFoundTitle => "找不到網頁",
-        NotFoundText => "這個網址沒有任何內容。",
-        GoHome => "回到首頁",
     }
 }

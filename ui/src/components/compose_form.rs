@@ -4,10 +4,11 @@ use keyhole_api::{ErrorCode, MESSAGE_TEXT_MAX_CHARS, NOTIFY_MESSAGE_MAX_CHARS, R
 use leptos::{ev, prelude::*};
 
 use crate::{
-    api::{self, AppError},
-    auth::Providers,
+    client::CallError,
     components::{ErrorNotice, connection_card::Triage},
-    i18n::{self, Text, t, tf, tr, trf},
+    context::{use_keyhole, use_providers},
+    i18n::{Text, Texts, format_unix_time},
+    session::Providers,
 };
 
 /// Which capability the form serves.
@@ -57,10 +58,10 @@ impl ComposeKind {
     }
 
     /// What the text field starts with: a message needs no thought to try.
-    fn initial_text(self) -> String {
+    fn initial_text(self, texts: Texts) -> String {
         match self {
             Self::Notify => String::new(),
-            Self::Message => t(Text::MessageDefault).to_owned(),
+            Self::Message => texts.t(Text::MessageDefault).to_owned(),
         }
     }
 }
@@ -115,10 +116,10 @@ impl TextProblem {
     }
 
     /// The sentence for the person (tracked).
-    fn message(self) -> String {
+    fn message(self, texts: Texts) -> String {
         match self {
-            Self::Empty => t(Text::TextEmpty).to_owned(),
-            Self::TooLong { over } => tf(Text::TextTooLong, &[("over", &over.to_string())]),
+            Self::Empty => texts.t(Text::TextEmpty).to_owned(),
+            Self::TooLong { over } => texts.tf(Text::TextTooLong, &[("over", &over.to_string())]),
         }
     }
 }
@@ -136,8 +137,8 @@ enum Refusal {
 impl Refusal {
     /// The refusal behind `err`, naming the missing sign-in's provider as
     /// `providers` lists it.
-    fn of(err: &AppError, providers: Providers) -> Option<Self> {
-        let AppError::Api(body) = err else {
+    fn of(err: &CallError, providers: Providers) -> Option<Self> {
+        let CallError::Api(body) = err else {
             return None;
         };
         match body.code {
@@ -154,10 +155,10 @@ impl Refusal {
     }
 
     /// The sentence for the person (tracked).
-    fn message(&self, provider_name: &str) -> String {
+    fn message(&self, texts: Texts, provider_name: &str) -> String {
         match self {
-            Self::NeedsFriend => tf(Text::MessageNeedsFriend, &[("provider", provider_name)]),
-            Self::NeedsLogin(login) => tf(Text::MessageNeedsLogin, &[("provider", login)]),
+            Self::NeedsFriend => texts.tf(Text::MessageNeedsFriend, &[("provider", provider_name)]),
+            Self::NeedsLogin(login) => texts.tf(Text::MessageNeedsLogin, &[("provider", login)]),
         }
     }
 }
@@ -188,11 +189,13 @@ pub fn ComposeForm(
     #[prop(optional, into)]
     named_by: Option<String>,
 ) -> AnyView {
+    let texts = use_keyhole().texts();
     let limit = kind.limit();
-    let text = RwSignal::new(kind.initial_text());
+    let client = use_keyhole().client();
+    let text = RwSignal::new(kind.initial_text(texts));
     let problem = RwSignal::new(None::<TextProblem>);
-    let providers = Providers::expect();
-    let error = RwSignal::new(None::<AppError>);
+    let providers = use_providers();
+    let error = RwSignal::new(None::<CallError>);
     // A message refused for a reason the person can fix, said in words that
     // tell them what to do.
     let refusal = RwSignal::new(None::<Refusal>);
@@ -209,12 +212,14 @@ pub fn ComposeForm(
                 refusal.set(None);
                 sent.set(None);
                 let result = match kind {
-                    ComposeKind::Notify => api::notify(&provider, body)
+                    ComposeKind::Notify => client
+                        .notify(&provider, body)
                         .await
                         .map(|result| Sent::Notified(result.rate_limit)),
-                    ComposeKind::Message => {
-                        api::message(&provider, body).await.map(|()| Sent::Messaged)
-                    }
+                    ComposeKind::Message => client
+                        .message(&provider, body)
+                        .await
+                        .map(|()| Sent::Messaged),
                 };
                 match result {
                     Ok(outcome) => sent.set(Some(outcome)),
@@ -242,7 +247,7 @@ pub fn ComposeForm(
         }
     };
 
-    let base = format!("{}-{}", kind.slug(), crate::dom_id(&provider));
+    let base = format!("kh-{}-{}", kind.slug(), crate::dom_id(&provider));
     let heading_id = format!("{base}-heading");
     let field_id = format!("{base}-text");
     let count_id = format!("{base}-count");
@@ -257,8 +262,8 @@ pub fn ComposeForm(
     let labelled_by = named_by.clone().unwrap_or_else(|| heading_id.clone());
     let own_heading = named_by.is_none().then(|| {
         view! {
-            <h3 id=heading_id class="feature__heading">
-                {tr(kind.heading())}
+            <h3 id=heading_id class="kh-feature__heading">
+                {texts.tr(kind.heading())}
             </h3>
         }
     });
@@ -267,28 +272,31 @@ pub fn ComposeForm(
         let provider_name = provider_name.clone();
         move || {
             if pending.get() {
-                t(Text::Sending).to_owned()
+                texts.t(Text::Sending).to_owned()
             } else {
-                tf(kind.submit(), &[("provider", &provider_name)])
+                texts.tf(kind.submit(), &[("provider", &provider_name)])
             }
         }
     };
     let provider_name_refusal = provider_name.clone();
     let result = {
         let provider_name = provider_name.clone();
-        move || sent.get().map(|sent| sent_text(sent, &provider_name))
+        move || {
+            sent.get()
+                .map(|sent| sent_text(texts, sent, &provider_name))
+        }
     };
 
     view! {
-        <section class="feature" aria-labelledby=labelled_by>
+        <section class="kh-feature" aria-labelledby=labelled_by>
             {own_heading}
-            <form class="compose" novalidate on:submit=on_submit>
-                <label class="compose__label" for=label_for>
-                    {tr(kind.label())}
+            <form class="kh-compose" novalidate on:submit=on_submit>
+                <label class="kh-compose__label" for=label_for>
+                    {texts.tr(kind.label())}
                 </label>
                 <textarea
                     id=field_id
-                    class="compose__text"
+                    class="kh-compose__text"
                     rows="3"
                     aria-describedby=described_by
                     aria-invalid=move || problem.get().is_some().then_some("true")
@@ -305,21 +313,21 @@ pub fn ComposeForm(
                     id=count_id
                     class=move || {
                         if count().over() > 0 {
-                            "compose__count compose__count--over"
+                            "kh-compose__count kh-compose__count--over"
                         } else {
-                            "compose__count"
+                            "kh-compose__count"
                         }
                     }
                 >
                     {move || {
                         let count = count();
-                        tf(
+                        texts.tf(
                             Text::CharCount,
                             &[("count", &count.used.to_string()), ("limit", &limit.to_string())],
                         )
                     }}
-                    <span class="visually-hidden">
-                        " " {trf(Text::CharLimit, "limit", limit.to_string())}
+                    <span class="kh-visually-hidden">
+                        " " {texts.trf(Text::CharLimit, "limit", limit.to_string())}
                     </span>
                 </p>
                 {move || {
@@ -327,16 +335,16 @@ pub fn ComposeForm(
                         .get()
                         .map(|found| {
                             view! {
-                                <p id=problem_id.clone() class="compose__problem" role="alert">
-                                    {move || found.message()}
+                                <p id=problem_id.clone() class="kh-compose__problem" role="alert">
+                                    {move || found.message(texts)}
                                 </p>
                             }
                         })
                 }}
-                <div class="actions">
+                <div class="kh-actions">
                     <button
                         type="submit"
-                        class="button"
+                        class="kh-button"
                         disabled=pending
                         aria-busy=move || pending.get().then_some("true")
                     >
@@ -344,7 +352,7 @@ pub fn ComposeForm(
                     </button>
                 </div>
             </form>
-            <p class="compose__result" role="status">
+            <p class="kh-compose__result" role="status">
                 {result}
             </p>
             {move || {
@@ -353,8 +361,8 @@ pub fn ComposeForm(
                     .map(|found| {
                         let provider_name = provider_name_refusal.clone();
                         view! {
-                            <div class="alert" role="alert">
-                                <p>{move || found.message(&provider_name)}</p>
+                            <div class="kh-alert" role="alert">
+                                <p>{move || found.message(texts, &provider_name)}</p>
                             </div>
                         }
                     })
@@ -370,10 +378,10 @@ pub fn ComposeForm(
 }
 
 /// "Notification sent." (with what the rate limit leaves) or "Message sent."
-fn sent_text(sent: Sent, provider_name: &str) -> String {
+fn sent_text(texts: Texts, sent: Sent, provider_name: &str) -> String {
     match sent {
         Sent::Notified(rate_limit) => {
-            let mut text = t(Text::NotifySent).to_owned();
+            let mut text = texts.t(Text::NotifySent).to_owned();
             if let Some(RateLimit {
                 limit,
                 remaining,
@@ -381,24 +389,25 @@ fn sent_text(sent: Sent, provider_name: &str) -> String {
             }) = rate_limit
             {
                 text.push(' ');
-                text.push_str(&tf(
+                text.push_str(&texts.tf(
                     Text::RateLimitLeft,
                     &[
                         ("remaining", &remaining.to_string()),
                         ("limit", &limit.to_string()),
-                        ("time", &i18n::format_unix_time(reset)),
+                        ("time", &format_unix_time(texts.lang(), reset)),
                     ],
                 ));
             }
             text
         }
-        Sent::Messaged => tf(Text::MessageSent, &[("provider", provider_name)]),
+        Sent::Messaged => texts.tf(Text::MessageSent, &[("provider", provider_name)]),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     #[test]
     fn the_counter_counts_characters_not_bytes() {
@@ -432,18 +441,23 @@ mod tests {
     fn limits_follow_the_capability() {
         assert_eq!(ComposeKind::Notify.limit(), 1000);
         assert_eq!(ComposeKind::Message.limit(), 5000);
-        assert_eq!(ComposeKind::Notify.initial_text(), "");
-        assert_eq!(ComposeKind::Message.initial_text(), "Hello from Keyhole!");
+        let english = Texts::new(Signal::stored(Lang::En), None);
+        assert_eq!(ComposeKind::Notify.initial_text(english), "");
+        assert_eq!(
+            ComposeKind::Message.initial_text(english),
+            "Hello from Keyhole!"
+        );
     }
 
     #[test]
     fn a_message_result_names_the_provider() {
+        let english = Texts::new(Signal::stored(Lang::En), None);
         assert_eq!(
-            sent_text(Sent::Messaged, "LINE"),
+            sent_text(english, Sent::Messaged, "LINE"),
             "Message sent. Have a look in LINE."
         );
         assert_eq!(
-            sent_text(Sent::Notified(None), "LINE"),
+            sent_text(english, Sent::Notified(None), "LINE"),
             "Notification sent."
         );
     }

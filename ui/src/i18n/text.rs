@@ -18,16 +18,8 @@ macro_rules! texts {
 }
 
 texts! {
-    /// Product name in the header.
-    AppName,
-    /// Label of the language menu.
-    Language,
     /// Shown while something loads.
     Loading,
-    /// Sign-in page heading.
-    SignInTitle,
-    /// Sign-in page introduction.
-    SignInIntro,
     /// Sign-in button; `{provider}`.
     SignInWith,
     /// No provider offers sign-in.
@@ -58,8 +50,6 @@ texts! {
     ProviderSaid,
     /// Stands in for a provider name that is unknown.
     TheProvider,
-    /// Dashboard heading.
-    DashboardTitle,
     /// Shown when the session has no connection.
     NoConnections,
     /// Logout button (ends the whole session).
@@ -180,10 +170,4 @@ texts! {
     ErrorReference,
     /// Retries a failed load.
     Retry,
-    /// Not-found page heading.
-    NotFoundTitle,
-    /// Not-found page text.
-    NotFoundText,
-    /// Link back to `/`.
-    GoHome,
 }

@@ -11,14 +11,7 @@ use super::Text;
 pub fn korean(text: Text) -> &'static str {
     use Text::*;
     match text {
-        AppName => "Keyhole",
-        Language => "언어",
         Loading => "불러오는 중…",
-        SignInTitle => "Keyhole 로그인",
-        SignInIntro => {
-            "로그인할 계정을 선택하세요. 작은 창이 열리면 그곳에서 서비스 제공자의 확인을 거칩니다. \
-             Keyhole은 비밀번호를 절대 보지 않습니다."
-        }
         SignInWith => "{provider} 계정으로 로그인",
         NoProviders => "설정된 로그인 서비스가 없습니다.",
         Waiting => "{provider} 로그인을 기다리는 중…",
@@ -38,7 +31,6 @@ pub fn korean(text: Text) -> &'static str {
         LoginFailed => "{provider} 계정으로 로그인하지 못했습니다. 다시 시도해 주세요.",
         ProviderSaid => "{provider}의 메시지: {description}",
         TheProvider => "서비스 제공자",
-        DashboardTitle => "내 계정",
         NoConnections => "연결된 계정이 없습니다.",
         LogOut => "로그아웃",
         LoggingOut => "로그아웃하는 중…",
@@ -106,8 +98,5 @@ pub fn korean(text: Text) -> &'static str {
         ErrorGeneric => "문제가 발생했습니다. 다시 시도해 주세요.",
         ErrorReference => "참조 번호: {id}",
         Retry => "다시 시도",
-        NotFoundTitle => "페이지를 찾을 수 없습니다",
-        NotFoundText => "이 주소에는 아무것도 없습니다.",
-        GoHome => "시작 페이지로 가기",
     }
 }

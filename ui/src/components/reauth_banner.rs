@@ -3,8 +3,8 @@
 use leptos::prelude::*;
 
 use crate::{
-    i18n::{Text, tr, trf},
-    popup::LoginFlow,
+    context::{use_keyhole, use_login},
+    i18n::Text,
 };
 
 /// "Your {provider} sign-in expired" with a "Sign in again" button.
@@ -17,17 +17,18 @@ pub fn ReauthBanner(
     #[prop(into)]
     name: String,
 ) -> AnyView {
-    let flow = LoginFlow::expect();
-    let text = trf(Text::ReauthBanner, "provider", name.clone());
+    let texts = use_keyhole().texts();
+    let flow = use_login();
+    let text = texts.trf(Text::ReauthBanner, "provider", name.clone());
     view! {
-        <div class="banner" role="alert">
-            <p class="banner__text">{text}</p>
+        <div class="kh-banner" role="alert">
+            <p class="kh-banner__text">{text}</p>
             <button
                 type="button"
-                class="button"
+                class="kh-button"
                 on:click=move |_| flow.start(&provider, &name)
             >
-                {tr(Text::SignInAgain)}
+                {texts.tr(Text::SignInAgain)}
             </button>
         </div>
     }

@@ -2,7 +2,7 @@
 
 use keyhole_api::{POPUP_MESSAGE_TYPE, PopupMessage};
 
-use crate::i18n::{Text, t, tf};
+use crate::i18n::{Text, Texts};
 
 /// Longest provider `error_description` shown; the rest is cut off.
 const MAX_DESCRIPTION_CHARS: usize = 300;
@@ -40,23 +40,21 @@ pub struct LoginFailure {
 }
 
 impl LoginFailure {
-    /// The sentence to show, naming the provider as `provider_name`.
-    pub fn message(&self, provider_name: &str) -> String {
-        let args = [("provider", provider_name)];
-        match self.code.as_str() {
-            "access_denied" => tf(Text::LoginDeclined, &args),
-            "csrf" | "invalid_state" => t(Text::LoginExpired).to_owned(),
-            "provider_unavailable" | "temporarily_unavailable" => {
-                tf(Text::LoginProviderUnavailable, &args)
-            }
-            "provider_error" | "server_error" => tf(Text::LoginProviderError, &args),
-            "invalid_request" => t(Text::LoginInvalidRequest).to_owned(),
-            _ => tf(Text::LoginFailed, &args),
-        }
+    /// The sentence to show (tracked), naming the provider as `provider_name`.
+    pub fn message(&self, texts: Texts, provider_name: &str) -> String {
+        let text = match self.code.as_str() {
+            "access_denied" => Text::LoginDeclined,
+            "csrf" | "invalid_state" => Text::LoginExpired,
+            "provider_unavailable" | "temporarily_unavailable" => Text::LoginProviderUnavailable,
+            "provider_error" | "server_error" => Text::LoginProviderError,
+            "invalid_request" => Text::LoginInvalidRequest,
+            _ => Text::LoginFailed,
+        };
+        texts.tf(text, &[("provider", provider_name)])
     }
 
     /// "{provider} said: …" with the provider's description, if it sent one.
-    pub fn detail(&self, provider_name: &str) -> Option<String> {
+    pub fn detail(&self, texts: Texts, provider_name: &str) -> Option<String> {
         let description = self.description.as_deref()?.trim();
         if description.is_empty() {
             return None;
@@ -65,7 +63,7 @@ impl LoginFailure {
         if shown.len() < description.len() {
             shown.push('…');
         }
-        Some(tf(
+        Some(texts.tf(
             Text::ProviderSaid,
             &[("provider", provider_name), ("description", &shown)],
         ))
@@ -81,6 +79,8 @@ pub fn parse_message(json: &str) -> Option<PopupMessage> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
+    use leptos::prelude::Signal;
 
     #[test]
     fn parse_message_accepts_only_keyhole_login_messages() {
@@ -93,6 +93,7 @@ mod tests {
 
     #[test]
     fn failures_read_well_and_keep_provider_text_as_is() {
+        let english = Texts::new(Signal::stored(Lang::En), None);
         let failure = LoginFailure {
             code: "access_denied".to_owned(),
             provider: Some("aihubmix".to_owned()),
@@ -100,36 +101,37 @@ mod tests {
             description: Some("<img src=x onerror=alert(1)>".to_owned()),
         };
         assert_eq!(
-            failure.message("AIHubMix"),
+            failure.message(english, "AIHubMix"),
             "You declined the sign-in at AIHubMix."
         );
         assert_eq!(
-            failure.detail("AIHubMix").as_deref(),
+            failure.detail(english, "AIHubMix").as_deref(),
             Some("AIHubMix said: <img src=x onerror=alert(1)>")
         );
         let expired = LoginFailure {
             code: "invalid_state".to_owned(),
             ..failure.clone()
         };
-        assert!(expired.message("AIHubMix").contains("expired"));
+        assert!(expired.message(english, "AIHubMix").contains("expired"));
         let unknown = LoginFailure {
             code: "weird".to_owned(),
             description: Some("  ".to_owned()),
             ..failure
         };
-        assert!(unknown.message("AIHubMix").contains("AIHubMix"));
-        assert_eq!(unknown.detail("AIHubMix"), None);
+        assert!(unknown.message(english, "AIHubMix").contains("AIHubMix"));
+        assert_eq!(unknown.detail(english, "AIHubMix"), None);
     }
 
     #[test]
     fn long_descriptions_are_cut() {
+        let english = Texts::new(Signal::stored(Lang::En), None);
         let failure = LoginFailure {
             code: "provider_error".to_owned(),
             provider: None,
             provider_name: None,
             description: Some("é".repeat(1000)),
         };
-        let detail = failure.detail("X").unwrap_or_default();
+        let detail = failure.detail(english, "X").unwrap_or_default();
         assert!(detail.ends_with('…'));
         assert!(detail.chars().count() < MAX_DESCRIPTION_CHARS + 20);
     }

@@ -4,9 +4,10 @@ use keyhole_api::Friendship;
 use leptos::prelude::*;
 
 use crate::{
-    api::{self, AppError},
+    client::CallError,
     components::{ErrorNotice, connection_card::Triage},
-    i18n::{Text, tr, trf},
+    context::use_keyhole,
+    i18n::Text,
 };
 
 /// The friendship section of one connection card.
@@ -22,16 +23,18 @@ pub fn FriendshipPanel(
     /// What a failed call means for the card.
     triage: Triage,
 ) -> AnyView {
-    let heading_id = format!("friendship-{}", crate::dom_id(&provider));
+    let keyhole = use_keyhole();
+    let (texts, client) = (keyhole.texts(), keyhole.client());
+    let heading_id = format!("kh-friendship-{}", crate::dom_id(&provider));
     // An action rather than a resource: the app's other requests are actions
     // of the same shape, so this one adds almost no code to the bundle.
     let answer = RwSignal::new(None::<Friendship>);
-    let error = RwSignal::new(None::<AppError>);
+    let error = RwSignal::new(None::<CallError>);
     let check = Action::new_local(move |_: &()| {
         let provider = provider.clone();
         async move {
             error.set(None);
-            match api::friendship(&provider).await {
+            match client.friendship(&provider).await {
                 Ok(found) => answer.set(Some(found)),
                 Err(err) => error.set(triage.check(err)),
             }
@@ -55,14 +58,14 @@ pub fn FriendshipPanel(
         // Loading, or handled by the card (banner or sign-in page).
         (None, None) => pending
             .get()
-            .then(|| view! { <p class="muted">{tr(Text::Loading)}</p> })
+            .then(|| view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> })
             .into_any(),
     };
 
     view! {
-        <section class="feature" aria-labelledby=labelled_by>
-            <h3 id=heading_id class="feature__heading">
-                {tr(Text::FriendshipHeading)}
+        <section class="kh-feature" aria-labelledby=labelled_by>
+            <h3 id=heading_id class="kh-feature__heading">
+                {texts.tr(Text::FriendshipHeading)}
             </h3>
             {body}
         </section>
@@ -78,6 +81,7 @@ fn FriendshipStatus(
     /// Provider display name.
     provider_name: String,
 ) -> AnyView {
+    let texts = use_keyhole().texts();
     let Friendship {
         friend,
         add_friend_url,
@@ -87,23 +91,23 @@ fn FriendshipStatus(
     } else {
         Text::FriendNo
     };
-    let sentence = trf(text, "provider", provider_name);
+    let sentence = texts.trf(text, "provider", provider_name);
     // A web page only: never a `javascript:` or other scheme from upstream.
     let link = add_friend_url
         .filter(|url| !friend && is_web_url(url))
         .map(|url| {
             view! {
-                <a class="button button--secondary" href=url target="_blank" rel="noopener noreferrer">
-                    {tr(Text::AddFriend)}
-                    <span class="visually-hidden">" " {tr(Text::OpensInNewTab)}</span>
+                <a class="kh-button kh-button--secondary" href=url target="_blank" rel="noopener noreferrer">
+                    {texts.tr(Text::AddFriend)}
+                    <span class="kh-visually-hidden">" " {texts.tr(Text::OpensInNewTab)}</span>
                 </a>
             }
         });
     view! {
-        <p class="feature__status" data-friend=friend.to_string()>
+        <p class="kh-feature__status" data-friend=friend.to_string()>
             {sentence}
         </p>
-        {link.map(|link| view! { <div class="actions">{link}</div> })}
+        {link.map(|link| view! { <div class="kh-actions">{link}</div> })}
     }
     .into_any()
 }

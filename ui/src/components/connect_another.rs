@@ -1,0 +1,73 @@
+//! "Connect another account": popup buttons that add a provider to the session.
+
+use keyhole_api::ProviderInfo;
+use leptos::prelude::*;
+
+use crate::{context::use_keyhole, i18n::Text, session::connectable};
+
+/// "Connect another account": a popup button for each configured provider
+/// that can be connected and is not yet; nothing when there is none.
+///
+/// Unlike [`SignInButtons`](crate::SignInButtons), this lists connect-only
+/// providers too (no `login` capability, such as a notification service):
+/// the server accepts them once a session exists, and adds them to it.
+#[component]
+pub fn ConnectAnother(
+    /// Ids of the providers already connected.
+    connected: Vec<String>,
+) -> AnyView {
+    let keyhole = use_keyhole();
+    let texts = keyhole.texts();
+    let providers = keyhole.providers();
+    (move || {
+        let available: Vec<ProviderInfo> = providers
+            .resource()
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| connectable(p) && !connected.contains(&p.id))
+            .collect();
+        (!available.is_empty()).then(|| {
+            view! {
+                <section class="kh-card kh-connect" aria-labelledby="kh-connect-title">
+                    <h2 id="kh-connect-title">{texts.tr(Text::ConnectTitle)}</h2>
+                    <p class="kh-muted">{texts.tr(Text::ConnectIntro)}</p>
+                    <ul class="kh-provider-list">
+                        {available
+                            .into_iter()
+                            .map(|provider| view! { <li><ConnectButton provider /></li> })
+                            .collect_view()}
+                    </ul>
+                </section>
+            }
+        })
+    })
+    .into_any()
+}
+
+/// "Connect {name}": the same popup flow as signing in; the server adds the
+/// connection to the current session.
+#[component]
+fn ConnectButton(
+    /// The provider to connect.
+    provider: ProviderInfo,
+) -> AnyView {
+    let keyhole = use_keyhole();
+    let flow = keyhole.login();
+    let ProviderInfo { id, name, kind, .. } = provider;
+    let label = keyhole
+        .texts()
+        .trf(Text::ConnectWith, "provider", name.clone());
+    view! {
+        <button
+            type="button"
+            class="kh-button kh-button--secondary kh-button--provider"
+            data-kind=kind
+            on:click=move |_| flow.start(&id, &name)
+        >
+            {label}
+        </button>
+    }
+    .into_any()
+}
