@@ -84,7 +84,15 @@ impl Keyhole {
 /// without one. Any path under the base path that is no route answers a
 /// JSON 404, never the app's page. Tests drive it with `oneshot`.
 pub fn router(keyhole: Keyhole) -> Router {
-    let mut app = keyhole.ops_router();
+    // With `metrics_bind`, `/metrics` is served there only (see `main.rs`);
+    // load balancers still find the probes here.
+    let mut app = match keyhole.config.metrics_bind {
+        // Named, so it is a plain 404 rather than the app's page.
+        Some(_) => routes::health()
+            .route("/metrics", any(routes::not_found))
+            .with_state(keyhole.clone()),
+        None => keyhole.ops_router(),
+    };
     let base = keyhole.config.base_path.as_str();
     if !base.is_empty() {
         let rest = format!("{base}/{{*rest}}");

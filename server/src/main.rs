@@ -166,6 +166,20 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
     let addr = listener.local_addr()?;
+    // `/metrics` and the probes on a private address, when asked for: the
+    // public listener then has no `/metrics` (`keyhole::router`).
+    if let Some(metrics_bind) = keyhole.config.metrics_bind {
+        let ops = TcpListener::bind(metrics_bind)
+            .await
+            .with_context(|| format!("cannot listen on {metrics_bind} (metrics_bind)"))?;
+        let ops_addr = ops.local_addr()?;
+        println!("keyhole metrics listening on http://{ops_addr}");
+        tracing::info!(addr = %ops_addr, "metrics listening");
+        let (router, limits) = (keyhole.ops_router(), keyhole.config.limits.clone());
+        tokio::spawn(async move {
+            keyhole::serve(ops, router, &limits, shutdown_signal()).await;
+        });
+    }
     println!("keyhole listening on http://{addr}");
     tracing::info!(%addr, "listening");
     let limits = keyhole.config.limits.clone();

@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod keyhole_binary;
+
+use keyhole_binary::KeyholeBinary;
 use std::{
     io::{BufRead, BufReader},
     process::{Command, Stdio},
@@ -77,5 +80,42 @@ fn json_logs_are_one_object_per_line() {
         let value: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(value["level"].is_string(), "{line}");
+    }
+}
+
+/// With `metrics_bind`, `/metrics` answers on the private listener only;
+/// the probes answer on both, so a load balancer keeps finding them.
+#[tokio::test]
+async fn metrics_bind_moves_metrics_off_the_public_listener() {
+    let keyhole = KeyholeBinary::start(
+        "public_url = \"http://127.0.0.1:8080\"\nbind = \"127.0.0.1:0\"\n\
+         [session]\nstore = \"memory\"\n",
+        &[("KEYHOLE_METRICS_BIND".to_owned(), "127.0.0.1:0".to_owned())],
+    );
+    let private = keyhole
+        .metrics_url()
+        .unwrap_or_else(|| panic!("no metrics listener; log:\n{}", keyhole.log_tail()));
+    let http = reqwest::Client::new();
+    let get = |url: String| {
+        let http = http.clone();
+        async move {
+            let response = http.get(&url).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, body) = get(format!("{private}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("keyhole_"), "{body}");
+    let (status, body) = get(format!("{}/metrics", keyhole.url())).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(!body.contains("keyhole_"), "{body}");
+    for probe in ["/healthz", "/readyz"] {
+        assert_eq!(get(format!("{private}{probe}")).await.0, 200, "{probe}");
+        assert_eq!(
+            get(format!("{}{probe}", keyhole.url())).await.0,
+            200,
+            "{probe}"
+        );
     }
 }

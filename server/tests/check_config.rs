@@ -142,7 +142,7 @@ fn a_bad_config_fails_naming_each_problem() {
         r#"api_base = "not a url""#,
     );
     let bad_public_url = GOOD.replace("http://127.0.0.1:8080", "ftp://127.0.0.1:8080");
-    let cases: [Case<'_>; 5] = [
+    let cases: [Case<'_>; 7] = [
         (
             "unknown kind",
             &unknown_kind,
@@ -160,6 +160,21 @@ fn a_bad_config_fails_naming_each_problem() {
         ),
         ("bad URL", &bad_url, &[], &["providers[1].api_base"]),
         ("bad public_url", &bad_public_url, &[], &["public_url"]),
+        (
+            "bad metrics_bind",
+            GOOD,
+            &[("KEYHOLE_METRICS_BIND", "localhost")],
+            &["metrics_bind (from KEYHOLE_METRICS_BIND): invalid socket address"],
+        ),
+        (
+            "metrics_bind on bind",
+            GOOD,
+            &[
+                ("KEYHOLE_BIND", "127.0.0.1:3000"),
+                ("KEYHOLE_METRICS_BIND", "127.0.0.1:3000"),
+            ],
+            &["metrics_bind", "must differ from bind"],
+        ),
         (
             "Redis without the shared key",
             &GOOD.replace(

@@ -36,7 +36,7 @@ use Type::{Guess, List, Number, Text};
 /// Every key outside `[[providers]]`, with its type.
 #[rustfmt::skip]
 const KEYS: &[(&str, Type)] = &[
-    ("public_url", Text), ("bind", Text), ("dist", Text), ("base_path", Text),
+    ("public_url", Text), ("bind", Text), ("metrics_bind", Text), ("dist", Text), ("base_path", Text),
     ("session.store", Text), ("session.ttl_secs", Number), ("session.idle_secs", Number),
     ("session.refresh_skew_secs", Number), ("session.refresh_lock_ms", Number),
     ("session.redis_prefix", Text), ("session.redis_timeout_ms", Number),

@@ -62,6 +62,9 @@ pub struct Config {
     pub public_url: Url,
     /// Address to listen on.
     pub bind: SocketAddr,
+    /// A second, private address for `/metrics` and the probes; when set,
+    /// the `keyhole` binary no longer serves `/metrics` on [`Self::bind`].
+    pub metrics_bind: Option<SocketAddr>,
     /// Built app to serve (`dist/`), if any.
     pub dist: Option<PathBuf>,
     /// Where Keyhole's routes are mounted (`base_path`, default `/api`;
@@ -219,6 +222,14 @@ impl Config {
             .parse::<SocketAddr>()
             .map_err(|e| problems.push(format!("bind: {e}")))
             .ok();
+        let metrics_bind = raw.metrics_bind.as_deref().and_then(|addr| {
+            addr.parse::<SocketAddr>()
+                .map_err(|e| problems.push(format!("metrics_bind: {e}")))
+                .ok()
+        });
+        if metrics_bind.is_some() && metrics_bind == bind && bind.is_some_and(|b| b.port() != 0) {
+            problems.push("metrics_bind: must differ from bind".to_owned());
+        }
         if ["/healthz", "/readyz", "/metrics"].contains(&base_path.as_str()) {
             problems.push(format!("base_path: `{base_path}` is a probe's path"));
         }
@@ -258,6 +269,7 @@ impl Config {
             (Some(public_url), Some(bind), Some(store)) if problems.is_empty() => Ok(Self {
                 public_url,
                 bind,
+                metrics_bind,
                 dist: raw.dist,
                 base_path,
                 session: SessionConfig {

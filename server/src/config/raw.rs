@@ -10,6 +10,7 @@ pub(super) struct RawConfig {
     pub(super) public_url: String,
     #[serde(default = "default_bind")]
     pub(super) bind: String,
+    pub(super) metrics_bind: Option<String>,
     pub(super) dist: Option<PathBuf>,
     #[serde(default = "default_base_path")]
     pub(super) base_path: String,

@@ -14,10 +14,15 @@ pub(super) fn router() -> Router<Keyhole> {
 
 /// Probe routes, at the root.
 pub(crate) fn probes() -> Router<Keyhole> {
+    health().route("/metrics", get(metrics))
+}
+
+/// Liveness and readiness only: the public listener's probes when metrics
+/// have a listener of their own (`metrics_bind`).
+pub(crate) fn health() -> Router<Keyhole> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
 }
 
 /// The configured providers, in config order.

@@ -44,7 +44,7 @@ pub(crate) async fn not_found() -> ApiError {
     ApiError::not_found("No such API route.")
 }
 
-pub(crate) use meta::probes;
+pub(crate) use meta::{health, probes};
 
 /// The `{provider}` segment of a route. Read by name, because the router
 /// that mounts Keyhole may add parameters of its own (`{*rest}`); a bad

@@ -57,6 +57,8 @@ pub fn faketime_env(offset: &str) -> Vec<(String, String)> {
 pub struct KeyholeBinary {
     child: Child,
     addr: SocketAddr,
+    /// Where `/metrics` listens with `metrics_bind`.
+    metrics_addr: Option<SocketAddr>,
     /// The config file and the log (stderr).
     dir: PathBuf,
 }
@@ -90,14 +92,16 @@ impl KeyholeBinary {
         let mut binary = Self {
             child,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_addr: None,
             dir,
         };
         binary.addr = binary.listening(stdout);
         binary
     }
 
-    /// The address of "keyhole listening on http://ADDR", its first line
-    /// on stdout.
+    /// The address of "keyhole listening on http://ADDR" on stdout (and,
+    /// before it, "keyhole metrics listening on http://ADDR" with
+    /// `metrics_bind`).
     fn listening(&mut self, stdout: std::process::ChildStdout) -> SocketAddr {
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -108,6 +112,9 @@ impl KeyholeBinary {
             }
         });
         while let Ok(line) = rx.recv_timeout(Duration::from_secs(20)) {
+            if let Some(addr) = line.strip_prefix("keyhole metrics listening on http://") {
+                self.metrics_addr = Some(addr.parse().unwrap());
+            }
             if let Some(addr) = line.strip_prefix("keyhole listening on http://") {
                 return addr.parse().unwrap();
             }
@@ -122,6 +129,12 @@ impl KeyholeBinary {
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The private metrics listener's `http://127.0.0.1:PORT`, when the
+    /// config has `metrics_bind`.
+    pub fn metrics_url(&self) -> Option<String> {
+        self.metrics_addr.map(|addr| format!("http://{addr}"))
     }
 
     /// The end of its log, for a failing test to print.
