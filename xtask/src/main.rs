@@ -8,6 +8,7 @@
 //! cargo xtask soak    # two instances on Redis, restarts, N minutes (not in test)
 //! cargo xtask fuzz    # cargo-fuzz targets, N seconds each, nightly (not in test)
 //! cargo xtask dist    # release package → target/dist/keyhole-<version>-<target>.tar.gz
+//! cargo xtask lint    # deny.toml: licences, bans, sources, advisories (not in test)
 //! ```
 //!
 //! Each installs what is missing first, from the package registries only
@@ -18,6 +19,7 @@ mod bench;
 mod dev;
 mod dist;
 mod fuzz;
+mod lint;
 mod soak;
 mod test;
 
@@ -35,8 +37,9 @@ fn main() -> ExitCode {
         Some("soak") => soak::run_soak(&args[1..]),
         Some("fuzz") => fuzz::run_fuzz(&args[1..]),
         Some("dist") => dist::run(&args[1..]),
+        Some("lint") => lint::run_lint(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak|fuzz|dist>");
+            eprintln!("usage: cargo xtask <dev|test|e2e|bench|soak|fuzz|dist|lint>");
             return ExitCode::from(2);
         }
     };

@@ -1,5 +1,5 @@
 //! Installing what is missing, from the registries only: the wasm target,
-//! trunk, wasm-bindgen-cli, oha and cargo-fuzz (crates.io), wasm-opt (npm's binaryen),
+//! trunk, wasm-bindgen-cli, oha, cargo-fuzz and cargo-deny (crates.io), wasm-opt (npm's binaryen),
 //! Chromium, redis-server, libfaketime and wrk (Debian), and the npm
 //! packages of `end2end/`. Each step is skipped when its result is already
 //! there.
@@ -16,6 +16,9 @@ const OHA_VERSION: &str = "1.16.0";
 /// cargo-fuzz, the driver of `cargo xtask fuzz` (built with the stable
 /// toolchain; it runs the fuzz builds with nightly).
 const CARGO_FUZZ_VERSION: &str = "0.13.2";
+
+/// cargo-deny, the checker of `cargo xtask lint` (`deny.toml`).
+const CARGO_DENY_VERSION: &str = "0.20.2";
 
 /// The load generators `cargo xtask bench` can use, by the names its
 /// `setup.json` gives `keyhole-bench`: oha (crates.io) and wrk (Debian).
@@ -170,6 +173,23 @@ pub fn ensure_cargo_fuzz() -> Result<()> {
         "cargo-fuzz",
         "--version",
         CARGO_FUZZ_VERSION,
+    ]))
+}
+
+/// Installs `cargo-deny` unless that version is there.
+pub fn ensure_cargo_deny() -> Result<()> {
+    let have =
+        version_of(&cargo_bin("cargo-deny").to_string_lossy()).or_else(|| version_of("cargo-deny"));
+    if have.is_some_and(|v| v.ends_with(CARGO_DENY_VERSION)) {
+        return Ok(());
+    }
+    eprintln!("xtask: installing cargo-deny {CARGO_DENY_VERSION} (about 5 minutes on 2 cores)");
+    run(Command::new(cargo_proxy()).args([
+        "install",
+        "--locked",
+        "cargo-deny",
+        "--version",
+        CARGO_DENY_VERSION,
     ]))
 }
 
