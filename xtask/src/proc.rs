@@ -371,7 +371,7 @@ mod tests {
     fn df_and_du_lines_give_their_numbers() {
         let df = "/dev/vda 264212480 12340000 82945000 13% /";
         assert_eq!(field_number(df, 3), Some(82_945_000));
-        assert_eq!(field_number("3942\t/work/target\n", 0), Some(3942));
+        assert_eq!(field_number("3942\t/srv/target\n", 0), Some(3942));
         assert_eq!(field_number("Filesystem 1024-blocks", 3), None);
         assert_eq!(field_number("", 0), None);
     }
