@@ -23,10 +23,6 @@ use keyhole_leptos::{
     use_session,
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::{A, Route, Router, Routes},
-    path,
-};
 
 use crate::{
     components::LanguageMenu,
@@ -44,21 +40,20 @@ pub fn App() -> AnyView {
     // redirect-mode login result from the URL before the router sees it.
     provide_keyhole(KeyholeOptions::new().lang(language.signal()));
 
+    // One page: `/` is the app, any other path the not-found page. A router
+    // would cost the bundle more than this whole app's routing needs.
+    let home = window().location().pathname().is_ok_and(|path| path == "/");
     view! {
-        <Router>
-            <header class="site-header">
-                <A href="/">
-                    <span class="brand">{language.word(Word::AppName)}</span>
-                </A>
-                <LanguageMenu />
-            </header>
-            <Announcements />
-            <main class="page">
-                <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view=Home />
-                </Routes>
-            </main>
-        </Router>
+        <header class="site-header">
+            <a href="/">
+                <span class="brand">{language.word(Word::AppName)}</span>
+            </a>
+            <LanguageMenu />
+        </header>
+        <Announcements />
+        <main class="page">
+            {if home { view! { <Home /> }.into_any() } else { view! { <NotFoundPage /> }.into_any() }}
+        </main>
     }
     .into_any()
 }

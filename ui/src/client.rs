@@ -5,7 +5,6 @@
 //! [`Client::login_url`] builds the URL that the popup (or the whole page)
 //! opens.
 
-use gloo_net::http::{Request, Response};
 use keyhole_api::{
     ApiError, Balance, CSRF_HEADER, ErrorCode, Friendship, Me, MessageRequest, NotifyRequest,
     NotifyResult, ProviderInfo, Topup,
@@ -13,7 +12,10 @@ use keyhole_api::{
 use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
-use crate::i18n::{Lang, Text, Texts};
+use crate::{
+    fetch,
+    i18n::{Lang, Text, Texts},
+};
 
 /// Why a call to Keyhole failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -134,10 +136,9 @@ impl Client {
     /// (capability `notify`).
     pub async fn notify(self, provider: &str, message: String) -> Result<NotifyResult, CallError> {
         let url = self.provider_url("/me/", provider, "/notify");
-        let response = post(&url, Some(&NotifyRequest { message })).await?;
+        let reply = post(&url, Some(&NotifyRequest { message })).await?;
         // Tolerates an empty 200/204: the rate limit is a bonus, not a promise.
-        let body = response.text().await.map_err(network)?;
-        parse_notify_result(&body).map_err(|err| CallError::Network(err.to_string()))
+        parse_notify_result(&reply.body).map_err(|err| CallError::Network(err.to_string()))
     }
 
     /// `POST {base}/me/{provider}/message`: pushes a text message to the
@@ -223,40 +224,35 @@ fn segment(value: &str) -> String {
 }
 
 async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, CallError> {
-    let response = Request::get(url).send().await.map_err(network)?;
-    if response.ok() {
-        response.json().await.map_err(network)
-    } else {
-        Err(error_from(response).await)
-    }
+    let reply = fetch::send("GET", url, &[], None)
+        .await
+        .map_err(CallError::Network)?;
+    let reply = checked(reply)?;
+    serde_json::from_str(&reply.body).map_err(|err| CallError::Network(err.to_string()))
 }
 
 /// A state-changing request: carries the CSRF header and, when given, a JSON body.
-async fn post<B: Serialize>(url: &str, body: Option<&B>) -> Result<Response, CallError> {
-    let builder = Request::post(url).header(CSRF_HEADER, "1");
-    let request = match body {
-        Some(body) => builder.json(body).map_err(network)?,
-        None => builder.build().map_err(network)?,
-    };
-    let response = request.send().await.map_err(network)?;
-    if response.ok() {
-        Ok(response)
-    } else {
-        Err(error_from(response).await)
-    }
+async fn post<B: Serialize>(url: &str, body: Option<&B>) -> Result<fetch::Reply, CallError> {
+    let json = body
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|err| CallError::Network(err.to_string()))?;
+    let reply = fetch::send("POST", url, &[(CSRF_HEADER, "1")], json)
+        .await
+        .map_err(CallError::Network)?;
+    checked(reply)
 }
 
-/// Reads our error body; anything else (a proxy's HTML page, say) is a network error.
-async fn error_from(response: Response) -> CallError {
-    let status = response.status();
-    match response.json::<ApiError>().await {
-        Ok(body) => CallError::Api(body),
-        Err(_) => CallError::Network(format!("HTTP {status}")),
+/// A 2xx reply as it is; otherwise our error body, or, for anything else (a
+/// proxy's HTML page, say), a network error naming the status.
+fn checked(reply: fetch::Reply) -> Result<fetch::Reply, CallError> {
+    if reply.ok() {
+        return Ok(reply);
     }
-}
-
-fn network(err: gloo_net::Error) -> CallError {
-    CallError::Network(err.to_string())
+    match serde_json::from_str::<ApiError>(&reply.body) {
+        Ok(body) => Err(CallError::Api(body)),
+        Err(_) => Err(CallError::Network(format!("HTTP {}", reply.status))),
+    }
 }
 
 #[cfg(test)]

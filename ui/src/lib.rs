@@ -82,6 +82,7 @@ pub mod a11y;
 pub mod client;
 pub mod components;
 pub mod context;
+mod fetch;
 pub mod i18n;
 pub mod popup;
 pub mod session;

@@ -1,7 +1,6 @@
 //! The page for unknown paths, with a link home.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 use crate::{language::Language, words::Word};
 
@@ -14,7 +13,7 @@ pub fn NotFoundPage() -> AnyView {
             <h1 id="not-found-title">{language.word(Word::NotFoundTitle)}</h1>
             <p>{language.word(Word::NotFoundText)}</p>
             <p>
-                <A href="/">{language.word(Word::GoHome)}</A>
+                <a href="/">{language.word(Word::GoHome)}</a>
             </p>
         </section>
     }
