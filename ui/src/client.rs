@@ -13,7 +13,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
 use crate::{
-    fetch,
+    fetch, json,
     i18n::{Lang, Text, Texts},
 };
 
@@ -138,7 +138,7 @@ impl Client {
         let url = self.provider_url("/me/", provider, "/notify");
         let reply = post(&url, Some(&NotifyRequest { message })).await?;
         // Tolerates an empty 200/204: the rate limit is a bonus, not a promise.
-        parse_notify_result(&reply.body).map_err(|err| CallError::Network(err.to_string()))
+        parse_notify_result(&reply.body).map_err(CallError::Network)
     }
 
     /// `POST {base}/me/{provider}/message`: pushes a text message to the
@@ -192,11 +192,11 @@ impl Client {
 }
 
 /// The body of a notify answer: JSON, or nothing at all.
-pub fn parse_notify_result(body: &str) -> Result<NotifyResult, serde_json::Error> {
+pub fn parse_notify_result(body: &str) -> Result<NotifyResult, String> {
     if body.trim().is_empty() {
         Ok(NotifyResult::default())
     } else {
-        serde_json::from_str(body)
+        json::decode(body)
     }
 }
 
@@ -228,15 +228,15 @@ async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, CallError> {
         .await
         .map_err(CallError::Network)?;
     let reply = checked(reply)?;
-    serde_json::from_str(&reply.body).map_err(|err| CallError::Network(err.to_string()))
+    json::decode(&reply.body).map_err(CallError::Network)
 }
 
 /// A state-changing request: carries the CSRF header and, when given, a JSON body.
 async fn post<B: Serialize>(url: &str, body: Option<&B>) -> Result<fetch::Reply, CallError> {
     let json = body
-        .map(serde_json::to_string)
+        .map(json::encode)
         .transpose()
-        .map_err(|err| CallError::Network(err.to_string()))?;
+        .map_err(CallError::Network)?;
     let reply = fetch::send("POST", url, &[(CSRF_HEADER, "1")], json)
         .await
         .map_err(CallError::Network)?;
@@ -249,7 +249,7 @@ fn checked(reply: fetch::Reply) -> Result<fetch::Reply, CallError> {
     if reply.ok() {
         return Ok(reply);
     }
-    match serde_json::from_str::<ApiError>(&reply.body) {
+    match json::decode::<ApiError>(&reply.body) {
         Ok(body) => Err(CallError::Api(body)),
         Err(_) => Err(CallError::Network(format!("HTTP {}", reply.status))),
     }

@@ -83,6 +83,7 @@ pub mod client;
 pub mod components;
 pub mod context;
 mod fetch;
+mod json;
 pub mod i18n;
 pub mod popup;
 pub mod session;

@@ -72,7 +72,7 @@ impl LoginFailure {
 
 /// Parses a message payload, keeping only Keyhole login messages.
 pub fn parse_message(json: &str) -> Option<PopupMessage> {
-    let message: PopupMessage = serde_json::from_str(json).ok()?;
+    let message: PopupMessage = crate::json::decode(json).ok()?;
     (message.kind == POPUP_MESSAGE_TYPE).then_some(message)
 }
 
