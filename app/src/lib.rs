@@ -59,23 +59,21 @@ pub fn App() -> AnyView {
 }
 
 /// `/`: the dashboard or the sign-in page, depending on the session.
+///
+/// A plain reactive match, not `<Transition>`: while `/api/me` reloads
+/// after a login or logout the resource keeps its last answer, so the
+/// current page stays on screen without the Suspense machinery, which cost
+/// the bundle more than the rest of this file.
 #[component]
 fn Home() -> AnyView {
     let session = use_session();
     let texts = use_keyhole().texts();
-    view! {
-        // A transition keeps the current page on screen while `/api/me`
-        // reloads after a login or logout, instead of flashing "Loading…".
-        <Transition fallback=move || view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> }>
-            {move || Suspend::new(async move {
-                match session.resource().await {
-                    Ok(me) => view! { <DashboardPage me /> }.into_any(),
-                    Err(err) if err.is_unauthenticated() => view! { <SignInPage /> }.into_any(),
-                    Err(error) => view! { <ServerProblem error /> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
+    (move || match session.resource().get() {
+        None => view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> }.into_any(),
+        Some(Ok(me)) => view! { <DashboardPage me /> }.into_any(),
+        Some(Err(err)) if err.is_unauthenticated() => view! { <SignInPage /> }.into_any(),
+        Some(Err(error)) => view! { <ServerProblem error /> }.into_any(),
+    })
     .into_any()
 }
 
