@@ -13,8 +13,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use thiserror::Error;
 
 use crate::{
-    fetch, json,
+    fetch,
     i18n::{Lang, Text, Texts},
+    json,
 };
 
 /// Why a call to Keyhole failed.

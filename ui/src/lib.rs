@@ -83,10 +83,11 @@ pub mod client;
 pub mod components;
 pub mod context;
 mod fetch;
-mod json;
 pub mod i18n;
+mod json;
 pub mod popup;
 pub mod session;
+mod task;
 
 pub use a11y::{Announcements, focus_heading_when_requested};
 pub use client::{CallError, Client};

@@ -8,6 +8,7 @@ use crate::{
     components::{ErrorNotice, connection_card::Triage},
     context::use_keyhole,
     i18n::{Text, format_time},
+    task::Task,
 };
 
 /// `window.open` features for the top-up page: a new tab that cannot reach back.
@@ -40,34 +41,34 @@ pub fn BalancePanel(
     let error = RwSignal::new(None::<CallError>);
     let on_error = move |err: CallError| error.set(triage.check(err));
 
+    let (refreshing, opening) = (Task::new(), Task::new());
     let refresh = {
         let provider = provider.clone();
-        Action::new_local(move |_: &()| {
+        move || {
             let provider = provider.clone();
-            async move {
+            refreshing.run(async move {
                 error.set(None);
                 match client.balance(&provider).await {
                     Ok(fresh) => balance.set(Some(fresh)),
                     Err(err) => on_error(err),
                 }
-            }
-        })
+            });
+        }
     };
     let topup = {
         let provider = provider.clone();
-        Action::new_local(move |_: &()| {
+        move || {
             let provider = provider.clone();
-            async move {
+            opening.run(async move {
                 error.set(None);
                 match client.topup(&provider).await {
                     Ok(topup) => open_topup(&topup.url),
                     Err(err) => on_error(err),
                 }
-            }
-        })
+            });
+        }
     };
-    let refreshing = refresh.pending();
-    let opening = topup.pending();
+    let (refreshing, opening) = (refreshing.pending(), opening.pending());
     let heading_id = format!("kh-balance-{}", crate::dom_id(&provider));
     let labelled_by = heading_id.clone();
 
@@ -90,9 +91,7 @@ pub fn BalancePanel(
                     class="kh-button"
                     disabled=refreshing
                     aria-busy=move || refreshing.get().then_some("true")
-                    on:click=move |_| {
-                        refresh.dispatch(());
-                    }
+                    on:click=move |_| refresh()
                 >
                     {move || {
                         if refreshing.get() {
@@ -113,9 +112,7 @@ pub fn BalancePanel(
                                 type="button"
                                 class="kh-button kh-button--secondary"
                                 disabled=opening
-                                on:click=move |_| {
-                                    topup.dispatch(());
-                                }
+                                on:click=move |_| topup()
                             >
                                 {texts.tr_while(opening, Text::OpeningTopUp, Text::TopUp)}
                             </button>

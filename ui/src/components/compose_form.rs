@@ -9,6 +9,7 @@ use crate::{
     context::{use_keyhole, use_providers},
     i18n::{Text, Texts, format_unix_time},
     session::Providers,
+    task::Task,
 };
 
 /// Which capability the form serves.
@@ -202,12 +203,12 @@ pub fn ComposeForm(
     let sent = RwSignal::new(None::<Sent>);
     let count = move || text.with(|text| CharCount::of(text, limit));
 
+    let task = Task::new();
     let send = {
         let provider = provider.clone();
-        Action::new_local(move |body: &String| {
+        move |body: String| {
             let provider = provider.clone();
-            let body = body.clone();
-            async move {
+            task.run(async move {
                 error.set(None);
                 refusal.set(None);
                 sent.set(None);
@@ -230,10 +231,10 @@ pub fn ComposeForm(
                         None => error.set(triage.check(err)),
                     },
                 }
-            }
-        })
+            });
+        }
     };
-    let pending = send.pending();
+    let pending = task.pending();
     let on_submit = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
         if pending.get_untracked() {
@@ -243,7 +244,7 @@ pub fn ComposeForm(
         let found = TextProblem::of(&body, limit);
         problem.set(found);
         if found.is_none() {
-            send.dispatch(body);
+            send(body);
         }
     };
 

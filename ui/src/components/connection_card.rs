@@ -11,6 +11,7 @@ use crate::{
     context::{use_keyhole, use_session},
     i18n::Text,
     session::Session,
+    task::Task,
 };
 
 /// What a failed call means for one card, shared by all of its sections.
@@ -220,12 +221,13 @@ fn DisconnectButton(
     let (texts, client, session) = (keyhole.texts(), keyhole.client(), keyhole.session());
     let (focus, announcer) = (keyhole.focus(), keyhole.announcer());
     let error = RwSignal::new(None::<CallError>);
+    let task = Task::new();
     let disconnect = {
         let provider_name = provider_name.clone();
-        Action::new_local(move |_: &()| {
+        move || {
             let provider = provider.clone();
             let provider_name = provider_name.clone();
-            async move {
+            task.run(async move {
                 error.set(None);
                 match client.disconnect(&provider).await {
                     // Not connected any more (another tab was faster): the
@@ -240,10 +242,10 @@ fn DisconnectButton(
                 focus.request(FocusTarget::PageHeading);
                 announcer.say(Text::Disconnected, &provider_name);
                 session.refetch();
-            }
-        })
+            });
+        }
     };
-    let pending = disconnect.pending();
+    let pending = task.pending();
     view! {
         {move || {
             error
@@ -256,9 +258,7 @@ fn DisconnectButton(
                 class="kh-button kh-button--secondary kh-button--danger"
                 aria-describedby=described_by
                 disabled=pending
-                on:click=move |_| {
-                    disconnect.dispatch(());
-                }
+                on:click=move |_| disconnect()
             >
                 {texts.tr_while(pending, Text::Disconnecting, Text::Disconnect)}
             </button>

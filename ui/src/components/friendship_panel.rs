@@ -8,6 +8,7 @@ use crate::{
     components::{ErrorNotice, connection_card::Triage},
     context::use_keyhole,
     i18n::Text,
+    task::Task,
 };
 
 /// The friendship section of one connection card.
@@ -26,27 +27,26 @@ pub fn FriendshipPanel(
     let keyhole = use_keyhole();
     let (texts, client) = (keyhole.texts(), keyhole.client());
     let heading_id = format!("kh-friendship-{}", crate::dom_id(&provider));
-    // An action rather than a resource: the app's other requests are actions
-    // of the same shape, so this one adds almost no code to the bundle.
+    // A task rather than a resource: the components' other requests are
+    // tasks of the same shape, so this one adds almost no code to the bundle.
     let answer = RwSignal::new(None::<Friendship>);
     let error = RwSignal::new(None::<CallError>);
-    let check = Action::new_local(move |_: &()| {
+    let task = Task::new();
+    let check = move || {
         let provider = provider.clone();
-        async move {
+        task.run(async move {
             error.set(None);
             match client.friendship(&provider).await {
                 Ok(found) => answer.set(Some(found)),
                 Err(err) => error.set(triage.check(err)),
             }
-        }
-    });
-    check.dispatch(());
+        });
+    };
+    check();
 
     let labelled_by = heading_id.clone();
-    let retry = Callback::new(move |()| {
-        check.dispatch(());
-    });
-    let pending = check.pending();
+    let retry = Callback::new(move |()| check());
+    let pending = task.pending();
     let body = move || match (answer.get(), error.get()) {
         (Some(answer), _) => {
             view! { <FriendshipStatus answer provider_name=provider_name.clone() /> }.into_any()

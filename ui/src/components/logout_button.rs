@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
-use crate::{a11y::FocusTarget, components::ErrorNotice, context::use_keyhole, i18n::Text};
+use crate::{
+    a11y::FocusTarget, client::CallError, components::ErrorNotice, context::use_keyhole,
+    i18n::Text, task::Task,
+};
 
 /// "Log out" (all connections), with a readable notice when it failed.
 ///
@@ -13,30 +16,33 @@ pub fn LogoutButton() -> AnyView {
     let keyhole = use_keyhole();
     let (texts, client, session) = (keyhole.texts(), keyhole.client(), keyhole.session());
     let (focus, announcer) = (keyhole.focus(), keyhole.announcer());
-    let logout = Action::new_local(move |_: &()| async move {
-        let result = client.logout().await;
-        // "No session" means logged out as well: show the sign-in page.
-        let signed_out = match &result {
-            Ok(()) => true,
-            Err(err) => err.is_unauthenticated(),
-        };
-        if signed_out {
+    let task = Task::new();
+    let failure = RwSignal::new(None::<CallError>);
+    let logout = move || {
+        task.run(async move {
+            failure.set(None);
+            match client.logout().await {
+                // "No session" means logged out as well: show the sign-in page.
+                Ok(()) => {}
+                Err(err) if err.is_unauthenticated() => {}
+                Err(err) => {
+                    failure.set(Some(err));
+                    return;
+                }
+            }
             focus.request(FocusTarget::PageHeading);
             announcer.say(Text::LoggedOut, "");
             session.refetch();
-        }
-        result
-    });
-    let logging_out = logout.pending();
-    let error = move || logout.value().get().and_then(Result::err);
+        });
+    };
+    let logging_out = task.pending();
+    let error = move || failure.get();
     view! {
         <button
             type="button"
             class="kh-button kh-button--secondary"
             disabled=logging_out
-            on:click=move |_| {
-                logout.dispatch(());
-            }
+            on:click=move |_| logout()
         >
             {texts.tr_while(logging_out, Text::LoggingOut, Text::LogOut)}
         </button>
