@@ -68,7 +68,7 @@ pub fn App() -> AnyView {
 fn Home() -> AnyView {
     let session = use_session();
     let texts = use_keyhole().texts();
-    (move || match session.resource().get() {
+    (move || match session.get() {
         None => view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> }.into_any(),
         Some(Ok(me)) => view! { <DashboardPage me /> }.into_any(),
         Some(Err(err)) if err.is_unauthenticated() => view! { <SignInPage /> }.into_any(),

@@ -3,86 +3,178 @@
 use std::fmt;
 
 use keyhole_api::{Capability, Me, ProviderInfo};
-use leptos::prelude::*;
+use leptos::{prelude::*, task::spawn_local};
 
 use crate::client::{CallError, Client};
 
-/// The signed-in state: a newtype around the `{base}/me` resource.
+/// One answer of Keyhole kept in a signal: `None` until the first answer,
+/// then the latest one, kept on screen while the next loads.
+///
+/// Written here rather than using Leptos's `LocalResource`: the two
+/// resources of the components need nothing of its async machinery
+/// (`Suspense`, `.await`), which cost the bundle more than this whole file
+/// (measured in BENCHMARKS.md, "First load"). A refetch that finishes
+/// after a newer one is dropped, so the newest request always wins.
+struct Answer<T: Send + Sync + 'static> {
+    value: RwSignal<Option<Result<T, CallError>>>,
+    asked: StoredValue<u64>,
+}
+
+// By hand: a derive would ask `T: Copy`; the handles are `Copy` for any `T`.
+impl<T: Send + Sync + 'static> Clone for Answer<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Answer<T> {}
+
+impl<T: Send + Sync + 'static> Answer<T> {
+    fn new() -> Self {
+        Self {
+            value: RwSignal::new(None),
+            asked: StoredValue::new(0),
+        }
+    }
+
+    /// A new request's number; only its answer, or a newer one's, lands.
+    fn ask(self) -> u64 {
+        self.asked
+            .try_update_value(|asked| {
+                *asked += 1;
+                *asked
+            })
+            .unwrap_or_default()
+    }
+
+    fn answer(self, number: u64, answer: Result<T, CallError>) {
+        if self.asked.try_get_value() == Some(number) {
+            _ = self.value.try_set(Some(answer));
+        }
+    }
+}
+
+/// The signed-in state: the latest answer of `{base}/me`.
 ///
 /// `Ok(me)` means signed in; `Err` with code `unauthenticated` means signed
 /// out; any other `Err` means the server could not tell. Get it with
 /// [`use_session`](crate::use_session).
 #[derive(Clone, Copy)]
-pub struct Session(LocalResource<Result<Me, CallError>>);
+pub struct Session {
+    client: Client,
+    answer: Answer<Me>,
+}
 
 impl Session {
-    /// Creates the resource and starts loading `{base}/me`.
+    /// Starts loading `{base}/me`.
     pub fn new(client: Client) -> Self {
-        Self(LocalResource::new(move || client.me()))
+        let session = Self {
+            client,
+            answer: Answer::new(),
+        };
+        session.refetch();
+        session
+    }
+
+    /// The latest answer (tracked); `None` before the first. While a
+    /// refetch runs, the previous answer stays.
+    pub fn get(self) -> Option<Result<Me, CallError>> {
+        self.answer.value.get()
     }
 
     /// The session once loaded (tracked): `Some(Some(me))` signed in,
     /// `Some(None)` signed out or unknown, `None` still loading.
     pub fn me(self) -> Option<Option<Me>> {
-        self.0.get().map(Result::ok)
+        self.get().map(Result::ok)
     }
 
     /// True once `{base}/me` answered with a session (tracked).
     pub fn is_signed_in(self) -> bool {
-        self.0.with(|me| matches!(me, Some(Ok(_))))
-    }
-
-    /// The resource itself, to `.await` inside `Suspend`.
-    pub fn resource(self) -> LocalResource<Result<Me, CallError>> {
-        self.0
+        self.answer.value.with(|me| matches!(me, Some(Ok(_))))
     }
 
     /// Asks the server again, after a login, logout or `unauthenticated` answer.
     pub fn refetch(self) {
-        self.0.refetch();
+        let number = self.answer.ask();
+        spawn_local(async move {
+            let me = self.client.me().await;
+            self.answer.answer(number, me);
+        });
     }
 }
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Session(LocalResource<Result<Me, CallError>>)")
+        f.write_str("Session")
     }
 }
 
-/// The configured providers: a newtype around the `{base}/providers`
-/// resource. Get it with [`use_providers`](crate::use_providers).
+/// The configured providers: the latest answer of `{base}/providers`. Get
+/// it with [`use_providers`](crate::use_providers).
 #[derive(Clone, Copy)]
-pub struct Providers(LocalResource<Result<Vec<ProviderInfo>, CallError>>);
+pub struct Providers {
+    client: Client,
+    answer: Answer<Vec<ProviderInfo>>,
+}
 
 impl Providers {
-    /// Creates the resource and starts loading `{base}/providers`.
+    /// Starts loading `{base}/providers`.
     pub fn new(client: Client) -> Self {
-        Self(LocalResource::new(move || client.providers()))
+        let providers = Self {
+            client,
+            answer: Answer::new(),
+        };
+        providers.refetch();
+        providers
     }
 
-    /// The resource itself, to `.await` inside `Suspend`.
-    pub fn resource(self) -> LocalResource<Result<Vec<ProviderInfo>, CallError>> {
-        self.0
+    /// The latest answer (tracked); `None` before the first.
+    pub fn get(self) -> Option<Result<Vec<ProviderInfo>, CallError>> {
+        self.answer.value.get()
+    }
+
+    /// The list once loaded (tracked); empty before, or when it failed.
+    pub fn list(self) -> Vec<ProviderInfo> {
+        self.get().and_then(Result::ok).unwrap_or_default()
+    }
+
+    /// Asks the server again (a "Try again" button).
+    pub fn refetch(self) {
+        let number = self.answer.ask();
+        spawn_local(async move {
+            let list = self.client.providers().await;
+            self.answer.answer(number, list);
+        });
     }
 
     /// The display name of provider `id`, once the list has loaded (reactive).
     pub fn name_of(self, id: &str) -> Option<String> {
-        self.0
-            .get()
-            .and_then(|list| list.ok()?.into_iter().find(|p| p.id == id).map(|p| p.name))
+        self.answer.value.with(|list| {
+            list.as_ref()?
+                .as_ref()
+                .ok()?
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.name.clone())
+        })
     }
 
     /// The display name of provider `id`, once the list has loaded (untracked).
     pub fn name_of_untracked(self, id: &str) -> Option<String> {
-        self.0
-            .get_untracked()
-            .and_then(|list| list.ok()?.into_iter().find(|p| p.id == id).map(|p| p.name))
+        self.answer.value.with_untracked(|list| {
+            list.as_ref()?
+                .as_ref()
+                .ok()?
+                .iter()
+                .find(|p| p.id == id)
+                .map(|p| p.name.clone())
+        })
     }
 }
 
 impl fmt::Debug for Providers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Providers(LocalResource<Result<Vec<ProviderInfo>, CallError>>)")
+        f.write_str("Providers")
     }
 }
 
@@ -107,6 +199,22 @@ pub fn connectable(provider: &ProviderInfo) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slow_older_answer_never_replaces_a_newer_one() {
+        let answer = Answer::<u32>::new();
+        assert_eq!(answer.value.get_untracked(), None);
+        let first = answer.ask();
+        let second = answer.ask();
+        answer.answer(second, Ok(2));
+        answer.answer(first, Ok(1));
+        assert_eq!(answer.value.get_untracked(), Some(Ok(2)));
+        // A refetch keeps the last answer on screen until its own lands.
+        let third = answer.ask();
+        assert_eq!(answer.value.get_untracked(), Some(Ok(2)));
+        answer.answer(third, Err(CallError::Network("offline".to_owned())));
+        assert!(matches!(answer.value.get_untracked(), Some(Err(_))));
+    }
 
     fn provider(id: &str, capabilities: &[Capability]) -> ProviderInfo {
         ProviderInfo {

@@ -21,10 +21,7 @@ pub fn ConnectAnother(
     let providers = keyhole.providers();
     (move || {
         let available: Vec<ProviderInfo> = providers
-            .resource()
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
+            .list()
             .into_iter()
             .filter(|p| connectable(p) && !connected.contains(&p.id))
             .collect();

@@ -47,11 +47,7 @@ fn MessagingCards(
     let providers = keyhole.providers();
     let triage = Triage::without_banner(keyhole.session());
     (move || {
-        let all = providers
-            .resource()
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default();
+        let all = providers.list();
         let name_of = |id: &str| {
             all.iter()
                 .find(|p| p.id == id)

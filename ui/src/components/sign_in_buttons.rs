@@ -17,12 +17,12 @@ pub fn SignInButtons() -> AnyView {
     let keyhole = use_keyhole();
     let texts = keyhole.texts();
     let providers = keyhole.providers();
-    let retry = Callback::new(move |()| providers.resource().refetch());
+    let retry = Callback::new(move |()| providers.refetch());
     // A plain reactive match rather than `<Transition>` + `<ErrorBoundary>`:
     // the list is usually loaded before this shows, a reload keeps the
     // previous list on screen anyway (the resource keeps its last value), and
     // the Suspense machinery costs the bundle more than it gives here.
-    (move || match providers.resource().get() {
+    (move || match providers.get() {
         None => view! { <p class="kh-muted">{texts.tr(Text::Loading)}</p> }.into_any(),
         Some(Ok(all)) => view! { <ProviderList providers=login_providers(all) /> }.into_any(),
         Some(Err(error)) => view! { <ErrorNotice error on_retry=retry /> }.into_any(),
