@@ -136,8 +136,12 @@ pub struct Profile {
     /// BCP 47 locale, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
-    /// Provider-specific fields, kept as the provider sent them.
+    /// Provider-specific fields, kept as the provider sent them. The
+    /// browser never reads them (nothing in the app shows them), so the
+    /// wasm build skips them, and with them the code that parses any JSON
+    /// value (3 KB of the first load, BENCHMARKS.md).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", serde(skip_deserializing))]
     pub extra: BTreeMap<String, serde_json::Value>,
 }
 
