@@ -75,9 +75,15 @@ impl Report<'_> {
             what: "first-load bytes: total".to_owned(),
             store: "—".to_owned(),
             result: format!(
-                "**{:.1} KB raw, {:.1} KB gzip**",
+                "**{:.1} KB raw, {:.1} KB gzip** (goal: at most {:.0} KB gzip, {})",
                 bundle::kb(raw),
-                bundle::kb(gzip)
+                bundle::kb(gzip),
+                bundle::FIRST_LOAD_GOAL_KB,
+                if bundle::kb(gzip) <= bundle::FIRST_LOAD_GOAL_KB {
+                    "met"
+                } else {
+                    "missed"
+                }
             ),
             ..Line::default()
         });

@@ -23,7 +23,15 @@ pub fn print_sizes() -> Result<Vec<AssetSize>> {
     for row in &rows {
         println!("| {} | {:.1} | {:.1} |", row.ext, kb(row.raw), kb(row.gzip));
     }
-    println!("| **first load** | {:.1} | {:.1} |\n", kb(raw), kb(gz));
+    println!("| **first load** | {:.1} | {:.1} |", kb(raw), kb(gz));
+    println!(
+        "\nGoal: at most {FIRST_LOAD_GOAL_KB:.0} KB gzip: {}.\n",
+        if kb(gz) <= FIRST_LOAD_GOAL_KB {
+            "met"
+        } else {
+            "missed"
+        }
+    );
     Ok(rows)
 }
 
@@ -52,6 +60,9 @@ fn sizes() -> Result<Vec<AssetSize>> {
     rows.sort();
     Ok(rows)
 }
+
+/// The first load's budget (issue 16): wasm + js + css + html, gzip -9, KB.
+pub const FIRST_LOAD_GOAL_KB: f64 = 150.0;
 
 /// Raw and gzip bytes of everything a first visit loads.
 pub fn totals(rows: &[AssetSize]) -> (usize, usize) {
