@@ -1,4 +1,4 @@
-//! Focus and announcements across page changes: [`FocusRequest`] moves focus to the next page's heading, [`Announcer`] speaks through an app-wide live region.
+//! Focus and announcements across page changes: [`FocusRequest`] moves focus to the next page's heading, [`Announcer`] speaks through the page's live region ([`Announcements`](crate::Announcements)).
 //!
 //! After a popup sign-in, a disconnect or a logout the page under the person
 //! is replaced, and the button they used is gone. Without help, focus would
@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-use leptos::{html::H1, prelude::*};
+use leptos::prelude::*;
 
-use crate::{context::use_keyhole, i18n::Text};
+use crate::i18n::{Text, Texts};
 
 /// Where focus should go once the next page is in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl FocusRequest {
     }
 
     /// True (once) when `target` was requested.
-    fn take(self, target: FocusTarget) -> bool {
+    pub(crate) fn take(self, target: FocusTarget) -> bool {
         self.0
             .try_update_value(|pending| pending.take_if(|p| *p == target).is_some())
             .unwrap_or(false)
@@ -52,21 +52,6 @@ impl fmt::Debug for FocusRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("FocusRequest")
     }
-}
-
-/// Focuses `heading` as soon as it is in the document, if a
-/// [`FocusTarget::PageHeading`] request is pending. Call it from each page
-/// the session decides between (signed in, signed out), with its `<h1>`
-/// (give it `tabindex="-1"`).
-pub fn focus_heading_when_requested(heading: NodeRef<H1>) {
-    let request = use_keyhole().focus();
-    Effect::new(move || {
-        if let Some(heading) = heading.get()
-            && request.take(FocusTarget::PageHeading)
-        {
-            _ = heading.focus();
-        }
-    });
 }
 
 /// One announcement: a text key and the provider name it may mention.
@@ -102,6 +87,21 @@ impl Announcer {
     }
 }
 
+impl Announcer {
+    /// The last announcement in words (tracked), for the live region.
+    pub(crate) fn sentence(self, texts: Texts) -> Option<String> {
+        self.0.with(|said| {
+            said.as_ref().map(|a| {
+                let mut sentence = texts.tf(a.text, &[("provider", &a.provider)]);
+                if a.parity {
+                    sentence.push('\u{200B}');
+                }
+                sentence
+            })
+        })
+    }
+}
+
 impl Default for Announcer {
     fn default() -> Self {
         Self::new()
@@ -112,34 +112,4 @@ impl fmt::Debug for Announcer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Announcer")
     }
-}
-
-/// The live region itself: visually hidden, outside the routed pages so it
-/// survives page changes. Place it once per page, outside anything that
-/// the session replaces.
-///
-/// It is a plain polite live region rather than `role="status"`: the page's
-/// own status line (the sign-in flow) stays the one status of the page.
-#[component]
-pub fn Announcements() -> AnyView {
-    let keyhole = use_keyhole();
-    let announcer = keyhole.announcer();
-    let texts = keyhole.texts();
-    let text = move || {
-        announcer.0.with(|said| {
-            said.as_ref().map(|a| {
-                let mut sentence = texts.tf(a.text, &[("provider", &a.provider)]);
-                if a.parity {
-                    sentence.push('\u{200B}');
-                }
-                sentence
-            })
-        })
-    };
-    view! {
-        <p id="announcements" class="kh-visually-hidden" aria-live="polite" aria-atomic="true">
-            {text}
-        </p>
-    }
-    .into_any()
 }

@@ -1,9 +1,9 @@
 //! [`provide_keyhole`] and its [`KeyholeOptions`]: one context, [`Keyhole`], that every component and hook reads.
 
-use leptos::prelude::*;
+use leptos::{html::H1, prelude::*};
 
 use crate::{
-    a11y::{Announcer, FocusRequest},
+    a11y::{Announcer, FocusRequest, FocusTarget},
     client::{Client, DEFAULT_BASE_PATH},
     i18n::{Lang, Strings, Texts, browser_lang},
     popup::LoginFlow,
@@ -170,4 +170,20 @@ pub fn use_providers() -> Providers {
 /// The popup sign-in flow: `start`, `cancel`, and its state.
 pub fn use_login() -> LoginFlow {
     use_keyhole().login
+}
+
+/// Focuses `heading` as soon as it is in the document, if a
+/// [`FocusTarget::PageHeading`] request is pending (after a sign-in,
+/// disconnect or logout replaced the page). Call it from each page the
+/// session decides between (signed in, signed out), with its `<h1>` (give it
+/// `tabindex="-1"`).
+pub fn focus_heading_when_requested(heading: NodeRef<H1>) {
+    let request = use_keyhole().focus();
+    Effect::new(move || {
+        if let Some(heading) = heading.get()
+            && request.take(FocusTarget::PageHeading)
+        {
+            _ = heading.focus();
+        }
+    });
 }

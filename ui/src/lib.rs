@@ -89,14 +89,14 @@ pub mod popup;
 pub mod session;
 mod task;
 
-pub use a11y::{Announcements, focus_heading_when_requested};
 pub use client::{CallError, Client};
 pub use components::{
-    BalancePanel, ComposeForm, ConnectAnother, ConnectionCard, Connections, ErrorNotice,
-    FriendshipPanel, LoginStatus, LogoutButton, ReauthBanner, SignInButtons,
+    Announcements, BalancePanel, ComposeForm, ConnectAnother, ConnectionCard, Connections,
+    ErrorNotice, FriendshipPanel, LoginStatus, LogoutButton, ReauthBanner, SignInButtons,
 };
 pub use context::{
-    Keyhole, KeyholeOptions, provide_keyhole, use_keyhole, use_login, use_providers, use_session,
+    Keyhole, KeyholeOptions, focus_heading_when_requested, provide_keyhole, use_keyhole, use_login,
+    use_providers, use_session,
 };
 pub use i18n::{Lang, Strings, Text, Texts};
 pub use keyhole_api as api;

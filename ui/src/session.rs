@@ -149,27 +149,19 @@ impl Providers {
 
     /// The display name of provider `id`, once the list has loaded (reactive).
     pub fn name_of(self, id: &str) -> Option<String> {
-        self.answer.value.with(|list| {
-            list.as_ref()?
-                .as_ref()
-                .ok()?
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| p.name.clone())
-        })
+        self.answer.value.with(|list| name_in(list, id))
     }
 
     /// The display name of provider `id`, once the list has loaded (untracked).
     pub fn name_of_untracked(self, id: &str) -> Option<String> {
-        self.answer.value.with_untracked(|list| {
-            list.as_ref()?
-                .as_ref()
-                .ok()?
-                .iter()
-                .find(|p| p.id == id)
-                .map(|p| p.name.clone())
-        })
+        self.answer.value.with_untracked(|list| name_in(list, id))
     }
+}
+
+/// The name of provider `id` in a loaded list.
+fn name_in(list: &Option<Result<Vec<ProviderInfo>, CallError>>, id: &str) -> Option<String> {
+    let list = list.as_ref()?.as_ref().ok()?;
+    list.iter().find(|p| p.id == id).map(|p| p.name.clone())
 }
 
 impl fmt::Debug for Providers {

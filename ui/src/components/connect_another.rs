@@ -3,7 +3,10 @@
 use keyhole_api::ProviderInfo;
 use leptos::prelude::*;
 
-use crate::{context::use_keyhole, i18n::Text, session::connectable};
+use crate::{
+    components::sign_in_buttons::ProviderButton, context::use_keyhole, i18n::Text,
+    session::connectable,
+};
 
 /// "Connect another account": a popup button for each configured provider
 /// that can be connected and is not yet; nothing when there is none.
@@ -33,38 +36,18 @@ pub fn ConnectAnother(
                     <ul class="kh-provider-list">
                         {available
                             .into_iter()
-                            .map(|provider| view! { <li><ConnectButton provider /></li> })
+                            .map(|provider| {
+                                view! {
+                                    <li>
+                                        <ProviderButton provider label=Text::ConnectWith secondary=true />
+                                    </li>
+                                }
+                            })
                             .collect_view()}
                     </ul>
                 </section>
             }
         })
     })
-    .into_any()
-}
-
-/// "Connect {name}": the same popup flow as signing in; the server adds the
-/// connection to the current session.
-#[component]
-fn ConnectButton(
-    /// The provider to connect.
-    provider: ProviderInfo,
-) -> AnyView {
-    let keyhole = use_keyhole();
-    let flow = keyhole.login();
-    let ProviderInfo { id, name, kind, .. } = provider;
-    let label = keyhole
-        .texts()
-        .trf(Text::ConnectWith, "provider", name.clone());
-    view! {
-        <button
-            type="button"
-            class="kh-button kh-button--secondary kh-button--provider"
-            data-kind=kind
-            on:click=move |_| flow.start(&id, &name)
-        >
-            {label}
-        </button>
-    }
     .into_any()
 }

@@ -1,5 +1,6 @@
 //! The components: sign-in and connect buttons, sign-in status, connection cards with their capability sections, logout, banners and error notices.
 
+pub mod announcements;
 pub mod balance_panel;
 pub mod compose_form;
 pub mod connect_another;
@@ -11,7 +12,9 @@ pub mod login_status;
 pub mod logout_button;
 pub mod reauth_banner;
 pub mod sign_in_buttons;
+pub mod text_limit;
 
+pub use announcements::Announcements;
 pub use balance_panel::BalancePanel;
 pub use compose_form::ComposeForm;
 pub use connect_another::ConnectAnother;

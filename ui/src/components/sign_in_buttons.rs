@@ -44,32 +44,41 @@ fn ProviderList(
         <ul class="kh-provider-list">
             {providers
                 .into_iter()
-                .map(|provider| view! { <li><ProviderButton provider /></li> })
+                .map(|provider| {
+                    view! {
+                        <li>
+                            <ProviderButton provider label=Text::SignInWith secondary=false />
+                        </li>
+                    }
+                })
                 .collect_view()}
         </ul>
     }
     .into_any()
 }
 
-/// "Sign in with {name}": opens the popup flow for one provider.
+/// "Sign in with {name}" or "Connect {name}": opens the popup flow for one
+/// provider (the server adds a connection when a session exists).
 #[component]
-fn ProviderButton(
+pub(crate) fn ProviderButton(
     /// The provider to sign in with.
     provider: ProviderInfo,
+    /// The button's words, with `{provider}`.
+    label: Text,
+    /// A secondary (outlined) button.
+    secondary: bool,
 ) -> AnyView {
     let keyhole = use_keyhole();
     let flow = keyhole.login();
     let ProviderInfo { id, name, kind, .. } = provider;
-    let label = keyhole
-        .texts()
-        .trf(Text::SignInWith, "provider", name.clone());
+    let label = keyhole.texts().trf(label, "provider", name.clone());
+    let class = if secondary {
+        "kh-button kh-button--secondary kh-button--provider"
+    } else {
+        "kh-button kh-button--provider"
+    };
     view! {
-        <button
-            type="button"
-            class="kh-button kh-button--provider"
-            data-kind=kind
-            on:click=move |_| flow.start(&id, &name)
-        >
+        <button type="button" class=class data-kind=kind on:click=move |_| flow.start(&id, &name)>
             {label}
         </button>
     }
