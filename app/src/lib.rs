@@ -2,7 +2,7 @@
 //!
 //! Layout:
 //! - [`App`] (here): the language, `keyhole-leptos`'s context, the header
-//!   and the routes. `/` shows the dashboard when signed in and the sign-in
+//!   and the page: `/` shows the dashboard when signed in and the sign-in
 //!   page otherwise; anything else is the not-found page.
 //! - [`pages`]: routed pages, each the app's heading and text around the
 //!   components of `keyhole-leptos`, which do the signing in, the cards and
@@ -31,7 +31,7 @@ use crate::{
     words::Word,
 };
 
-/// The whole app: language, contexts, header and routes.
+/// The whole app: language, contexts, header and the page for this path.
 #[component]
 pub fn App() -> AnyView {
     let language = Language::init();
