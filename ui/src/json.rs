@@ -232,4 +232,26 @@ mod tests {
         );
         assert!(encode(&1.5_f64).is_err());
     }
+
+    proptest::proptest! {
+        /// Whatever arrives — any text, or a real answer cut or corrupted
+        /// anywhere — the reader answers `Ok` or `Err`, never a panic, and
+        /// agrees with serde_json on whether the text reads as that type.
+        #[test]
+        fn arbitrary_text_never_panics(text in ".{0,200}", cut in 0usize..400, byte in 0u8..128) {
+            let _ = decode::<Me>(&text);
+            let _ = decode::<Vec<ProviderInfo>>(&text);
+            let real = r#"{"session":{"id":"s","created_at":"2026-01-01T00:00:00Z","expires_at":"2026-01-02T00:00:00Z"},"connections":[{"provider":"aihubmix","provider_name":"AIHubMix","kind":"aihubmix","status":"active","profile":{"id":"1","display_name":"A \u00e9 \"q\"","extra":{"x":["a",{"y":null}],"t":true}},"capabilities":["login","balance","nope"],"connected_at":"2026-01-01T00:00:00Z"}]}"#;
+            proptest::prop_assert!(decode::<Me>(real).is_ok());
+            let mut bytes = real.as_bytes().to_vec();
+            let at = cut % bytes.len();
+            bytes[at] = byte;
+            if let Ok(corrupt) = std::str::from_utf8(&bytes) {
+                let ours = decode::<Me>(corrupt).is_ok();
+                let theirs = serde_json::from_str::<Me>(corrupt).is_ok();
+                proptest::prop_assert_eq!(ours, theirs, "{}", corrupt);
+            }
+            let _ = decode::<Me>(&real[..at]);
+        }
+    }
 }
