@@ -668,6 +668,29 @@ async fn a_line_sign_in_that_needs_renewing_sends_nothing() {
 
 /// A shutdown drains the queue: events answered 200 but still in progress
 /// (here, a slow reply) are processed before `drain` returns.
+/// LINE wants a webhook answered at once (it retries a slow answer): the
+/// 200 goes out before the events are processed. The reply LINE is asked
+/// for is slowed down, so processing cannot have finished by chance when
+/// the 200 arrives; had the handler processed the event before answering,
+/// the 200 would find it processed.
+#[tokio::test]
+async fn a_webhook_is_answered_before_its_events_are_processed() {
+    let (h, url) = start().await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        json!({"endpoint": "line-bot.reply", "latency_ms": 800}),
+    )
+    .await;
+    let message = json!({"events": [{"type": "message", "user_id": 12345, "text": "hi"}]});
+    assert_eq!(webhook(&h, &url, message).await, 200);
+    let stats = h.state.webhooks.stats();
+    assert_eq!((stats.accepted, stats.processed), (1, 0), "{stats:?}");
+    settle(&h.state).await;
+    assert_eq!(h.state.webhooks.stats().processed, 1);
+    assert_eq!(h.counter("line-bot.reply").await, 1);
+}
+
 #[tokio::test]
 async fn draining_waits_for_webhooks_already_answered() {
     let (h, url) = start().await;
