@@ -5,7 +5,7 @@
 //! and sealed values.
 //!
 //! Layout: [`backend`](Backend) (the storage contract) with `memory.rs`,
-//! `sqlite.rs` and `redis.rs` beside it; `seal.rs` ([`Keyring`]);
+//! `sqlite/` and `redis.rs` beside it; `seal.rs` ([`Keyring`]);
 //! `store.rs` ([`SessionStore`], typed records over any backend); this file
 //! (the records); [`secret`] (random tokens, constant-time comparison).
 //!

@@ -1,0 +1,148 @@
+//! The SQLite connections: one writer, a few readers and a checkpointer
+//! thread; statements run on the calling task.
+//!
+//! Statements run inline, not on a thread of their own (sqlx's way, and
+//! `spawn_blocking`'s): against a page cache, with WAL and `synchronous =
+//! NORMAL`, a statement takes microseconds and never waits for the disk, so
+//! handing it to another thread and waking the task again cost several
+//! times SQLite's own work (BENCHMARKS.md, "SQLite"). What could wait is
+//! kept off the request path: writers queue on an async lock instead of
+//! SQLite's busy loop, and the WAL is checkpointed (the only step that
+//! syncs the disk) by a thread of its own, not by whichever write happens to
+//! fill it.
+
+use super::migrate::migrate;
+use rusqlite::{Connection, OpenFlags};
+use std::{
+    path::Path,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        mpsc::{self, RecvTimeoutError},
+    },
+    thread,
+    time::Duration,
+};
+
+/// How long a statement waits for a lock held by another process before
+/// it fails (within one process, writers queue on [`Pool::write`]'s lock).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the checkpointer moves the WAL's pages into the database,
+/// when anything was written meanwhile.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// Statements kept prepared per connection: more than the backend has.
+const STATEMENT_CACHE: usize = 32;
+
+/// The connections to one database file.
+pub(super) struct Pool {
+    writer: tokio::sync::Mutex<Connection>,
+    readers: Box<[Mutex<Connection>]>,
+    next: AtomicUsize,
+    wrote: Arc<AtomicBool>,
+    /// Dropped with the pool, which ends the checkpointer thread.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("readers", &self.readers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn text(e: rusqlite::Error) -> String {
+    e.to_string()
+}
+
+impl Pool {
+    /// Opens the writer (creating the file and migrating it), the readers
+    /// and the checkpointer.
+    pub(super) fn open(path: &Path) -> Result<Self, String> {
+        let mut writer = Connection::open(path).map_err(text)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .and_then(|()| writer.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|()| writer.pragma_update(None, "foreign_keys", true))
+            .and_then(|()| writer.pragma_update(None, "wal_autocheckpoint", 0))
+            .and_then(|()| writer.busy_timeout(BUSY_TIMEOUT))
+            .map_err(text)?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        migrate(&mut writer)?;
+        // One reader per thread that can run a task at once, and a spare.
+        let count = thread::available_parallelism().map_or(4, |n| n.get().clamp(2, 16)) + 1;
+        let readers = (0..count)
+            .map(|_| reader(path).map(Mutex::new))
+            .collect::<Result<_, _>>()
+            .map_err(text)?;
+        let wrote = Arc::new(AtomicBool::new(false));
+        let checkpointer = checkpointer(path, Arc::clone(&wrote))?;
+        Ok(Self {
+            writer: tokio::sync::Mutex::new(writer),
+            readers,
+            next: AtomicUsize::new(0),
+            wrote,
+            _checkpointer: checkpointer,
+        })
+    }
+
+    /// Runs `f` on the writer, after any write already queued.
+    pub(super) async fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let mut conn = self.writer.lock().await;
+        let out = f(&mut conn);
+        self.wrote.store(true, Ordering::Relaxed);
+        out
+    }
+
+    /// Runs `f` on a free reader (WAL readers never wait for the writer),
+    /// or on the writer when every reader is in use.
+    pub(super) async fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return f(&conn);
+            }
+        }
+        f(&*self.writer.lock().await)
+    }
+}
+
+/// A read-only connection.
+fn reader(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Starts the thread that checkpoints the WAL every [`CHECKPOINT_EVERY`]
+/// after a write, until the returned sender is dropped. `PASSIVE`: it never
+/// waits for, nor blocks, readers and the writer.
+fn checkpointer(path: &Path, wrote: Arc<AtomicBool>) -> Result<mpsc::Sender<()>, String> {
+    let conn = Connection::open(path).map_err(text)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(text)?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    let spawned = thread::Builder::new()
+        .name("keyhole-sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                if wrote.swap(false, Ordering::Relaxed) {
+                    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    if let Err(e) = done {
+                        tracing::warn!(error = %e, "sqlite checkpoint failed; retried after the next write");
+                    }
+                }
+            }
+        });
+    spawned.map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
+    Ok(stop)
+}
