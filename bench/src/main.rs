@@ -13,7 +13,9 @@
 //! start-up time, `GET /api/me` against a bare axum handler serving the same
 //! body, the balance route against the simulator's userinfo called directly,
 //! complete logins per second, a refresh storm, and keyhole's RSS (the memory
-//! store also gets a bounded fill towards 100 000 sessions). Every load is
+//! store also gets a bounded fill towards 100 000 sessions); then SQLite
+//! and Redis again, filled through the store to 1 000 and to 1 000 000
+//! sessions (module `growth`). Every load is
 //! bounded in time and count; every process started here stops when its
 //! guard drops. The table is printed and written to `target/bench/RESULTS.md`.
 //!
@@ -21,12 +23,13 @@
 //! two instances on one Redis under a mixed load, with restarts.
 //!
 //! Modules: `store` (one store's run), `baseline` (the bare servers), `cpu`
-//! (/proc accounting), `load` and `parse` (the load generator), `login` (the
+//! (/proc accounting), `growth` (the store sizes), `load` and `parse` (the load generator), `login` (the
 //! login client), `storm` (the refresh storm), `machine`, `report` and `rows`
 //! (the table).
 
 mod baseline;
 mod cpu;
+mod growth;
 mod load;
 mod login;
 mod machine;
@@ -51,6 +54,7 @@ use xtask::{bundle, target_dir, tools, unix_ms};
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use crate::{
+    growth::measure_growth,
     load::LoadTool,
     machine::{Machine, loadavg},
     report::Report,
@@ -130,12 +134,20 @@ async fn measure_all(setup: &Value) -> Result<()> {
         stores.push(Store::Redis);
     }
     let mut variants = Vec::new();
-    for store in stores {
+    for &store in &stores {
         eprintln!("xtask bench: {} store", store.name());
         let variant = measure_store(&bin, &tool, &http, store)
             .await
             .with_context(|| format!("{} store", store.name()))?;
         variants.push(variant);
+    }
+    let mut growth = Vec::new();
+    for &store in stores.iter().filter(|s| **s != Store::Memory) {
+        eprintln!("xtask bench: {} store, growth", store.name());
+        let run = measure_growth(&bin, &tool, &http, store)
+            .await
+            .with_context(|| format!("{} store, growth", store.name()))?;
+        growth.push(run);
     }
 
     let report = Report {
@@ -144,6 +156,7 @@ async fn measure_all(setup: &Value) -> Result<()> {
         setup,
         sizes: &sizes,
         variants: &variants,
+        growth: &growth,
         measuring: measuring.elapsed(),
         total: Duration::from_millis(
             unix_ms().saturating_sub(setup["started_unix_ms"].as_u64().unwrap_or(0)),

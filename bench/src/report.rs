@@ -6,9 +6,13 @@ use xtask::bundle::{self, AssetSize};
 
 use crate::{
     CONNECTIONS, LOAD, LOGIN_LOAD, LOGIN_WORKERS, STORM, STORM_ADVANCE_SECS, WARMUP,
+    growth::Growth,
     machine::Machine,
-    rows::{balance_line, bare_proxy_line, logins_line, me_line, rss_line, storm_line},
-    store::Variant,
+    rows::{
+        balance_line, bare_proxy_line, growth_line, logins_line, me_line, rss_line, storm_line,
+        versus_memory_line,
+    },
+    store::{Store, Variant},
 };
 
 #[derive(Debug)]
@@ -18,6 +22,7 @@ pub(crate) struct Report<'a> {
     pub(crate) setup: &'a Value,
     pub(crate) sizes: &'a [AssetSize],
     pub(crate) variants: &'a [Variant],
+    pub(crate) growth: &'a [Growth],
     pub(crate) measuring: Duration,
     pub(crate) total: Duration,
 }
@@ -98,6 +103,15 @@ impl Report<'_> {
                 result: format!("{:.0} ms", v.startup.as_secs_f64() * 1000.0),
                 ..Line::default()
             });
+        }
+        let memory = self.variants.iter().find(|v| v.store == Store::Memory);
+        for v in self.variants.iter().filter(|v| v.store == Store::Sqlite) {
+            if let Some(memory) = memory {
+                lines.push(versus_memory_line(v, memory));
+            }
+        }
+        for g in self.growth {
+            lines.push(growth_line(g));
         }
 
         let mut out = String::new();

@@ -25,7 +25,9 @@ use crate::{
 /// `KEYHOLE_SESSION_KEY` for the Redis variant only (keyhole requires one
 /// there): base64 of the 32 bytes `keyhole-bench-key-32-bytes-long!`.
 /// Loopback, throw-away store: never a key for anything real.
-const BENCH_SESSION_KEY: &str = "a2V5aG9sZS1iZW5jaC1rZXktMzItYnl0ZXMtbG9uZyE=";
+pub(crate) const BENCH_SESSION_KEY: &str = "a2V5aG9sZS1iZW5jaC1rZXktMzItYnl0ZXMtbG9uZyE=";
+/// The same key's bytes, for the growth fill written from this process.
+pub(crate) const BENCH_SESSION_KEY_BYTES: [u8; 32] = *b"keyhole-bench-key-32-bytes-long!";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Store {
@@ -63,60 +65,113 @@ pub(crate) struct Variant {
     pub(crate) fill: Option<Logins>,
 }
 
+/// A simulator, keyhole on one store (and its `redis-server`), started on
+/// loopback ports; stopped when dropped (keyhole first, then Redis).
+pub(crate) struct Instance {
+    pub(crate) keyhole: Server,
+    /// Held so they stop when the instance drops, after keyhole.
+    _redis: Option<Server>,
+    _sim: Server,
+    pub(crate) sim_url: String,
+    pub(crate) base: String,
+    /// `sqlite://…`, `redis://…` or `memory`.
+    pub(crate) store_url: String,
+    pub(crate) pids: Pids,
+    pub(crate) startup: Duration,
+    pub(crate) log: std::path::PathBuf,
+}
+
+impl Instance {
+    /// Starts everything for `store`, its files under `target/bench/<dir>`;
+    /// with `key`, keyhole seals with [`BENCH_SESSION_KEY`] (always with Redis).
+    pub(crate) async fn start(
+        bin: &Path,
+        http: &reqwest::Client,
+        store: Store,
+        dir: &str,
+        key: bool,
+    ) -> Result<Self> {
+        let dir = target_dir().join(dir);
+        std::fs::create_dir_all(&dir)?;
+        let port = free_port()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let slug = store.name().to_lowercase();
+
+        let (sim, sim_url) = Server::start_announced(
+            "sim",
+            Command::new(bin.join("keyhole-sim"))
+                .args(["--port", "0", "--app-url", &base])
+                .env("RUST_LOG", "warn"),
+        )?;
+        let mut redis = None;
+        let store_url = match store {
+            Store::Memory => "memory".to_owned(),
+            Store::Sqlite => format!("sqlite://{}", e2e::fresh_sqlite(&dir).display()),
+            Store::Redis => {
+                let (server, redis_port) = start_redis()?;
+                redis = Some(server);
+                format!("redis://127.0.0.1:{redis_port}/0")
+            }
+        };
+        let config = dir.join(format!("keyhole-{slug}.toml"));
+        std::fs::write(&config, keyhole_config(&base, port, &store_url, &sim_url))?;
+
+        // keyhole at its default log level, as operators run it, logging to a file.
+        let log = dir.join(format!("keyhole-{slug}.log"));
+        let mut cmd = Command::new(bin.join("keyhole"));
+        cmd.args(["serve", "--config"])
+            .arg(&config)
+            .env("RUST_LOG", "info")
+            .envs(e2e::dev_secrets())
+            .stderr(std::fs::File::create(&log)?);
+        // Loopback only: a developer's proxy must not carry the upstream calls.
+        for proxy in ["http_proxy", "https_proxy", "all_proxy"] {
+            cmd.env_remove(proxy).env_remove(proxy.to_uppercase());
+        }
+        if key || store == Store::Redis {
+            cmd.env("KEYHOLE_SESSION_KEY", BENCH_SESSION_KEY);
+        }
+        let spawned = Instant::now();
+        let mut keyhole = Server::start("keyhole", &mut cmd)?;
+        let startup = ready(http, &base, &mut keyhole, spawned).await?;
+        let pids = Pids {
+            keyhole: keyhole.pid(),
+            sim: sim.pid(),
+            store: redis.as_ref().map(Server::pid),
+        };
+        Ok(Self {
+            keyhole,
+            _redis: redis,
+            _sim: sim,
+            sim_url,
+            base,
+            store_url,
+            pids,
+            startup,
+            log,
+        })
+    }
+
+    /// Fails when keyhole exited during the run.
+    pub(crate) fn check_alive(&mut self) -> Result<()> {
+        ensure!(
+            !self.keyhole.exited(),
+            "keyhole exited during the run (see {})",
+            self.log.display()
+        );
+        Ok(())
+    }
+}
+
 pub(crate) async fn measure_store(
     bin: &Path,
     tool: &LoadTool,
     http: &reqwest::Client,
     store: Store,
 ) -> Result<Variant> {
-    let dir = target_dir().join("bench");
-    let port = free_port()?;
-    let base = format!("http://127.0.0.1:{port}");
-    let slug = store.name().to_lowercase();
-
-    let (sim, sim_url) = Server::start_announced(
-        "sim",
-        Command::new(bin.join("keyhole-sim"))
-            .args(["--port", "0", "--app-url", &base])
-            .env("RUST_LOG", "warn"),
-    )?;
-    // Stopped (dropped) after keyhole, which is declared later.
-    let mut redis = None;
-    let store_url = match store {
-        Store::Memory => "memory".to_owned(),
-        Store::Sqlite => format!("sqlite://{}", e2e::fresh_sqlite(&dir).display()),
-        Store::Redis => {
-            let (server, redis_port) = start_redis()?;
-            redis = Some(server);
-            format!("redis://127.0.0.1:{redis_port}/0")
-        }
-    };
-    let config = dir.join(format!("keyhole-{slug}.toml"));
-    std::fs::write(&config, keyhole_config(&base, port, &store_url, &sim_url))?;
-
-    // keyhole at its default log level, as operators run it, logging to a file.
-    let log = dir.join(format!("keyhole-{slug}.log"));
-    let mut cmd = Command::new(bin.join("keyhole"));
-    cmd.args(["serve", "--config"])
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .envs(e2e::dev_secrets())
-        .stderr(std::fs::File::create(&log)?);
-    // Loopback only: a developer's proxy must not carry the upstream calls.
-    for proxy in ["http_proxy", "https_proxy", "all_proxy"] {
-        cmd.env_remove(proxy).env_remove(proxy.to_uppercase());
-    }
-    if store == Store::Redis {
-        cmd.env("KEYHOLE_SESSION_KEY", BENCH_SESSION_KEY);
-    }
-    let spawned = Instant::now();
-    let mut keyhole = Server::start("keyhole", &mut cmd)?;
-    let startup = ready(http, &base, &mut keyhole, spawned).await?;
-    let pids = Pids {
-        keyhole: keyhole.pid(),
-        sim: sim.pid(),
-        store: redis.as_ref().map(Server::pid),
-    };
+    let mut instance = Instance::start(bin, http, store, "bench", false).await?;
+    let (base, sim_url) = (instance.base.clone(), instance.sim_url.clone());
+    let (pids, startup) = (instance.pids, instance.startup);
     let idle_rss_kib = rss_kib(pids.keyhole)?;
 
     // One signed-in session for the read, proxy and storm loads.
@@ -182,13 +237,8 @@ pub(crate) async fn measure_store(
         None
     };
     let rss_kib = rss_kib(pids.keyhole)?;
-    ensure!(
-        !keyhole.exited(),
-        "keyhole exited during the run (see {})",
-        log.display()
-    );
-    drop(keyhole);
-    drop(redis);
+    instance.check_alive()?;
+    drop(instance);
 
     Ok(Variant {
         store,

@@ -17,6 +17,16 @@ pub struct SqliteBackend {
     pool: Arc<Pool>,
 }
 
+/// A session and its connections in one statement (one snapshot): the
+/// session's row, then one row per connection (without a live session
+/// row, the connections' rows are ignored). A `UNION ALL` rather than a
+/// join: SQLite re-prepares the join on every call, as if the schema had
+/// changed, because the bound id reaches the connections' index through
+/// the join (half the instructions of a session read; see the test).
+const LOAD: &str = "SELECT meta, expires_at, NULL, NULL, NULL FROM sessions \
+     WHERE sid = ?1 AND expires_at > ?2 \
+     UNION ALL SELECT NULL, NULL, provider, grant_blob, state_blob FROM connections WHERE sid = ?1";
+
 fn ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
@@ -81,32 +91,25 @@ impl Backend for SqliteBackend {
         let now = now_ms();
         self.pool
             .read(|conn| {
-                let mut statement = conn.prepare_cached(
-                    "SELECT s.meta, s.expires_at, c.provider, c.grant_blob, c.state_blob \
-                     FROM sessions s LEFT JOIN connections c ON c.sid = s.sid \
-                     WHERE s.sid = ?1 AND s.expires_at > ?2 ORDER BY c.provider",
-                )?;
+                let mut statement = conn.prepare_cached(LOAD)?;
                 let mut rows = statement.query((sid, now))?;
-                let mut session: Option<StoredSession> = None;
+                let mut session = None;
+                let mut connections = Vec::new();
                 while let Some(row) = rows.next()? {
-                    let stored = match &mut session {
-                        Some(stored) => stored,
-                        None => session.insert(StoredSession {
-                            meta: row.get(0)?,
-                            expires_at: from_ms(row.get(1)?),
-                            connections: Vec::new(),
-                        }),
-                    };
-                    // A session without connections yields one row of NULLs.
-                    if let Some(provider) = row.get::<_, Option<String>>(2)? {
-                        stored.connections.push(StoredConnection {
-                            provider,
+                    match row.get::<_, Option<String>>(0)? {
+                        Some(meta) => session = Some((meta, from_ms(row.get(1)?))),
+                        None => connections.push(StoredConnection {
+                            provider: row.get(2)?,
                             grant: row.get(3)?,
                             state: row.get(4)?,
-                        });
+                        }),
                     }
                 }
-                Ok(session)
+                Ok(session.map(|(meta, expires_at)| StoredSession {
+                    meta,
+                    expires_at,
+                    connections,
+                }))
             })
             .await
             .map_err(err)
@@ -352,5 +355,45 @@ impl SqliteBackend {
             .await
             .map_err(err)?;
         Ok(u64::try_from(changed).unwrap_or(0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session read is prepared once per connection, never again: a
+    /// statement SQLite re-prepares on every call costs twice the read.
+    #[tokio::test]
+    async fn session_reads_are_never_prepared_again() {
+        let dir = std::env::temp_dir().join(format!("keyhole-sqlite-{}", std::process::id()));
+        let path = dir.join("prepared.db");
+        let _ = std::fs::remove_file(&path);
+        let backend = SqliteBackend::open(&path).await.unwrap();
+        let later = keyhole_providers::clock::now() + time::Duration::HOUR;
+        for sid in ["a", "b", "c"] {
+            backend.create(sid, "meta", later).await.unwrap();
+            backend
+                .put_connection(sid, "p", Some("grant"), Some("state"))
+                .await
+                .unwrap();
+        }
+        for _ in 0..4 {
+            for sid in ["a", "b", "c", "missing"] {
+                backend.load(sid).await.unwrap();
+            }
+        }
+        let mut again = 0;
+        backend.pool.each_reader(|conn| {
+            let statement = conn.prepare_cached(LOAD).unwrap();
+            again += statement.get_status(rusqlite::StatementStatus::RePrepare);
+        });
+        assert_eq!(again, 0, "re-prepared {again} times");
+        let loaded = backend.load("b").await.unwrap().unwrap();
+        assert_eq!(
+            (loaded.meta.as_str(), loaded.connections.len()),
+            ("meta", 1)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -113,6 +113,18 @@ impl Pool {
     }
 }
 
+#[cfg(test)]
+impl Pool {
+    /// Every reader, for tests that look at their statements.
+    pub(super) fn each_reader(&self, mut f: impl FnMut(&Connection)) {
+        for reader in &self.readers {
+            f(&reader
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner));
+        }
+    }
+}
+
 /// A read-only connection.
 fn reader(path: &Path) -> rusqlite::Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
