@@ -3,7 +3,7 @@
 use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
 use async_trait::async_trait;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     sync::{Mutex, MutexGuard},
     time::Duration,
 };
@@ -17,16 +17,28 @@ pub struct MemoryBackend {
 
 #[derive(Debug, Default)]
 struct Inner {
-    sessions: HashMap<String, Row>,
+    sessions: HashMap<Box<str>, Row>,
     locks: HashMap<String, (String, OffsetDateTime)>,
     kv: HashMap<String, (String, OffsetDateTime)>,
 }
 
+/// One session, sized to what it holds: every session lives in the heap,
+/// so boxed strings (no spare capacity) and a vector of its few
+/// connections rather than a map, whose smallest node alone takes more
+/// room than a session's sealed values.
 #[derive(Debug)]
 struct Row {
-    meta: String,
+    meta: Box<str>,
     expires_at: OffsetDateTime,
-    connections: BTreeMap<String, (String, String)>,
+    /// Ordered by provider id.
+    connections: Vec<Connection>,
+}
+
+#[derive(Debug)]
+struct Connection {
+    provider: Box<str>,
+    grant: Box<str>,
+    state: Box<str>,
 }
 
 impl MemoryBackend {
@@ -55,15 +67,15 @@ impl Backend for MemoryBackend {
             .get(sid)
             .filter(|row| row.expires_at > now())
             .map(|row| StoredSession {
-                meta: row.meta.clone(),
+                meta: row.meta.to_string(),
                 expires_at: row.expires_at,
                 connections: row
                     .connections
                     .iter()
-                    .map(|(provider, (grant, state))| StoredConnection {
-                        provider: provider.clone(),
-                        grant: grant.clone(),
-                        state: state.clone(),
+                    .map(|c| StoredConnection {
+                        provider: c.provider.to_string(),
+                        grant: c.grant.to_string(),
+                        state: c.state.to_string(),
                     })
                     .collect(),
             }))
@@ -76,11 +88,11 @@ impl Backend for MemoryBackend {
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
         self.lock().sessions.insert(
-            sid.to_owned(),
+            sid.into(),
             Row {
-                meta: meta.to_owned(),
+                meta: meta.into(),
                 expires_at,
-                connections: BTreeMap::new(),
+                connections: Vec::new(),
             },
         );
         Ok(())
@@ -109,22 +121,34 @@ impl Backend for MemoryBackend {
         let Some(row) = inner.sessions.get_mut(sid).filter(|r| r.expires_at > now()) else {
             return Ok(false);
         };
-        let entry = row
+        let at = match row
             .connections
-            .entry(provider.to_owned())
-            .or_insert_with(|| (String::new(), String::new()));
+            .binary_search_by(|c| (*c.provider).cmp(provider))
+        {
+            Ok(at) => at,
+            Err(at) => {
+                let empty = Connection {
+                    provider: provider.into(),
+                    grant: "".into(),
+                    state: "".into(),
+                };
+                row.connections.insert(at, empty);
+                at
+            }
+        };
+        let connection = &mut row.connections[at];
         if let Some(grant) = grant {
-            grant.clone_into(&mut entry.0);
+            connection.grant = grant.into();
         }
         if let Some(state) = state {
-            state.clone_into(&mut entry.1);
+            connection.state = state.into();
         }
         Ok(true)
     }
 
     async fn delete_connection(&self, sid: &str, provider: &str) -> Result<(), StoreError> {
         if let Some(row) = self.lock().sessions.get_mut(sid) {
-            row.connections.remove(provider);
+            row.connections.retain(|c| *c.provider != *provider);
         }
         Ok(())
     }
@@ -141,9 +165,13 @@ impl Backend for MemoryBackend {
         let Some(row) = inner.sessions.get_mut(sid).filter(|r| r.expires_at > now) else {
             return Ok(false);
         };
-        match row.connections.get_mut(provider) {
-            Some((current, _)) if current == expected => {
-                grant.clone_into(current);
+        match row
+            .connections
+            .iter_mut()
+            .find(|c| *c.provider == *provider)
+        {
+            Some(c) if *c.grant == *expected => {
+                c.grant = grant.into();
                 Ok(true)
             }
             _ => Ok(false),

@@ -396,4 +396,28 @@ mod tests {
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// A steady stream of writes keeps the WAL near SQLite's checkpoint
+    /// size: it is checkpointed and rewound as it goes, never left to grow
+    /// with everything written (as a background checkpointer let it).
+    #[tokio::test]
+    async fn the_wal_stays_small_under_a_stream_of_writes() {
+        let dir = std::env::temp_dir().join(format!("keyhole-wal-{}", std::process::id()));
+        let path = dir.join("wal.db");
+        let _ = std::fs::remove_file(&path);
+        let backend = SqliteBackend::open(&path).await.unwrap();
+        let later = keyhole_providers::clock::now() + time::Duration::HOUR;
+        let value = "v".repeat(2048);
+        for i in 0..12_000 {
+            backend
+                .kv_put(&format!("key-{i}"), &value, later)
+                .await
+                .unwrap();
+        }
+        let wal = std::fs::metadata(dir.join("wal.db-wal")).unwrap().len();
+        let db = std::fs::metadata(&path).unwrap().len();
+        assert!(db > 24_000_000, "the rows reached the database: {db} bytes");
+        assert!(wal < 16_000_000, "WAL of {wal} bytes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

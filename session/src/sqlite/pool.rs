@@ -1,24 +1,25 @@
-//! The SQLite connections: one writer, a few readers and a checkpointer
-//! thread; statements run on the calling task.
+//! The SQLite connections: one writer and a few readers; statements run on
+//! the calling task.
 //!
 //! Statements run inline, not on a thread of their own (sqlx's way, and
 //! `spawn_blocking`'s): against a page cache, with WAL and `synchronous =
-//! NORMAL`, a statement takes microseconds and never waits for the disk, so
-//! handing it to another thread and waking the task again cost several
-//! times SQLite's own work (BENCHMARKS.md, "SQLite"). What could wait is
-//! kept off the request path: writers queue on an async lock instead of
-//! SQLite's busy loop, and the WAL is checkpointed (the only step that
-//! syncs the disk) by a thread of its own, not by whichever write happens to
-//! fill it.
+//! NORMAL`, a statement takes microseconds and a commit does not wait for
+//! the disk, so handing it to another thread and waking the task again cost
+//! several times SQLite's own work (BENCHMARKS.md, "SQLite"). Writers queue
+//! on an async lock instead of SQLite's busy loop. The WAL is checkpointed
+//! by SQLite itself, by the write that fills it (every ~4 MB: the one step
+//! that syncs the disk, a few milliseconds): a checkpointer thread of our
+//! own was tried and let the WAL grow without bound under a steady stream
+//! of writes, since a WAL is only rewound when a checkpoint has caught up
+//! with every write.
 
 use super::migrate::migrate;
 use rusqlite::{Connection, OpenFlags};
 use std::{
     path::Path,
     sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
-        mpsc::{self, RecvTimeoutError},
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
     },
     thread,
     time::Duration,
@@ -27,9 +28,9 @@ use std::{
 /// How long a statement waits for a lock held by another process before
 /// it fails (within one process, writers queue on [`Pool::write`]'s lock).
 const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often the checkpointer moves the WAL's pages into the database,
-/// when anything was written meanwhile.
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// What a WAL file is cut back to once it has been checkpointed and
+/// rewound (it otherwise keeps the size of its busiest moment).
+const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 /// Statements kept prepared per connection: more than the backend has.
 const STATEMENT_CACHE: usize = 32;
 
@@ -38,9 +39,6 @@ pub(super) struct Pool {
     writer: tokio::sync::Mutex<Connection>,
     readers: Box<[Mutex<Connection>]>,
     next: AtomicUsize,
-    wrote: Arc<AtomicBool>,
-    /// Dropped with the pool, which ends the checkpointer thread.
-    _checkpointer: mpsc::Sender<()>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -56,15 +54,14 @@ fn text(e: rusqlite::Error) -> String {
 }
 
 impl Pool {
-    /// Opens the writer (creating the file and migrating it), the readers
-    /// and the checkpointer.
+    /// Opens the writer (creating the file and migrating it) and the readers.
     pub(super) fn open(path: &Path) -> Result<Self, String> {
         let mut writer = Connection::open(path).map_err(text)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .and_then(|()| writer.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|()| writer.pragma_update(None, "foreign_keys", true))
-            .and_then(|()| writer.pragma_update(None, "wal_autocheckpoint", 0))
+            .and_then(|()| writer.pragma_update(None, "journal_size_limit", WAL_SIZE_LIMIT))
             .and_then(|()| writer.busy_timeout(BUSY_TIMEOUT))
             .map_err(text)?;
         writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
@@ -75,14 +72,10 @@ impl Pool {
             .map(|_| reader(path).map(Mutex::new))
             .collect::<Result<_, _>>()
             .map_err(text)?;
-        let wrote = Arc::new(AtomicBool::new(false));
-        let checkpointer = checkpointer(path, Arc::clone(&wrote))?;
         Ok(Self {
             writer: tokio::sync::Mutex::new(writer),
             readers,
             next: AtomicUsize::new(0),
-            wrote,
-            _checkpointer: checkpointer,
         })
     }
 
@@ -91,10 +84,7 @@ impl Pool {
         &self,
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>,
     ) -> rusqlite::Result<T> {
-        let mut conn = self.writer.lock().await;
-        let out = f(&mut conn);
-        self.wrote.store(true, Ordering::Relaxed);
-        out
+        f(&mut *self.writer.lock().await)
     }
 
     /// Runs `f` on a free reader (WAL readers never wait for the writer),
@@ -134,27 +124,4 @@ fn reader(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(conn)
-}
-
-/// Starts the thread that checkpoints the WAL every [`CHECKPOINT_EVERY`]
-/// after a write, until the returned sender is dropped. `PASSIVE`: it never
-/// waits for, nor blocks, readers and the writer.
-fn checkpointer(path: &Path, wrote: Arc<AtomicBool>) -> Result<mpsc::Sender<()>, String> {
-    let conn = Connection::open(path).map_err(text)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(text)?;
-    let (stop, stopped) = mpsc::channel::<()>();
-    let spawned = thread::Builder::new()
-        .name("keyhole-sqlite-checkpoint".into())
-        .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
-                if wrote.swap(false, Ordering::Relaxed) {
-                    let done = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-                    if let Err(e) = done {
-                        tracing::warn!(error = %e, "sqlite checkpoint failed; retried after the next write");
-                    }
-                }
-            }
-        });
-    spawned.map_err(|e| format!("cannot start the checkpoint thread: {e}"))?;
-    Ok(stop)
 }
