@@ -1,5 +1,6 @@
 //! Feishu's response envelope: `{code, msg}` errors, `{code: 0, msg, data}` success, and the user fields.
 
+use super::DialectState;
 use axum::{
     Json,
     http::StatusCode,
@@ -9,7 +10,6 @@ use serde_json::{Map, Value};
 
 use crate::{
     oauth,
-    state::World,
     users::{self, User},
 };
 
@@ -36,9 +36,9 @@ impl ApiError {
     }
 
     /// A gateway error (9999xxxx), with the configured HTTP status.
-    pub(super) fn gateway(world: &World, code: u32, msg: impl Into<String>) -> Self {
+    pub(super) fn gateway(dialect: &DialectState, code: u32, msg: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::from_u16(world.feishu.options.gateway_error_status)
+            status: StatusCode::from_u16(dialect.options.gateway_error_status)
                 .unwrap_or(StatusCode::OK),
             code,
             msg: msg.into(),

@@ -1,15 +1,7 @@
 //! Feishu's admin options: lifetimes, error codes and unverified behaviours, and `/_sim/feishu/options`.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::state::Sim;
 
 /// Lifetimes, and the behaviours Feishu's own documents leave unverified.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -70,31 +62,11 @@ impl Default for Options {
     }
 }
 
-pub(super) async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.feishu.options.clone()))
-}
-
-/// `PUT /_sim/feishu/options`: a partial object; absent fields keep their value.
-pub(super) async fn put_options(State(sim): State<Sim>, Json(patch): Json<Value>) -> Response {
-    sim.with(|world| {
-        let Ok(Value::Object(mut merged)) = serde_json::to_value(&world.feishu.options) else {
-            return crate::admin::AdminError::bad_request("options do not serialize")
-                .into_response();
-        };
-        let Value::Object(patch) = patch else {
-            return crate::admin::AdminError::bad_request("send a JSON object").into_response();
-        };
-        merged.extend(patch);
-        match serde_json::from_value::<Options>(Value::Object(merged)) {
-            Ok(options) if StatusCode::from_u16(options.gateway_error_status).is_ok() => {
-                world.feishu.options = options.clone();
-                Json(options).into_response()
-            }
-            Ok(_) => {
-                crate::admin::AdminError::bad_request("gateway_error_status is not an HTTP status")
-                    .into_response()
-            }
-            Err(error) => crate::admin::AdminError::bad_request(error.to_string()).into_response(),
-        }
-    })
+impl Options {
+    /// The one value serde cannot refuse: a number that is no HTTP status.
+    pub(super) fn check(&self) -> Result<(), String> {
+        StatusCode::from_u16(self.gateway_error_status)
+            .map(drop)
+            .map_err(|_| "gateway_error_status is not an HTTP status".to_owned())
+    }
 }

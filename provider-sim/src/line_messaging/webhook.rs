@@ -1,5 +1,7 @@
 //! Outbound webhooks: `POST /_sim/line-bot/webhook` builds, signs and delivers events.
 
+use super::DialectState;
+use crate::line_messaging::Ctx;
 use std::time::Duration;
 
 use axum::{
@@ -17,13 +19,7 @@ use sha2::Sha256;
 use url::Url;
 
 use super::{Friendship, WEBHOOK, bot_user_id, channel, push};
-use crate::{
-    admin::AdminError,
-    dev,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use crate::{admin::AdminError, dev, net::Conn, oauth, state::World};
 
 /// How long the simulator waits for the bot server.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -127,7 +123,7 @@ struct Prepared {
 /// `POST /_sim/line-bot/webhook`: sends one webhook and answers
 /// `{target_url, status, body, signature, payload}` with the bot server's answer.
 pub(super) async fn send(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     Json(request): Json<WebhookRequest>,
 ) -> Response {
@@ -135,12 +131,12 @@ pub(super) async fn send(
         .channel_id
         .clone()
         .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    let prepared = match sim.with(|world| prepare(world, &channel_id, &request)) {
+    let prepared = match ctx.with(|world, dialect| prepare(world, dialect, &channel_id, &request)) {
         Ok(prepared) => prepared,
         Err(error) => return error.into_response(),
     };
     // Counted once the webhook is certain to go out; WEBHOOK is no fault target.
-    if let Some(response) = sim.begin(&conn, WEBHOOK, None).await {
+    if let Some(response) = ctx.begin(&conn, WEBHOOK, None).await {
         return response;
     }
     let mut builder = reqwest::Client::builder()
@@ -185,6 +181,7 @@ fn bad_gateway(message: &str) -> Response {
 
 fn prepare(
     world: &mut World,
+    dialect: &mut DialectState,
     channel_id: &str,
     request: &WebhookRequest,
 ) -> Result<Prepared, AdminError> {
@@ -197,7 +194,7 @@ fn prepare(
         ));
     }
     let events = if request.redelivery && request.events.is_empty() {
-        let last = world.line_bot.last_events.get(channel_id).ok_or_else(|| {
+        let last = dialect.last_events.get(channel_id).ok_or_else(|| {
             AdminError::bad_request("no earlier webhook of this channel to redeliver")
         })?;
         last.iter()
@@ -233,11 +230,18 @@ fn prepare(
             .enumerate()
             .map(|(index, (spec, (user_id, line_user_id)))| {
                 let ids = (user_id, line_user_id);
-                build_event(world, channel_id, spec, ids, index, request.redelivery)
+                build_event(
+                    world,
+                    dialect,
+                    channel_id,
+                    spec,
+                    ids,
+                    index,
+                    request.redelivery,
+                )
             })
             .collect();
-        world
-            .line_bot
+        dialect
             .last_events
             .insert(channel_id.to_owned(), events.clone());
         events
@@ -258,6 +262,7 @@ fn prepare(
 /// One event object; follow and unfollow change the user's friendship on the way.
 fn build_event(
     world: &mut World,
+    dialect: &mut DialectState,
     channel_id: &str,
     spec: &EventSpec,
     (user_id, line_user_id): (u64, &str),
@@ -280,7 +285,6 @@ fn build_event(
         "webhookEventId": ulid(timestamp),
         "deliveryContext": { "isRedelivery": redelivery },
     });
-    let dialect = &mut world.line_bot;
     match spec.kind {
         EventKind::Follow => {
             let was_blocked = dialect.friendship(channel_id, user_id) == Friendship::Blocked;
