@@ -202,26 +202,12 @@ fn redeem_code(
             "redirect_uri does not match the authorization request",
         ));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        // A verifier for a code without a challenge is a downgrade attempt
-        // (RFC 9700 §2.1.1), not something to ignore.
-        (None, Some(_)) => {
-            return Err(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            ));
-        }
-        (Some(_), None) => return Err(TokenError::invalid_grant("missing code_verifier")),
-        (Some(challenge), Some(verifier)) => {
-            let matches = oauth::is_valid_verifier(verifier)
-                && oauth::secrets_match(challenge, &oauth::pkce_s256(verifier));
-            if !matches {
-                return Err(TokenError::invalid_grant(
-                    "code_verifier does not match code_challenge",
-                ));
-            }
-        }
-    }
+    let challenge = grant
+        .challenge
+        .as_deref()
+        .map(|challenge| (challenge, true));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
+        .map_err(|failure| TokenError::invalid_grant(failure.describe()))?;
     grant.redeemed = true;
     let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
     Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))

@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     net::Conn,
-    oauth::{self, TokenError},
+    oauth::{self, PkceFailure, TokenError},
     state::World,
     users,
 };
@@ -212,22 +212,17 @@ fn redeem_code(
     if grant.redirect_uri != redirect_uri {
         return Err(TokenError::invalid_grant("redirect_uri does not match"));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            ));
-        }
-        (Some(_), None) => return Err(TokenError::invalid_grant("code_verifier is required")),
-        (Some(challenge), Some(verifier)) => {
-            let matches = oauth::is_valid_verifier(verifier)
-                && oauth::secrets_match(challenge, &oauth::pkce_s256(verifier));
-            if !matches {
-                return Err(TokenError::invalid_grant("invalid code_verifier"));
-            }
-        }
-    }
+    let challenge = grant
+        .challenge
+        .as_deref()
+        .map(|challenge| (challenge, true));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier)).map_err(|failure| {
+        TokenError::invalid_grant(match failure {
+            PkceFailure::Unexpected => failure.describe(),
+            PkceFailure::Missing => "code_verifier is required",
+            PkceFailure::Mismatch => "invalid code_verifier",
+        })
+    })?;
     grant.redeemed = true;
     let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
     let (nonce, auth_time, amr) = (grant.nonce.clone(), grant.auth_time, grant.amr);

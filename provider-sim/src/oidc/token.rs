@@ -273,27 +273,10 @@ fn redeem_code(
             "redirect_uri does not match the authorization request",
         )));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(fail(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            )));
-        }
-        (Some(_), None) => return Err(fail(TokenError::invalid_grant("missing code_verifier"))),
-        (Some((challenge, s256)), Some(verifier)) => {
-            let computed = if *s256 {
-                oauth::pkce_s256(verifier)
-            } else {
-                verifier.to_owned()
-            };
-            if !oauth::is_valid_verifier(verifier) || !oauth::secrets_match(challenge, &computed) {
-                return Err(fail(TokenError::invalid_grant(
-                    "code_verifier does not match code_challenge",
-                )));
-            }
-        }
-    }
+    let challenge = grant.challenge.as_ref();
+    let challenge = challenge.map(|(challenge, s256)| (challenge.as_str(), *s256));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
+        .map_err(|failure| fail(TokenError::invalid_grant(failure.describe())))?;
     grant.redeemed = true;
     let nonce = grant.nonce.clone();
     let issued = Grant {

@@ -312,7 +312,7 @@ async fn deny_and_untrusted_redirects() {
     ];
     let response = h
         .http
-        .get(h.url_with("/feishu/open-apis/authen/v1/index", &bad))
+        .get(h.url_with("/feishu/open-apis/authen/v1/index", &bad, &[]))
         .send()
         .await
         .expect("answered");

@@ -242,23 +242,9 @@ fn exchange(
 /// RFC 7636 check, with `plain` as the default method (as at Feishu, unlike LINE).
 fn check_pkce(request: &CodeRequest, verifier: Option<&str>) -> Result<(), V2Error> {
     let failed = |why: &str| V2Error::grant(20049, &format!("PKCE verification failed: {why}"));
-    match (&request.challenge, verifier) {
-        (None, None) => Ok(()),
-        (None, Some(_)) => Err(failed("code_verifier sent without a code_challenge")),
-        (Some(_), None) => Err(failed("missing code_verifier")),
-        (Some((challenge, s256)), Some(verifier)) => {
-            let computed = if *s256 {
-                oauth::pkce_s256(verifier)
-            } else {
-                verifier.to_owned()
-            };
-            if oauth::is_valid_verifier(verifier) && oauth::secrets_match(challenge, &computed) {
-                Ok(())
-            } else {
-                Err(failed("code_verifier does not match code_challenge"))
-            }
-        }
-    }
+    let challenge = request.challenge.as_ref();
+    let challenge = challenge.map(|(challenge, s256)| (challenge.as_str(), *s256));
+    oauth::check_pkce(challenge, verifier).map_err(|failure| failed(failure.describe()))
 }
 
 /// The optional `scope` of a token call: a subset of `granted`, no duplicates.
