@@ -8,7 +8,7 @@
 //! | `GET /_sim/users` | the test users, with each dialect's ids and balances |
 //! | `GET`, `POST`, `DELETE /_sim/faults` | list, queue (`{endpoint, count?, status?, latency_ms?, body?, content_type?, drop?}`), clear |
 //! | `POST /_sim/tokens/revoke` | `{access_token?, refresh_token?, user_id?}` |
-//! | `GET /_sim/clock`, `POST /_sim/clock/advance` | `{now}`; `{seconds}` |
+//! | `GET /_sim/clock`, `POST /_sim/clock/advance`, `POST /_sim/clock/reset` | `{now}`; `{seconds}`; back to real time, tokens kept |
 //! | `POST /_sim/clients` | `{dialect, client_id, client_secret, redirect_uri, name?}` |
 //!
 //! Each dialect adds `GET`, `PUT /_sim/{prefix}/options` (a partial object of its
@@ -47,6 +47,7 @@ pub(crate) fn router() -> Router<Sim> {
         .route("/_sim/tokens/revoke", post(revoke))
         .route("/_sim/clock", get(clock))
         .route("/_sim/clock/advance", post(advance_clock))
+        .route("/_sim/clock/reset", post(reset_clock))
         .route("/_sim/clients", post(register_client))
 }
 
@@ -209,6 +210,18 @@ async fn advance_clock(State(sim): State<Sim>, Json(advance): Json<Advance>) -> 
     Json(Now {
         now: sim.with(|world| {
             world.clock.advance(advance.seconds);
+            world.clock.now()
+        }),
+    })
+}
+
+/// `POST /_sim/clock/reset`: simulated time back to real time, as after a
+/// reset but keeping every code and token. Tokens issued while the clock was
+/// ahead keep their later expiry.
+async fn reset_clock(State(sim): State<Sim>) -> Json<Now> {
+    Json(Now {
+        now: sim.with(|world| {
+            world.clock = crate::clock::Clock::default();
             world.clock.now()
         }),
     })

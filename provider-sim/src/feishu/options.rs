@@ -31,9 +31,12 @@ pub(crate) struct Options {
     /// Error code for an expired user_access_token: 99991677 or 99991668
     /// (the server may not tell expired from invalid) — both [V3].
     pub(crate) expired_user_token_code: u32,
-    /// HTTP status of gateway errors (9999xxxx: bad or expired tokens), which
-    /// Feishu's documents leave open; 200 like every other v1 error by default.
-    pub(crate) gateway_error_status: u16,
+    /// HTTP status of every gateway error (9999xxxx: bad or expired tokens);
+    /// `null`, the default, answers each with its realistic 4xx status
+    /// (401 for missing or bad tokens, 400 for a malformed one, 403 for
+    /// scopes, 429 for rate limits: [I], see docs/providers.md §5.3), and
+    /// `200` is the form of v1's business errors.
+    pub(crate) gateway_error_status: Option<u16>,
     /// Whether `email`, `enterprise_email`, `user_id`, `mobile` and
     /// `employee_no` are sent; the real service needs contact scopes for them.
     pub(crate) include_contact_fields: bool,
@@ -55,7 +58,7 @@ impl Default for Options {
             old_access_token_grace_secs: Some(60),
             refresh_reuse_code: 20064,
             expired_user_token_code: 99_991_677,
-            gateway_error_status: 200,
+            gateway_error_status: None,
             include_contact_fields: true,
             auto_approve_user_id: None,
         }
@@ -65,8 +68,9 @@ impl Default for Options {
 impl Options {
     /// The one value serde cannot refuse: a number that is no HTTP status.
     pub(super) fn check(&self) -> Result<(), String> {
-        StatusCode::from_u16(self.gateway_error_status)
-            .map(drop)
-            .map_err(|_| "gateway_error_status is not an HTTP status".to_owned())
+        match self.gateway_error_status.map(StatusCode::from_u16) {
+            Some(Err(_)) => Err("gateway_error_status is not an HTTP status".to_owned()),
+            _ => Ok(()),
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! channel's official account lives here; LINE Login's `bot_prompt` and friendship
 //! status read and change the same state, as do webhook follow/unfollow events.
 
+mod events;
 mod push;
 mod tokens;
 mod webhook;

@@ -71,18 +71,20 @@ impl DialectState {
 #[derive(Debug)]
 pub(super) struct ReplyToken {
     channel_id: String,
-    user_id: u64,
-    line_user_id: String,
+    /// The seeded user a 1:1 reply goes to; `None` for a group.
+    user_id: Option<u64>,
+    /// The user's LINE id or the group's id.
+    to: String,
     expires_at: u64,
     used: bool,
 }
 
-/// Issues a reply token for an event of `line_user_id` on `channel_id`.
+/// Issues a reply token for an event on `channel_id` whose replies go `to`.
 pub(super) fn issue_reply_token(
     dialect: &mut DialectState,
     channel_id: &str,
-    user_id: u64,
-    line_user_id: &str,
+    user_id: Option<u64>,
+    to: &str,
     now: u64,
 ) -> String {
     let mut bytes = [0_u8; 16];
@@ -94,7 +96,7 @@ pub(super) fn issue_reply_token(
         ReplyToken {
             channel_id: channel_id.to_owned(),
             user_id,
-            line_user_id: line_user_id.to_owned(),
+            to: to.to_owned(),
             expires_at,
             used: false,
         },
@@ -331,7 +333,7 @@ fn reply_in(
             .into_response();
     };
     token.used = true;
-    let (user_id, to) = (token.user_id, token.line_user_id.clone());
+    let (user_id, to) = (token.user_id, token.to.clone());
     let sent = deliver(
         world,
         dialect,
@@ -339,7 +341,7 @@ fn reply_in(
             channel_id: &channel_id,
             via: "reply",
             to: &to,
-            user_id: Some(user_id),
+            user_id,
             delivered: true,
             messages: &messages,
             notification_disabled,
