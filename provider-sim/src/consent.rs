@@ -6,13 +6,12 @@
 //! "Deny".
 
 use axum::{
-    extract::State,
+    extract::{Path, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use crate::{
-    aihubmix, dev,
     state::Sim,
     users::{self, User},
 };
@@ -195,39 +194,12 @@ pub(crate) async fn index(State(sim): State<Sim>) -> Response {
          <p>An offline emulator of the OAuth providers Keyhole supports.</p>\n\
          <h2>Dialects</h2>\n<ul>\n",
     );
-    body.push_str(&format!(
-        "<li>AIHubMix at <code>{}/api/oauth2/…</code>, dev client <code>{}</code></li>\n",
-        esc(aihubmix::PREFIX),
-        esc(dev::AIHUBMIX_CLIENT_ID)
-    ));
-    for (name, path, client) in [
-        ("Elice", "/elice/oauth/…", dev::ELICE_CLIENT_ID),
-        ("Feishu", "/feishu/open-apis/…", dev::FEISHU_APP_ID),
-        (
-            "OpenID Connect",
-            "/oidc/.well-known/openid-configuration",
-            dev::OIDC_CLIENT_ID,
-        ),
-        (
-            "LINE Login",
-            "/line/oauth2/v2.1/…",
-            dev::LINE_LOGIN_CHANNEL_ID,
-        ),
-        (
-            "LINE Notify",
-            "/line-notify/oauth/…",
-            dev::LINE_NOTIFY_CLIENT_ID,
-        ),
-        (
-            "LINE Messaging API",
-            "/line-bot/v2/…",
-            dev::LINE_BOT_CHANNEL_ID,
-        ),
-    ] {
+    for dialect in sim.dialects() {
+        let (name, path, client) = dialect.index();
         body.push_str(&format!(
             "<li>{name} at <code>{}</code>, dev client <code>{}</code></li>\n",
-            esc(path),
-            esc(client)
+            esc(&path),
+            esc(&client)
         ));
     }
     body.push_str("</ul>\n");
@@ -249,6 +221,25 @@ pub(crate) async fn index(State(sim): State<Sim>) -> Response {
          <code>/_sim/tokens/revoke</code>, <code>/_sim/users</code>.</p>\n",
     );
     html(StatusCode::OK, "provider-sim", &body)
+}
+
+/// `GET /avatars/{id}.svg`: a circle with the user's initial.
+pub(crate) async fn avatar(State(sim): State<Sim>, Path(file): Path<String>) -> Response {
+    let id = file
+        .strip_suffix(".svg")
+        .and_then(|id| id.parse::<u64>().ok());
+    let svg = id.and_then(|id| sim.with(|world| world.user(id).map(users::avatar_svg)));
+    match svg {
+        Some(svg) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            svg,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such avatar").into_response(),
+    }
 }
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1f2328}\

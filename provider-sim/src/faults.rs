@@ -8,22 +8,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    aihubmix, elice, feishu, line_login, line_messaging, line_notify, net::Conn, oidc, state::Sim,
-};
-
-/// Every endpoint name a fault can target, across dialects.
-pub(crate) fn known_endpoints() -> impl Iterator<Item = &'static str> {
-    aihubmix::ENDPOINTS
-        .iter()
-        .copied()
-        .chain(elice::ENDPOINTS.iter().copied())
-        .chain(feishu::ENDPOINTS.iter().copied())
-        .chain(oidc::ENDPOINTS.iter().copied())
-        .chain(line_login::ENDPOINTS.iter().copied())
-        .chain(line_notify::ENDPOINTS.iter().copied())
-        .chain(line_messaging::ENDPOINTS.iter().copied())
-}
+use crate::net::Conn;
 
 /// How often each endpoint was called since the last reset.
 ///
@@ -34,20 +19,11 @@ pub(crate) fn known_endpoints() -> impl Iterator<Item = &'static str> {
 pub(crate) struct Counters(BTreeMap<String, u64>);
 
 impl Counters {
-    pub(crate) fn seeded() -> Self {
-        let keys = aihubmix::COUNTERS
-            .iter()
-            .copied()
-            .chain(elice::ENDPOINTS.iter().copied())
-            .chain(feishu::COUNTERS.iter().copied())
-            .chain(oidc::COUNTERS.iter().copied())
-            .chain(line_login::COUNTERS.iter().copied())
-            .chain(line_notify::ENDPOINTS.iter().copied())
-            .chain(line_messaging::COUNTERS.iter().copied());
-        Self(keys.map(|key| (key.to_owned(), 0)).collect())
+    pub(crate) fn seeded(keys: &[&str]) -> Self {
+        Self(keys.iter().map(|key| ((*key).to_owned(), 0)).collect())
     }
 
-    fn bump(&mut self, key: &str) {
+    pub(crate) fn bump(&mut self, key: &str) {
         *self.0.entry(key.to_owned()).or_default() += 1;
     }
 }
@@ -93,7 +69,7 @@ impl Faults {
     }
 
     /// Takes one use of the oldest fault queued for `endpoint`.
-    fn take(&mut self, endpoint: &str) -> Option<FaultSpec> {
+    pub(crate) fn take(&mut self, endpoint: &str) -> Option<FaultSpec> {
         let index = self.0.iter().position(|fault| fault.endpoint == endpoint)?;
         let fault = &mut self.0[index];
         fault.count = fault.count.saturating_sub(1);
@@ -105,28 +81,8 @@ impl Faults {
     }
 }
 
-impl Sim {
-    /// Starts a call to `endpoint`: counts it (also under `detail_counter`, e.g.
-    /// the grant-specific key of a token call), then plays the next fault queued
-    /// for it. `Some` is the response to send instead of running the endpoint.
-    pub(crate) async fn begin(
-        &self,
-        conn: &Conn,
-        endpoint: &str,
-        detail_counter: Option<&str>,
-    ) -> Option<Response> {
-        let fault = self.with(|world| {
-            world.counters.bump(endpoint);
-            if let Some(key) = detail_counter {
-                world.counters.bump(key);
-            }
-            world.faults.take(endpoint)
-        })?;
-        play(fault, conn).await
-    }
-}
-
-async fn play(fault: FaultSpec, conn: &Conn) -> Option<Response> {
+/// Plays `fault`; `Some` is the response to send instead of running the endpoint.
+pub(crate) async fn play(fault: FaultSpec, conn: &Conn) -> Option<Response> {
     tracing::info!(endpoint = %fault.endpoint, "playing injected fault");
     if let Some(latency) = fault.latency_ms {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -195,7 +151,7 @@ mod tests {
 
     #[test]
     fn counters_start_with_known_keys() {
-        let counters = Counters::seeded();
+        let counters = Counters::seeded(&["aihubmix.token.refresh_token"]);
         let json = serde_json::to_value(&counters).expect("serializes");
         assert_eq!(json["aihubmix.token.refresh_token"], 0);
     }

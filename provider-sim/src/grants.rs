@@ -2,6 +2,19 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
+
+/// `POST /_sim/tokens/revoke`: what to revoke, as if the user had disconnected
+/// the app at the provider. Every dialect revokes what it knows of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revoke {
+    pub(crate) access_token: Option<String>,
+    pub(crate) refresh_token: Option<String>,
+    /// Revokes every token of this user.
+    pub(crate) user_id: Option<u64>,
+}
+
 /// What an issued token's grant must expose to be revoked.
 pub(crate) trait Revocable {
     /// The user the token was issued to.

@@ -11,8 +11,12 @@
 //! - this file: [`SimConfig`], [`SimHandle`], [`spawn`], [`serve`], [`router`].
 //! - [`dev`]: the dev clients' credentials; constants only, in a dependency-free file that
 //!   `xtask` compiles into itself too.
-//! - `state`: the single mutex-guarded `World` (users, clients, codes, tokens, counters,
-//!   faults, clock) and the cheap-to-clone `Sim` handle every handler receives.
+//! - `state`: the mutex-guarded `World` every dialect shares (users, clients, counters,
+//!   faults, clock), the cheap-to-clone `Sim` handle, and the registry the admin API
+//!   reaches dialects through.
+//! - `dialect`: the `Dialect` trait each provider implements on its own state, the
+//!   `Ctx` its handlers get, the options admin routes, and the `Registry` that
+//!   `build_router` fills: the only place naming every dialect.
 //! - `clock`: simulated time, which the admin API moves forward so tests can expire tokens
 //!   without sleeping.
 //! - `users`: the seeded test users shared by every dialect, and their generated avatars.
@@ -21,10 +25,11 @@
 //!   errors, bearer parsing.
 //! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
 //!   plain information pages.
-//! - `grants`: revoking issued tokens one by one or all of a user's, for every dialect.
+//! - `grants`: revoking issued tokens one by one or all of a user's.
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
-//! - `admin`: the JSON admin API under `/_sim/`.
+//! - `admin`: the shared JSON admin API under `/_sim/`; each dialect adds
+//!   `/_sim/{prefix}/options` and its own routes.
 //! - `aihubmix`: the AIHubMix dialect under `/aihubmix`, with app registration
 //!   (`POST /aihubmix/api/oauth_apps`, developer token in [`dev`]). Each further
 //!   dialect gets its own file like this one.
@@ -55,6 +60,7 @@ mod clients;
 mod clock;
 mod consent;
 pub mod dev;
+mod dialect;
 mod elice;
 mod faults;
 mod feishu;
@@ -84,7 +90,7 @@ use axum::{
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-use crate::{net::ConnTap, state::Sim};
+use crate::{dialect::Registry, net::ConnTap};
 
 /// How to start a simulator.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,7 +182,7 @@ pub async fn serve(listener: TcpListener, config: SimConfig) -> io::Result<()> {
 /// the request's `Host` header, and a "drop the connection" fault answers 500
 /// instead, since there is no connection to drop.
 pub fn router(config: SimConfig) -> Router {
-    build_router(Sim::new(&config, None))
+    build_router(&config, None)
 }
 
 async fn run(
@@ -187,7 +193,7 @@ async fn run(
     let addr = listener.local_addr()?;
     // An unspecified address (0.0.0.0) is no use in a URL; fall back to `Host`.
     let base_url = (!addr.ip().is_unspecified()).then(|| format!("http://{addr}"));
-    let app = build_router(Sim::new(&config, base_url));
+    let app = build_router(&config, base_url);
     axum::serve(
         net::SimListener::new(listener),
         app.into_make_service_with_connect_info::<ConnTap>(),
@@ -196,18 +202,22 @@ async fn run(
     .await
 }
 
-fn build_router(sim: Sim) -> Router {
+/// Registers every dialect (the one place that names them all) and builds the app.
+fn build_router(config: &SimConfig, base_url: Option<String>) -> Router {
+    let mut registry = Registry::new(&config.app_url);
+    registry.add(aihubmix::DialectState::default());
+    registry.add(elice::DialectState::default());
+    registry.add(feishu::DialectState::default());
+    registry.add(oidc::DialectState::default());
+    let bot = registry.add(line_messaging::DialectState::default());
+    registry.add(line_login::DialectState::new(bot));
+    registry.add(line_notify::DialectState::default());
+    let (sim, dialects) = registry.finish(base_url);
     Router::new()
         .route("/", get(consent::index))
-        .route("/avatars/{file}", get(users::avatar))
-        .nest(aihubmix::PREFIX, aihubmix::router())
-        .nest(elice::PREFIX, elice::router())
-        .nest(feishu::PREFIX, feishu::router())
-        .nest(oidc::PREFIX, oidc::router())
-        .nest(line_login::PREFIX, line_login::router())
-        .nest(line_notify::PREFIX, line_notify::router())
-        .nest(line_messaging::PREFIX, line_messaging::router())
-        .nest("/_sim", admin::router())
+        .route("/avatars/{file}", get(consent::avatar))
+        .merge(dialects)
+        .merge(admin::router())
         .layer(middleware::from_fn(log_request))
         .with_state(sim)
 }

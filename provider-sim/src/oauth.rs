@@ -53,6 +53,53 @@ pub(crate) fn is_valid_s256_challenge(challenge: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
+/// Why a token request failed its code's PKCE check (RFC 7636 §4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PkceFailure {
+    /// A verifier for a code without a challenge: a downgrade attempt
+    /// (RFC 9700 §2.1.1), not something to ignore.
+    Unexpected,
+    Missing,
+    Mismatch,
+}
+
+impl PkceFailure {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Unexpected => {
+                "code_verifier sent, but the authorization request had no code_challenge"
+            }
+            Self::Missing => "missing code_verifier",
+            Self::Mismatch => "code_verifier does not match code_challenge",
+        }
+    }
+}
+
+/// Checks a token request's `verifier` against its code's `challenge`, which
+/// is S256 when the flag says so and `plain` otherwise.
+pub(crate) fn check_pkce(
+    challenge: Option<(&str, bool)>,
+    verifier: Option<&str>,
+) -> Result<(), PkceFailure> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(PkceFailure::Unexpected),
+        (Some(_), None) => Err(PkceFailure::Missing),
+        (Some((challenge, s256)), Some(verifier)) => {
+            let computed = if s256 {
+                pkce_s256(verifier)
+            } else {
+                verifier.to_owned()
+            };
+            if is_valid_verifier(verifier) && secrets_match(challenge, &computed) {
+                Ok(())
+            } else {
+                Err(PkceFailure::Mismatch)
+            }
+        }
+    }
+}
+
 /// 302 to `redirect_uri` with `params` added to its query.
 pub(crate) fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Response {
     let Ok(mut url) = Url::parse(redirect_uri) else {

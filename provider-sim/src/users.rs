@@ -1,13 +1,6 @@
 //! The seeded test users every dialect signs in as, and their generated SVG avatars.
 
-use axum::{
-    extract::{Path, State},
-    http::{StatusCode, header},
-    response::{IntoResponse, Response},
-};
 use serde::{Deserialize, Serialize};
-
-use crate::state::Sim;
 
 /// A test account. Names are deliberately not all ASCII, so the app's rendering
 /// of Chinese, Thai and Korean text is exercised by every login.
@@ -158,26 +151,8 @@ pub(crate) fn avatar_path(id: u64) -> String {
     format!("/avatars/{id}.svg")
 }
 
-/// `GET /avatars/{id}.svg`: a circle with the user's initial.
-pub(crate) async fn avatar(State(sim): State<Sim>, Path(file): Path<String>) -> Response {
-    let id = file
-        .strip_suffix(".svg")
-        .and_then(|id| id.parse::<u64>().ok());
-    let svg = id.and_then(|id| sim.with(|world| world.user(id).map(avatar_svg)));
-    match svg {
-        Some(svg) => (
-            [
-                (header::CONTENT_TYPE, "image/svg+xml"),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            svg,
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such avatar").into_response(),
-    }
-}
-
-fn avatar_svg(user: &User) -> String {
+/// A circle with the user's initial, served at [`avatar_path`].
+pub(crate) fn avatar_svg(user: &User) -> String {
     // Fixed palette picked by id, so a user's colour is stable across runs.
     const COLOURS: [&str; 6] = [
         "#2563eb", "#059669", "#d97706", "#dc2626", "#7c3aed", "#0891b2",

@@ -2,11 +2,11 @@
 
 mod common;
 
-use common::{attribute, hidden_fields};
+use common::{Harness, attribute, hidden_fields};
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use url::Url;
@@ -14,42 +14,15 @@ use url::Url;
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/elice/callback";
 const STATE: &str = "om22bsq0jz & more";
 
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
     /// The authorize URL; `extra` overrides or adds parameters (empty value removes).
     fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
-        let mut params: Vec<(&str, &str)> = vec![
+        let defaults = [
             ("client_id", dev::ELICE_CLIENT_ID),
             ("redirect_uri", REDIRECT_URI),
             ("state", STATE),
         ];
-        for (key, value) in extra {
-            params.retain(|(existing, _)| existing != key);
-            if !value.is_empty() {
-                params.push((key, value));
-            }
-        }
-        let mut url = Url::parse(&self.url("/elice/oauth/authorize")).expect("url");
-        url.query_pairs_mut().extend_pairs(params);
-        url.into()
+        self.url_with("/elice/oauth/authorize", &defaults, extra)
     }
 
     async fn page(&self, extra: &[(&str, &str)]) -> String {

@@ -130,3 +130,30 @@ async fn topup_url_uses_host_without_a_server() {
     let topup: Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(topup["topup_url"], "http://sim.test:9000/aihubmix/topup");
 }
+
+/// `POST /_sim/clock/reset` takes simulated time back to real time, so ID
+/// tokens and rate-limit windows stop sitting in the caller's future.
+#[tokio::test]
+async fn clock_reset_returns_to_real_time() {
+    let app = router(SimConfig::default());
+    let now = |body: &str| -> u64 {
+        let value: Value = serde_json::from_str(body).expect("JSON");
+        value["now"].as_u64().expect("now")
+    };
+    let (_, _, before) = send(
+        &app,
+        Request::get("/_sim/clock")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    let (_, _, advanced) = send(
+        &app,
+        post_json("/_sim/clock/advance", json!({"seconds": 86_400})),
+    )
+    .await;
+    assert!(now(&advanced) >= now(&before) + 86_400);
+    let (status, _, reset) = send(&app, post_json("/_sim/clock/reset", json!({}))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(now(&reset) < now(&before) + 600, "{reset}");
+}

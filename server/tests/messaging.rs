@@ -765,3 +765,33 @@ async fn pushes_are_limited_per_session() {
     assert_eq!(refused.header("retry-after"), "60");
     assert_eq!(pushes(&h).await.len(), 2);
 }
+
+/// Events keyhole has nothing to do for (postback, join, leave, member
+/// joined and left), a message in standby mode (no reply token: another
+/// channel answers) and the console's empty "Verify" delivery are accepted
+/// with 200 and processed without a record, a reply or an error.
+#[tokio::test]
+async fn postback_group_standby_and_verify_deliveries_are_ignored_safely() {
+    let (h, url) = start().await;
+    let events = json!({"events": [
+        {"type": "postback", "user_id": 12346, "data": "action=buy&item=1"},
+        {"type": "join"},
+        {"type": "member_joined", "user_id": 12348},
+        {"type": "member_left", "user_id": 12348},
+        {"type": "leave"},
+    ]});
+    assert_eq!(webhook(&h, &url, events).await, 200);
+    let standby = json!({"mode": "standby",
+        "events": [{"type": "message", "user_id": 12347, "text": "hi"}]});
+    assert_eq!(webhook(&h, &url, standby).await, 200);
+    // Verify: a 200 and nothing to queue.
+    assert_eq!(webhook(&h, &url, json!({"events": []})).await, 200);
+    settle(&h.state).await;
+    let stats = h.state.webhooks.stats();
+    assert_eq!((stats.accepted, stats.processed, stats.events), (2, 2, 6));
+    for user in [SOMCHAI, MINJUN, ALICE] {
+        assert_eq!(friendship(&h.state, user).await, None, "{user}");
+    }
+    assert_eq!(h.counter("line-bot.reply").await, 0);
+    assert_eq!(h.counter("line-bot.push").await, 0);
+}

@@ -1,5 +1,6 @@
 //! The resource endpoints: userinfo and top-up.
 
+use crate::aihubmix::Ctx;
 use axum::{
     Json,
     extract::State,
@@ -8,20 +9,18 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{AccessGrant, PREFIX, TOPUP, USERINFO, balance::format_balance};
-use crate::{
-    consent,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use super::{AccessGrant, DialectState, PREFIX, TOPUP, USERINFO, balance::format_balance};
+use crate::{consent, net::Conn, oauth, state::World};
 
 /// The grant behind a request's bearer token, or why it is unusable (the
 /// `error_description` of the 401).
-fn authenticate(world: &World, headers: &HeaderMap) -> Result<AccessGrant, &'static str> {
+fn authenticate(
+    world: &World,
+    dialect: &DialectState,
+    headers: &HeaderMap,
+) -> Result<AccessGrant, &'static str> {
     let token = oauth::bearer(headers).ok_or("missing bearer token")?;
-    let grant = world
-        .aihubmix
+    let grant = dialect
         .access_tokens
         .get(token)
         .ok_or("unknown access token")?;
@@ -54,16 +53,16 @@ struct UserInfo<'a> {
 }
 
 /// `GET /api/oauth2/userinfo`.
-pub(super) async fn userinfo(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, USERINFO, None).await {
+pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
         return response;
     }
-    sim.with(|world| {
-        let grant = match authenticate(world, &headers) {
+    ctx.with(|world, dialect| {
+        let grant = match authenticate(world, dialect, &headers) {
             Ok(grant) => grant,
             Err(reason) => return oauth::invalid_token(reason),
         };
-        let format = world.aihubmix.options.balance_format;
+        let format = dialect.options.balance_format;
         let Some(user) = world.user(grant.user_id) else {
             return oauth::invalid_token("the account no longer exists");
         };
@@ -89,14 +88,15 @@ struct Topup {
 }
 
 /// `GET /api/oauth2/topup`: where to send the user to add credit.
-pub(super) async fn topup(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, TOPUP, None).await {
+pub(super) async fn topup(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, TOPUP, None).await {
         return response;
     }
-    if let Err(reason) = sim.with(|world| authenticate(world, &headers).map(drop)) {
+    if let Err(reason) = ctx.with(|world, dialect| authenticate(world, dialect, &headers).map(drop))
+    {
         return oauth::invalid_token(reason);
     }
-    let topup_url = format!("{}{PREFIX}/topup", sim.base_url(&headers));
+    let topup_url = format!("{}{PREFIX}/topup", ctx.base_url(&headers));
     Json(Topup { topup_url }).into_response()
 }
 

@@ -5,6 +5,7 @@
 //! missing or wrong developer token, HTTP 200 with `success: false` for anything
 //! wrong with the app itself.
 
+use crate::aihubmix::{Ctx, NAME};
 use axum::{
     Json,
     body::Bytes,
@@ -16,13 +17,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::APPS;
-use crate::{
-    clients::{Client, Dialect},
-    dev,
-    net::Conn,
-    oauth,
-    state::Sim,
-};
+use crate::{clients::Client, dev, net::Conn, oauth};
 
 /// Longest app name accepted, in characters (undocumented; one-api's token
 /// names stop at 30, app names get some more room).
@@ -77,12 +72,12 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
 /// `POST /api/oauth_apps`: checks the developer token and the app, refuses a
 /// name already taken, and registers a client that can sign in at once.
 pub(super) async fn create(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, APPS, None).await {
+    if let Some(response) = ctx.begin(&conn, APPS, None).await {
         return response;
     }
     match oauth::bearer(&headers) {
@@ -101,19 +96,15 @@ pub(super) async fn create(
         Ok(app) => app,
         Err(message) => return refuse(StatusCode::OK, message),
     };
-    sim.with(|world| {
-        if world
-            .clients
-            .names(Dialect::Aihubmix)
-            .any(|name| name == app.name)
-        {
+    ctx.with(|world, _| {
+        if world.clients.names(NAME).any(|name| name == app.name) {
             return refuse(
                 StatusCode::OK,
                 format!("an app named \"{}\" already exists", app.name),
             );
         }
         let client = Client {
-            dialect: Dialect::Aihubmix,
+            dialect: NAME,
             client_id: format!("client_{}", oauth::random_token(16)),
             client_secret: format!("secret_{}", oauth::random_token(32)),
             redirect_uri: app.redirect_uri,
@@ -128,7 +119,7 @@ pub(super) async fn create(
             created_time: world.clock.now(),
         };
         world.clients.upsert(client);
-        let id = world.clients.names(Dialect::Aihubmix).count();
+        let id = world.clients.names(NAME).count();
         Json(Envelope {
             success: true,
             // The seed's message, word for word.

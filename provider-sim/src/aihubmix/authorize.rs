@@ -1,5 +1,7 @@
 //! `GET /api/oauth2/authorize`, the consent page and its decision.
 
+use super::DialectState;
+use crate::aihubmix::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     extract::{
@@ -13,11 +15,10 @@ use serde::Deserialize;
 
 use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, PREFIX, Scopes};
 use crate::{
-    clients::Dialect,
     consent::{self, ConsentPage},
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 /// Remembers the account chosen on the consent page, so a later
@@ -97,7 +98,7 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rej
         "Missing client_id",
         "The authorization request has no client_id.",
     ))?;
-    let client = world.clients.get(Dialect::Aihubmix, client_id).ok_or(page(
+    let client = world.clients.get(NAME, client_id).ok_or(page(
         "Unknown application",
         "No application is registered with this client_id.",
     ))?;
@@ -175,9 +176,13 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rej
 }
 
 /// Issues a code for `user_id` and redirects back to the client with it.
-fn approve(world: &mut World, request: &ValidRequest, user_id: u64) -> Response {
+fn approve(
+    world: &mut World,
+    dialect: &mut DialectState,
+    request: &ValidRequest,
+    user_id: u64,
+) -> Response {
     let now = world.clock.now();
-    let dialect = &mut world.aihubmix;
     dialect.next_grant_id += 1;
     let code = oauth::random_token(32);
     dialect.codes.insert(
@@ -202,19 +207,19 @@ fn approve(world: &mut World, request: &ValidRequest, user_id: u64) -> Response 
 /// `GET /api/oauth2/authorize`: validate, then show the consent page or, with
 /// `auto_authorize=true`, approve straight away.
 pub(super) async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The authorization request cannot be parsed.");
     };
     let remembered = oauth::cookie(&headers, USER_COOKIE).and_then(|id| id.parse::<u64>().ok());
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(),
@@ -228,7 +233,7 @@ pub(super) async fn authorize(
                 .filter(|id| world.user(*id).is_some())
                 .or_else(|| world.users.first().map(|user| user.id));
             return match user_id {
-                Some(user_id) => approve(world, &request, user_id),
+                Some(user_id) => approve(world, dialect, &request, user_id),
                 None => consent::error_page("No accounts", "The simulator has no users."),
             };
         }
@@ -264,17 +269,17 @@ fn consent_page(world: &World, request: &ValidRequest) -> Response {
 /// `POST /api/oauth2/authorize/decision`: the consent form. Everything is
 /// validated again, because the hidden fields came back through the browser.
 pub(super) async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &form.params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(),
@@ -289,7 +294,7 @@ pub(super) async fn decide(
                 let Some(user_id) = user_id else {
                     return consent::error_page("No account chosen", "Choose an account.");
                 };
-                let mut response = approve(world, &request, user_id);
+                let mut response = approve(world, dialect, &request, user_id);
                 let cookie = format!(
                     "{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax"
                 );

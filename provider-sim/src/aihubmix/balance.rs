@@ -1,5 +1,6 @@
 //! `balance_formatted` and the admin endpoint that changes a user's balance.
 
+use crate::aihubmix::Ctx;
 use axum::{
     Json,
     extract::{Path, State},
@@ -7,7 +8,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::BalanceFormat;
-use crate::{admin::AdminError, state::Sim, users::Quota};
+use crate::{admin::AdminError, users::Quota};
 
 /// one-api's `QuotaPerUnit`: 500 000 quota units are US$1.
 const QUOTA_PER_USD: i64 = 500_000;
@@ -56,12 +57,12 @@ impl BalanceView {
 
 /// `PUT /_sim/users/{id}/aihubmix`: change a user's quota.
 pub(crate) async fn set_balance(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     Path(id): Path<u64>,
     Json(patch): Json<BalancePatch>,
 ) -> Result<Json<BalanceView>, AdminError> {
-    sim.with(|world| {
-        let format = world.aihubmix.options.balance_format;
+    ctx.with(|world, dialect| {
+        let format = dialect.options.balance_format;
         let user = world
             .user_mut(id)
             .ok_or_else(|| AdminError::not_found(format!("no user with id {id}")))?;

@@ -19,18 +19,27 @@ mod token;
 use std::{collections::HashMap, fmt};
 
 use axum::{
-    Json, Router,
-    extract::State,
-    routing::{get, post},
+    Router,
+    routing::{get, post, put},
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::{grants, state::Sim};
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    grants::{self},
+    users::User,
+};
 
-pub(crate) use balance::{BalanceView, set_balance};
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
 
+/// The name clients of this dialect register under.
+const NAME: &str = "aihubmix";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/aihubmix";
+const PREFIX: &str = "/aihubmix";
 
 const AUTHORIZE: &str = "aihubmix.authorize";
 const DECISION: &str = "aihubmix.decision";
@@ -41,10 +50,8 @@ const USERINFO: &str = "aihubmix.userinfo";
 const TOPUP: &str = "aihubmix.topup";
 const APPS: &str = "aihubmix.oauth_apps";
 
-/// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
-/// Counter keys: the endpoints, plus token calls split by grant type.
-pub(crate) const COUNTERS: &[&str] = &[
+const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
+const COUNTERS: &[&str] = &[
     AUTHORIZE,
     DECISION,
     TOKEN,
@@ -57,21 +64,65 @@ pub(crate) const COUNTERS: &[&str] = &[
 
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route("/api/oauth2/authorize", get(authorize::authorize))
-        .route(DECISION_PATH, post(authorize::decide))
-        .route("/api/oauth2/token", post(token::token))
-        .route("/api/oauth2/userinfo", get(api::userinfo))
-        .route("/api/oauth2/topup", get(api::topup))
-        .route("/topup", get(api::topup_page))
-        .route("/api/oauth_apps", post(apps::create))
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("AIHubMix", "/api/oauth2/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const COUNTERS: &'static [&'static str] = COUNTERS;
+    type Options = Options;
 
-/// The dialect's admin routes, nested under `/_sim/aihubmix`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new().route("/options", get(get_options).put(put_options))
+    fn options(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route("/api/oauth2/authorize", get(authorize::authorize))
+            .route(DECISION_PATH, post(authorize::decide))
+            .route("/api/oauth2/token", post(token::token))
+            .route("/api/oauth2/userinfo", get(api::userinfo))
+            .route("/api/oauth2/topup", get(api::topup))
+            .route("/topup", get(api::topup_page))
+            .route("/api/oauth_apps", post(apps::create))
+    }
+
+    fn admin_routes() -> Router<Ctx> {
+        Router::new().route("/_sim/users/{id}/aihubmix", put(balance::set_balance))
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let uri = format!("{app_url}{}", dev::AIHUBMIX_REDIRECT_PATH);
+        let secret = dev::AIHUBMIX_CLIENT_SECRET;
+        vec![dialect::dev_client::<Self>(
+            dev::AIHUBMIX_CLIENT_ID,
+            secret,
+            uri,
+        )]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Revokes one access token; `false` if it is unknown.
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        grants::revoke_token(&mut self.access_tokens, token)
+    }
+    /// Revokes one refresh token; `false` if it is unknown.
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        grants::revoke_token(&mut self.refresh_tokens, token)
+    }
+    /// Revokes every token of a user; returns how many were still usable.
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        grants::revoke_user(&mut self.access_tokens, user_id)
+            + grants::revoke_user(&mut self.refresh_tokens, user_id)
+    }
+
+    fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
+        let balance = balance::BalanceView::new(user.aihubmix, self.options.balance_format);
+        view.insert("aihubmix".to_owned(), serde_json::json!(balance));
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -79,7 +130,8 @@ pub(crate) fn admin_router() -> Router<Sim> {
 
 /// Behaviour switches for this dialect, where the real service is undocumented
 /// or where tests need to reach a state quickly.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     /// `expires_in` of access tokens (seed: 7200).
     pub(crate) access_token_ttl_secs: u64,
@@ -115,54 +167,6 @@ pub(crate) enum BalanceFormat {
     OneApi,
     /// The seed example's `(quota - used_quota) / 1000`.
     Seed,
-}
-
-/// `PUT /_sim/aihubmix/options`: absent fields keep their value;
-/// `"refresh_token_ttl_secs": null` removes the refresh-token expiry.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsPatch {
-    access_token_ttl_secs: Option<u64>,
-    code_ttl_secs: Option<u64>,
-    rotate_invalidates_old: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    refresh_token_ttl_secs: Option<Option<u64>>,
-    balance_format: Option<BalanceFormat>,
-}
-
-/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
-async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.aihubmix.options.clone()))
-}
-
-async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) -> Json<Options> {
-    Json(sim.with(|world| {
-        let options = &mut world.aihubmix.options;
-        if let Some(ttl) = patch.access_token_ttl_secs {
-            options.access_token_ttl_secs = ttl;
-        }
-        if let Some(ttl) = patch.code_ttl_secs {
-            options.code_ttl_secs = ttl;
-        }
-        if let Some(invalidate) = patch.rotate_invalidates_old {
-            options.rotate_invalidates_old = invalidate;
-        }
-        if let Some(ttl) = patch.refresh_token_ttl_secs {
-            options.refresh_token_ttl_secs = ttl;
-        }
-        if let Some(format) = patch.balance_format {
-            options.balance_format = format;
-        }
-        options.clone()
-    }))
 }
 
 // ---------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! The token endpoint, and the access and refresh tokens it issues and revokes.
 
+use crate::aihubmix::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json,
@@ -13,11 +14,10 @@ use super::{
     TOKEN_REFRESH,
 };
 use crate::{
-    clients::Dialect,
     grants,
     net::Conn,
     oauth::{self, TokenError},
-    state::{Sim, World},
+    state::World,
 };
 
 // ---------------------------------------------------------------------------
@@ -84,22 +84,6 @@ impl DialectState {
         grants::revoke_matching(&mut self.access_tokens, |g| g.grant_id == grant_id);
         grants::revoke_matching(&mut self.refresh_tokens, |g| g.grant_id == grant_id);
     }
-
-    /// Revokes one access token; `false` if it is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.access_tokens, token)
-    }
-
-    /// Revokes one refresh token; `false` if it is unknown.
-    pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.refresh_tokens, token)
-    }
-
-    /// Revokes every token of a user; returns how many were still usable.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.access_tokens, user_id)
-            + grants::revoke_user(&mut self.refresh_tokens, user_id)
-    }
 }
 
 /// An access token shaped like AIHubMix's HS256 JWT, so lengths and characters
@@ -142,14 +126,14 @@ fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenE
 /// `POST /api/oauth2/token`: client credentials in the form body only, as in
 /// every AIHubMix example (no HTTP Basic).
 pub(super) async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
         crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
     });
-    if let Some(response) = sim.begin(&conn, TOKEN, grant_counter).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -158,39 +142,43 @@ pub(super) async fn token(
         )
         .into_response();
     };
-    match sim.with(|world| exchange(world, &form)) {
+    match ctx.with(|world, dialect| exchange(world, dialect, &form)) {
         Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
         Err(error) => error.into_response(),
     }
 }
 
-fn exchange(world: &mut World, form: &TokenForm) -> Result<TokenResponse, TokenError> {
+fn exchange(
+    world: &mut World,
+    dialect: &mut DialectState,
+    form: &TokenForm,
+) -> Result<TokenResponse, TokenError> {
     let grant_type = required(&form.grant_type, "grant_type")?;
     let client_id = required(&form.client_id, "client_id")?;
     let client_secret = required(&form.client_secret, "client_secret")?;
     let authenticated = world
         .clients
-        .get(Dialect::Aihubmix, client_id)
+        .get(NAME, client_id)
         .is_some_and(|client| oauth::secrets_match(&client.client_secret, client_secret));
     if !authenticated {
         return Err(TokenError::invalid_client());
     }
     match grant_type {
-        "authorization_code" => redeem_code(world, client_id, form),
-        "refresh_token" => refresh(world, client_id, form),
+        "authorization_code" => redeem_code(world, dialect, client_id, form),
+        "refresh_token" => refresh(world, dialect, client_id, form),
         other => Err(TokenError::unsupported_grant_type(other)),
     }
 }
 
 fn redeem_code(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     form: &TokenForm,
 ) -> Result<TokenResponse, TokenError> {
     let code = required(&form.code, "code")?;
     let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
     let now = world.clock.now();
-    let dialect = &mut world.aihubmix;
     let Some(grant) = dialect.codes.get_mut(code) else {
         return Err(TokenError::invalid_grant("unknown authorization code"));
     };
@@ -214,26 +202,12 @@ fn redeem_code(
             "redirect_uri does not match the authorization request",
         ));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        // A verifier for a code without a challenge is a downgrade attempt
-        // (RFC 9700 §2.1.1), not something to ignore.
-        (None, Some(_)) => {
-            return Err(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            ));
-        }
-        (Some(_), None) => return Err(TokenError::invalid_grant("missing code_verifier")),
-        (Some(challenge), Some(verifier)) => {
-            let matches = oauth::is_valid_verifier(verifier)
-                && oauth::secrets_match(challenge, &oauth::pkce_s256(verifier));
-            if !matches {
-                return Err(TokenError::invalid_grant(
-                    "code_verifier does not match code_challenge",
-                ));
-            }
-        }
-    }
+    let challenge = grant
+        .challenge
+        .as_deref()
+        .map(|challenge| (challenge, true));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
+        .map_err(|failure| TokenError::invalid_grant(failure.describe()))?;
     grant.redeemed = true;
     let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
     Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))
@@ -241,12 +215,12 @@ fn redeem_code(
 
 fn refresh(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     form: &TokenForm,
 ) -> Result<TokenResponse, TokenError> {
     let token = required(&form.refresh_token, "refresh_token")?;
     let now = world.clock.now();
-    let dialect = &mut world.aihubmix;
     let invalidate_old = dialect.options.rotate_invalidates_old;
     let Some(grant) = dialect.refresh_tokens.get_mut(token) else {
         return Err(TokenError::invalid_grant("unknown refresh token"));

@@ -1,5 +1,7 @@
 //! Elice's authorize page: validation, the consent page in the `lang` language, and error redirects.
 
+use super::DialectState;
+use crate::elice::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Router,
@@ -14,14 +16,13 @@ use serde::Deserialize;
 
 use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, ErrorRedirect, PREFIX, READ};
 use crate::{
-    clients::Dialect,
     consent::{self, ConsentPage, Wording},
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new()
         .route("/oauth/authorize", get(authorize))
         .route(DECISION_PATH, post(decide))
@@ -166,13 +167,17 @@ fn error_redirect(
 }
 
 /// Checks an authorization request: first whether redirecting is safe, then the rest.
-fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rejection> {
+fn validate(
+    world: &World,
+    dialect: &DialectState,
+    params: &AuthorizeParams,
+) -> Result<ValidRequest, Rejection> {
     let page = |title, message| Rejection::Page { title, message };
     let client_id = non_empty(&params.client_id).ok_or(page(
         "Missing client_id",
         "The authorization request has no client_id.",
     ))?;
-    let client = world.clients.get(Dialect::Elice, client_id).ok_or(page(
+    let client = world.clients.get(NAME, client_id).ok_or(page(
         "Unknown application",
         "No application is registered with this client_id.",
     ))?;
@@ -197,7 +202,7 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rej
     };
     // Comma-separated (not space): "read profile" is one unknown scope.
     let scope = non_empty(&params.scope).unwrap_or(READ);
-    if world.elice.options.reject_unknown_scopes
+    if dialect.options.reject_unknown_scopes
         && let Some(unknown) = scope
             .split(',')
             .find(|item| !item.is_empty() && *item != READ)
@@ -215,9 +220,13 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rej
 }
 
 /// Issues a code for `user_id` and redirects back to the client with it.
-fn approve(world: &mut World, request: &ValidRequest, user_id: u64) -> Response {
+fn approve(
+    world: &mut World,
+    dialect: &mut DialectState,
+    request: &ValidRequest,
+    user_id: u64,
+) -> Response {
     let now = world.clock.now();
-    let dialect = &mut world.elice;
     let code = oauth::random_token(24);
     dialect.codes.insert(
         code.clone(),
@@ -236,29 +245,28 @@ fn approve(world: &mut World, request: &ValidRequest, user_id: u64) -> Response 
 
 /// `GET /oauth/authorize`: validate, then show the consent page in `lang`.
 async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The authorization request cannot be parsed.");
     };
-    sim.with(|world| {
-        let format = world.elice.options.error_redirect;
-        let request = match validate(world, &params) {
+    ctx.with(|world, dialect| {
+        let format = dialect.options.error_redirect;
+        let request = match validate(world, dialect, &params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(format),
         };
-        let auto = world
-            .elice
+        let auto = dialect
             .options
             .auto_approve_user_id
             .filter(|id| world.user(*id).is_some());
         if let Some(user_id) = auto {
-            return approve(world, &request, user_id);
+            return approve(world, dialect, &request, user_id);
         }
         let (wording, permission) = wording(&request.lang);
         let hidden = [
@@ -283,19 +291,19 @@ async fn authorize(
 
 /// `POST /oauth/authorize/decision`: the consent form, validated again.
 async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
-        let format = world.elice.options.error_redirect;
-        let request = match validate(world, &form.params) {
+    ctx.with(|world, dialect| {
+        let format = dialect.options.error_redirect;
+        let request = match validate(world, dialect, &form.params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(format),
         };
@@ -307,7 +315,7 @@ async fn decide(
                     .and_then(|id| id.parse::<u64>().ok())
                     .filter(|id| world.user(*id).is_some());
                 match user_id {
-                    Some(user_id) => approve(world, &request, user_id),
+                    Some(user_id) => approve(world, dialect, &request, user_id),
                     None => consent::error_page("No account chosen", "Choose an account."),
                 }
             }

@@ -20,42 +20,82 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::{clients::Dialect, grants, net::Conn, oauth, state::Sim, users};
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    grants::{self},
+    net::Conn,
+    oauth, users,
+};
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+const NAME: &str = "elice";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/elice";
+const PREFIX: &str = "/elice";
 
 const AUTHORIZE: &str = "elice.authorize";
 const DECISION: &str = "elice.decision";
 const TOKEN: &str = "elice.token";
 const ACCOUNT: &str = "elice.account";
 
-/// Endpoint names, for faults and counters.
-pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, ACCOUNT];
+const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, ACCOUNT];
 
 const DECISION_PATH: &str = "/oauth/authorize/decision";
 
 /// The only scope Elice documents (and the default).
 const READ: &str = "read";
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .merge(authorize::router())
-        .route("/oauth/token", post(token))
-        .route("/oauth/account", get(account))
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("Elice", "/oauth/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    type Options = Options;
 
-/// The dialect's admin routes, nested under `/_sim/elice`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new().route("/options", get(get_options).put(put_options))
+    fn options(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .merge(authorize::router())
+            .route("/oauth/token", post(token))
+            .route("/oauth/account", get(account))
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let uri = format!("{app_url}{}", dev::ELICE_REDIRECT_PATH);
+        let secret = dev::ELICE_CLIENT_SECRET;
+        vec![dialect::dev_client::<Self>(
+            dev::ELICE_CLIENT_ID,
+            secret,
+            uri,
+        )]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        grants::revoke_token(&mut self.tokens, token)
+    }
+
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        grants::revoke_user(&mut self.tokens, user_id)
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Options
 
 /// Behaviour switches where Elice's documentation is silent or contradicts itself.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     /// Access-token lifetime; the documentation says one hour.
     pub(crate) access_token_ttl_secs: u64,
@@ -113,62 +153,6 @@ pub(crate) enum ErrorRedirect {
     Page,
 }
 
-/// `PUT /_sim/elice/options`: absent fields keep their value;
-/// `"auto_approve_user_id": null` turns auto-approval off.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsPatch {
-    access_token_ttl_secs: Option<u64>,
-    report_expires_in: Option<bool>,
-    code_ttl_secs: Option<u64>,
-    id_format: Option<IdFormat>,
-    error_redirect: Option<ErrorRedirect>,
-    reject_unknown_scopes: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    auto_approve_user_id: Option<Option<u64>>,
-}
-
-/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
-async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.elice.options.clone()))
-}
-
-async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) -> Json<Options> {
-    Json(sim.with(|world| {
-        let options = &mut world.elice.options;
-        if let Some(ttl) = patch.access_token_ttl_secs {
-            options.access_token_ttl_secs = ttl;
-        }
-        if let Some(report) = patch.report_expires_in {
-            options.report_expires_in = report;
-        }
-        if let Some(ttl) = patch.code_ttl_secs {
-            options.code_ttl_secs = ttl;
-        }
-        if let Some(format) = patch.id_format {
-            options.id_format = format;
-        }
-        if let Some(redirect) = patch.error_redirect {
-            options.error_redirect = redirect;
-        }
-        if let Some(reject) = patch.reject_unknown_scopes {
-            options.reject_unknown_scopes = reject;
-        }
-        if let Some(user) = patch.auto_approve_user_id {
-            options.auto_approve_user_id = user;
-        }
-        options.clone()
-    }))
-}
-
 // ---------------------------------------------------------------------------
 // State
 
@@ -207,18 +191,6 @@ struct TokenGrant {
 
 grants::revocable!(TokenGrant);
 
-impl DialectState {
-    /// Revokes one access token; `false` if it is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.tokens, token)
-    }
-
-    /// Revokes every token of a user; returns how many were still usable.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.tokens, user_id)
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Token endpoint
 
@@ -251,11 +223,11 @@ fn token_error(status: StatusCode, error: &'static str) -> Response {
 
 /// `POST /oauth/token`: JSON in, `{"access_token"}` out, nothing else.
 async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
         return response;
     }
     // A form-encoded body is the likeliest client bug: Elice wants JSON.
@@ -269,16 +241,15 @@ async fn token(
     ) else {
         return token_error(StatusCode::BAD_REQUEST, "invalid_request");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let authenticated = world
             .clients
-            .get(Dialect::Elice, client_id)
+            .get(NAME, client_id)
             .is_some_and(|client| oauth::secrets_match(&client.client_secret, client_secret));
         if !authenticated {
             return token_error(StatusCode::UNAUTHORIZED, "invalid_client");
         }
         let now = world.clock.now();
-        let dialect = &mut world.elice;
         let usable = dialect.codes.get_mut(code).filter(|grant| {
             grant.client_id == client_id && !grant.redeemed && now < grant.expires_at
         });
@@ -313,16 +284,16 @@ async fn token(
 // Account
 
 /// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
-async fn account(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, ACCOUNT, None).await {
+async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, ACCOUNT, None).await {
         return response;
     }
-    let base = sim.base_url(&headers);
-    sim.with(|world| {
+    let base = ctx.base_url(&headers);
+    ctx.with(|world, dialect| {
         let Some(token) = oauth::bearer(&headers) else {
             return oauth::invalid_token("missing bearer token");
         };
-        let Some(grant) = world.elice.tokens.get(token).copied() else {
+        let Some(grant) = dialect.tokens.get(token).copied() else {
             return oauth::invalid_token("unknown access token");
         };
         if grant.revoked {
@@ -334,7 +305,7 @@ async fn account(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Resp
         let Some(user) = world.user(grant.user_id) else {
             return oauth::invalid_token("the account no longer exists");
         };
-        let id = match world.elice.options.id_format {
+        let id = match dialect.options.id_format {
             IdFormat::Number => serde_json::Value::from(user.id),
             IdFormat::String => serde_json::Value::from(user.id.to_string()),
         };

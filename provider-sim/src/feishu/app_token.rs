@@ -1,5 +1,6 @@
 //! `POST /open-apis/auth/v3/app_access_token/internal` with its 30-minute reissue rule, and checking app tokens.
 
+use crate::feishu::{Ctx, NAME};
 use axum::{
     Json,
     extract::{State, rejection::JsonRejection},
@@ -12,12 +13,7 @@ use super::{
     envelope::ApiError,
     grants::{AppToken, DialectState},
 };
-use crate::{
-    clients::Dialect,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use crate::{net::Conn, oauth, state::World};
 
 /// Body of `POST /open-apis/auth/v3/app_access_token/internal`.
 #[derive(Debug, Deserialize)]
@@ -28,11 +24,11 @@ pub(super) struct AppTokenRequest {
 
 /// The self-built app's token: top-level fields, no `data`.
 pub(super) async fn app_access_token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     body: Result<Json<AppTokenRequest>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, APP_TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, APP_TOKEN, None).await {
         return response;
     }
     let Ok(Json(request)) = body else {
@@ -44,17 +40,17 @@ pub(super) async fn app_access_token(
     else {
         return ApiError::new(10003, "invalid param").into_response();
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let authenticated = world
             .clients
-            .get(Dialect::Feishu, &app_id)
+            .get(NAME, &app_id)
             .is_some_and(|client| oauth::secrets_match(&client.client_secret, &app_secret));
         if !authenticated {
-            let code = world.feishu.options.app_credentials_error_code;
+            let code = dialect.options.app_credentials_error_code;
             return ApiError::new(code, "app secret invalid").into_response();
         }
         let now = world.clock.now();
-        let (token, expire) = current_app_token(&mut world.feishu, &app_id, now);
+        let (token, expire) = current_app_token(dialect, &app_id, now);
         let body = serde_json::json!({
             "code": 0,
             "msg": "ok",
@@ -96,25 +92,29 @@ fn current_app_token(dialect: &mut DialectState, app_id: &str, now: u64) -> (Str
 }
 
 /// The app behind an app_access_token, or the gateway error for it.
-pub(super) fn app_of_token(world: &World, token: Option<&str>) -> Result<String, ApiError> {
+pub(super) fn app_of_token(
+    world: &World,
+    dialect: &DialectState,
+    token: Option<&str>,
+) -> Result<String, ApiError> {
     let Some(token) = token.filter(|token| !token.is_empty()) else {
         return Err(ApiError::gateway(
-            world,
+            dialect,
             99_991_661,
             "Missing access token for authorization. Please make a request with token attached.",
         ));
     };
     if !token.starts_with("t-") {
         return Err(ApiError::gateway(
-            world,
+            dialect,
             99_991_671,
             "Invalid token format: an app_access_token starts with t-.",
         ));
     }
-    match world.feishu.app_tokens.get(token) {
+    match dialect.app_tokens.get(token) {
         Some(grant) if world.clock.now() < grant.expires_at => Ok(grant.app_id.clone()),
         _ => Err(ApiError::gateway(
-            world,
+            dialect,
             99_991_664,
             "Invalid app access token for authorization.",
         )),

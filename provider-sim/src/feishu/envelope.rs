@@ -1,5 +1,6 @@
 //! Feishu's response envelope: `{code, msg}` errors, `{code: 0, msg, data}` success, and the user fields.
 
+use super::DialectState;
 use axum::{
     Json,
     http::StatusCode,
@@ -9,7 +10,6 @@ use serde_json::{Map, Value};
 
 use crate::{
     oauth,
-    state::World,
     users::{self, User},
 };
 
@@ -35,11 +35,13 @@ impl ApiError {
         }
     }
 
-    /// A gateway error (9999xxxx), with the configured HTTP status.
-    pub(super) fn gateway(world: &World, code: u32, msg: impl Into<String>) -> Self {
+    /// A gateway error (9999xxxx): its realistic status, or the configured one.
+    pub(super) fn gateway(dialect: &DialectState, code: u32, msg: impl Into<String>) -> Self {
+        let configured = dialect.options.gateway_error_status;
         Self {
-            status: StatusCode::from_u16(world.feishu.options.gateway_error_status)
-                .unwrap_or(StatusCode::OK),
+            status: configured
+                .and_then(|status| StatusCode::from_u16(status).ok())
+                .unwrap_or_else(|| gateway_status(code)),
             code,
             msg: msg.into(),
         }
@@ -54,6 +56,20 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "code": self.code, "msg": self.msg });
         (self.status, oauth::no_store_headers(), Json(body)).into_response()
+    }
+}
+
+/// The HTTP status Feishu's gateway sends with `code` ([I]: the documents
+/// leave it open; these are what clients of the Open API report).
+fn gateway_status(code: u32) -> StatusCode {
+    match code {
+        // Malformed token (must start with t- / u-).
+        99_991_671 => StatusCode::BAD_REQUEST,
+        // The app, token or user lacks a scope.
+        99_991_672 | 99_991_676 | 99_991_679 => StatusCode::FORBIDDEN,
+        99_991_400 => StatusCode::TOO_MANY_REQUESTS,
+        // Missing, invalid or expired tokens.
+        _ => StatusCode::UNAUTHORIZED,
     }
 }
 

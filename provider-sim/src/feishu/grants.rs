@@ -158,20 +158,4 @@ impl DialectState {
             old.expires_at = old.expires_at.min(now.saturating_add(grace));
         }
     }
-
-    /// Revokes one user access token; `false` if it is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.user_tokens, token)
-    }
-
-    /// Revokes one refresh token; `false` if it is unknown.
-    pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.refresh_tokens, token)
-    }
-
-    /// Revokes every user and refresh token of a user; returns how many were usable.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.user_tokens, user_id)
-            + grants::revoke_user(&mut self.refresh_tokens, user_id)
-    }
 }

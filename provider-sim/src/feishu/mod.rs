@@ -25,17 +25,25 @@ mod options;
 mod v1;
 mod v2;
 
-use axum::{
-    Router,
-    routing::{get, post},
-};
+use axum::{Router, routing::post};
+use serde_json::{Map, Value};
 
-use crate::state::Sim;
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    users::User,
+};
 
 pub(crate) use grants::DialectState;
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+const NAME: &str = "feishu";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/feishu";
+const PREFIX: &str = "/feishu";
 
 const APP_TOKEN: &str = "feishu.app_access_token";
 const AUTHORIZE: &str = "feishu.authorize";
@@ -49,8 +57,7 @@ const V2_TOKEN: &str = "feishu.v2.token";
 const V2_TOKEN_CODE: &str = "feishu.v2.token.authorization_code";
 const V2_TOKEN_REFRESH: &str = "feishu.v2.token.refresh_token";
 
-/// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[
+const ENDPOINTS: &[&str] = &[
     APP_TOKEN,
     AUTHORIZE,
     DECISION,
@@ -61,8 +68,7 @@ pub(crate) const ENDPOINTS: &[&str] = &[
     V2_DECISION,
     V2_TOKEN,
 ];
-/// Counter keys: the endpoints, plus v2 token calls split by grant type.
-pub(crate) const COUNTERS: &[&str] = &[
+const COUNTERS: &[&str] = &[
     APP_TOKEN,
     AUTHORIZE,
     DECISION,
@@ -76,21 +82,58 @@ pub(crate) const COUNTERS: &[&str] = &[
     V2_TOKEN_REFRESH,
 ];
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route(
-            "/open-apis/auth/v3/app_access_token/internal",
-            post(app_token::app_access_token),
-        )
-        .merge(v1::router())
-        .merge(v2::router())
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("Feishu", "/open-apis/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const COUNTERS: &'static [&'static str] = COUNTERS;
+    type Options = options::Options;
 
-/// The dialect's admin routes, nested under `/_sim/feishu`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new().route(
-        "/options",
-        get(options::get_options).put(options::put_options),
-    )
+    fn options(&mut self) -> &mut options::Options {
+        &mut self.options
+    }
+
+    fn check_options(options: &options::Options) -> Result<(), String> {
+        options.check()
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route(
+                "/open-apis/auth/v3/app_access_token/internal",
+                post(app_token::app_access_token),
+            )
+            .merge(v1::router())
+            .merge(v2::router())
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        // Feishu calls the client id `app_id` and the secret `app_secret`.
+        let uri = format!("{app_url}{}", dev::FEISHU_REDIRECT_PATH);
+        let secret = dev::FEISHU_APP_SECRET;
+        vec![dialect::dev_client::<Self>(dev::FEISHU_APP_ID, secret, uri)]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Revokes one user access token; `false` if it is unknown.
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        crate::grants::revoke_token(&mut self.user_tokens, token)
+    }
+    /// Revokes one refresh token; `false` if it is unknown.
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        crate::grants::revoke_token(&mut self.refresh_tokens, token)
+    }
+    /// Revokes every user and refresh token of a user; returns how many were usable.
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        crate::grants::revoke_user(&mut self.user_tokens, user_id)
+            + crate::grants::revoke_user(&mut self.refresh_tokens, user_id)
+    }
+
+    fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
+        view.insert("feishu_open_id".to_owned(), user.feishu.open_id.into());
+    }
 }

@@ -1,15 +1,7 @@
 //! Feishu's admin options: lifetimes, error codes and unverified behaviours, and `/_sim/feishu/options`.
 
-use axum::{
-    Json,
-    extract::State,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::state::Sim;
 
 /// Lifetimes, and the behaviours Feishu's own documents leave unverified.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,9 +31,12 @@ pub(crate) struct Options {
     /// Error code for an expired user_access_token: 99991677 or 99991668
     /// (the server may not tell expired from invalid) — both [V3].
     pub(crate) expired_user_token_code: u32,
-    /// HTTP status of gateway errors (9999xxxx: bad or expired tokens), which
-    /// Feishu's documents leave open; 200 like every other v1 error by default.
-    pub(crate) gateway_error_status: u16,
+    /// HTTP status of every gateway error (9999xxxx: bad or expired tokens);
+    /// `null`, the default, answers each with its realistic 4xx status
+    /// (401 for missing or bad tokens, 400 for a malformed one, 403 for
+    /// scopes, 429 for rate limits: [I], see docs/providers.md §5.3), and
+    /// `200` is the form of v1's business errors.
+    pub(crate) gateway_error_status: Option<u16>,
     /// Whether `email`, `enterprise_email`, `user_id`, `mobile` and
     /// `employee_no` are sent; the real service needs contact scopes for them.
     pub(crate) include_contact_fields: bool,
@@ -63,38 +58,19 @@ impl Default for Options {
             old_access_token_grace_secs: Some(60),
             refresh_reuse_code: 20064,
             expired_user_token_code: 99_991_677,
-            gateway_error_status: 200,
+            gateway_error_status: None,
             include_contact_fields: true,
             auto_approve_user_id: None,
         }
     }
 }
 
-pub(super) async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.feishu.options.clone()))
-}
-
-/// `PUT /_sim/feishu/options`: a partial object; absent fields keep their value.
-pub(super) async fn put_options(State(sim): State<Sim>, Json(patch): Json<Value>) -> Response {
-    sim.with(|world| {
-        let Ok(Value::Object(mut merged)) = serde_json::to_value(&world.feishu.options) else {
-            return crate::admin::AdminError::bad_request("options do not serialize")
-                .into_response();
-        };
-        let Value::Object(patch) = patch else {
-            return crate::admin::AdminError::bad_request("send a JSON object").into_response();
-        };
-        merged.extend(patch);
-        match serde_json::from_value::<Options>(Value::Object(merged)) {
-            Ok(options) if StatusCode::from_u16(options.gateway_error_status).is_ok() => {
-                world.feishu.options = options.clone();
-                Json(options).into_response()
-            }
-            Ok(_) => {
-                crate::admin::AdminError::bad_request("gateway_error_status is not an HTTP status")
-                    .into_response()
-            }
-            Err(error) => crate::admin::AdminError::bad_request(error.to_string()).into_response(),
+impl Options {
+    /// The one value serde cannot refuse: a number that is no HTTP status.
+    pub(super) fn check(&self) -> Result<(), String> {
+        match self.gateway_error_status.map(StatusCode::from_u16) {
+            Some(Err(_)) => Err("gateway_error_status is not an HTTP status".to_owned()),
+            _ => Ok(()),
         }
-    })
+    }
 }

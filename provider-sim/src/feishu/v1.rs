@@ -5,6 +5,8 @@
 //! are those of the v2 table (20003 unknown, 20004 expired, 20065 used);
 //! v1's own table lists only the generic ones.
 
+use super::DialectState;
+use crate::feishu::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json, Router,
@@ -26,17 +28,16 @@ use super::{
     grants::{CodeGrant, Generation, Issued, RefreshStatus},
 };
 use crate::{
-    clients::Dialect,
     consent::{self, ConsentPage},
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 const INDEX_PATH: &str = "/open-apis/authen/v1/index";
 const DECISION_PATH: &str = "/open-apis/authen/v1/index/decision";
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new()
         .route(INDEX_PATH, get(index))
         .route(DECISION_PATH, post(decide))
@@ -83,7 +84,7 @@ fn validate(
 ) -> Result<ValidRequest, (&'static str, &'static str)> {
     let app_id =
         non_empty(&params.app_id).ok_or(("Missing app_id", "The login link has no app_id."))?;
-    let client = world.clients.get(Dialect::Feishu, app_id).ok_or((
+    let client = world.clients.get(NAME, app_id).ok_or((
         "Unknown application",
         "No app is registered with this app_id.",
     ))?;
@@ -108,12 +109,13 @@ fn validate(
 /// The consent page both login generations show.
 pub(super) fn consent_page(
     world: &World,
+    dialect: &DialectState,
     app_name: &str,
     action: &str,
     hidden: &[(&str, &str)],
 ) -> Response {
     let mut permissions = vec!["Your name, English name and avatar", "Your Feishu user ids"];
-    if world.feishu.options.include_contact_fields {
+    if dialect.options.include_contact_fields {
         permissions.push("Your email address and mobile number");
     }
     ConsentPage {
@@ -135,9 +137,8 @@ pub(super) fn chosen_user(world: &World, user_id: Option<&str>) -> Option<u64> {
 }
 
 /// The auto-approve user, if that option is on and names a known user.
-pub(super) fn auto_user(world: &World) -> Option<u64> {
-    world
-        .feishu
+pub(super) fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+    dialect
         .options
         .auto_approve_user_id
         .filter(|id| world.user(*id).is_some())
@@ -146,6 +147,7 @@ pub(super) fn auto_user(world: &World) -> Option<u64> {
 /// Stores a code and redirects back with it (and the state, if any).
 pub(super) fn approve(
     world: &mut World,
+    dialect: &mut DialectState,
     app_id: &str,
     user_id: u64,
     redirect_uri: &str,
@@ -153,7 +155,6 @@ pub(super) fn approve(
     v2: Option<super::v2::CodeRequest>,
 ) -> Response {
     let now = world.clock.now();
-    let dialect = &mut world.feishu;
     let grant_id = dialect.next_grant();
     // `[A-Za-z0-9-_]`, as documented.
     let code = oauth::random_token(32);
@@ -186,24 +187,32 @@ pub(super) fn deny(redirect_uri: &str, state: Option<&str>) -> Response {
 
 /// `GET /open-apis/authen/v1/index?redirect_uri&app_id&state`.
 async fn index(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     query: Result<Query<IndexParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The login link cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &params) {
             Ok(request) => request,
             Err((title, message)) => return consent::error_page(title, message),
         };
-        if let Some(user_id) = auto_user(world) {
+        if let Some(user_id) = auto_user(world, dialect) {
             let (app_id, uri) = (&request.app_id, &request.redirect_uri);
-            return approve(world, app_id, user_id, uri, request.state.as_deref(), None);
+            return approve(
+                world,
+                dialect,
+                app_id,
+                user_id,
+                uri,
+                request.state.as_deref(),
+                None,
+            );
         }
         let mut hidden = vec![
             ("app_id", request.app_id.as_str()),
@@ -213,23 +222,23 @@ async fn index(
             hidden.push(("state", state));
         }
         let action = format!("{PREFIX}{DECISION_PATH}");
-        consent_page(world, &request.app_name, &action, &hidden)
+        consent_page(world, dialect, &request.app_name, &action, &hidden)
     })
 }
 
 /// `POST /open-apis/authen/v1/index/decision`: the consent form.
 async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &form.params) {
             Ok(request) => request,
             Err((title, message)) => return consent::error_page(title, message),
@@ -239,6 +248,7 @@ async fn decide(
             Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
                 Some(user_id) => approve(
                     world,
+                    dialect,
                     &request.app_id,
                     user_id,
                     &request.redirect_uri,
@@ -268,8 +278,14 @@ struct TokenBody {
 }
 
 /// `data` of a v1 token response: token fields plus the user's profile.
-fn token_data(world: &World, issued: &Issued, user_id: u64, base_url: &str) -> Value {
-    let contact = world.feishu.options.include_contact_fields;
+fn token_data(
+    world: &World,
+    dialect: &DialectState,
+    issued: &Issued,
+    user_id: u64,
+    base_url: &str,
+) -> Value {
+    let contact = dialect.options.include_contact_fields;
     let mut data = world
         .user(user_id)
         .map(|user| user_fields(user, base_url, contact))
@@ -294,6 +310,7 @@ fn token_data(world: &World, issued: &Issued, user_id: u64, base_url: &str) -> V
 /// Parses the body and authenticates the app; the app id and the body.
 fn authenticate(
     world: &World,
+    dialect: &DialectState,
     headers: &HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Result<(String, TokenBody), ApiError> {
@@ -301,33 +318,39 @@ fn authenticate(
         return Err(ApiError::invalid_param("the body must be a JSON object"));
     };
     let token = oauth::bearer(headers).or(non_empty(&body.app_access_token));
-    let app_id = app_of_token(world, token)?;
+    let app_id = app_of_token(world, dialect, token)?;
     Ok((app_id, body))
 }
 
 /// `POST /open-apis/authen/v1/access_token`: code → user_access_token and profile.
 async fn access_token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, ACCESS_TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, ACCESS_TOKEN, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(|world| match redeem(world, &headers, body) {
-        Ok((issued, user_id)) => success("success", token_data(world, &issued, user_id, &base_url)),
-        Err(error) => error.into_response(),
-    })
+    let base_url = ctx.base_url(&headers);
+    ctx.with(
+        |world, dialect| match redeem(world, dialect, &headers, body) {
+            Ok((issued, user_id)) => success(
+                "success",
+                token_data(world, dialect, &issued, user_id, &base_url),
+            ),
+            Err(error) => error.into_response(),
+        },
+    )
 }
 
 fn redeem(
     world: &mut World,
+    dialect: &mut DialectState,
     headers: &HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Result<(Issued, u64), ApiError> {
-    let (app_id, body) = authenticate(world, headers, body)?;
+    let (app_id, body) = authenticate(world, dialect, headers, body)?;
     if body.grant_type.as_deref() != Some("authorization_code") {
         return Err(ApiError::invalid_param(
             "grant_type must be authorization_code",
@@ -335,7 +358,6 @@ fn redeem(
     }
     let code = non_empty(&body.code).ok_or_else(|| ApiError::invalid_param("missing code"))?;
     let now = world.clock.now();
-    let dialect = &mut world.feishu;
     let grant = dialect
         .codes
         .get_mut(code)
@@ -360,34 +382,39 @@ fn redeem(
 
 /// `POST /open-apis/authen/v1/refresh_access_token`: rotates the refresh token.
 async fn refresh_access_token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, REFRESH, None).await {
+    if let Some(response) = ctx.begin(&conn, REFRESH, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(|world| match refresh(world, &headers, body) {
-        Ok((issued, user_id)) => success("success", token_data(world, &issued, user_id, &base_url)),
-        Err(error) => error.into_response(),
-    })
+    let base_url = ctx.base_url(&headers);
+    ctx.with(
+        |world, dialect| match refresh(world, dialect, &headers, body) {
+            Ok((issued, user_id)) => success(
+                "success",
+                token_data(world, dialect, &issued, user_id, &base_url),
+            ),
+            Err(error) => error.into_response(),
+        },
+    )
 }
 
 fn refresh(
     world: &mut World,
+    dialect: &mut DialectState,
     headers: &HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Result<(Issued, u64), ApiError> {
-    let (app_id, body) = authenticate(world, headers, body)?;
+    let (app_id, body) = authenticate(world, dialect, headers, body)?;
     if body.grant_type.as_deref() != Some("refresh_token") {
         return Err(ApiError::invalid_param("grant_type must be refresh_token"));
     }
     let token = non_empty(&body.refresh_token)
         .ok_or_else(|| ApiError::invalid_param("missing refresh_token"))?;
     let now = world.clock.now();
-    let dialect = &mut world.feishu;
     let reuse_code = dialect.options.refresh_reuse_code;
     let grant = dialect
         .refresh_tokens
@@ -419,15 +446,15 @@ fn refresh(
 // user_info
 
 /// `GET /open-apis/authen/v1/user_info` with a user_access_token (either generation's).
-async fn user_info(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, USER_INFO, None).await {
+async fn user_info(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, USER_INFO, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(
-        |world| match user_of_token(world, oauth::bearer(&headers)) {
+    let base_url = ctx.base_url(&headers);
+    ctx.with(
+        |world, dialect| match user_of_token(world, dialect, oauth::bearer(&headers)) {
             Ok(user_id) => {
-                let contact = world.feishu.options.include_contact_fields;
+                let contact = dialect.options.include_contact_fields;
                 let Some(user) = world.user(user_id) else {
                     return ApiError::new(20008, "user not exist").into_response();
                 };
@@ -443,10 +470,14 @@ async fn user_info(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Re
 }
 
 /// The user behind a user_access_token, or the gateway error for it.
-fn user_of_token(world: &World, token: Option<&str>) -> Result<u64, ApiError> {
+fn user_of_token(
+    world: &World,
+    dialect: &DialectState,
+    token: Option<&str>,
+) -> Result<u64, ApiError> {
     let Some(token) = token else {
         return Err(ApiError::gateway(
-            world,
+            dialect,
             99_991_661,
             "Missing access token for authorization. Please make a request with token attached.",
         ));
@@ -454,25 +485,29 @@ fn user_of_token(world: &World, token: Option<&str>) -> Result<u64, ApiError> {
     // v1 tokens start with `u-`, v2 tokens are JWS (`eyJ…`).
     if !token.starts_with("u-") && !token.starts_with("eyJ") {
         return Err(ApiError::gateway(
-            world,
+            dialect,
             99_991_671,
             "Invalid token format: a user_access_token starts with u-.",
         ));
     }
     let invalid = || {
         ApiError::gateway(
-            world,
+            dialect,
             99_991_668,
             "Invalid access token for authorization. Please make a request with token attached.",
         )
     };
-    let grant = world.feishu.user_tokens.get(token).ok_or_else(invalid)?;
+    let grant = dialect.user_tokens.get(token).ok_or_else(invalid)?;
     if grant.revoked {
         return Err(invalid());
     }
     if world.clock.now() >= grant.expires_at {
-        let code = world.feishu.options.expired_user_token_code;
-        return Err(ApiError::gateway(world, code, "user access token expired"));
+        let code = dialect.options.expired_user_token_code;
+        return Err(ApiError::gateway(
+            dialect,
+            code,
+            "user access token expired",
+        ));
     }
     Ok(grant.user_id)
 }

@@ -1,5 +1,7 @@
 //! Resource and metadata endpoints: profile, friendship status, userinfo, JWKS, discovery.
 
+use super::DialectState;
+use crate::line_login::Ctx;
 use axum::{
     Json,
     extract::State,
@@ -17,14 +19,18 @@ use crate::{
     line_messaging::Friendship,
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::{World, lock},
     users::{self, User},
 };
 
 /// The grant behind the request's bearer token, or the reason it is unusable.
-fn authenticate(world: &World, headers: &HeaderMap) -> Result<AccessGrant, &'static str> {
+fn authenticate(
+    world: &World,
+    dialect: &DialectState,
+    headers: &HeaderMap,
+) -> Result<AccessGrant, &'static str> {
     let token = oauth::bearer(headers).ok_or("The Authorization header is missing")?;
-    check_access_token(world, token)
+    check_access_token(world, dialect, token)
 }
 
 /// A LINE API error of the `/v2` and `/friendship` family: `{"message"}`.
@@ -52,13 +58,13 @@ struct Profile {
 }
 
 /// `GET /v2/profile` (needs `profile`).
-pub(super) async fn profile(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, PROFILE, None).await {
+pub(super) async fn profile(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, PROFILE, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(|world| {
-        let grant = match authenticate(world, &headers) {
+    let base_url = ctx.base_url(&headers);
+    ctx.with(|world, dialect| {
+        let grant = match authenticate(world, dialect, &headers) {
             Ok(grant) => grant,
             Err(reason) => return message(StatusCode::UNAUTHORIZED, reason),
         };
@@ -83,12 +89,12 @@ pub(super) async fn profile(State(sim): State<Sim>, conn: Conn, headers: HeaderM
 
 /// `GET /friendship/v1/status` (needs `profile`): `true` only for a friend who
 /// has not blocked the channel's linked official account.
-pub(super) async fn friendship(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, FRIENDSHIP, None).await {
+pub(super) async fn friendship(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, FRIENDSHIP, None).await {
         return response;
     }
-    sim.with(|world| {
-        let grant = match authenticate(world, &headers) {
+    ctx.with(|world, dialect| {
+        let grant = match authenticate(world, dialect, &headers) {
             Ok(grant) => grant,
             Err(reason) => return message(StatusCode::UNAUTHORIZED, reason),
         };
@@ -98,12 +104,11 @@ pub(super) async fn friendship(State(sim): State<Sim>, conn: Conn, headers: Head
                 "The access token lacks the profile scope",
             );
         }
-        let friend = world
-            .line_login
+        let friend = dialect
             .channel(&grant.client_id)
             .linked_bot_channel_id
             .is_some_and(|bot| {
-                world.line_bot.friendship(&bot, grant.user_id) == Friendship::Friend
+                lock(&dialect.bot).friendship(&bot, grant.user_id) == Friendship::Friend
             });
         Json(json!({ "friendFlag": friend })).into_response()
     })
@@ -119,13 +124,13 @@ struct UserInfo {
 }
 
 /// `GET|POST /oauth2/v2.1/userinfo` (needs `openid`; name and picture need `profile`).
-pub(super) async fn userinfo(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, USERINFO, None).await {
+pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(|world| {
-        let grant = match authenticate(world, &headers) {
+    let base_url = ctx.base_url(&headers);
+    ctx.with(|world, dialect| {
+        let grant = match authenticate(world, dialect, &headers) {
             Ok(grant) => grant,
             Err(reason) => return oauth::invalid_token(reason),
         };
@@ -158,8 +163,8 @@ pub(super) async fn userinfo(State(sim): State<Sim>, conn: Conn, headers: Header
 }
 
 /// `GET /oauth2/v2.1/certs`: the ES256 key of native channels' ID tokens.
-pub(super) async fn certs(State(sim): State<Sim>, conn: Conn) -> Response {
-    if let Some(response) = sim.begin(&conn, CERTS, None).await {
+pub(super) async fn certs(State(ctx): State<Ctx>, conn: Conn) -> Response {
+    if let Some(response) = ctx.begin(&conn, CERTS, None).await {
         return response;
     }
     Json(id_token::jwks()).into_response()
@@ -167,12 +172,12 @@ pub(super) async fn certs(State(sim): State<Sim>, conn: Conn) -> Response {
 
 /// `GET /.well-known/openid-configuration`, with URLs on this simulator and
 /// LINE's quirk: only ES256 is advertised although web ID tokens are HS256.
-pub(super) async fn discovery(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, DISCOVERY, None).await {
+pub(super) async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, DISCOVERY, None).await {
         return response;
     }
-    let base = format!("{}{PREFIX}", sim.base_url(&headers));
-    let algorithms: &[&str] = if sim.with(|world| world.line_login.options.discovery_lists_hs256) {
+    let base = format!("{}{PREFIX}", ctx.base_url(&headers));
+    let algorithms: &[&str] = if ctx.with(|_, dialect| dialect.options.discovery_lists_hs256) {
         &["ES256", "HS256"]
     } else {
         &["ES256"]

@@ -1,5 +1,7 @@
 //! `GET /oauth2/v2.1/authorize` and its consent form: add-friend option, callbacks (checks in `validate`).
 
+use super::DialectState;
+use crate::line_login::Ctx;
 use axum::{
     extract::{
         Form, Query, State,
@@ -22,7 +24,7 @@ use crate::{
     line_messaging::Friendship,
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::{World, lock},
 };
 
 /// Where the consent form posts (below [`PREFIX`]).
@@ -56,7 +58,7 @@ enum FriendChoice {
 /// `friendship_status_changed`, if the add-friend option applied; accepting it
 /// makes the user a friend (unblocking them if they had blocked the account).
 fn friendship_result(
-    world: &mut World,
+    dialect: &mut DialectState,
     request: &ValidRequest,
     user_id: u64,
     choice: FriendChoice,
@@ -65,16 +67,14 @@ fn friendship_result(
     if request.bot_prompt.is_none() || choice == FriendChoice::NotShown {
         return None;
     }
-    if world.line_bot.friendship(bot, user_id) == Friendship::Friend {
-        return match world.line_login.options.already_friend_result {
+    if lock(&dialect.bot).friendship(bot, user_id) == Friendship::Friend {
+        return match dialect.options.already_friend_result {
             AlreadyFriend::False => Some("false"),
             AlreadyFriend::Absent => None,
         };
     }
     if choice == FriendChoice::Accepted {
-        world
-            .line_bot
-            .set_friendship(bot, user_id, Friendship::Friend);
+        lock(&dialect.bot).set_friendship(bot, user_id, Friendship::Friend);
         Some("true")
     } else {
         Some("false")
@@ -84,14 +84,14 @@ fn friendship_result(
 /// Issues a code for `user_id` and sends the browser back with it.
 fn approve(
     world: &mut World,
+    dialect: &mut DialectState,
     request: &ValidRequest,
     user_id: u64,
     choice: FriendChoice,
     amr: &'static str,
 ) -> Response {
-    let friendship = friendship_result(world, request, user_id, choice);
+    let friendship = friendship_result(dialect, request, user_id, choice);
     let now = world.clock.now();
-    let dialect = &mut world.line_login;
     dialect.next_grant_id += 1;
     let code = oauth::random_token(15);
     dialect.codes.insert(
@@ -125,12 +125,12 @@ fn approve(
 /// `GET /oauth2/v2.1/authorize`: validate, then the consent page, or an
 /// immediate answer for `prompt=none` and the auto-approve option.
 pub(super) async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
@@ -140,12 +140,12 @@ pub(super) async fn authorize(
         );
     };
     let remembered = oauth::cookie(&headers, USER_COOKIE).and_then(|id| id.parse::<u64>().ok());
-    sim.with(|world| {
-        let request = match validate(world, &params) {
+    ctx.with(|world, dialect| {
+        let request = match validate(world, dialect, &params) {
             Ok(request) => request,
-            Err(rejection) => return reject(world, rejection),
+            Err(rejection) => return reject(dialect, rejection),
         };
-        let options = &world.line_login.options;
+        let options = &dialect.options;
         if let Some(user_id) = options
             .auto_approve_user_id
             .filter(|id| world.user(*id).is_some())
@@ -155,7 +155,7 @@ pub(super) async fn authorize(
             } else {
                 FriendChoice::Declined
             };
-            return approve(world, &request, user_id, choice, "pwd");
+            return approve(world, dialect, &request, user_id, choice, "pwd");
         }
         if request.prompt_none {
             let fail = |error, description: &str| Rejection::Redirect {
@@ -166,27 +166,41 @@ pub(super) async fn authorize(
                 description: description.to_owned(),
             };
             let Some(user_id) = remembered.filter(|id| world.user(*id).is_some()) else {
-                return reject(world, fail("LOGIN_REQUIRED", "The user is not logged in."));
+                return reject(
+                    dialect,
+                    fail("LOGIN_REQUIRED", "The user is not logged in."),
+                );
             };
-            let consented = world
-                .line_login
+            let consented = dialect
                 .consents
                 .get(&(request.client_id.clone(), user_id))
                 .is_some_and(|granted| granted.contains(request.scopes));
             if !consented {
                 let description = "The user has not consented to this channel yet.";
-                return reject(world, fail("INTERACTION_REQUIRED", description));
+                return reject(dialect, fail("INTERACTION_REQUIRED", description));
             }
-            return approve(world, &request, user_id, FriendChoice::NotShown, "linesso");
+            return approve(
+                world,
+                dialect,
+                &request,
+                user_id,
+                FriendChoice::NotShown,
+                "linesso",
+            );
         }
-        consent_page(world, &request, &params)
+        consent_page(world, dialect, &request, &params)
     })
 }
 
-fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams) -> Response {
+fn consent_page(
+    world: &World,
+    dialect: &DialectState,
+    request: &ValidRequest,
+    params: &AuthorizeParams,
+) -> Response {
     let extra = match (&request.bot_prompt, &request.linked_bot) {
         (Some(BotPrompt::Normal), Some((_, account))) => {
-            page::add_friend_checkbox(account, world.line_login.options.add_friend_prechecked)
+            page::add_friend_checkbox(account, dialect.options.add_friend_prechecked)
         }
         _ => String::new(),
     };
@@ -206,23 +220,23 @@ fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams)
 /// `POST …/authorize/decision`: the consent form and the add-friend step.
 /// Everything is validated again: the hidden fields came back through the browser.
 pub(super) async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("400 Bad Request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
-        let request = match validate(world, &form.params) {
+    ctx.with(|world, dialect| {
+        let request = match validate(world, dialect, &form.params) {
             Ok(request) => request,
-            Err(rejection) => return reject(world, rejection),
+            Err(rejection) => return reject(dialect, rejection),
         };
         match form.decision.as_deref() {
-            Some("allow") => allow(world, &request, &form),
+            Some("allow") => allow(world, dialect, &request, &form),
             Some("deny") => {
                 let denied = Rejection::Redirect {
                     redirect_uri: request.redirect_uri.clone(),
@@ -231,14 +245,19 @@ pub(super) async fn decide(
                     error: "ACCESS_DENIED",
                     description: "The resource owner denied the request.".to_owned(),
                 };
-                reject(world, denied)
+                reject(dialect, denied)
             }
             _ => consent::error_page("400 Bad Request", "Choose Allow or Deny."),
         }
     })
 }
 
-fn allow(world: &mut World, request: &ValidRequest, form: &DecisionForm) -> Response {
+fn allow(
+    world: &mut World,
+    dialect: &mut DialectState,
+    request: &ValidRequest,
+    form: &DecisionForm,
+) -> Response {
     let user_id = form
         .user_id
         .as_deref()
@@ -260,7 +279,7 @@ fn allow(world: &mut World, request: &ValidRequest, form: &DecisionForm) -> Resp
         }
         (Some(BotPrompt::Aggressive), Some((bot, account))) => {
             // The separate screen appears only to users who are not friends yet.
-            if world.line_bot.friendship(bot, user_id) != Friendship::Friend {
+            if lock(&dialect.bot).friendship(bot, user_id) != Friendship::Friend {
                 let user = user_id.to_string();
                 let mut hidden = form.params.pairs();
                 hidden.extend([
@@ -275,7 +294,7 @@ fn allow(world: &mut World, request: &ValidRequest, form: &DecisionForm) -> Resp
         }
         _ => FriendChoice::NotShown,
     };
-    let mut response = approve(world, request, user_id, choice, "pwd");
+    let mut response = approve(world, dialect, request, user_id, choice, "pwd");
     let cookie =
         format!("{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax");
     if let Ok(cookie) = HeaderValue::try_from(cookie) {

@@ -1,5 +1,6 @@
 //! Per-channel settings the client registry cannot hold (app type, linked official account) and `/_sim/line/channels`.
 
+use crate::line_login::{Ctx, NAME};
 use axum::{
     Json,
     extract::{Path, State},
@@ -7,7 +8,7 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::options::{present, set};
-use crate::{admin::AdminError, clients::Dialect, state::Sim};
+use crate::admin::AdminError;
 
 /// The console's "App type": web channels sign ID tokens with HS256 and need
 /// the secret on refresh and revoke; native (SDK) channels get ES256 and do not.
@@ -38,38 +39,41 @@ pub(super) struct ChannelPatch {
 }
 
 pub(super) async fn get_channel(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     Path(client_id): Path<String>,
 ) -> Result<Json<ChannelConfig>, AdminError> {
-    sim.with(|world| {
-        if world.clients.get(Dialect::LineLogin, &client_id).is_none() {
+    ctx.with(|world, dialect| {
+        if world.clients.get(NAME, &client_id).is_none() {
             return Err(AdminError::not_found(format!(
                 "no LINE Login channel {client_id:?}"
             )));
         }
-        Ok(Json(world.line_login.channel(&client_id)))
+        Ok(Json(dialect.channel(&client_id)))
     })
 }
 
 pub(super) async fn put_channel(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     Path(client_id): Path<String>,
     Json(patch): Json<ChannelPatch>,
 ) -> Result<Json<ChannelConfig>, AdminError> {
-    sim.with(|world| {
-        if world.clients.get(Dialect::LineLogin, &client_id).is_none() {
+    ctx.with(|world, dialect| {
+        if world.clients.get(NAME, &client_id).is_none() {
             return Err(AdminError::not_found(format!(
                 "no LINE Login channel {client_id:?}"
             )));
         }
         if let Some(Some(bot)) = &patch.linked_bot_channel_id
-            && world.clients.get(Dialect::LineMessaging, bot).is_none()
+            && world
+                .clients
+                .get(crate::line_messaging::NAME, bot)
+                .is_none()
         {
             return Err(AdminError::bad_request(format!(
                 "no Messaging API channel {bot:?}"
             )));
         }
-        let config = world.line_login.channels.entry(client_id).or_default();
+        let config = dialect.channels.entry(client_id).or_default();
         set(&mut config.app_type, patch.app_type);
         set(
             &mut config.linked_bot_channel_id,

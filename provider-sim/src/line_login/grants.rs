@@ -10,7 +10,7 @@ use super::{
     options::Options,
     scopes::Scopes,
 };
-use crate::dev;
+use crate::{dev, line_messaging, state::Shared};
 
 /// Codes and tokens this dialect has issued, and the channels' settings.
 ///
@@ -27,6 +27,8 @@ pub(crate) struct DialectState {
     /// Grants revoked as a whole.
     pub(super) revoked_grants: HashSet<u64>,
     pub(super) next_grant_id: u64,
+    /// The Messaging API's state: the friendships `bot_prompt` reads and changes.
+    pub(super) bot: Shared<line_messaging::DialectState>,
 }
 
 // By hand: the maps are keyed by live tokens.
@@ -42,8 +44,9 @@ impl fmt::Debug for DialectState {
     }
 }
 
-impl Default for DialectState {
-    fn default() -> Self {
+impl DialectState {
+    /// The seeded state, reading and changing friendships in `bot`.
+    pub(crate) fn new(bot: Shared<line_messaging::DialectState>) -> Self {
         let linked = |app_type| ChannelConfig {
             app_type,
             linked_bot_channel_id: Some(dev::LINE_BOT_CHANNEL_ID.to_owned()),
@@ -64,16 +67,15 @@ impl Default for DialectState {
             consents: HashMap::new(),
             revoked_grants: HashSet::new(),
             next_grant_id: 0,
+            bot,
         }
     }
-}
 
-impl DialectState {
     /// Back to the seeded state, keeping channel settings (they are configuration,
     /// like registered clients).
-    pub(crate) fn reset(&mut self) {
+    pub(super) fn reset_keeping_channels(&mut self) {
         let channels = std::mem::take(&mut self.channels);
-        *self = Self::default();
+        *self = Self::new(std::sync::Arc::clone(&self.bot));
         self.channels.extend(channels);
     }
 
@@ -83,39 +85,6 @@ impl DialectState {
 
     pub(super) fn grant_revoked(&self, grant_id: u64) -> bool {
         self.revoked_grants.contains(&grant_id)
-    }
-
-    /// Revokes the grant behind an access token, as if the user had unlinked
-    /// the channel (`POST /_sim/tokens/revoke`); `false` if the token is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.access_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoked_grants.insert(grant_id);
-        true
-    }
-
-    /// Revokes the grant behind a refresh token; `false` if the token is unknown.
-    pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoked_grants.insert(grant_id);
-        true
-    }
-
-    /// Revokes every grant of a user; returns how many were still live.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let grants: HashSet<u64> = self
-            .refresh_tokens
-            .values()
-            .filter(|grant| grant.user_id == user_id)
-            .map(|grant| grant.grant_id)
-            .collect();
-        grants
-            .into_iter()
-            .filter(|grant_id| self.revoked_grants.insert(*grant_id))
-            .count()
     }
 }
 
@@ -161,7 +130,7 @@ mod tests {
 
     #[test]
     fn reset_keeps_channel_settings() {
-        let mut state = DialectState::default();
+        let mut state = DialectState::new(Shared::default());
         state.channels.insert(
             "42".to_owned(),
             ChannelConfig {
@@ -170,7 +139,7 @@ mod tests {
             },
         );
         state.next_grant_id = 7;
-        state.reset();
+        state.reset_keeping_channels();
         assert_eq!(state.next_grant_id, 0);
         assert_eq!(state.channel("42").app_type, AppType::Native);
         assert_eq!(

@@ -4,13 +4,14 @@
 //! `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256` and embedded, so
 //! tokens verify across runs and no key-generation crate is needed. It protects nothing.
 
+use crate::line_login::NAME;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{ISSUER, channels::AppType};
-use crate::{clients::Dialect, state::World, users::User};
+use crate::{state::World, users::User};
 
 const ES256_PRIVATE_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgMLN6H2PNlW/BjZyf
@@ -116,7 +117,7 @@ pub(super) fn verify(
             let aud = unverified_claims(id_token)
                 .and_then(|claims| claims.get("aud")?.as_str().map(str::to_owned))
                 .ok_or(INVALID)?;
-            let channel = world.clients.get(Dialect::LineLogin, &aud).ok_or(INVALID)?;
+            let channel = world.clients.get(NAME, &aud).ok_or(INVALID)?;
             DecodingKey::from_secret(channel.client_secret.as_bytes())
         }
         Algorithm::ES256 if header.kid.as_deref() == Some(ES256_KID) => {

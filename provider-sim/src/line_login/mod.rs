@@ -32,13 +32,25 @@ use axum::{
     Router, middleware,
     routing::{get, post},
 };
+use serde_json::{Map, Value};
 
-use crate::{line_messaging, state::Sim};
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    line_messaging,
+    users::User,
+};
 
 pub(crate) use grants::DialectState;
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+const NAME: &str = "line_login";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/line";
+const PREFIX: &str = "/line";
 
 const AUTHORIZE: &str = "line.authorize";
 const DECISION: &str = "line.decision";
@@ -54,8 +66,7 @@ const USERINFO: &str = "line.userinfo";
 const CERTS: &str = "line.certs";
 const DISCOVERY: &str = "line.discovery";
 
-/// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[
+const ENDPOINTS: &[&str] = &[
     AUTHORIZE,
     DECISION,
     TOKEN,
@@ -68,8 +79,7 @@ pub(crate) const ENDPOINTS: &[&str] = &[
     CERTS,
     DISCOVERY,
 ];
-/// Counter keys: the endpoints, plus token calls split by grant type.
-pub(crate) const COUNTERS: &[&str] = &[
+const COUNTERS: &[&str] = &[
     AUTHORIZE,
     DECISION,
     TOKEN,
@@ -88,37 +98,97 @@ pub(crate) const COUNTERS: &[&str] = &[
 /// The issuer of every ID token, whatever host the simulator runs on.
 const ISSUER: &str = "https://access.line.me";
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route("/oauth2/v2.1/authorize", get(authorize::authorize))
-        .route(authorize::DECISION_PATH, post(authorize::decide))
-        .route("/oauth2/v2.1/token", post(token::token))
-        .route(
-            "/oauth2/v2.1/verify",
-            get(token::verify_access_token).post(token::verify_id_token),
-        )
-        .route("/oauth2/v2.1/revoke", post(token::revoke))
-        .route("/oauth2/v2.1/certs", get(api::certs))
-        .route(
-            "/oauth2/v2.1/userinfo",
-            get(api::userinfo).post(api::userinfo),
-        )
-        .route("/v2/profile", get(api::profile))
-        .route("/friendship/v1/status", get(api::friendship))
-        .route("/.well-known/openid-configuration", get(api::discovery))
-        .layer(middleware::map_response(line_messaging::with_request_id))
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("LINE Login", "/oauth2/v2.1/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const COUNTERS: &'static [&'static str] = COUNTERS;
+    type Options = options::Options;
 
-/// The dialect's admin routes, nested under `/_sim/line`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new()
-        .route(
-            "/options",
-            get(options::get_options).put(options::put_options),
-        )
-        .route(
-            "/channels/{client_id}",
+    fn options(&mut self) -> &mut options::Options {
+        &mut self.options
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route("/oauth2/v2.1/authorize", get(authorize::authorize))
+            .route(authorize::DECISION_PATH, post(authorize::decide))
+            .route("/oauth2/v2.1/token", post(token::token))
+            .route(
+                "/oauth2/v2.1/verify",
+                get(token::verify_access_token).post(token::verify_id_token),
+            )
+            .route("/oauth2/v2.1/revoke", post(token::revoke))
+            .route("/oauth2/v2.1/certs", get(api::certs))
+            .route(
+                "/oauth2/v2.1/userinfo",
+                get(api::userinfo).post(api::userinfo),
+            )
+            .route("/v2/profile", get(api::profile))
+            .route("/friendship/v1/status", get(api::friendship))
+            .route("/.well-known/openid-configuration", get(api::discovery))
+            .layer(middleware::map_response(line_messaging::with_request_id))
+    }
+
+    fn admin_routes() -> Router<Ctx> {
+        Router::new().route(
+            "/_sim/line/channels/{client_id}",
             get(channels::get_channel).put(channels::put_channel),
         )
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let uri = format!("{app_url}{}", dev::LINE_LOGIN_REDIRECT_PATH);
+        [
+            (dev::LINE_LOGIN_CHANNEL_ID, dev::LINE_LOGIN_CHANNEL_SECRET),
+            (
+                dev::LINE_LOGIN_NATIVE_CHANNEL_ID,
+                dev::LINE_LOGIN_NATIVE_CHANNEL_SECRET,
+            ),
+        ]
+        .into_iter()
+        .map(|(id, secret)| dialect::dev_client::<Self>(id, secret, uri.clone()))
+        .collect()
+    }
+
+    /// Keeps the channels' settings: they are configuration, like registered clients.
+    fn reset(&mut self) {
+        self.reset_keeping_channels();
+    }
+
+    /// Revokes the grant behind an access token, as if the user had unlinked
+    /// the channel (`POST /_sim/tokens/revoke`); `false` if the token is unknown.
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        let Some(grant_id) = self.access_tokens.get(token).map(|grant| grant.grant_id) else {
+            return false;
+        };
+        self.revoked_grants.insert(grant_id);
+        true
+    }
+    /// Revokes the grant behind a refresh token; `false` if the token is unknown.
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
+            return false;
+        };
+        self.revoked_grants.insert(grant_id);
+        true
+    }
+    /// Revokes every grant of a user; returns how many were still live.
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        let grants: std::collections::HashSet<u64> = self
+            .refresh_tokens
+            .values()
+            .filter(|grant| grant.user_id == user_id)
+            .map(|grant| grant.grant_id)
+            .collect();
+        grants
+            .into_iter()
+            .filter(|grant_id| self.revoked_grants.insert(*grant_id))
+            .count()
+    }
+
+    fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
+        view.insert("line_user_id".to_owned(), user.line_user_id.into());
+    }
 }

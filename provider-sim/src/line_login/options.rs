@@ -1,12 +1,10 @@
 //! LINE Login's behaviour options (where LINE's documents are silent or disagree) and `/_sim/line/options`.
 
-use axum::{Json, extract::State};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::state::Sim;
-
 /// Behaviour switches, where LINE's documents are silent or disagree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     /// `expires_in` of access tokens (30 days).
     pub(crate) access_token_ttl_secs: u64,
@@ -70,26 +68,6 @@ pub(crate) enum AlreadyFriend {
     Absent,
 }
 
-/// `PUT /_sim/line/options`: absent fields keep their value;
-/// `"auto_approve_user_id": null` turns auto-approval off.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct OptionsPatch {
-    access_token_ttl_secs: Option<u64>,
-    refresh_token_ttl_secs: Option<u64>,
-    code_ttl_secs: Option<u64>,
-    id_token_ttl_secs: Option<u64>,
-    error_case: Option<ErrorCase>,
-    scope_lists_openid: Option<bool>,
-    already_friend_result: Option<AlreadyFriend>,
-    add_friend_prechecked: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    auto_approve_user_id: Option<Option<u64>>,
-    auto_add_friend: Option<bool>,
-    refresh_revokes_old_access_token: Option<bool>,
-    discovery_lists_hs256: Option<bool>,
-}
-
 /// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
 pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where
@@ -97,49 +75,6 @@ where
     T: Deserialize<'de>,
 {
     T::deserialize(deserializer).map(Some)
-}
-
-pub(super) async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.line_login.options.clone()))
-}
-
-pub(super) async fn put_options(
-    State(sim): State<Sim>,
-    Json(patch): Json<OptionsPatch>,
-) -> Json<Options> {
-    Json(sim.with(|world| {
-        let options = &mut world.line_login.options;
-        let OptionsPatch {
-            access_token_ttl_secs,
-            refresh_token_ttl_secs,
-            code_ttl_secs,
-            id_token_ttl_secs,
-            error_case,
-            scope_lists_openid,
-            already_friend_result,
-            add_friend_prechecked,
-            auto_approve_user_id,
-            auto_add_friend,
-            refresh_revokes_old_access_token,
-            discovery_lists_hs256,
-        } = patch;
-        set(&mut options.access_token_ttl_secs, access_token_ttl_secs);
-        set(&mut options.refresh_token_ttl_secs, refresh_token_ttl_secs);
-        set(&mut options.code_ttl_secs, code_ttl_secs);
-        set(&mut options.id_token_ttl_secs, id_token_ttl_secs);
-        set(&mut options.error_case, error_case);
-        set(&mut options.scope_lists_openid, scope_lists_openid);
-        set(&mut options.already_friend_result, already_friend_result);
-        set(&mut options.add_friend_prechecked, add_friend_prechecked);
-        set(&mut options.auto_approve_user_id, auto_approve_user_id);
-        set(&mut options.auto_add_friend, auto_add_friend);
-        set(
-            &mut options.refresh_revokes_old_access_token,
-            refresh_revokes_old_access_token,
-        );
-        set(&mut options.discovery_lists_hs256, discovery_lists_hs256);
-        options.clone()
-    }))
 }
 
 pub(super) fn set<T>(field: &mut T, value: Option<T>) {

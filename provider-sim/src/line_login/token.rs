@@ -1,5 +1,6 @@
 //! `POST /oauth2/v2.1/token` (code and refresh grants), `verify` (both kinds) and `revoke`.
 
+use crate::line_login::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json,
@@ -20,10 +21,9 @@ use super::{
     scopes::Scopes,
 };
 use crate::{
-    clients::Dialect,
     net::Conn,
-    oauth::{self, TokenError},
-    state::{Sim, World},
+    oauth::{self, PkceFailure, TokenError},
+    state::World,
     users,
 };
 
@@ -110,7 +110,7 @@ impl DialectState {
 
 /// `POST /oauth2/v2.1/token`: credentials in the body only, as LINE documents.
 pub(super) async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
@@ -118,7 +118,7 @@ pub(super) async fn token(
     let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
         crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
     });
-    if let Some(response) = sim.begin(&conn, TOKEN, grant_counter).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -127,8 +127,8 @@ pub(super) async fn token(
         )
         .into_response();
     };
-    let base_url = sim.base_url(&headers);
-    match sim.with(|world| exchange(world, &form, &base_url)) {
+    let base_url = ctx.base_url(&headers);
+    match ctx.with(|world, dialect| exchange(world, dialect, &form, &base_url)) {
         Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
         Err(error) => error.into_response(),
     }
@@ -137,15 +137,16 @@ pub(super) async fn token(
 /// The channel's app type, once `client_id` (and, where needed, the secret) check out.
 fn authenticate(
     world: &World,
+    dialect: &DialectState,
     client_id: &str,
     secret: Option<&str>,
     secret_always_required: bool,
 ) -> Result<AppType, TokenError> {
     let client = world
         .clients
-        .get(Dialect::LineLogin, client_id)
+        .get(NAME, client_id)
         .ok_or_else(TokenError::invalid_client)?;
-    let app_type = world.line_login.channel(client_id).app_type;
+    let app_type = dialect.channel(client_id).app_type;
     // Native channels need no secret on refresh and revoke (a sent one is ignored).
     if secret_always_required || app_type == AppType::Web {
         let secret = secret.ok_or_else(|| TokenError::missing("client_secret"))?;
@@ -158,6 +159,7 @@ fn authenticate(
 
 fn exchange(
     world: &mut World,
+    dialect: &mut DialectState,
     form: &TokenForm,
     base_url: &str,
 ) -> Result<TokenResponse, TokenError> {
@@ -166,12 +168,12 @@ fn exchange(
     let secret = non_empty(&form.client_secret);
     match grant_type {
         "authorization_code" => {
-            let app_type = authenticate(world, client_id, secret, true)?;
-            redeem_code(world, client_id, app_type, form, base_url)
+            let app_type = authenticate(world, dialect, client_id, secret, true)?;
+            redeem_code(world, dialect, client_id, app_type, form, base_url)
         }
         "refresh_token" => {
-            authenticate(world, client_id, secret, false)?;
-            refresh(world, client_id, form)
+            authenticate(world, dialect, client_id, secret, false)?;
+            refresh(world, dialect, client_id, form)
         }
         other => Err(TokenError::unsupported_grant_type(other)),
     }
@@ -179,6 +181,7 @@ fn exchange(
 
 fn redeem_code(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     app_type: AppType,
     form: &TokenForm,
@@ -187,7 +190,6 @@ fn redeem_code(
     let code = required(&form.code, "code")?;
     let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
     let now = world.clock.now();
-    let dialect = &mut world.line_login;
     let Some(grant) = dialect.codes.get_mut(code) else {
         return Err(TokenError::invalid_grant("invalid authorization code"));
     };
@@ -210,22 +212,17 @@ fn redeem_code(
     if grant.redirect_uri != redirect_uri {
         return Err(TokenError::invalid_grant("redirect_uri does not match"));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            ));
-        }
-        (Some(_), None) => return Err(TokenError::invalid_grant("code_verifier is required")),
-        (Some(challenge), Some(verifier)) => {
-            let matches = oauth::is_valid_verifier(verifier)
-                && oauth::secrets_match(challenge, &oauth::pkce_s256(verifier));
-            if !matches {
-                return Err(TokenError::invalid_grant("invalid code_verifier"));
-            }
-        }
-    }
+    let challenge = grant
+        .challenge
+        .as_deref()
+        .map(|challenge| (challenge, true));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier)).map_err(|failure| {
+        TokenError::invalid_grant(match failure {
+            PkceFailure::Unexpected => failure.describe(),
+            PkceFailure::Missing => "code_verifier is required",
+            PkceFailure::Mismatch => "invalid code_verifier",
+        })
+    })?;
     grant.redeemed = true;
     let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
     let (nonce, auth_time, amr) = (grant.nonce.clone(), grant.auth_time, grant.amr);
@@ -234,10 +231,9 @@ fn redeem_code(
     };
     let secret = world
         .clients
-        .get(Dialect::LineLogin, client_id)
+        .get(NAME, client_id)
         .map(|client| client.client_secret.clone())
         .unwrap_or_default();
-    let dialect = &mut world.line_login;
     let options = dialect.options.clone();
     let refresh_token = oauth::random_token(15);
     let mut refresh = RefreshGrant {
@@ -286,13 +282,13 @@ fn redeem_code(
 /// the refresh token's expiry unchanged.
 fn refresh(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     form: &TokenForm,
 ) -> Result<TokenResponse, TokenError> {
     let token = required(&form.refresh_token, "refresh_token")?;
     let now = world.clock.now();
     let invalid = || TokenError::invalid_grant("invalid refresh token");
-    let dialect = &world.line_login;
     let grant = dialect.refresh_tokens.get(token).ok_or_else(invalid)?;
     if grant.client_id != client_id
         || dialect.grant_revoked(grant.grant_id)
@@ -305,7 +301,6 @@ fn refresh(
         .user(user_id)
         .map(|user| user.line_user_id)
         .ok_or_else(invalid)?;
-    let dialect = &mut world.line_login;
     let Some(mut grant) = dialect.refresh_tokens.remove(token) else {
         return Err(invalid());
     };
@@ -329,11 +324,14 @@ fn refresh(
 }
 
 /// Why an access token is unusable, as the verify endpoint words it.
-pub(super) fn check_access_token(world: &World, token: &str) -> Result<AccessGrant, &'static str> {
+pub(super) fn check_access_token(
+    world: &World,
+    dialect: &DialectState,
+    token: &str,
+) -> Result<AccessGrant, &'static str> {
     if !is_jws(token) {
         return Err("The access token not JWS");
     }
-    let dialect = &world.line_login;
     // [I] LINE does not document the answer for a well-formed token it never issued.
     let grant = dialect
         .access_tokens
@@ -362,28 +360,28 @@ struct Verified {
 
 /// `GET /oauth2/v2.1/verify?access_token=`.
 pub(super) async fn verify_access_token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     query: Result<Query<VerifyQuery>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
         return response;
     }
     let token = query.ok().and_then(|Query(query)| query.access_token);
     let Some(token) = token.filter(|token| !token.is_empty()) else {
         return TokenError::missing("access_token").into_response();
     };
-    sim.with(|world| match check_access_token(world, &token) {
-        Ok(grant) => Json(Verified {
-            scope: grant
-                .scopes
-                .reported(world.line_login.options.scope_lists_openid),
-            client_id: grant.client_id,
-            expires_in: grant.expires_at.saturating_sub(world.clock.now()),
-        })
-        .into_response(),
-        Err(reason) => TokenError::invalid_request(reason).into_response(),
-    })
+    ctx.with(
+        |world, dialect| match check_access_token(world, dialect, &token) {
+            Ok(grant) => Json(Verified {
+                scope: grant.scopes.reported(dialect.options.scope_lists_openid),
+                client_id: grant.client_id,
+                expires_in: grant.expires_at.saturating_sub(world.clock.now()),
+            })
+            .into_response(),
+            Err(reason) => TokenError::invalid_request(reason).into_response(),
+        },
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -396,11 +394,11 @@ pub(super) struct VerifyIdTokenForm {
 
 /// `POST /oauth2/v2.1/verify`: the decoded payload, or 400 with LINE's wording.
 pub(super) async fn verify_id_token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<VerifyIdTokenForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, VERIFY_ID_TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, VERIFY_ID_TOKEN, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -417,7 +415,7 @@ pub(super) async fn verify_id_token(
     };
     let nonce = non_empty(&form.nonce);
     let user_id = non_empty(&form.user_id);
-    match sim.with(|world| id_token::verify(world, id_token, client_id, nonce, user_id)) {
+    match ctx.with(|world, _| id_token::verify(world, id_token, client_id, nonce, user_id)) {
         Ok(claims) => Json(claims).into_response(),
         Err(reason) => TokenError::invalid_request(reason).into_response(),
     }
@@ -433,24 +431,29 @@ pub(super) struct RevokeForm {
 /// `POST /oauth2/v2.1/revoke`: 200 with an empty body; the access token and
 /// every token of its grant (its refresh token included) stop working.
 pub(super) async fn revoke(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return TokenError::invalid_request("the body must be a form").into_response();
     };
-    let result = sim.with(|world| {
+    let result = ctx.with(|world, dialect| {
         let token = required(&form.access_token, "access_token")?;
         let client_id = required(&form.client_id, "client_id")?;
-        authenticate(world, client_id, non_empty(&form.client_secret), false)?;
+        authenticate(
+            world,
+            dialect,
+            client_id,
+            non_empty(&form.client_secret),
+            false,
+        )?;
         if !is_jws(token) {
             return Err(TokenError::invalid_request("The access token not JWS"));
         }
-        let dialect = &mut world.line_login;
         // An unknown token, or another channel's, is not an error: nothing happens.
         let grant_id = dialect
             .access_tokens

@@ -1,11 +1,13 @@
 //! Checks of a LINE Login authorization request, and how a refused one is answered (page or error redirect).
 
+use super::DialectState;
+use crate::line_login::NAME;
 use crate::oauth::non_empty;
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::{options::ErrorCase, page, scopes::Scopes};
-use crate::{clients::Dialect, consent, line_messaging, oauth, state::World};
+use crate::{consent, line_messaging, oauth, state::World};
 
 /// Query of the authorize request, also carried through the consent forms.
 #[derive(Debug, Default, Deserialize)]
@@ -110,7 +112,7 @@ pub(super) fn respond(redirect_uri: &str, mode: ResponseMode, params: &[(&str, &
     }
 }
 
-pub(super) fn reject(world: &World, rejection: Rejection) -> Response {
+pub(super) fn reject(dialect: &DialectState, rejection: Rejection) -> Response {
     match rejection {
         Rejection::Page(title, message) => consent::error_page(title, message),
         Rejection::Redirect {
@@ -120,7 +122,7 @@ pub(super) fn reject(world: &World, rejection: Rejection) -> Response {
             error,
             description,
         } => {
-            let error = match world.line_login.options.error_case {
+            let error = match dialect.options.error_case {
                 ErrorCase::Upper => error.to_owned(),
                 ErrorCase::Lower => error.to_ascii_lowercase(),
             };
@@ -137,9 +139,13 @@ pub(super) fn reject(world: &World, rejection: Rejection) -> Response {
 }
 
 /// Checks a request: first whether redirecting is safe at all, then the rest.
-pub(super) fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rejection> {
+pub(super) fn validate(
+    world: &World,
+    dialect: &DialectState,
+    params: &AuthorizeParams,
+) -> Result<ValidRequest, Rejection> {
     let client = non_empty(&params.client_id)
-        .and_then(|id| world.clients.get(Dialect::LineLogin, id))
+        .and_then(|id| world.clients.get(NAME, id))
         .ok_or(Rejection::Page(
             "400 Bad Request",
             "Invalid client_id. Check the channel ID in the LINE Developers Console.",
@@ -257,8 +263,7 @@ pub(super) fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidR
             ));
         }
     };
-    let linked_bot = world
-        .line_login
+    let linked_bot = dialect
         .channel(&client.client_id)
         .linked_bot_channel_id
         .and_then(|bot| line_messaging::official_account_name(world, &bot).map(|name| (bot, name)));

@@ -7,6 +7,7 @@
 //! channel's official account lives here; LINE Login's `bot_prompt` and friendship
 //! status read and change the same state, as do webhook follow/unfollow events.
 
+mod events;
 mod push;
 mod tokens;
 mod webhook;
@@ -28,13 +29,19 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     admin::AdminError,
-    clients::Dialect,
+    clients::Client,
     dev,
-    state::{Sim, World},
+    dialect::{self, Dialect},
+    state::World,
 };
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+pub(crate) const NAME: &str = "line_messaging";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/line-bot";
+const PREFIX: &str = "/line-bot";
 
 const TOKEN: &str = "line-bot.token";
 const VERIFY: &str = "line-bot.verify";
@@ -45,34 +52,64 @@ const REPLY: &str = "line-bot.reply";
 /// the simulator's answers, and here the simulator is the caller).
 const WEBHOOK: &str = "line-bot.webhook";
 
-/// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY];
-/// Counter keys.
-pub(crate) const COUNTERS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY, WEBHOOK];
+const ENDPOINTS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY];
+const COUNTERS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY, WEBHOOK];
 
 /// Response header every LINE API sets.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-line-request-id");
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route("/v2/oauth/accessToken", post(tokens::issue))
-        .route("/v2/oauth/verify", post(tokens::verify))
-        .route("/v2/oauth/revoke", post(tokens::revoke))
-        .route("/v2/bot/message/push", post(push::push))
-        .route("/v2/bot/message/reply", post(push::reply))
-        .layer(middleware::map_response(with_request_id))
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("LINE Messaging API", "/v2/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const COUNTERS: &'static [&'static str] = COUNTERS;
+    type Options = Options;
 
-/// The dialect's admin routes, nested under `/_sim/line-bot`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new()
-        .route("/options", get(get_options).put(put_options))
-        .route("/messages", get(list_messages))
-        .route("/push-attempts", get(list_push_attempts))
-        .route("/friendships", get(list_friendships))
-        .route("/friendships/{user_id}", put(set_friendship))
-        .route("/webhook", post(webhook::send))
+    fn options(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    fn check_options(options: &Options) -> Result<(), String> {
+        if options.max_tokens_per_channel == 0 {
+            return Err("max_tokens_per_channel must be at least 1".to_owned());
+        }
+        Ok(())
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route("/v2/oauth/accessToken", post(tokens::issue))
+            .route("/v2/oauth/verify", post(tokens::verify))
+            .route("/v2/oauth/revoke", post(tokens::revoke))
+            .route("/v2/bot/message/push", post(push::push))
+            .route("/v2/bot/message/reply", post(push::reply))
+            .layer(middleware::map_response(with_request_id))
+    }
+
+    fn admin_routes() -> Router<Ctx> {
+        Router::new()
+            .route("/_sim/line-bot/messages", get(list_messages))
+            .route("/_sim/line-bot/push-attempts", get(list_push_attempts))
+            .route("/_sim/line-bot/friendships", get(list_friendships))
+            .route("/_sim/line-bot/friendships/{user_id}", put(set_friendship))
+            .route("/_sim/line-bot/webhook", post(webhook::send))
+    }
+
+    /// The channel's `redirect_uri` is its webhook URL, its name the official account's.
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        vec![Client {
+            dialect: NAME,
+            client_id: dev::LINE_BOT_CHANNEL_ID.to_owned(),
+            client_secret: dev::LINE_BOT_CHANNEL_SECRET.to_owned(),
+            redirect_uri: format!("{app_url}{}", dev::LINE_BOT_WEBHOOK_PATH),
+            name: dev::LINE_BOT_OFFICIAL_ACCOUNT_NAME.to_owned(),
+        }]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
 }
 
 /// A fresh request id, formatted like LINE's (a random UUID).
@@ -116,7 +153,8 @@ pub(crate) fn bot_user_id(channel_id: &str) -> String {
 // Options
 
 /// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     /// `expires_in` of short-lived channel tokens (30 days).
     pub(crate) token_ttl_secs: u64,
@@ -152,55 +190,6 @@ impl Default for Options {
 pub(crate) enum PushResponse {
     SentMessages,
     Empty,
-}
-
-/// `PUT /_sim/line-bot/options`: absent fields keep their value.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsPatch {
-    token_ttl_secs: Option<u64>,
-    max_tokens_per_channel: Option<usize>,
-    retry_key_ttl_secs: Option<u64>,
-    reply_token_ttl_secs: Option<u64>,
-    push_response: Option<PushResponse>,
-    monthly_limit_reached: Option<bool>,
-}
-
-async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.line_bot.options.clone()))
-}
-
-async fn put_options(
-    State(sim): State<Sim>,
-    Json(patch): Json<OptionsPatch>,
-) -> Result<Json<Options>, AdminError> {
-    if patch.max_tokens_per_channel == Some(0) {
-        return Err(AdminError::bad_request(
-            "max_tokens_per_channel must be at least 1",
-        ));
-    }
-    Ok(Json(sim.with(|world| {
-        let options = &mut world.line_bot.options;
-        if let Some(ttl) = patch.token_ttl_secs {
-            options.token_ttl_secs = ttl;
-        }
-        if let Some(max) = patch.max_tokens_per_channel {
-            options.max_tokens_per_channel = max;
-        }
-        if let Some(ttl) = patch.retry_key_ttl_secs {
-            options.retry_key_ttl_secs = ttl;
-        }
-        if let Some(ttl) = patch.reply_token_ttl_secs {
-            options.reply_token_ttl_secs = ttl;
-        }
-        if let Some(body) = patch.push_response {
-            options.push_response = body;
-        }
-        if let Some(reached) = patch.monthly_limit_reached {
-            options.monthly_limit_reached = reached;
-        }
-        options.clone()
-    })))
 }
 
 // ---------------------------------------------------------------------------
@@ -300,14 +289,14 @@ pub(crate) struct Delivery {
     delivered: bool,
 }
 
-async fn list_messages(State(sim): State<Sim>) -> Json<Vec<Delivery>> {
-    Json(sim.with(|world| world.line_bot.messages.clone()))
+async fn list_messages(State(ctx): State<Ctx>) -> Json<Vec<Delivery>> {
+    Json(ctx.with(|_, dialect| dialect.messages.clone()))
 }
 
 /// `GET /_sim/line-bot/push-attempts`: every push call with its retry key,
 /// oldest first, including those a fault answered before the endpoint ran.
-async fn list_push_attempts(State(sim): State<Sim>) -> Json<Vec<push::PushAttempt>> {
-    Json(sim.with(|world| world.line_bot.push_attempts.clone()))
+async fn list_push_attempts(State(ctx): State<Ctx>) -> Json<Vec<push::PushAttempt>> {
+    Json(ctx.with(|_, dialect| dialect.push_attempts.clone()))
 }
 
 // ---------------------------------------------------------------------------
@@ -330,13 +319,13 @@ struct FriendshipView {
 /// `GET /_sim/line-bot/friendships[?channel_id=]`: every seeded user's relation to
 /// the channel's account (the dev channel by default).
 async fn list_friendships(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     Query(query): Query<ChannelQuery>,
 ) -> Json<Vec<FriendshipView>> {
     let channel = query
         .channel_id
         .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    Json(sim.with(|world| {
+    Json(ctx.with(|world, dialect| {
         world
             .users
             .iter()
@@ -344,7 +333,7 @@ async fn list_friendships(
                 user_id: user.id,
                 line_user_id: user.line_user_id,
                 display_name: user.display_name,
-                state: world.line_bot.friendship(&channel, user.id),
+                state: dialect.friendship(&channel, user.id),
             })
             .collect()
     }))
@@ -359,24 +348,22 @@ struct FriendshipPatch {
 
 /// `PUT /_sim/line-bot/friendships/{user_id}`: `{state, channel_id?}`, without a webhook.
 async fn set_friendship(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     Path(user_id): Path<u64>,
     Json(patch): Json<FriendshipPatch>,
 ) -> Result<Json<Vec<FriendshipView>>, AdminError> {
     let channel = patch
         .channel_id
         .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         if world.user(user_id).is_none() {
             return Err(AdminError::not_found(format!("no user with id {user_id}")));
         }
-        world
-            .line_bot
-            .set_friendship(&channel, user_id, patch.state);
+        dialect.set_friendship(&channel, user_id, patch.state);
         Ok(())
     })?;
     Ok(list_friendships(
-        State(sim),
+        State(ctx),
         Query(ChannelQuery {
             channel_id: Some(channel),
         }),
@@ -386,16 +373,13 @@ async fn set_friendship(
 
 /// The channel behind `channel_id`: `(secret, official account name, webhook URL)`.
 fn channel(world: &World, channel_id: &str) -> Option<(String, String, String)> {
-    world
-        .clients
-        .get(Dialect::LineMessaging, channel_id)
-        .map(|client| {
-            (
-                client.client_secret.clone(),
-                client.name.clone(),
-                client.redirect_uri.clone(),
-            )
-        })
+    world.clients.get(NAME, channel_id).map(|client| {
+        (
+            client.client_secret.clone(),
+            client.name.clone(),
+            client.redirect_uri.clone(),
+        )
+    })
 }
 
 /// The name of channel `channel_id`'s official account, for LINE Login's add-friend option.

@@ -1,5 +1,6 @@
 //! Sending messages: `POST /v2/bot/message/push` with retry keys, and single-use replies.
 
+use crate::line_messaging::Ctx;
 use axum::{
     Json,
     body::Bytes,
@@ -14,11 +15,7 @@ use serde_json::{Value, json};
 use super::{
     Delivery, DialectState, Friendship, PUSH, PushResponse, REPLY, REQUEST_ID, request_id, tokens,
 };
-use crate::{
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use crate::{net::Conn, oauth, state::World};
 
 const RETRY_KEY: HeaderName = HeaderName::from_static("x-line-retry-key");
 const ACCEPTED_REQUEST_ID: HeaderName = HeaderName::from_static("x-line-accepted-request-id");
@@ -74,18 +71,20 @@ impl DialectState {
 #[derive(Debug)]
 pub(super) struct ReplyToken {
     channel_id: String,
-    user_id: u64,
-    line_user_id: String,
+    /// The seeded user a 1:1 reply goes to; `None` for a group.
+    user_id: Option<u64>,
+    /// The user's LINE id or the group's id.
+    to: String,
     expires_at: u64,
     used: bool,
 }
 
-/// Issues a reply token for an event of `line_user_id` on `channel_id`.
+/// Issues a reply token for an event on `channel_id` whose replies go `to`.
 pub(super) fn issue_reply_token(
     dialect: &mut DialectState,
     channel_id: &str,
-    user_id: u64,
-    line_user_id: &str,
+    user_id: Option<u64>,
+    to: &str,
     now: u64,
 ) -> String {
     let mut bytes = [0_u8; 16];
@@ -97,7 +96,7 @@ pub(super) fn issue_reply_token(
         ReplyToken {
             channel_id: channel_id.to_owned(),
             user_id,
-            line_user_id: line_user_id.to_owned(),
+            to: to.to_owned(),
             expires_at,
             used: false,
         },
@@ -162,29 +161,35 @@ fn set_header(response: &mut Response, name: HeaderName, value: &str) {
 
 /// `POST /v2/bot/message/push`.
 pub(super) async fn push(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     // Noted before any fault plays, so a test sees the retry key of every
     // attempt, the failed ones included.
-    let attempt = sim.with(|world| {
+    let attempt = ctx.with(|world, dialect| {
         let now = world.clock.now();
-        world.line_bot.note_push_attempt(&headers, now)
+        dialect.note_push_attempt(&headers, now)
     });
-    if let Some(response) = sim.begin(&conn, PUSH, None).await {
-        sim.with(|world| world.line_bot.push_attempt_faulted(attempt));
+    if let Some(response) = ctx.begin(&conn, PUSH, None).await {
+        ctx.with(|_, dialect| dialect.push_attempt_faulted(attempt));
         return response;
     }
     let id = request_id();
-    let mut response = sim.with(|world| push_in(world, &headers, &body, &id));
+    let mut response = ctx.with(|world, dialect| push_in(world, dialect, &headers, &body, &id));
     set_header(&mut response, REQUEST_ID, &id);
     response
 }
 
-fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Response {
-    let channel_id = match tokens::authenticate(world, headers) {
+fn push_in(
+    world: &mut World,
+    dialect: &mut DialectState,
+    headers: &HeaderMap,
+    body: &[u8],
+    id: &str,
+) -> Response {
+    let channel_id = match tokens::authenticate(world, dialect, headers) {
         Ok(channel_id) => channel_id,
         Err(error) => return error.into_response(),
     };
@@ -194,9 +199,8 @@ fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Res
     };
     let now = world.clock.now();
     if let Some(key) = &retry_key {
-        let ttl = world.line_bot.options.retry_key_ttl_secs;
-        let accepted = world
-            .line_bot
+        let ttl = dialect.options.retry_key_ttl_secs;
+        let accepted = dialect
             .retry_keys
             .get(&(channel_id.clone(), key.clone()))
             .filter(|accepted| now < accepted.accepted_at.saturating_add(ttl));
@@ -229,7 +233,7 @@ fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Res
         )
         .into_response();
     }
-    if world.line_bot.options.monthly_limit_reached {
+    if dialect.options.monthly_limit_reached {
         return monthly_limit();
     }
     let user_id = world
@@ -240,10 +244,10 @@ fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Res
     // Groups and rooms always receive; a user only while a friend (LINE answers
     // 200 for blocked and unknown users and silently drops the message).
     let delivered = !to.starts_with('U')
-        || user_id
-            .is_some_and(|user| world.line_bot.friendship(&channel_id, user) == Friendship::Friend);
+        || user_id.is_some_and(|user| dialect.friendship(&channel_id, user) == Friendship::Friend);
     let sent = deliver(
         world,
+        dialect,
         Outgoing {
             channel_id: &channel_id,
             via: "push",
@@ -257,7 +261,7 @@ fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Res
         },
     );
     if let Some(key) = retry_key {
-        world.line_bot.retry_keys.insert(
+        dialect.retry_keys.insert(
             (channel_id, key),
             Accepted {
                 request_id: id.to_owned(),
@@ -266,27 +270,33 @@ fn push_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Res
             },
         );
     }
-    success(world.line_bot.options.push_response, sent)
+    success(dialect.options.push_response, sent)
 }
 
 /// `POST /v2/bot/message/reply`.
 pub(super) async fn reply(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, REPLY, None).await {
+    if let Some(response) = ctx.begin(&conn, REPLY, None).await {
         return response;
     }
     let id = request_id();
-    let mut response = sim.with(|world| reply_in(world, &headers, &body, &id));
+    let mut response = ctx.with(|world, dialect| reply_in(world, dialect, &headers, &body, &id));
     set_header(&mut response, REQUEST_ID, &id);
     response
 }
 
-fn reply_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Response {
-    let channel_id = match tokens::authenticate(world, headers) {
+fn reply_in(
+    world: &mut World,
+    dialect: &mut DialectState,
+    headers: &HeaderMap,
+    body: &[u8],
+    id: &str,
+) -> Response {
+    let channel_id = match tokens::authenticate(world, dialect, headers) {
         Ok(channel_id) => channel_id,
         Err(error) => return error.into_response(),
     };
@@ -310,12 +320,11 @@ fn reply_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Re
     if !details.is_empty() {
         return validation_error(details);
     }
-    if world.line_bot.options.monthly_limit_reached {
+    if dialect.options.monthly_limit_reached {
         return monthly_limit();
     }
     let now = world.clock.now();
-    let usable = world
-        .line_bot
+    let usable = dialect
         .reply_tokens
         .get_mut(&reply_token)
         .filter(|token| token.channel_id == channel_id && !token.used && now < token.expires_at);
@@ -324,14 +333,15 @@ fn reply_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Re
             .into_response();
     };
     token.used = true;
-    let (user_id, to) = (token.user_id, token.line_user_id.clone());
+    let (user_id, to) = (token.user_id, token.to.clone());
     let sent = deliver(
         world,
+        dialect,
         Outgoing {
             channel_id: &channel_id,
             via: "reply",
             to: &to,
-            user_id: Some(user_id),
+            user_id,
             delivered: true,
             messages: &messages,
             notification_disabled,
@@ -339,7 +349,7 @@ fn reply_in(world: &mut World, headers: &HeaderMap, body: &[u8], id: &str) -> Re
             request_id: id,
         },
     );
-    success(world.line_bot.options.push_response, sent)
+    success(dialect.options.push_response, sent)
 }
 
 /// The `X-Line-Retry-Key` header, which must be a hex UUID when present.
@@ -503,9 +513,8 @@ struct Outgoing<'a> {
 }
 
 /// Records every message object of a send and returns their `sentMessages`.
-fn deliver(world: &mut World, out: Outgoing<'_>) -> Vec<SentMessage> {
+fn deliver(world: &mut World, dialect: &mut DialectState, out: Outgoing<'_>) -> Vec<SentMessage> {
     let now = world.clock.now();
-    let dialect = &mut world.line_bot;
     let mut sent = Vec::new();
     for message in out.messages {
         let id = dialect.next_message_id();

@@ -1,5 +1,7 @@
 //! Short-lived channel access tokens: `POST /v2/oauth/accessToken`, `verify`, `revoke`.
 
+use super::DialectState;
+use crate::line_messaging::{Ctx, NAME};
 use std::{collections::HashMap, fmt};
 
 use axum::{
@@ -13,12 +15,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use super::{REVOKE, TOKEN, VERIFY};
-use crate::{
-    clients::Dialect,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use crate::{net::Conn, oauth, state::World};
 
 /// Issued channel tokens, with the order of issue for the per-channel cap.
 #[derive(Default)]
@@ -137,23 +134,27 @@ struct Issued {
 
 /// `POST /v2/oauth/accessToken`: `client_credentials` with the channel id and secret.
 pub(super) async fn issue(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<IssueForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return oauth_error("invalid_request", Some("the body must be a form")).into_response();
     };
-    sim.with(|world| match issue_in(world, &form) {
+    ctx.with(|world, dialect| match issue_in(world, dialect, &form) {
         Ok(issued) => (oauth::no_store_headers(), Json(issued)).into_response(),
         Err(error) => error.into_response(),
     })
 }
 
-fn issue_in(world: &mut World, form: &IssueForm) -> Result<Issued, OauthError> {
+fn issue_in(
+    world: &mut World,
+    dialect: &mut DialectState,
+    form: &IssueForm,
+) -> Result<Issued, OauthError> {
     match form.grant_type.as_deref() {
         Some("client_credentials") => {}
         None | Some("") => {
@@ -165,7 +166,7 @@ fn issue_in(world: &mut World, form: &IssueForm) -> Result<Issued, OauthError> {
         Some(_) => return Err(oauth_error("unsupported_grant_type", None)),
     }
     let client_id = form.client_id.as_deref().unwrap_or_default();
-    let Some(client) = world.clients.get(Dialect::LineMessaging, client_id) else {
+    let Some(client) = world.clients.get(NAME, client_id) else {
         return Err(oauth_error("invalid_client", Some("invalid client_id")));
     };
     let secret = form.client_secret.as_deref().unwrap_or_default();
@@ -174,7 +175,6 @@ fn issue_in(world: &mut World, form: &IssueForm) -> Result<Issued, OauthError> {
     }
     let channel_id = client.client_id.clone();
     let now = world.clock.now();
-    let dialect = &mut world.line_bot;
     let ttl = dialect.options.token_ttl_secs;
     let max = dialect.options.max_tokens_per_channel;
     let access_token = dialect
@@ -201,11 +201,11 @@ struct Verified {
 
 /// `POST /v2/oauth/verify`: the channel and remaining lifetime of a channel token.
 pub(super) async fn verify(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, VERIFY, None).await {
+    if let Some(response) = ctx.begin(&conn, VERIFY, None).await {
         return response;
     }
     let token = form.ok().and_then(|Form(form)| form.access_token);
@@ -213,9 +213,9 @@ pub(super) async fn verify(
         return oauth_error("invalid_request", Some("access_token in invalid format"))
             .into_response();
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let now = world.clock.now();
-        match world.line_bot.tokens.live(&token, now) {
+        match dialect.tokens.live(&token, now) {
             Some((channel_id, expires_in)) => Json(Verified {
                 client_id: channel_id.to_owned(),
                 expires_in,
@@ -230,24 +230,25 @@ pub(super) async fn verify(
 
 /// `POST /v2/oauth/revoke`: 200 with an empty body, even for an unknown token.
 pub(super) async fn revoke(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
     }
     let token = form.ok().and_then(|Form(form)| form.access_token);
     let Some(token) = token.filter(|token| well_formed(token)) else {
         return oauth_error("invalid_request", None).into_response();
     };
-    sim.with(|world| world.line_bot.tokens.by_token.remove(&token));
+    ctx.with(|_, dialect| dialect.tokens.by_token.remove(&token));
     StatusCode::OK.into_response()
 }
 
 /// The channel a push or reply is authorised for, or the 401 to send.
 pub(super) fn authenticate(
     world: &World,
+    dialect: &DialectState,
     headers: &HeaderMap,
 ) -> Result<String, super::push::ApiError> {
     let Some(token) = oauth::bearer(headers) else {
@@ -258,8 +259,7 @@ pub(super) fn authenticate(
             Vec::new(),
         ));
     };
-    world
-        .line_bot
+    dialect
         .tokens
         .live(token, world.clock.now())
         .map(|(channel_id, _)| channel_id.to_owned())

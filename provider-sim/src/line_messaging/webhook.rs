@@ -1,5 +1,7 @@
 //! Outbound webhooks: `POST /_sim/line-bot/webhook` builds, signs and delivers events.
 
+use super::DialectState;
+use crate::line_messaging::Ctx;
 use std::time::Duration;
 
 use axum::{
@@ -10,20 +12,16 @@ use axum::{
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, Mac};
-use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use url::Url;
 
-use super::{Friendship, WEBHOOK, bot_user_id, channel, push};
-use crate::{
-    admin::AdminError,
-    dev,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
+use super::{
+    WEBHOOK, bot_user_id, channel,
+    events::{self, EventSpec, Mode},
 };
+use crate::{admin::AdminError, dev, net::Conn, state::World};
 
 /// How long the simulator waits for the bot server.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -34,19 +32,6 @@ pub(crate) fn signature(channel_secret: &str, body: &[u8]) -> String {
         .expect("HMAC takes keys of any length");
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
-}
-
-/// A ULID (Crockford base32, 48-bit millisecond time then 80 random bits), the
-/// format of `webhookEventId`.
-fn ulid(timestamp_ms: u64) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let mut random = [0_u8; 16];
-    rand::rng().fill_bytes(&mut random[6..]);
-    let value = (u128::from(timestamp_ms & 0xFFFF_FFFF_FFFF) << 80) | u128::from_be_bytes(random);
-    (0..26)
-        .rev()
-        .map(|digit| char::from(ALPHABET[((value >> (digit * 5)) & 31) as usize]))
-        .collect()
 }
 
 /// Body of `POST /_sim/line-bot/webhook`.
@@ -60,6 +45,9 @@ pub(super) struct WebhookRequest {
     /// Empty: LINE's connectivity check (or, with `redelivery`, the last events again).
     #[serde(default)]
     events: Vec<EventSpec>,
+    /// `standby`: every event says so and none carries a reply token.
+    #[serde(default)]
+    mode: Mode,
     /// Marks events `deliveryContext.isRedelivery`; with no events, resends the
     /// channel's last events unchanged apart from that flag.
     #[serde(default)]
@@ -68,34 +56,6 @@ pub(super) struct WebhookRequest {
     signature: SignatureMode,
     #[serde(default)]
     header_case: HeaderCase,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct EventSpec {
-    #[serde(rename = "type")]
-    kind: EventKind,
-    /// A seeded user's numeric id or LINE user id.
-    user_id: UserRef,
-    /// Text of a `message` event.
-    text: Option<String>,
-    /// `follow.isUnblocked`; by default, whether the user had blocked the account.
-    is_unblocked: Option<bool>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-enum EventKind {
-    Follow,
-    Unfollow,
-    Message,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum UserRef {
-    Id(u64),
-    Line(String),
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
@@ -127,7 +87,7 @@ struct Prepared {
 /// `POST /_sim/line-bot/webhook`: sends one webhook and answers
 /// `{target_url, status, body, signature, payload}` with the bot server's answer.
 pub(super) async fn send(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     Json(request): Json<WebhookRequest>,
 ) -> Response {
@@ -135,12 +95,12 @@ pub(super) async fn send(
         .channel_id
         .clone()
         .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    let prepared = match sim.with(|world| prepare(world, &channel_id, &request)) {
+    let prepared = match ctx.with(|world, dialect| prepare(world, dialect, &channel_id, &request)) {
         Ok(prepared) => prepared,
         Err(error) => return error.into_response(),
     };
     // Counted once the webhook is certain to go out; WEBHOOK is no fault target.
-    if let Some(response) = sim.begin(&conn, WEBHOOK, None).await {
+    if let Some(response) = ctx.begin(&conn, WEBHOOK, None).await {
         return response;
     }
     let mut builder = reqwest::Client::builder()
@@ -185,6 +145,7 @@ fn bad_gateway(message: &str) -> Response {
 
 fn prepare(
     world: &mut World,
+    dialect: &mut DialectState,
     channel_id: &str,
     request: &WebhookRequest,
 ) -> Result<Prepared, AdminError> {
@@ -197,7 +158,7 @@ fn prepare(
         ));
     }
     let events = if request.redelivery && request.events.is_empty() {
-        let last = world.line_bot.last_events.get(channel_id).ok_or_else(|| {
+        let last = dialect.last_events.get(channel_id).ok_or_else(|| {
             AdminError::bad_request("no earlier webhook of this channel to redeliver")
         })?;
         last.iter()
@@ -208,36 +169,14 @@ fn prepare(
             })
             .collect()
     } else {
-        // Resolve every user before changing any friendship, so a bad request changes nothing.
-        let mut users = Vec::new();
-        for spec in &request.events {
-            let user = match &spec.user_id {
-                UserRef::Id(id) => world.user(*id),
-                UserRef::Line(line_id) => world
-                    .users
-                    .iter()
-                    .find(|user| user.line_user_id == line_id.as_str()),
-            };
-            let user = user.ok_or_else(|| {
-                AdminError::bad_request(format!("no seeded user {:?}", spec.user_id))
-            })?;
-            if spec.kind == EventKind::Message && spec.text.is_none() {
-                return Err(AdminError::bad_request("a message event needs text"));
-            }
-            users.push((user.id, user.line_user_id));
-        }
-        let events: Vec<Value> = request
-            .events
+        let resolved = events::resolve(world, channel_id, &request.events)?;
+        let flags = |index| (index, request.mode, request.redelivery);
+        let events: Vec<Value> = resolved
             .iter()
-            .zip(users)
             .enumerate()
-            .map(|(index, (spec, (user_id, line_user_id)))| {
-                let ids = (user_id, line_user_id);
-                build_event(world, channel_id, spec, ids, index, request.redelivery)
-            })
+            .map(|(index, event)| events::build(world, dialect, channel_id, event, flags(index)))
             .collect();
-        world
-            .line_bot
+        dialect
             .last_events
             .insert(channel_id.to_owned(), events.clone());
         events
@@ -255,56 +194,6 @@ fn prepare(
     })
 }
 
-/// One event object; follow and unfollow change the user's friendship on the way.
-fn build_event(
-    world: &mut World,
-    channel_id: &str,
-    spec: &EventSpec,
-    (user_id, line_user_id): (u64, &str),
-    index: usize,
-    redelivery: bool,
-) -> Value {
-    let now = world.clock.now();
-    // Distinct, increasing timestamps within one body.
-    let timestamp = now.saturating_mul(1000).saturating_add(index as u64);
-    let kind = match spec.kind {
-        EventKind::Follow => "follow",
-        EventKind::Unfollow => "unfollow",
-        EventKind::Message => "message",
-    };
-    let mut event = json!({
-        "type": kind,
-        "mode": "active",
-        "timestamp": timestamp,
-        "source": { "type": "user", "userId": line_user_id },
-        "webhookEventId": ulid(timestamp),
-        "deliveryContext": { "isRedelivery": redelivery },
-    });
-    let dialect = &mut world.line_bot;
-    match spec.kind {
-        EventKind::Follow => {
-            let was_blocked = dialect.friendship(channel_id, user_id) == Friendship::Blocked;
-            dialect.set_friendship(channel_id, user_id, Friendship::Friend);
-            let token = push::issue_reply_token(dialect, channel_id, user_id, line_user_id, now);
-            event["replyToken"] = token.into();
-            event["follow"] = json!({ "isUnblocked": spec.is_unblocked.unwrap_or(was_blocked) });
-        }
-        // Unfollow means the user blocked the account; it carries no reply token.
-        EventKind::Unfollow => dialect.set_friendship(channel_id, user_id, Friendship::Blocked),
-        EventKind::Message => {
-            let token = push::issue_reply_token(dialect, channel_id, user_id, line_user_id, now);
-            event["replyToken"] = token.into();
-            event["message"] = json!({
-                "type": "text",
-                "id": dialect.next_message_id(),
-                "quoteToken": oauth::random_token(48),
-                "text": spec.text.clone().unwrap_or_default(),
-            });
-        }
-    }
-    event
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,18 +206,5 @@ mod tests {
             signature("8c570fa6dd201bb328f1c1eac23a96d8", body.as_bytes()),
             "GhRKmvmHys4Pi8DxkF4+EayaH0OqtJtaZxgTD9fMDLs="
         );
-    }
-
-    #[test]
-    fn ulids_encode_the_time_first() {
-        let id = ulid(1_625_665_242_211);
-        assert_eq!(id.len(), 26);
-        assert!(id.starts_with("01F"));
-        assert!(
-            id.chars()
-                .all(|char| char.is_ascii_digit() || char.is_ascii_uppercase())
-        );
-        // Later times sort later.
-        assert!(ulid(1_625_665_242_212)[..10] > id[..10]);
     }
 }

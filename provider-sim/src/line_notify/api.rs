@@ -1,5 +1,7 @@
 //! Token exchange and the metered API: `POST /oauth/token`, `/api/notify`, `/api/status`, `/api/revoke`.
 
+use super::DialectState;
+use crate::line_notify::{Ctx, NAME};
 use crate::oauth::non_empty;
 use std::collections::HashMap;
 
@@ -14,12 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{NOTIFY, Notification, NotifyToken, REVOKE, STATUS, TOKEN, ended, notify_error};
-use crate::{
-    clients::Dialect,
-    net::Conn,
-    oauth,
-    state::{Sim, World},
-};
+use crate::{net::Conn, oauth, state::World};
 
 /// Body of `POST /oauth/token`.
 #[derive(Debug, Default, Deserialize)]
@@ -34,20 +31,20 @@ pub(super) struct TokenForm {
 /// `POST /oauth/token`: `{"status":200,"message":"access_token is issued","access_token":…}`.
 /// The error messages are [I]: only their `{status, message}` shape is reported.
 pub(super) async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, TOKEN, None).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
     let Ok(Form(form)) = form else {
         return notify_error(StatusCode::BAD_REQUEST, "the body must be a form");
     };
-    sim.with(|world| match exchange(world, &form) {
+    ctx.with(|world, dialect| match exchange(world, dialect, &form) {
         Ok(token) => (
             oauth::no_store_headers(),
             Json(json!({
@@ -89,7 +86,11 @@ impl IntoResponse for NotifyError {
     }
 }
 
-fn exchange(world: &mut World, form: &TokenForm) -> Result<String, NotifyError> {
+fn exchange(
+    world: &mut World,
+    dialect: &mut DialectState,
+    form: &TokenForm,
+) -> Result<String, NotifyError> {
     let bad = |message: &str| NotifyError::new(StatusCode::BAD_REQUEST, message);
     for (value, name) in [
         (&form.grant_type, "grant_type"),
@@ -106,15 +107,12 @@ fn exchange(world: &mut World, form: &TokenForm) -> Result<String, NotifyError> 
         return Err(bad("grant_type must be authorization_code"));
     }
     let client_id = form.client_id.as_deref().unwrap_or_default();
-    let authenticated = world
-        .clients
-        .get(Dialect::LineNotify, client_id)
-        .is_some_and(|client| {
-            oauth::secrets_match(
-                &client.client_secret,
-                form.client_secret.as_deref().unwrap_or_default(),
-            )
-        });
+    let authenticated = world.clients.get(NAME, client_id).is_some_and(|client| {
+        oauth::secrets_match(
+            &client.client_secret,
+            form.client_secret.as_deref().unwrap_or_default(),
+        )
+    });
     if !authenticated {
         return Err(NotifyError::new(
             StatusCode::UNAUTHORIZED,
@@ -122,7 +120,6 @@ fn exchange(world: &mut World, form: &TokenForm) -> Result<String, NotifyError> 
         ));
     }
     let now = world.clock.now();
-    let dialect = &mut world.line_notify;
     let code = form.code.as_deref().unwrap_or_default();
     let grant = dialect
         .codes
@@ -187,13 +184,16 @@ impl Usage {
 /// Authenticates the bearer token and takes one call from its budget. `Err` is
 /// the response to send: 401 for an unknown or revoked token (no budget to
 /// report), 429 once the hour's calls are used up.
-fn metered(world: &mut World, headers: &HeaderMap) -> Result<(String, Usage), NotifyError> {
+fn metered(
+    world: &mut World,
+    dialect: &mut DialectState,
+    headers: &HeaderMap,
+) -> Result<(String, Usage), NotifyError> {
     let unauthorized = || NotifyError::new(StatusCode::UNAUTHORIZED, "Invalid access token");
     let token = oauth::bearer(headers).ok_or_else(unauthorized)?;
     let now = world.clock.now();
-    let options = world.line_notify.options.clone();
-    let held = world
-        .line_notify
+    let options = dialect.options.clone();
+    let held = dialect
         .tokens
         .get_mut(token)
         .filter(|held| !held.revoked)
@@ -224,24 +224,24 @@ fn metered(world: &mut World, headers: &HeaderMap) -> Result<(String, Usage), No
 
 /// `POST /api/notify`: form fields, which (a known quirk) may also come in the query.
 pub(super) async fn notify(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, NOTIFY, None).await {
+    if let Some(response) = ctx.begin(&conn, NOTIFY, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
-    sim.with(|world| {
-        let (token, usage) = match metered(world, &headers) {
+    ctx.with(|world, dialect| {
+        let (token, usage) = match metered(world, dialect, &headers) {
             Ok(metered) => metered,
             Err(error) => return error.into_response(),
         };
-        let response = match send(world, &token, &headers, query.as_deref(), &body) {
+        let response = match send(world, dialect, &token, &headers, query.as_deref(), &body) {
             Ok(()) => Json(json!({ "status": 200, "message": "ok" })).into_response(),
             Err(message) => notify_error(StatusCode::BAD_REQUEST, &message),
         };
@@ -251,6 +251,7 @@ pub(super) async fn notify(
 
 fn send(
     world: &mut World,
+    dialect: &mut DialectState,
     token: &str,
     headers: &HeaderMap,
     query: Option<&str>,
@@ -310,7 +311,6 @@ fn send(
         Some(_) => return Err("notificationDisabled: must be true or false".to_owned()),
     };
     let now = world.clock.now();
-    let dialect = &world.line_notify;
     let Some(held) = dialect.tokens.get(token) else {
         return Err("Invalid access token".to_owned());
     };
@@ -329,24 +329,23 @@ fn send(
         notification_disabled,
         time: now,
     };
-    world.line_notify.messages.push(notification);
+    dialect.messages.push(notification);
     Ok(())
 }
 
 /// `GET /api/status`: `{status, message, targetType, target}`; counts against the limit.
-pub(super) async fn status(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, STATUS, None).await {
+pub(super) async fn status(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, STATUS, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
-    sim.with(|world| {
-        let (token, usage) = match metered(world, &headers) {
+    ctx.with(|world, dialect| {
+        let (token, usage) = match metered(world, dialect, &headers) {
             Ok(metered) => metered,
             Err(error) => return error.into_response(),
         };
-        let dialect = &world.line_notify;
         let Some(held) = dialect.tokens.get(&token) else {
             return notify_error(StatusCode::UNAUTHORIZED, "Invalid access token");
         };
@@ -365,19 +364,19 @@ pub(super) async fn status(State(sim): State<Sim>, conn: Conn, headers: HeaderMa
 }
 
 /// `POST /api/revoke`: the token stops working; a second revoke is 401.
-pub(super) async fn revoke(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+pub(super) async fn revoke(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
-    sim.with(|world| {
-        let (token, usage) = match metered(world, &headers) {
+    ctx.with(|world, dialect| {
+        let (token, usage) = match metered(world, dialect, &headers) {
             Ok(metered) => metered,
             Err(error) => return error.into_response(),
         };
-        if let Some(held) = world.line_notify.tokens.get_mut(&token) {
+        if let Some(held) = dialect.tokens.get_mut(&token) {
             held.revoked = true;
         }
         usage.apply(Json(json!({ "status": 200, "message": "ok" })).into_response())

@@ -1,5 +1,7 @@
 //! `GET /oauth/authorize` and its consent form, where the user picks the chat to notify.
 
+use super::DialectState;
+use crate::line_notify::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     extract::{
@@ -12,12 +14,11 @@ use serde::Deserialize;
 
 use super::{AUTHORIZE, DECISION, NotifyCode, PREFIX, Target, ended};
 use crate::{
-    clients::Dialect,
     consent::{self, esc},
     line_login::page::{self, LinePage},
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 /// Where the consent form posts (below [`PREFIX`]).
@@ -101,7 +102,7 @@ impl IntoResponse for Rejection {
 /// Checks a request, first whether redirecting is safe at all.
 fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rejection> {
     let client = non_empty(&params.client_id)
-        .and_then(|id| world.clients.get(Dialect::LineNotify, id))
+        .and_then(|id| world.clients.get(NAME, id))
         .ok_or(Rejection::Page(
             "Invalid client_id",
             "No LINE Notify service has this client_id.",
@@ -149,9 +150,14 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Rej
     })
 }
 
-fn approve(world: &mut World, request: &ValidRequest, user_id: u64, target: Target) -> Response {
+fn approve(
+    world: &mut World,
+    dialect: &mut DialectState,
+    request: &ValidRequest,
+    user_id: u64,
+    target: Target,
+) -> Response {
     let now = world.clock.now();
-    let dialect = &mut world.line_notify;
     let code = oauth::random_token(16);
     dialect.codes.insert(
         code.clone(),
@@ -174,34 +180,34 @@ fn approve(world: &mut World, request: &ValidRequest, user_id: u64, target: Targ
 
 /// `GET /oauth/authorize`.
 pub(super) async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The authorization request cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(),
         };
-        let auto = world.line_notify.options.auto_approve_user_id;
+        let auto = dialect.options.auto_approve_user_id;
         if let Some(user_id) = auto.filter(|id| world.user(*id).is_some()) {
-            return approve(world, &request, user_id, Target::User);
+            return approve(world, dialect, &request, user_id, Target::User);
         }
         let mut extra = String::from(
             "<fieldset>\n<legend>Select a chat to send notifications to</legend>\n\
              <label><input type=\"radio\" name=\"target\" value=\"user\" checked> \
              1:1 chat with LINE Notify</label>\n",
         );
-        for group in &world.line_notify.groups {
+        for group in &dialect.groups {
             extra.push_str(&format!(
                 "<label><input type=\"radio\" name=\"target\" value=\"{}\"> {}</label>\n",
                 esc(&group.id),
@@ -225,20 +231,20 @@ pub(super) async fn authorize(
 
 /// `POST /oauth/authorize/decision`: the consent form, validated again.
 pub(super) async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
-    if let Some(response) = ended(&sim) {
+    if let Some(response) = ended(&ctx) {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &form.params) {
             Ok(request) => request,
             Err(rejection) => return rejection.into_response(),
@@ -255,12 +261,12 @@ pub(super) async fn decide(
                 };
                 let target = match form.target.as_deref() {
                     None | Some("user") => Target::User,
-                    Some(id) if world.line_notify.groups.iter().any(|group| group.id == id) => {
+                    Some(id) if dialect.groups.iter().any(|group| group.id == id) => {
                         Target::Group(id.to_owned())
                     }
                     Some(_) => return consent::error_page("Unknown chat", "Choose a listed chat."),
                 };
-                approve(world, &request, user_id, target)
+                approve(world, dialect, &request, user_id, target)
             }
             Some("deny") => oauth::error_redirect(
                 &request.redirect_uri,

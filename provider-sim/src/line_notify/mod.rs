@@ -17,13 +17,23 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{grants, state::Sim};
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    grants::{self},
+};
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+const NAME: &str = "line_notify";
 /// Path prefix of this dialect on the simulator.
-pub(crate) const PREFIX: &str = "/line-notify";
+const PREFIX: &str = "/line-notify";
 
 const AUTHORIZE: &str = "line-notify.authorize";
 const DECISION: &str = "line-notify.decision";
@@ -32,26 +42,57 @@ const NOTIFY: &str = "line-notify.notify";
 const STATUS: &str = "line-notify.status";
 const REVOKE: &str = "line-notify.revoke";
 
-/// Endpoint names, for faults (and counter keys).
-pub(crate) const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, NOTIFY, STATUS, REVOKE];
+const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, NOTIFY, STATUS, REVOKE];
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route("/oauth/authorize", get(authorize::authorize))
-        .route(authorize::DECISION_PATH, post(authorize::decide))
-        .route("/oauth/token", post(api::token))
-        .route("/api/notify", post(api::notify))
-        .route("/api/status", get(api::status))
-        .route("/api/revoke", post(api::revoke))
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) = ("LINE Notify", "/oauth/…");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    type Options = Options;
 
-/// The dialect's admin routes, nested under `/_sim/line-notify`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new()
-        .route("/options", get(get_options).put(put_options))
-        .route("/messages", get(list_messages))
-        .route("/groups", get(list_groups))
+    fn options(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route("/oauth/authorize", get(authorize::authorize))
+            .route(authorize::DECISION_PATH, post(authorize::decide))
+            .route("/oauth/token", post(api::token))
+            .route("/api/notify", post(api::notify))
+            .route("/api/status", get(api::status))
+            .route("/api/revoke", post(api::revoke))
+    }
+
+    fn admin_routes() -> Router<Ctx> {
+        Router::new()
+            .route("/_sim/line-notify/messages", get(list_messages))
+            .route("/_sim/line-notify/groups", get(list_groups))
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let uri = format!("{app_url}{}", dev::LINE_NOTIFY_REDIRECT_PATH);
+        let secret = dev::LINE_NOTIFY_CLIENT_SECRET;
+        vec![dialect::dev_client::<Self>(
+            dev::LINE_NOTIFY_CLIENT_ID,
+            secret,
+            uri,
+        )]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// As if the user had disconnected the service.
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        grants::revoke_token(&mut self.tokens, token)
+    }
+
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        grants::revoke_user(&mut self.tokens, user_id)
+    }
 }
 
 /// Notify's error and status body: `{"status", "message"}`, `status` mirroring HTTP.
@@ -61,8 +102,8 @@ fn notify_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// With the `service_ended` option, every path answers 410 as the shut-down service would.
-fn ended(sim: &Sim) -> Option<Response> {
-    sim.with(|world| world.line_notify.options.service_ended)
+fn ended(ctx: &Ctx) -> Option<Response> {
+    ctx.with(|_, dialect| dialect.options.service_ended)
         .then(|| {
             notify_error(
                 StatusCode::GONE,
@@ -75,7 +116,8 @@ fn ended(sim: &Sim) -> Option<Response> {
 // Options
 
 /// Behaviour switches for this dialect.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Options {
     /// API calls per access token per hour (`X-RateLimit-Limit`).
     pub(crate) rate_limit_per_hour: u32,
@@ -98,54 +140,6 @@ impl Default for Options {
             service_ended: false,
         }
     }
-}
-
-/// `PUT /_sim/line-notify/options`: absent fields keep their value;
-/// `"auto_approve_user_id": null` turns auto-approval off.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct OptionsPatch {
-    rate_limit_per_hour: Option<u32>,
-    image_limit_per_hour: Option<u32>,
-    code_ttl_secs: Option<u64>,
-    #[serde(default, deserialize_with = "present")]
-    auto_approve_user_id: Option<Option<u64>>,
-    service_ended: Option<bool>,
-}
-
-/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
-async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.line_notify.options.clone()))
-}
-
-async fn put_options(State(sim): State<Sim>, Json(patch): Json<OptionsPatch>) -> Json<Options> {
-    Json(sim.with(|world| {
-        let options = &mut world.line_notify.options;
-        if let Some(limit) = patch.rate_limit_per_hour {
-            options.rate_limit_per_hour = limit;
-        }
-        if let Some(limit) = patch.image_limit_per_hour {
-            options.image_limit_per_hour = limit;
-        }
-        if let Some(ttl) = patch.code_ttl_secs {
-            options.code_ttl_secs = ttl;
-        }
-        if let Some(user) = patch.auto_approve_user_id {
-            options.auto_approve_user_id = user;
-        }
-        if let Some(ended) = patch.service_ended {
-            options.service_ended = ended;
-        }
-        options.clone()
-    }))
 }
 
 // ---------------------------------------------------------------------------
@@ -217,17 +211,6 @@ impl Default for DialectState {
 }
 
 impl DialectState {
-    /// Revokes a token, as if the user had disconnected the service
-    /// (`POST /_sim/tokens/revoke`); `false` if it is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.tokens, token)
-    }
-
-    /// Revokes every token of a user; returns how many were still live.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.tokens, user_id)
-    }
-
     /// `(targetType, target)` as `/api/status` reports them.
     fn describe(&self, target: &Target, user_name: Option<&str>) -> (&'static str, Option<String>) {
         match target {
@@ -285,12 +268,12 @@ pub(crate) struct Notification {
     time: u64,
 }
 
-async fn list_messages(State(sim): State<Sim>) -> Json<Vec<Notification>> {
-    Json(sim.with(|world| world.line_notify.messages.clone()))
+async fn list_messages(State(ctx): State<Ctx>) -> Json<Vec<Notification>> {
+    Json(ctx.with(|_, dialect| dialect.messages.clone()))
 }
 
-async fn list_groups(State(sim): State<Sim>) -> Json<Vec<Group>> {
-    Json(sim.with(|world| world.line_notify.groups.clone()))
+async fn list_groups(State(ctx): State<Ctx>) -> Json<Vec<Group>> {
+    Json(ctx.with(|_, dialect| dialect.groups.clone()))
 }
 
 #[cfg(test)]

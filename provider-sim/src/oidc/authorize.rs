@@ -5,7 +5,9 @@
 //! "Allow" starts a session: a cookie naming the user, and a record of the login
 //! time and of the consent, which `prompt=none` needs.
 
+use super::DialectState;
 use crate::oauth::non_empty;
+use crate::oidc::{Ctx, NAME};
 use axum::{
     Router,
     extract::{
@@ -20,18 +22,17 @@ use serde::Deserialize;
 
 use super::{AUTHORIZE, CodeGrant, DECISION, PREFIX, Scopes, issuer};
 use crate::{
-    clients::Dialect,
     consent::{self, ConsentPage},
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 const DECISION_PATH: &str = "/authorize/decision";
 /// Names the signed-in user. Cookies ignore ports, so the name is specific.
 const SESSION_COOKIE: &str = "keyhole_sim_oidc_user";
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new()
         .route("/authorize", get(authorize))
         .route(DECISION_PATH, post(decide))
@@ -110,6 +111,7 @@ impl Reply<'_> {
 /// rest: an error redirect (OIDC Core §3.1.2.6).
 fn validate(
     world: &World,
+    dialect: &DialectState,
     params: &AuthorizeParams,
     iss: &str,
 ) -> Result<ValidRequest, Box<Response>> {
@@ -120,7 +122,7 @@ fn validate(
             "The authorization request has no client_id.",
         )
     })?;
-    let client = world.clients.get(Dialect::Oidc, client_id).ok_or_else(|| {
+    let client = world.clients.get(NAME, client_id).ok_or_else(|| {
         page(
             "Unknown client",
             "No client is registered with this client_id.",
@@ -134,7 +136,7 @@ fn validate(
                 "The redirect_uri does not exactly match the registered one.",
             )
         })?;
-    let options = &world.oidc.options;
+    let options = &dialect.options;
     let state = non_empty(&params.state);
     let reply = Reply {
         redirect_uri,
@@ -215,11 +217,11 @@ fn validate(
 }
 
 impl ValidRequest {
-    fn reply<'a>(&'a self, world: &World, iss: &'a str) -> Reply<'a> {
+    fn reply<'a>(&'a self, dialect: &DialectState, iss: &'a str) -> Reply<'a> {
         Reply {
             redirect_uri: &self.redirect_uri,
             state: self.state.as_deref(),
-            iss: world.oidc.options.authorization_response_iss.then_some(iss),
+            iss: dialect.options.authorization_response_iss.then_some(iss),
         }
     }
 }
@@ -227,13 +229,13 @@ impl ValidRequest {
 /// Issues a code for `user_id` (signed in at `auth_time`) and redirects with it.
 fn approve(
     world: &mut World,
+    dialect: &mut DialectState,
     request: &ValidRequest,
     iss: &str,
     user_id: u64,
     auth_time: u64,
 ) -> Response {
     let now = world.clock.now();
-    let dialect = &mut world.oidc;
     dialect.next_grant_id += 1;
     let code = oauth::random_token(32);
     dialect.codes.insert(
@@ -251,15 +253,21 @@ fn approve(
             redeemed: false,
         },
     );
-    request.reply(world, iss).code(&code)
+    request.reply(dialect, iss).code(&code)
 }
 
 /// `prompt=none`: succeed silently for a signed-in user who already consented
 /// (and signed in recently enough for `max_age`), else `login_required` /
 /// `consent_required`.
-fn silent(world: &mut World, request: &ValidRequest, iss: &str, session: Option<u64>) -> Response {
+fn silent(
+    world: &mut World,
+    dialect: &mut DialectState,
+    request: &ValidRequest,
+    iss: &str,
+    session: Option<u64>,
+) -> Response {
     let now = world.clock.now();
-    let login = session.and_then(|user_id| Some((user_id, *world.oidc.logins.get(&user_id)?)));
+    let login = session.and_then(|user_id| Some((user_id, *dialect.logins.get(&user_id)?)));
     let fresh = login.filter(|(_, auth_time)| {
         request
             .max_age
@@ -267,52 +275,50 @@ fn silent(world: &mut World, request: &ValidRequest, iss: &str, session: Option<
     });
     let Some((user_id, auth_time)) = fresh else {
         return request
-            .reply(world, iss)
+            .reply(dialect, iss)
             .error("login_required", "the user is not signed in");
     };
-    let consented = world
-        .oidc
+    let consented = dialect
         .consents
         .contains(&(request.client_id.clone(), user_id));
     if !consented {
         return request
-            .reply(world, iss)
+            .reply(dialect, iss)
             .error("consent_required", "the user has not consented");
     }
-    approve(world, request, iss, user_id, auth_time)
+    approve(world, dialect, request, iss, user_id, auth_time)
 }
 
 /// `GET /authorize`.
 async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The authorization request cannot be parsed.");
     };
-    let iss = issuer(&sim, &headers);
+    let iss = issuer(&ctx, &headers);
     let session = oauth::cookie(&headers, SESSION_COOKIE).and_then(|id| id.parse::<u64>().ok());
-    sim.with(|world| {
-        let request = match validate(world, &params, &iss) {
+    ctx.with(|world, dialect| {
+        let request = match validate(world, dialect, &params, &iss) {
             Ok(request) => request,
             Err(response) => return *response,
         };
         if request.prompt_none {
-            return silent(world, &request, &iss, session);
+            return silent(world, dialect, &request, &iss, session);
         }
-        let auto = world
-            .oidc
+        let auto = dialect
             .options
             .auto_approve_user_id
             .filter(|id| world.user(*id).is_some());
         if let Some(user_id) = auto {
             let now = world.clock.now();
-            return approve(world, &request, &iss, user_id, now);
+            return approve(world, dialect, &request, &iss, user_id, now);
         }
         consent_page(world, &request, &params)
     })
@@ -352,20 +358,20 @@ fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams)
 
 /// `POST /authorize/decision`: the consent form, validated again.
 async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    let iss = issuer(&sim, &headers);
-    sim.with(|world| {
-        let request = match validate(world, &form.params, &iss) {
+    let iss = issuer(&ctx, &headers);
+    ctx.with(|world, dialect| {
+        let request = match validate(world, dialect, &form.params, &iss) {
             Ok(request) => request,
             Err(response) => return *response,
         };
@@ -380,12 +386,11 @@ async fn decide(
                     return consent::error_page("No account chosen", "Choose an account.");
                 };
                 let now = world.clock.now();
-                world.oidc.logins.insert(user_id, now);
-                world
-                    .oidc
+                dialect.logins.insert(user_id, now);
+                dialect
                     .consents
                     .insert((request.client_id.clone(), user_id));
-                let mut response = approve(world, &request, &iss, user_id, now);
+                let mut response = approve(world, dialect, &request, &iss, user_id, now);
                 let cookie =
                     format!("{SESSION_COOKIE}={user_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
                 if let Ok(cookie) = HeaderValue::try_from(cookie) {
@@ -394,7 +399,7 @@ async fn decide(
                 response
             }
             Some("deny") => request
-                .reply(world, &iss)
+                .reply(dialect, &iss)
                 .error("access_denied", "The user denied the request"),
             _ => consent::error_page("Bad request", "Choose Allow or Deny."),
         }

@@ -1,5 +1,6 @@
 //! Client authentication at the token and revocation endpoints (RFC 6749 §2.3.1): Basic or body, never both.
 
+use crate::oidc::NAME;
 use axum::{
     Json,
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -8,7 +9,6 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 
 use crate::{
-    clients::Dialect,
     oauth::{self, TokenError},
     state::World,
 };
@@ -127,7 +127,7 @@ pub(super) fn authenticate(
     };
     let valid = world
         .clients
-        .get(Dialect::Oidc, &client_id)
+        .get(NAME, &client_id)
         .is_some_and(|client| oauth::secrets_match(&client.client_secret, &secret));
     if valid {
         Ok(client_id)

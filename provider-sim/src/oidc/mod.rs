@@ -30,12 +30,24 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::{admin::AdminError, grants, net::Conn, state::Sim};
+use crate::{
+    clients::Client,
+    dev,
+    dialect::{self, Dialect},
+    grants::{self},
+    net::Conn,
+    users::User,
+};
 
+/// What this dialect's handlers get as state.
+type Ctx = dialect::Ctx<DialectState>;
+
+/// The name clients of this dialect register under.
+const NAME: &str = "oidc";
 /// Path prefix of this dialect on the simulator (and the issuer's path).
-pub(crate) const PREFIX: &str = "/oidc";
+const PREFIX: &str = "/oidc";
 
 const DISCOVERY: &str = "oidc.discovery";
 const JWKS: &str = "oidc.jwks";
@@ -47,12 +59,10 @@ const TOKEN_REFRESH: &str = "oidc.token.refresh_token";
 const USERINFO: &str = "oidc.userinfo";
 const REVOKE: &str = "oidc.revoke";
 
-/// Endpoint names, for faults.
-pub(crate) const ENDPOINTS: &[&str] = &[
+const ENDPOINTS: &[&str] = &[
     DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
 ];
-/// Counter keys: the endpoints, plus token calls split by grant type.
-pub(crate) const COUNTERS: &[&str] = &[
+const COUNTERS: &[&str] = &[
     DISCOVERY,
     JWKS,
     AUTHORIZE,
@@ -64,22 +74,73 @@ pub(crate) const COUNTERS: &[&str] = &[
     REVOKE,
 ];
 
-/// The dialect's public routes, nested under [`PREFIX`].
-pub(crate) fn router() -> Router<Sim> {
-    Router::new()
-        .route("/.well-known/openid-configuration", get(discovery))
-        .route("/jwks", get(jwks))
-        .merge(authorize::router())
-        .merge(token::router())
-        .merge(resource::router())
-}
+impl Dialect for DialectState {
+    const NAME: &'static str = NAME;
+    const PREFIX: &'static str = PREFIX;
+    const TITLE: (&'static str, &'static str) =
+        ("OpenID Connect", "/.well-known/openid-configuration");
+    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const COUNTERS: &'static [&'static str] = COUNTERS;
+    type Options = Options;
 
-/// The dialect's admin routes, nested under `/_sim/oidc`.
-pub(crate) fn admin_router() -> Router<Sim> {
-    Router::new()
-        .route("/options", get(get_options).put(put_options))
-        .route("/keys", get(list_keys))
-        .route("/rotate-keys", post(rotate_keys))
+    fn options(&mut self) -> &mut Options {
+        &mut self.options
+    }
+
+    fn routes() -> Router<Ctx> {
+        Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .merge(authorize::router())
+            .merge(token::router())
+            .merge(resource::router())
+    }
+
+    fn admin_routes() -> Router<Ctx> {
+        Router::new()
+            .route("/_sim/oidc/keys", get(list_keys))
+            .route("/_sim/oidc/rotate-keys", post(rotate_keys))
+    }
+
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let uri = format!("{app_url}{}", dev::OIDC_REDIRECT_PATH);
+        let secret = dev::OIDC_CLIENT_SECRET;
+        vec![dialect::dev_client::<Self>(
+            dev::OIDC_CLIENT_ID,
+            secret,
+            uri,
+        )]
+    }
+
+    fn reset(&mut self) {
+        *self = Self::default();
+    }
+
+    /// Revokes one access token; `false` if it is unknown.
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        grants::revoke_token(&mut self.access_tokens, token)
+    }
+    /// Revokes one refresh token and its grant; `false` if it is unknown.
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
+            return false;
+        };
+        self.revoke_grant(grant_id);
+        true
+    }
+    /// Revokes every token of a user and ends their session; returns how many
+    /// tokens were still usable.
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        let revoked = grants::revoke_user(&mut self.access_tokens, user_id)
+            + grants::revoke_user(&mut self.refresh_tokens, user_id);
+        self.logins.remove(&user_id);
+        self.consents.retain(|(_, user)| *user != user_id);
+        revoked
+    }
+
+    fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
+        view.insert("oidc_sub".to_owned(), user.oidc_sub.into());
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -129,30 +190,6 @@ impl Default for Options {
     }
 }
 
-async fn get_options(State(sim): State<Sim>) -> Json<Options> {
-    Json(sim.with(|world| world.oidc.options.clone()))
-}
-
-/// `PUT /_sim/oidc/options`: a partial object; absent fields keep their value.
-async fn put_options(State(sim): State<Sim>, Json(patch): Json<Value>) -> Response {
-    sim.with(|world| {
-        let Value::Object(patch) = patch else {
-            return AdminError::bad_request("send a JSON object").into_response();
-        };
-        let Ok(Value::Object(mut merged)) = serde_json::to_value(&world.oidc.options) else {
-            return AdminError::bad_request("options do not serialize").into_response();
-        };
-        merged.extend(patch);
-        match serde_json::from_value::<Options>(Value::Object(merged)) {
-            Ok(options) => {
-                world.oidc.options = options.clone();
-                Json(options).into_response()
-            }
-            Err(error) => AdminError::bad_request(error.to_string()).into_response(),
-        }
-    })
-}
-
 #[derive(Debug, Serialize)]
 struct KeysView {
     /// The `kid` new tokens are signed with.
@@ -161,10 +198,10 @@ struct KeysView {
     published: Vec<String>,
 }
 
-async fn list_keys(State(sim): State<Sim>) -> Json<KeysView> {
-    Json(sim.with(|world| KeysView {
-        active: world.oidc.keys.active_kid().to_owned(),
-        published: world.oidc.keys.kids(),
+async fn list_keys(State(ctx): State<Ctx>) -> Json<KeysView> {
+    Json(ctx.with(|_, dialect| KeysView {
+        active: dialect.keys.active_kid().to_owned(),
+        published: dialect.keys.kids(),
     }))
 }
 
@@ -177,10 +214,10 @@ struct RotateRequest {
 }
 
 /// `POST /_sim/oidc/rotate-keys` (body optional): a new signing key.
-async fn rotate_keys(State(sim): State<Sim>, body: Option<Json<RotateRequest>>) -> Json<KeysView> {
+async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) -> Json<KeysView> {
     let request = body.map(|Json(request)| request).unwrap_or_default();
-    Json(sim.with(|world| {
-        let keys = &mut world.oidc.keys;
+    Json(ctx.with(|_, dialect| {
+        let keys = &mut dialect.keys;
         keys.rotate(request.retire_previous);
         KeysView {
             active: keys.active_kid().to_owned(),
@@ -334,48 +371,24 @@ impl DialectState {
         grants::revoke_matching(&mut self.access_tokens, |g| g.grant_id == grant_id);
         grants::revoke_matching(&mut self.refresh_tokens, |g| g.grant_id == grant_id);
     }
-
-    /// Revokes one access token; `false` if it is unknown.
-    pub(crate) fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.access_tokens, token)
-    }
-
-    /// Revokes one refresh token and its grant; `false` if it is unknown.
-    pub(crate) fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoke_grant(grant_id);
-        true
-    }
-
-    /// Revokes every token of a user and ends their session; returns how many
-    /// tokens were still usable.
-    pub(crate) fn revoke_user(&mut self, user_id: u64) -> usize {
-        let revoked = grants::revoke_user(&mut self.access_tokens, user_id)
-            + grants::revoke_user(&mut self.refresh_tokens, user_id);
-        self.logins.remove(&user_id);
-        self.consents.retain(|(_, user)| *user != user_id);
-        revoked
-    }
 }
 
 // ---------------------------------------------------------------------------
 // Discovery
 
 /// `{simulator origin}/oidc`.
-fn issuer(sim: &Sim, headers: &HeaderMap) -> String {
-    format!("{}{PREFIX}", sim.base_url(headers))
+fn issuer(ctx: &Ctx, headers: &HeaderMap) -> String {
+    format!("{}{PREFIX}", ctx.base_url(headers))
 }
 
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
-async fn discovery(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, DISCOVERY, None).await {
+async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, DISCOVERY, None).await {
         return response;
     }
-    let issuer = issuer(&sim, &headers);
-    let (plain, iss) = sim.with(|world| {
-        let options = &world.oidc.options;
+    let issuer = issuer(&ctx, &headers);
+    let (plain, iss) = ctx.with(|_, dialect| {
+        let options = &dialect.options;
         (options.allow_plain_pkce, options.authorization_response_iss)
     });
     let methods: &[&str] = if plain { &["S256", "plain"] } else { &["S256"] };
@@ -409,11 +422,11 @@ async fn discovery(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Re
 }
 
 /// `GET /jwks`: every published key, so tokens signed before a rotation verify.
-async fn jwks(State(sim): State<Sim>, conn: Conn) -> Response {
-    if let Some(response) = sim.begin(&conn, JWKS, None).await {
+async fn jwks(State(ctx): State<Ctx>, conn: Conn) -> Response {
+    if let Some(response) = ctx.begin(&conn, JWKS, None).await {
         return response;
     }
-    let body = sim.with(|world| world.oidc.keys.jwks());
+    let body = ctx.with(|_, dialect| dialect.keys.jwks());
     (
         StatusCode::OK,
         [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")],

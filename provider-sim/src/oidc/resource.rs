@@ -1,6 +1,7 @@
 //! The OIDC userinfo endpoint (OIDC Core §5.3) and token revocation (RFC 7009).
 
 use crate::oauth::non_empty;
+use crate::{dialect::Dialect, oidc::Ctx};
 use axum::{
     Form, Json, Router,
     extract::{State, rejection::FormRejection},
@@ -14,26 +15,25 @@ use super::{REVOKE, USERINFO, client_auth::authenticate, token::ProfileClaims};
 use crate::{
     net::Conn,
     oauth::{self, TokenError},
-    state::Sim,
 };
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new()
         .route("/userinfo", get(userinfo).post(userinfo))
         .route("/revoke", post(revoke))
 }
 
 /// `GET` or `POST /userinfo` (OIDC Core §5.3), bearer token in the header.
-async fn userinfo(State(sim): State<Sim>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = sim.begin(&conn, USERINFO, None).await {
+async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
+    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
         return response;
     }
-    let base_url = sim.base_url(&headers);
-    sim.with(|world| {
+    let base_url = ctx.base_url(&headers);
+    ctx.with(|world, dialect| {
         let Some(token) = oauth::bearer(&headers) else {
             return oauth::invalid_token("missing bearer token");
         };
-        let Some(grant) = world.oidc.access_tokens.get(token).cloned() else {
+        let Some(grant) = dialect.access_tokens.get(token).cloned() else {
             return oauth::invalid_token("unknown access token");
         };
         if grant.revoked {
@@ -66,18 +66,18 @@ struct RevokeForm {
 /// `POST /revoke`: 200 whether or not the token was known (RFC 7009 §2.2).
 /// Revoking a refresh token ends its whole grant, access tokens included.
 async fn revoke(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, REVOKE, None).await {
+    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return TokenError::invalid_request("the body must be form-encoded").into_response();
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let client_id = match authenticate(
             world,
             &headers,
@@ -90,7 +90,6 @@ async fn revoke(
         let Some(token) = non_empty(&form.token) else {
             return TokenError::missing("token").into_response();
         };
-        let dialect = &mut world.oidc;
         // The hint only changes the lookup order (RFC 7009 §2.1).
         let owner = if form.token_type_hint.as_deref() == Some("refresh_token") {
             None

@@ -1,6 +1,8 @@
 //! The OIDC token endpoint: code and refresh grants, and the ID tokens they carry.
 
+use super::DialectState;
 use crate::oauth::non_empty;
+use crate::oidc::Ctx;
 use axum::{
     Form, Json, Router,
     extract::{State, rejection::FormRejection},
@@ -20,11 +22,11 @@ use super::{
 use crate::{
     net::Conn,
     oauth::{self, TokenError},
-    state::{Sim, World},
+    state::World,
     users::{self, User},
 };
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new().route("/token", post(token))
 }
 
@@ -98,6 +100,7 @@ struct Grant<'a> {
 /// Stores new tokens and builds the token response (OIDC Core §3.1.3.3).
 fn issue(
     world: &mut World,
+    dialect: &mut DialectState,
     grant: &Grant<'_>,
     iss: &str,
     base_url: &str,
@@ -106,7 +109,6 @@ fn issue(
     let Some(user) = world.user(grant.user_id).cloned() else {
         return Err(TokenError::invalid_grant("the account no longer exists").into());
     };
-    let dialect = &mut world.oidc;
     let options = dialect.options.clone();
     let access_token = oauth::random_token(32);
     let mut body = serde_json::json!({
@@ -185,7 +187,7 @@ struct TokenForm {
 
 /// `POST /token`.
 async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
@@ -193,7 +195,7 @@ async fn token(
     let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
         crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
     });
-    if let Some(response) = sim.begin(&conn, TOKEN, grant_counter).await {
+    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -202,9 +204,9 @@ async fn token(
         )
         .into_response();
     };
-    let iss = issuer(&sim, &headers);
-    let base_url = sim.base_url(&headers);
-    match sim.with(|world| exchange(world, &headers, &form, &iss, &base_url)) {
+    let iss = issuer(&ctx, &headers);
+    let base_url = ctx.base_url(&headers);
+    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &form, &iss, &base_url)) {
         Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
         Err(failure) => failure.into_response(),
     }
@@ -212,6 +214,7 @@ async fn token(
 
 fn exchange(
     world: &mut World,
+    dialect: &mut DialectState,
     headers: &HeaderMap,
     form: &TokenForm,
     iss: &str,
@@ -226,14 +229,15 @@ fn exchange(
     let error = Failure::Token;
     match non_empty(&form.grant_type) {
         None => Err(error(TokenError::missing("grant_type"))),
-        Some("authorization_code") => redeem_code(world, &client_id, form, iss, base_url),
-        Some("refresh_token") => refresh(world, &client_id, form, iss, base_url),
+        Some("authorization_code") => redeem_code(world, dialect, &client_id, form, iss, base_url),
+        Some("refresh_token") => refresh(world, dialect, &client_id, form, iss, base_url),
         Some(other) => Err(error(TokenError::unsupported_grant_type(other))),
     }
 }
 
 fn redeem_code(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     form: &TokenForm,
     iss: &str,
@@ -244,7 +248,6 @@ fn redeem_code(
     let redirect_uri =
         non_empty(&form.redirect_uri).ok_or_else(|| fail(TokenError::missing("redirect_uri")))?;
     let now = world.clock.now();
-    let dialect = &mut world.oidc;
     let grant = dialect
         .codes
         .get_mut(code)
@@ -270,27 +273,10 @@ fn redeem_code(
             "redirect_uri does not match the authorization request",
         )));
     }
-    match (&grant.challenge, non_empty(&form.code_verifier)) {
-        (None, None) => {}
-        (None, Some(_)) => {
-            return Err(fail(TokenError::invalid_grant(
-                "code_verifier sent, but the authorization request had no code_challenge",
-            )));
-        }
-        (Some(_), None) => return Err(fail(TokenError::invalid_grant("missing code_verifier"))),
-        (Some((challenge, s256)), Some(verifier)) => {
-            let computed = if *s256 {
-                oauth::pkce_s256(verifier)
-            } else {
-                verifier.to_owned()
-            };
-            if !oauth::is_valid_verifier(verifier) || !oauth::secrets_match(challenge, &computed) {
-                return Err(fail(TokenError::invalid_grant(
-                    "code_verifier does not match code_challenge",
-                )));
-            }
-        }
-    }
+    let challenge = grant.challenge.as_ref();
+    let challenge = challenge.map(|(challenge, s256)| (challenge.as_str(), *s256));
+    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
+        .map_err(|failure| fail(TokenError::invalid_grant(failure.describe())))?;
     grant.redeemed = true;
     let nonce = grant.nonce.clone();
     let issued = Grant {
@@ -303,11 +289,12 @@ fn redeem_code(
         with_id_token: true,
         keep_refresh_token: None,
     };
-    issue(world, &issued, iss, base_url)
+    issue(world, dialect, &issued, iss, base_url)
 }
 
 fn refresh(
     world: &mut World,
+    dialect: &mut DialectState,
     client_id: &str,
     form: &TokenForm,
     iss: &str,
@@ -317,7 +304,6 @@ fn refresh(
     let token =
         non_empty(&form.refresh_token).ok_or_else(|| fail(TokenError::missing("refresh_token")))?;
     let now = world.clock.now();
-    let dialect = &mut world.oidc;
     let rotate = dialect.options.rotate_refresh_tokens;
     let with_id_token = dialect.options.id_token_on_refresh;
     let grant = dialect
@@ -377,5 +363,5 @@ fn refresh(
         with_id_token: with_id_token && scopes.openid,
         keep_refresh_token: (!rotate).then_some(token),
     };
-    issue(world, &issued, iss, base_url)
+    issue(world, dialect, &issued, iss, base_url)
 }

@@ -6,7 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{attribute, hidden_fields};
+use common::{Harness, attribute, hidden_fields};
 
 mod api;
 mod apps;
@@ -19,7 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,46 +29,18 @@ const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/aihubmix/callback";
 const STATE: &str = "state-123 with spaces & symbols";
 const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
 
-/// A running simulator plus a client that, like Keyhole's, never follows redirects.
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
     /// The authorize URL with the dev client's defaults, overridden or extended by `extra`
     /// (an empty value removes the parameter).
     fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
-        let mut params: Vec<(&str, &str)> = vec![
+        let defaults = [
             ("client_id", dev::AIHUBMIX_CLIENT_ID),
             ("redirect_uri", REDIRECT_URI),
             ("response_type", "code"),
             ("scope", "profile balance"),
             ("state", STATE),
         ];
-        for (key, value) in extra {
-            params.retain(|(existing, _)| existing != key);
-            if !value.is_empty() {
-                params.push((key, value));
-            }
-        }
-        let mut url = Url::parse(&self.url("/aihubmix/api/oauth2/authorize")).expect("url");
-        url.query_pairs_mut().extend_pairs(params);
-        url.into()
+        self.url_with("/aihubmix/api/oauth2/authorize", &defaults, extra)
     }
 
     async fn get(&self, url: &str) -> reqwest::Response {

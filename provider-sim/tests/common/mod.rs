@@ -26,3 +26,47 @@ pub fn hidden_fields(html: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A running simulator plus a client that, like Keyhole's, never follows redirects.
+pub struct Harness {
+    pub sim: provider_sim::SimHandle,
+    pub http: reqwest::Client,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        let sim = provider_sim::spawn(provider_sim::SimConfig::default())
+            .await
+            .expect("simulator starts");
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .expect("client builds");
+        Self { sim, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.sim.base_url)
+    }
+
+    /// `path` with the query `defaults`, each overridden or extended by
+    /// `extra` (an empty value removes the parameter).
+    pub fn url_with(
+        &self,
+        path: &str,
+        defaults: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> String {
+        let mut params = defaults.to_vec();
+        for (key, value) in extra {
+            params.retain(|(existing, _)| existing != key);
+            if !value.is_empty() {
+                params.push((key, value));
+            }
+        }
+        let mut url = url::Url::parse(&self.url(path)).expect("url");
+        url.query_pairs_mut().extend_pairs(params);
+        url.into()
+    }
+}

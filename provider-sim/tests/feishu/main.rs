@@ -3,11 +3,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{attribute, hidden_fields};
+use common::{Harness, attribute, hidden_fields};
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -17,32 +17,7 @@ const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/feishu/callback";
 const STATE: &str = "feishu-state";
 const VERIFIER: &str = "a-pkce-verifier-that-is-long-enough-0123456789abcdef";
 
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
-    fn url_with(&self, path: &str, params: &[(&str, &str)]) -> String {
-        let mut url = Url::parse(&self.url(path)).expect("url");
-        url.query_pairs_mut().extend_pairs(params);
-        url.into()
-    }
-
     async fn post_json(
         &self,
         path: &str,
@@ -86,7 +61,7 @@ impl Harness {
     ) -> reqwest::Response {
         let response = self
             .http
-            .get(self.url_with(path, params))
+            .get(self.url_with(path, params, &[]))
             .send()
             .await
             .expect("page");

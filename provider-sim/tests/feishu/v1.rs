@@ -54,7 +54,7 @@ async fn app_access_token_reuse_and_renewal() {
         .await;
     assert_eq!(
         (status, &body["code"]),
-        (StatusCode::OK, &json!(99_991_664))
+        (StatusCode::UNAUTHORIZED, &json!(99_991_664))
     );
     let (_, body) = h
         .post_json(
@@ -161,7 +161,8 @@ async fn v1_app_token_in_the_body() {
     assert_eq!(body["data"]["name"], "สมชาย ใจดี");
 }
 
-/// Every v1 error is HTTP 200 with a documented non-zero code and a msg.
+/// Every v1 business error is HTTP 200 with a documented non-zero code and a
+/// msg; the gateway's token errors (9999xxxx) come with a 4xx status.
 #[tokio::test]
 async fn v1_errors_are_http_200() {
     let h = Harness::start().await;
@@ -169,10 +170,16 @@ async fn v1_errors_are_http_200() {
     let path = "/feishu/open-apis/authen/v1/access_token";
     let code = h.v1_code("12345").await;
     let exchange = json!({"grant_type": "authorization_code", "code": code});
+    let gateway = [
+        (None, 99_991_661, StatusCode::UNAUTHORIZED),
+        (Some("not-a-t-token"), 99_991_671, StatusCode::BAD_REQUEST),
+        (Some("t-unknown"), 99_991_664, StatusCode::UNAUTHORIZED),
+    ];
+    for (token, expected, status) in gateway {
+        let (got, answer) = h.post_json(path, token, exchange.clone()).await;
+        assert_eq!((got, &answer["code"]), (status, &json!(expected)));
+    }
     let cases: Vec<(Option<&str>, Value, u32)> = vec![
-        (None, exchange.clone(), 99_991_661),
-        (Some("not-a-t-token"), exchange.clone(), 99_991_671),
-        (Some("t-unknown"), exchange.clone(), 99_991_664),
         (
             Some(&app),
             json!({"grant_type": "password", "code": code}),
@@ -235,7 +242,7 @@ async fn v1_refresh_rotation() {
     let (status, stale) = h.user_info(old_access).await;
     assert_eq!(
         (status, &stale["code"]),
-        (StatusCode::OK, &json!(99_991_677))
+        (StatusCode::UNAUTHORIZED, &json!(99_991_677))
     );
     let new_access = new["access_token"].as_str().expect("token");
     assert_eq!(h.user_info(new_access).await.1["code"], 0);
@@ -247,16 +254,21 @@ async fn v1_refresh_rotation() {
     assert_eq!(h.refresh_v1(&app, refresh).await["code"], 20037);
 }
 
-/// user_info errors, and the HTTP status option for gateway errors.
+/// user_info errors with their realistic statuses, and the option that
+/// answers every gateway error with one status (200, the v1 form, here).
 #[tokio::test]
 async fn user_info_errors() {
     let h = Harness::start().await;
     let (status, body) = h.user_info("u-unknown").await;
     assert_eq!(
         (status, &body["code"]),
-        (StatusCode::OK, &json!(99_991_668))
+        (StatusCode::UNAUTHORIZED, &json!(99_991_668))
     );
-    assert_eq!(h.user_info("bogus").await.1["code"], 99_991_671);
+    let (status, body) = h.user_info("bogus").await;
+    assert_eq!(
+        (status, &body["code"]),
+        (StatusCode::BAD_REQUEST, &json!(99_991_671))
+    );
     let missing: Value = h
         .http
         .get(h.url("/feishu/open-apis/authen/v1/user_info"))
@@ -270,10 +282,10 @@ async fn user_info_errors() {
     h.admin(
         Method::PUT,
         "/_sim/feishu/options",
-        json!({"gateway_error_status": 401}),
+        json!({"gateway_error_status": 200}),
     )
     .await;
-    assert_eq!(h.user_info("u-unknown").await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.user_info("u-unknown").await.0, StatusCode::OK);
     let data = h.v1_login("12345").await;
     h.advance(7200).await;
     let (status, body) = h
@@ -281,8 +293,11 @@ async fn user_info_errors() {
         .await;
     assert_eq!(
         (status, &body["code"]),
-        (StatusCode::UNAUTHORIZED, &json!(99_991_677))
+        (StatusCode::OK, &json!(99_991_677))
     );
+    let options = json!({"gateway_error_status": null});
+    h.admin(Method::PUT, "/_sim/feishu/options", options).await;
+    assert_eq!(h.user_info("u-unknown").await.0, StatusCode::UNAUTHORIZED);
 }
 
 /// Deny: `?error=access_denied&state=…`; untrusted redirect URIs get a page.
@@ -312,7 +327,7 @@ async fn deny_and_untrusted_redirects() {
     ];
     let response = h
         .http
-        .get(h.url_with("/feishu/open-apis/authen/v1/index", &bad))
+        .get(h.url_with("/feishu/open-apis/authen/v1/index", &bad, &[]))
         .send()
         .await
         .expect("answered");

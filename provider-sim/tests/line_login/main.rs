@@ -6,16 +6,16 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{attribute, hidden_fields};
+use common::{Harness, attribute, hidden_fields};
 
 mod authorize;
 mod tokens;
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -29,44 +29,17 @@ const XIAOMING: &str = "U37c8bc5bb5c665ca86d4475462737587";
 const SOMCHAI: &str = "Ub6ad5bd613e5bcfd6ff2bbb8ce336f13";
 const DAY: u64 = 86_400;
 
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
     /// The dev channel's authorize URL; `extra` overrides (an empty value removes).
     fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
-        let mut params: Vec<(&str, &str)> = vec![
+        let defaults = [
             ("response_type", "code"),
             ("client_id", dev::LINE_LOGIN_CHANNEL_ID),
             ("redirect_uri", REDIRECT_URI),
             ("state", STATE),
             ("scope", "profile openid"),
         ];
-        for (key, value) in extra {
-            params.retain(|(existing, _)| existing != key);
-            if !value.is_empty() {
-                params.push((key, value));
-            }
-        }
-        let mut url = Url::parse(&self.url("/line/oauth2/v2.1/authorize")).expect("url");
-        url.query_pairs_mut().extend_pairs(params);
-        url.into()
+        self.url_with("/line/oauth2/v2.1/authorize", &defaults, extra)
     }
 
     async fn get(&self, url: &str) -> reqwest::Response {

@@ -4,12 +4,15 @@
 //! webhook tests with their local bot server; `attempts` the record of every
 //! push call.
 
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::Harness;
+
 mod attempts;
 mod webhook;
 
-use std::time::Duration;
-
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -18,25 +21,7 @@ const XIAOMING: &str = "U37c8bc5bb5c665ca86d4475462737587";
 const SOMCHAI: &str = "Ub6ad5bd613e5bcfd6ff2bbb8ce336f13";
 const RETRY_KEY: &str = "123e4567-e89b-12d3-a456-426614174000";
 
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
     async fn form(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String) {
         let response = self
             .http

@@ -249,3 +249,138 @@ async fn webhook_variants_and_unfollow() {
         false
     );
 }
+
+/// Postback, join, leave and member events have LINE's shapes; a group
+/// event's reply goes to the group; standby mode carries no reply token; and
+/// the console's "Verify" delivery is an empty, signed event list.
+#[tokio::test]
+async fn webhook_event_types_standby_and_verify() {
+    let h = &Harness::start().await;
+    let (target_url, mut inbox) = bot_server(200).await;
+    let events = json!([
+        {"type": "postback", "user_id": 12345, "data": "action=buy&item=1",
+         "params": {"datetime": "2026-01-01T10:00"}},
+        {"type": "join"},
+        {"type": "member_joined", "user_id": 12346},
+        {"type": "member_left", "user_id": 12346},
+        {"type": "leave"},
+    ]);
+    let webhook = json!({"target_url": target_url, "events": events});
+    h.admin(Method::POST, "/_sim/line-bot/webhook", webhook)
+        .await;
+    let received = inbox.recv().await.expect("delivered");
+    assert_eq!(
+        received.header("x-line-signature"),
+        Some(expected_signature(&received.body).as_str())
+    );
+    let payload = received.json();
+    let kinds: Vec<&str> = payload["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| event["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["postback", "join", "memberJoined", "memberLeft", "leave"]
+    );
+    let [postback, join, joined, left, leave] =
+        payload["events"].as_array().expect("events").as_slice()
+    else {
+        panic!("five events")
+    };
+    assert_eq!(postback["postback"]["data"], "action=buy&item=1");
+    assert_eq!(
+        postback["postback"]["params"]["datetime"],
+        "2026-01-01T10:00"
+    );
+    assert_eq!(
+        postback["source"],
+        json!({"type": "user", "userId": XIAOMING})
+    );
+    let group = join["source"]["groupId"].as_str().expect("group id");
+    assert!(group.starts_with('C') && group.len() == 33);
+    assert_eq!(join["source"], json!({"type": "group", "groupId": group}));
+    assert_eq!(
+        joined["joined"],
+        json!({"members": [{"type": "user", "userId": SOMCHAI}]})
+    );
+    assert_eq!(left["left"]["members"][0]["userId"], SOMCHAI);
+    for event in [postback, join, joined] {
+        assert_eq!(event["mode"], "active");
+        assert!(event["replyToken"].is_string(), "{event}");
+    }
+    for event in [left, leave] {
+        assert!(event.get("replyToken").is_none(), "{event}");
+    }
+    // A reply to the join goes to the group.
+    let token = &h.channel_token().await;
+    let reply =
+        json!({"replyToken": join["replyToken"], "messages": [{"type": "text", "text": "hi all"}]});
+    let answer = h
+        .send("/line-bot/v2/bot/message/reply", token, &reply, None)
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let messages = h
+        .admin(Method::GET, "/_sim/line-bot/messages", Value::Null)
+        .await;
+    assert_eq!(
+        (&messages[0]["to"], &messages[0]["user_id"]),
+        (&json!(group), &Value::Null)
+    );
+
+    // Standby: the events say so and carry no reply token.
+    let standby = json!({"target_url": target_url, "mode": "standby",
+        "events": [{"type": "message", "user_id": 12345, "text": "hi", "group_id": group}]});
+    h.admin(Method::POST, "/_sim/line-bot/webhook", standby)
+        .await;
+    let event = &inbox.recv().await.expect("delivered").json()["events"][0];
+    assert_eq!(event["mode"], "standby");
+    assert!(event.get("replyToken").is_none());
+    assert_eq!(
+        event["source"],
+        json!({"type": "group", "groupId": group, "userId": XIAOMING})
+    );
+
+    // Verify: `{"destination": …, "events": []}`, signed like the rest.
+    let verify = json!({"target_url": target_url});
+    let answer = h
+        .admin(Method::POST, "/_sim/line-bot/webhook", verify)
+        .await;
+    assert_eq!(answer["status"], 200);
+    let received = inbox.recv().await.expect("delivered");
+    assert_eq!(
+        received.json(),
+        json!({"destination": dev::LINE_BOT_USER_ID, "events": []})
+    );
+    assert_eq!(
+        received.header("x-line-signature"),
+        Some(expected_signature(&received.body).as_str())
+    );
+
+    // Bad specs change nothing and say why.
+    for (event, why) in [
+        (json!({"type": "postback", "user_id": 12345}), "needs data"),
+        (json!({"type": "member_joined"}), "needs user_id"),
+        (
+            json!({"type": "follow", "user_id": 12345, "group_id": group}),
+            "1:1",
+        ),
+        (json!({"type": "join", "group_id": "C12"}), "group_id"),
+    ] {
+        let body = json!({"target_url": target_url, "events": [event]});
+        let response = h
+            .http
+            .post(h.url("/_sim/line-bot/webhook"))
+            .json(&body)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let error: Value = response.json().await.expect("JSON");
+        assert!(
+            error["error"].as_str().expect("message").contains(why),
+            "{error}"
+        );
+    }
+}

@@ -3,12 +3,12 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{attribute, hidden_fields};
+use common::{Harness, attribute, hidden_fields};
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, jwk::JwkSet};
-use provider_sim::{SimConfig, SimHandle, dev, spawn};
+use provider_sim::dev;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -19,11 +19,6 @@ const STATE: &str = "oidc state";
 const NONCE: &str = "n-0S6_WzA2Mj";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
-struct Harness {
-    sim: SimHandle,
-    http: reqwest::Client,
-}
-
 /// How the client authenticates at the token endpoint.
 #[derive(Clone, Copy)]
 enum Auth {
@@ -32,20 +27,6 @@ enum Auth {
 }
 
 impl Harness {
-    async fn start() -> Self {
-        let sim = spawn(SimConfig::default()).await.expect("simulator starts");
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("client builds");
-        Self { sim, http }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.sim.base_url)
-    }
-
     fn issuer(&self) -> String {
         self.url("/oidc")
     }
@@ -53,7 +34,7 @@ impl Harness {
     /// The authorize URL; `extra` overrides or adds parameters (empty value removes).
     fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
         let challenge = s256(VERIFIER);
-        let mut params: Vec<(&str, &str)> = vec![
+        let defaults = [
             ("client_id", dev::OIDC_CLIENT_ID),
             ("redirect_uri", REDIRECT_URI),
             ("response_type", "code"),
@@ -63,15 +44,7 @@ impl Harness {
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
         ];
-        for (key, value) in extra {
-            params.retain(|(existing, _)| existing != key);
-            if !value.is_empty() {
-                params.push((key, value));
-            }
-        }
-        let mut url = Url::parse(&self.url("/oidc/authorize")).expect("url");
-        url.query_pairs_mut().extend_pairs(params);
-        url.into()
+        self.url_with("/oidc/authorize", &defaults, extra)
     }
 
     /// Consent for `user_id`; the redirect response (with the session cookie).

@@ -1,5 +1,6 @@
 //! The v2 authorize page (`GET /open-apis/authen/v1/authorize`) and its consent form.
 
+use crate::feishu::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     extract::{
@@ -12,7 +13,6 @@ use serde::Deserialize;
 
 use super::{CodeRequest, DECISION_PATH};
 use crate::{
-    clients::Dialect,
     consent,
     feishu::{
         PREFIX, V2_AUTHORIZE, V2_DECISION,
@@ -20,7 +20,7 @@ use crate::{
     },
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,15 +59,12 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Box
             "The authorization link has no client_id.",
         )
     })?;
-    let client = world
-        .clients
-        .get(Dialect::Feishu, client_id)
-        .ok_or_else(|| {
-            page(
-                "Unknown application",
-                "No app is registered with this App ID.",
-            )
-        })?;
+    let client = world.clients.get(NAME, client_id).ok_or_else(|| {
+        page(
+            "Unknown application",
+            "No app is registered with this App ID.",
+        )
+    })?;
     let redirect_uri = non_empty(&params.redirect_uri)
         .filter(|uri| *uri == client.redirect_uri)
         .ok_or_else(|| {
@@ -139,26 +136,34 @@ fn validate(world: &World, params: &AuthorizeParams) -> Result<ValidRequest, Box
 
 /// `GET /open-apis/authen/v1/authorize` (on `accounts.feishu.cn` for real).
 pub(super) async fn authorize(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     query: Result<Query<AuthorizeParams>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, V2_AUTHORIZE, None).await {
+    if let Some(response) = ctx.begin(&conn, V2_AUTHORIZE, None).await {
         return response;
     }
     let Ok(Query(params)) = query else {
         return consent::error_page("Bad request", "The authorization link cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &params) {
             Ok(request) => request,
             Err(response) => return *response,
         };
-        if let Some(user_id) = auto_user(world) {
+        if let Some(user_id) = auto_user(world, dialect) {
             let uri = request.code.redirect_uri.clone();
             let state = request.state.as_deref();
             let code = Some(request.code.clone());
-            return approve(world, &request.client_id, user_id, &uri, state, code);
+            return approve(
+                world,
+                dialect,
+                &request.client_id,
+                user_id,
+                &uri,
+                state,
+                code,
+            );
         }
         let method = match &request.code.challenge {
             Some((_, true)) => "S256",
@@ -178,23 +183,23 @@ pub(super) async fn authorize(
             hidden.push(("code_challenge_method", method));
         }
         let action = format!("{PREFIX}{DECISION_PATH}");
-        consent_page(world, &request.app_name, &action, &hidden)
+        consent_page(world, dialect, &request.app_name, &action, &hidden)
     })
 }
 
 /// `POST /open-apis/authen/v1/authorize/decision`: the consent form.
 pub(super) async fn decide(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     form: Result<Form<DecisionForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = sim.begin(&conn, V2_DECISION, None).await {
+    if let Some(response) = ctx.begin(&conn, V2_DECISION, None).await {
         return response;
     }
     let Ok(Form(form)) = form else {
         return consent::error_page("Bad request", "The consent form cannot be parsed.");
     };
-    sim.with(|world| {
+    ctx.with(|world, dialect| {
         let request = match validate(world, &form.params) {
             Ok(request) => request,
             Err(response) => return *response,
@@ -205,7 +210,15 @@ pub(super) async fn decide(
             Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
                 Some(user_id) => {
                     let code = Some(request.code.clone());
-                    approve(world, &request.client_id, user_id, &uri, state, code)
+                    approve(
+                        world,
+                        dialect,
+                        &request.client_id,
+                        user_id,
+                        &uri,
+                        state,
+                        code,
+                    )
                 }
                 None => consent::error_page("No account chosen", "Choose an account."),
             },

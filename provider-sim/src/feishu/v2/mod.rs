@@ -18,12 +18,13 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{oauth, state::Sim};
+use super::Ctx;
+use crate::oauth;
 
 const AUTHORIZE_PATH: &str = "/open-apis/authen/v1/authorize";
 const DECISION_PATH: &str = "/open-apis/authen/v1/authorize/decision";
 
-pub(super) fn router() -> Router<Sim> {
+pub(super) fn router() -> Router<Ctx> {
     Router::new()
         .route(AUTHORIZE_PATH, get(authorize::authorize))
         .route(DECISION_PATH, post(authorize::decide))

@@ -1,5 +1,6 @@
 //! The v2 token endpoint (`POST /open-apis/authen/v2/oauth/token`): both grants, PKCE and scope narrowing.
 
+use crate::feishu::{Ctx, DialectState, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json,
@@ -12,14 +13,13 @@ use serde::Deserialize;
 
 use super::CodeRequest;
 use crate::{
-    clients::Dialect,
     feishu::{
         V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH,
         grants::{Generation, RefreshStatus},
     },
     net::Conn,
     oauth,
-    state::{Sim, World},
+    state::World,
 };
 
 const OFFLINE_ACCESS: &str = "offline_access";
@@ -73,7 +73,7 @@ impl IntoResponse for V2Error {
 
 /// `POST /open-apis/authen/v2/oauth/token`: both grants, JSON in and out.
 pub(super) async fn token(
-    State(sim): State<Sim>,
+    State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
@@ -81,13 +81,13 @@ pub(super) async fn token(
     let grant_counter = body.as_ref().ok().and_then(|Json(body)| {
         crate::oauth::grant_counter(body.grant_type.as_deref(), V2_TOKEN_CODE, V2_TOKEN_REFRESH)
     });
-    if let Some(response) = sim.begin(&conn, V2_TOKEN, grant_counter).await {
+    if let Some(response) = ctx.begin(&conn, V2_TOKEN, grant_counter).await {
         return response;
     }
     let Ok(Json(body)) = body else {
         return V2Error::new(20063, "invalid_request", "malformed request body").into_response();
     };
-    match sim.with(|world| exchange(world, &headers, &body)) {
+    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &body)) {
         Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
         Err(error) => error.into_response(),
     }
@@ -127,6 +127,7 @@ fn client_credentials(headers: &HeaderMap, body: &TokenBody) -> Result<(String, 
 
 fn exchange(
     world: &mut World,
+    dialect: &mut DialectState,
     headers: &HeaderMap,
     body: &TokenBody,
 ) -> Result<serde_json::Value, V2Error> {
@@ -135,7 +136,7 @@ fn exchange(
     let (client_id, secret) = client_credentials(headers, body)?;
     let client = world
         .clients
-        .get(Dialect::Feishu, &client_id)
+        .get(NAME, &client_id)
         .ok_or_else(|| V2Error::new(20048, "invalid_client", "app does not exist"))?;
     if !oauth::secrets_match(&client.client_secret, &secret) {
         return Err(V2Error::new(
@@ -145,7 +146,6 @@ fn exchange(
         ));
     }
     let now = world.clock.now();
-    let dialect = &mut world.feishu;
     let (user_id, grant_id, granted, old_access) = match grant_type {
         "authorization_code" => {
             let code = non_empty(&body.code)
@@ -242,23 +242,9 @@ fn exchange(
 /// RFC 7636 check, with `plain` as the default method (as at Feishu, unlike LINE).
 fn check_pkce(request: &CodeRequest, verifier: Option<&str>) -> Result<(), V2Error> {
     let failed = |why: &str| V2Error::grant(20049, &format!("PKCE verification failed: {why}"));
-    match (&request.challenge, verifier) {
-        (None, None) => Ok(()),
-        (None, Some(_)) => Err(failed("code_verifier sent without a code_challenge")),
-        (Some(_), None) => Err(failed("missing code_verifier")),
-        (Some((challenge, s256)), Some(verifier)) => {
-            let computed = if *s256 {
-                oauth::pkce_s256(verifier)
-            } else {
-                verifier.to_owned()
-            };
-            if oauth::is_valid_verifier(verifier) && oauth::secrets_match(challenge, &computed) {
-                Ok(())
-            } else {
-                Err(failed("code_verifier does not match code_challenge"))
-            }
-        }
-    }
+    let challenge = request.challenge.as_ref();
+    let challenge = challenge.map(|(challenge, s256)| (challenge.as_str(), *s256));
+    oauth::check_pkce(challenge, verifier).map_err(|failure| failed(failure.describe()))
 }
 
 /// The optional `scope` of a token call: a subset of `granted`, no duplicates.
