@@ -16,7 +16,10 @@ const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'non
 /// is https). A handler that set its own CSP (the popup callback page, the
 /// app shell) keeps it.
 pub async fn headers(State(state): State<Keyhole>, request: Request, next: Next) -> Response {
-    let is_auth = request.uri().path().starts_with("/auth/");
+    let path = request.uri().path();
+    let is_auth = path.starts_with("/auth/");
+    // Sign-ins and everything about the person: never kept by a cache.
+    let no_store = is_auth || path == "/me" || path.starts_with("/me/");
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     if state.cookies.is_secure() {
@@ -36,12 +39,14 @@ pub async fn headers(State(state): State<Keyhole>, request: Request, next: Next)
         HeaderName::from_static("cross-origin-resource-policy"),
         HeaderValue::from_static("same-origin"),
     );
+    if no_store {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if is_auth {
         h.insert(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         );
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     } else {
         h.entry(header::REFERRER_POLICY)
             .or_insert(HeaderValue::from_static("strict-origin-when-cross-origin"));

@@ -15,7 +15,6 @@ use keyhole_api::{
     Balance, Connection, Friendship, Me, NOTIFY_MESSAGE_MAX_CHARS, NotifyRequest, NotifyResult,
     SessionInfo, Topup,
 };
-use tower_http::set_header::SetResponseHeaderLayer;
 
 const ME: &str = "/me";
 const BALANCE: &str = "/me/{provider}/balance";
@@ -24,7 +23,8 @@ const FRIENDSHIP: &str = "/me/{provider}/friendship";
 const NOTIFY: &str = "/me/{provider}/notify";
 const MESSAGE: &str = "/me/{provider}/message";
 
-/// Routes of this module, relative to the base path; nothing here may be cached.
+/// Routes of this module, relative to the base path; nothing here may be
+/// cached (`security::headers` says so on every answer under `/me`).
 pub(super) fn router() -> Router<Keyhole> {
     Router::new()
         .route(ME, get(me))
@@ -33,10 +33,6 @@ pub(super) fn router() -> Router<Keyhole> {
         .route(FRIENDSHIP, get(friendship))
         .route(NOTIFY, post(notify))
         .route(MESSAGE, post(message))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
 }
 
 /// The session id from the cookie, or 401.
@@ -65,7 +61,7 @@ fn calling_session(state: &Keyhole, jar: &CookieJar) -> Result<SessionId, ApiErr
 /// summary computes that from the expiry kept beside the status — no write
 /// and no call to the provider on this read (why: `State::into_view` in
 /// `keyhole-session`).
-async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, ApiError> {
+async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Response, ApiError> {
     let id = session_id(&state, &jar)?;
     let summary = state
         .sessions
@@ -90,12 +86,24 @@ async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Json<Me>, Ap
             })
         })
         .collect();
-    Ok(Json(Me {
+    let me = Me {
         session: SessionInfo {
             expires_at: crate::clock::rfc3339(summary.expires_at),
         },
         connections,
-    }))
+    };
+    // Into one growable vector rather than through axum's `Json`, which
+    // writes each piece into a `BytesMut` with a capacity check apiece
+    // (this is the app's most frequent answer).
+    let body = serde_json::to_vec(&me).map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response())
 }
 
 /// A fresh balance from the provider (also remembered for `/api/me`).
