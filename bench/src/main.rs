@@ -23,7 +23,7 @@
 //! two instances on one Redis under a mixed load, with restarts.
 //!
 //! Modules: `store` (one store's run), `baseline` (the bare servers), `cpu`
-//! (/proc accounting), `growth` (the store sizes), `load` and `parse` (the load generator), `login` (the
+//! (/proc accounting), `growth` (the store sizes), `load`, `parse` and `run` (the load generator), `login` (the
 //! login client), `storm` (the refresh storm), `machine`, `report` and `rows`
 //! (the table).
 
@@ -36,6 +36,7 @@ mod machine;
 mod parse;
 mod report;
 mod rows;
+mod run;
 mod soak;
 mod store;
 mod storm;

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use serde_json::Value;
 
-use crate::load::Load;
+use crate::run::Load;
 
 /// Reads `oha --output-format json`: 200s, other statuses, errors (except
 /// requests aborted at the deadline), duration, and p50/p99 latency.

@@ -9,8 +9,8 @@ use crate::{
     growth::Growth,
     machine::Machine,
     rows::{
-        balance_line, bare_proxy_line, growth_line, logins_line, me_line, rss_line, storm_line,
-        versus_memory_line,
+        Line, balance_line, bare_proxy_line, growth_line, logins_line, me_line, rss_line,
+        storm_line, versus_memory_line,
     },
     store::{Store, Variant},
 };
@@ -25,22 +25,6 @@ pub(crate) struct Report<'a> {
     pub(crate) growth: &'a [Growth],
     pub(crate) measuring: Duration,
     pub(crate) total: Duration,
-}
-
-/// One line of the results table.
-#[derive(Debug, Default)]
-pub(crate) struct Line {
-    pub(crate) n: u8,
-    pub(crate) what: String,
-    pub(crate) store: String,
-    pub(crate) result: String,
-    pub(crate) p50: String,
-    pub(crate) p99: String,
-    pub(crate) cpu: String,
-    pub(crate) baseline: String,
-    pub(crate) ratio: String,
-    pub(crate) goal: String,
-    pub(crate) others: String,
 }
 
 impl Report<'_> {

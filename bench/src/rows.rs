@@ -7,9 +7,24 @@ use crate::{
     cpu::CpuUse,
     growth::Growth,
     load::Load,
-    report::Line,
     store::{Store, Variant},
 };
+
+/// One line of the results table.
+#[derive(Debug, Default)]
+pub(crate) struct Line {
+    pub(crate) n: u8,
+    pub(crate) what: String,
+    pub(crate) store: String,
+    pub(crate) result: String,
+    pub(crate) p50: String,
+    pub(crate) p99: String,
+    pub(crate) cpu: String,
+    pub(crate) baseline: String,
+    pub(crate) ratio: String,
+    pub(crate) goal: String,
+    pub(crate) others: String,
+}
 
 pub(crate) fn me_line(v: &Variant) -> Line {
     let ratio = v.me.rate() / v.bare.rate().max(f64::EPSILON);

@@ -11,6 +11,22 @@ use async_trait::async_trait;
 use std::{fmt, time::Duration};
 use time::OffsetDateTime;
 
+/// `t` in Unix milliseconds, as SQLite and Redis keep times.
+pub(crate) fn ms(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// The time `v` Unix milliseconds stand for.
+pub(crate) fn from_ms(v: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Now, in Unix milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    ms(keyhole_providers::clock::now())
+}
+
 /// A backend failure: unreachable, or an answer it could not read.
 #[derive(Debug, thiserror::Error)]
 #[error("session store: {0}")]

@@ -19,7 +19,7 @@ mod connection;
 mod scripts;
 
 use self::scripts::{CREATE, INCR, LOCK, PUT_CONNECTION, PUT_GRANT_IF, TOUCH, UNLOCK};
-use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
+use super::backend::{Backend, StoreError, StoredConnection, StoredSession, from_ms, ms, now_ms};
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use std::{
@@ -47,19 +47,6 @@ impl fmt::Debug for RedisBackend {
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
-}
-
-fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(v: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-fn now_ms() -> i64 {
-    ms(keyhole_providers::clock::now())
 }
 
 impl RedisBackend {

@@ -4,7 +4,7 @@
 mod migrate;
 mod pool;
 
-use super::backend::{Backend, StoreError, StoredConnection, StoredSession};
+use super::backend::{Backend, StoreError, StoredConnection, StoredSession, from_ms, ms, now_ms};
 use async_trait::async_trait;
 use pool::Pool;
 use rusqlite::OptionalExtension;
@@ -26,19 +26,6 @@ pub struct SqliteBackend {
 const LOAD: &str = "SELECT meta, expires_at, NULL, NULL, NULL FROM sessions \
      WHERE sid = ?1 AND expires_at > ?2 \
      UNION ALL SELECT NULL, NULL, provider, grant_blob, state_blob FROM connections WHERE sid = ?1";
-
-fn ms(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
-}
-
-fn from_ms(v: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-fn now_ms() -> i64 {
-    ms(keyhole_providers::clock::now())
-}
 
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
