@@ -173,6 +173,32 @@ async fn sessions_round_trip_with_their_connections() {
     }
 }
 
+/// Creating a session under an id that exists replaces it whole: the new
+/// connections, none of the old ones (a login is written in one step where
+/// the backend can).
+#[tokio::test]
+async fn creating_a_session_again_replaces_it_and_its_connections() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        let mut record = session(&[connection("a", "old-a"), connection("b", "old-b")]);
+        store.create(&record).await.unwrap();
+        record.connections = [("c".to_owned(), connection("c", "new-c"))].into();
+        store.create(&record).await.unwrap();
+        let loaded = store.load(&record.id).await.unwrap().expect(name);
+        let providers: Vec<&str> = loaded.connections.keys().map(String::as_str).collect();
+        assert_eq!(providers, ["c"], "{name}");
+        assert_eq!(
+            loaded.connections["c"].grant.access_token.secret(),
+            "new-c",
+            "{name}"
+        );
+        record.connections.clear();
+        store.create(&record).await.unwrap();
+        let empty = store.load(&record.id).await.unwrap().expect(name);
+        assert!(empty.connections.is_empty(), "{name}");
+    }
+}
+
 /// A grant that cannot be renewed reads as `ReauthRequired` in the summary
 /// once its access token has expired, though its stored status still says
 /// `Active`; an expired grant that can be refreshed stays `Active`.

@@ -68,6 +68,23 @@ pub trait Backend: Send + Sync + fmt::Debug {
         meta: &str,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError>;
+    /// Creates (or replaces) a session with its first connections — a
+    /// login. Backends that can write them in one step (one SQLite
+    /// transaction: one commit instead of one per row) override this.
+    async fn create_with(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+        connections: &[StoredConnection],
+    ) -> Result<(), StoreError> {
+        self.create(sid, meta, expires_at).await?;
+        for c in connections {
+            self.put_connection(sid, &c.provider, Some(&c.grant), Some(&c.state))
+                .await?;
+        }
+        Ok(())
+    }
     /// Moves the expiry of an existing session.
     async fn touch(&self, sid: &str, expires_at: OffsetDateTime) -> Result<(), StoreError>;
     /// Deletes a session and its connections.

@@ -215,13 +215,25 @@ impl SessionStore {
             expires_at: record.expires_at,
         };
         let sealed = self.seal(&meta, &format!("session:{sid}"))?;
+        let connections = record
+            .connections
+            .values()
+            .map(|c| {
+                Ok(StoredConnection {
+                    provider: c.provider.clone(),
+                    grant: self.seal(&c.grant, &grant_aad(&sid, &c.provider))?,
+                    state: self.seal(&state_of(c), &state_aad(&sid, &c.provider))?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         self.backend
-            .create(&sid, &sealed, self.row_expiry(record.expires_at))
-            .await?;
-        for connection in record.connections.values() {
-            self.put_connection(&record.id, connection).await?;
-        }
-        Ok(())
+            .create_with(
+                &sid,
+                &sealed,
+                self.row_expiry(record.expires_at),
+                &connections,
+            )
+            .await
     }
 
     /// Deletes the session and its connections.

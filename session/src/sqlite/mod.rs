@@ -108,6 +108,16 @@ impl Backend for SqliteBackend {
         meta: &str,
         expires_at: OffsetDateTime,
     ) -> Result<(), StoreError> {
+        self.create_with(sid, meta, expires_at, &[]).await
+    }
+
+    async fn create_with(
+        &self,
+        sid: &str,
+        meta: &str,
+        expires_at: OffsetDateTime,
+        connections: &[StoredConnection],
+    ) -> Result<(), StoreError> {
         self.pool
             .write(|conn| {
                 let tx = conn.transaction()?;
@@ -118,6 +128,13 @@ impl Backend for SqliteBackend {
                     "INSERT INTO sessions (sid, meta, expires_at) VALUES (?1, ?2, ?3)",
                 )?
                 .execute((sid, meta, ms(expires_at)))?;
+                for c in connections {
+                    tx.prepare_cached(
+                        "INSERT INTO connections (sid, provider, grant_blob, state_blob) \
+                         VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute((sid, &c.provider, &c.grant, &c.state))?;
+                }
                 tx.commit()
             })
             .await
