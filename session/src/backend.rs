@@ -12,17 +12,20 @@ use std::{fmt, time::Duration};
 use time::OffsetDateTime;
 
 /// `t` in Unix milliseconds, as SQLite and Redis keep times.
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) fn ms(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// The time `v` Unix milliseconds stand for.
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) fn from_ms(v: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// Now, in Unix milliseconds.
+#[cfg(any(feature = "sqlite", feature = "redis"))]
 pub(crate) fn now_ms() -> i64 {
     ms(keyhole_providers::clock::now())
 }
