@@ -218,13 +218,7 @@ impl SessionStore {
         let connections = record
             .connections
             .values()
-            .map(|c| {
-                Ok(StoredConnection {
-                    provider: c.provider.clone(),
-                    grant: self.seal(&c.grant, &grant_aad(&sid, &c.provider))?,
-                    state: self.seal(&state_of(c), &state_aad(&sid, &c.provider))?,
-                })
-            })
+            .map(|c| self.seal_connection(&sid, c))
             .collect::<Result<Vec<_>, StoreError>>()?;
         self.backend
             .create_with(
@@ -248,14 +242,29 @@ impl SessionStore {
         connection: &ConnectionRecord,
     ) -> Result<bool, StoreError> {
         let sid = hashed(id.secret());
-        let grant = self.seal(&connection.grant, &grant_aad(&sid, &connection.provider))?;
-        let state = self.seal(
-            &state_of(connection),
-            &state_aad(&sid, &connection.provider),
-        )?;
+        let sealed = self.seal_connection(&sid, connection)?;
         self.backend
-            .put_connection(&sid, &connection.provider, Some(&grant), Some(&state))
+            .put_connection(
+                &sid,
+                &sealed.provider,
+                Some(&sealed.grant),
+                Some(&sealed.state),
+            )
             .await
+    }
+
+    /// A whole connection's grant and state, each sealed for its row.
+    fn seal_connection(
+        &self,
+        sid: &str,
+        connection: &ConnectionRecord,
+    ) -> Result<StoredConnection, StoreError> {
+        let provider = &connection.provider;
+        Ok(StoredConnection {
+            provider: provider.clone(),
+            grant: self.seal(&connection.grant, &grant_aad(sid, provider))?,
+            state: self.seal(&state_of(connection), &state_aad(sid, provider))?,
+        })
     }
 
     /// Writes only the grant (after a refresh). False if the session is gone.

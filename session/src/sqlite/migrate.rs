@@ -19,12 +19,13 @@ const MIGRATIONS: &[(i64, &str)] = &[
 /// transaction. A database from a newer Keyhole is refused, not guessed at.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
     let e = |e: rusqlite::Error| e.to_string();
-    let mut version: i64 = conn
+    let stored: i64 = conn
         .pragma_query_value(None, "user_version", |row| row.get(0))
         .map_err(e)?;
-    if version == 0 {
-        version = applied_by_sqlx(conn).map_err(e)?;
-    }
+    let version = match stored {
+        0 => applied_by_sqlx(conn).map_err(e)?,
+        stored => stored,
+    };
     let newest = MIGRATIONS.last().map_or(0, |(v, _)| *v);
     if version > newest {
         return Err(format!(
@@ -37,6 +38,9 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
             .and_then(|()| tx.pragma_update(None, "user_version", to))
             .and_then(|()| tx.commit())
             .map_err(|err| format!("migration {to}: {err}"))?;
+    }
+    if stored == newest {
+        return Ok(());
     }
     // Also records a schema adopted from sqlx, which ran no step above.
     conn.pragma_update(None, "user_version", newest).map_err(e)
@@ -117,6 +121,23 @@ mod tests {
             })
             .unwrap();
         assert_eq!(kept, "sealed");
+    }
+
+    /// A database sqlx took to the newest step runs nothing and is marked
+    /// as at that step, so the next start need not ask sqlx's table again.
+    #[test]
+    fn a_database_sqlx_migrated_to_the_end_is_recorded_as_such() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (_, sql) in MIGRATIONS {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, success BOOLEAN NOT NULL);
+             INSERT INTO _sqlx_migrations VALUES (1, TRUE), (2, TRUE), (3, TRUE);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        assert_eq!(version(&conn), 3);
     }
 
     #[test]
