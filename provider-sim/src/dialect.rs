@@ -20,8 +20,8 @@ use serde_json::{Map, Value};
 use crate::{
     admin::AdminError,
     clients::{Client, Clients},
-    grants::Revoke,
-    state::{Registered, Shared, Sim, World, lock},
+    grants::Revoker,
+    state::{Registered, Revoke, Shared, Sim, World, lock},
     users::User,
 };
 
@@ -58,17 +58,25 @@ pub(crate) trait Dialect: Sized + Send + 'static {
     fn dev_clients(app_url: &str) -> Vec<Client>;
     /// Back to the seeded state (configuration such as channel settings may stay).
     fn reset(&mut self);
+    /// The grant store the `revoke_*` defaults work on; `None` if the
+    /// dialect keeps none (or revokes by hand).
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        None
+    }
     /// Revokes one access token (`POST /_sim/tokens/revoke`); `false` if it is unknown.
-    fn revoke_access_token(&mut self, _token: &str) -> bool {
-        false
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        self.revoker()
+            .is_some_and(|grants| grants.revoke_access(token))
     }
     /// Revokes one refresh token; `false` if it is unknown.
-    fn revoke_refresh_token(&mut self, _token: &str) -> bool {
-        false
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        self.revoker()
+            .is_some_and(|grants| grants.revoke_refresh(token))
     }
     /// Revokes every token of a user; how many were still usable.
-    fn revoke_user(&mut self, _user_id: u64) -> usize {
-        0
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        self.revoker()
+            .map_or(0, |grants| grants.revoke_user(user_id))
     }
     /// Adds this dialect's fields to a user's `GET /_sim/users` entry.
     fn describe_user(&self, _user: &User, _view: &mut Map<String, Value>) {}

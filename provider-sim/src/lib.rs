@@ -25,7 +25,11 @@
 //!   errors, bearer parsing.
 //! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
 //!   plain information pages.
-//! - `grants`: revoking issued tokens one by one or all of a user's.
+//! - `grants`: the grant store every OAuth dialect keeps (codes, access and refresh
+//!   tokens: single use, expiry, rotation, replay and reuse revocation, bearer checks).
+//! - `flow/`: the shared OAuth pipeline: the authorization endpoint driven by a
+//!   dialect's `AuthorizeFlow` hooks, and the token endpoint's opening (counters,
+//!   client authentication, grant dispatch, RFC 6749 error wording).
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
 //! - `admin`: the shared JSON admin API under `/_sim/`; each dialect adds
@@ -64,6 +68,7 @@ mod dialect;
 mod elice;
 mod faults;
 mod feishu;
+mod flow;
 mod grants;
 mod line_login;
 mod line_messaging;

@@ -15,8 +15,14 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{NOTIFY, Notification, NotifyToken, REVOKE, STATUS, TOKEN, ended, notify_error};
-use crate::{net::Conn, oauth, state::World};
+use super::{Meter, NOTIFY, Notification, REVOKE, STATUS, TOKEN, ended, notify_error};
+use crate::{
+    flow::token,
+    grants::{Access, CodeFailure, CodeRules, Redeem, Revoker},
+    net::Conn,
+    oauth,
+    state::World,
+};
 
 /// Body of `POST /oauth/token`.
 #[derive(Debug, Default, Deserialize)]
@@ -38,7 +44,7 @@ pub(super) async fn token(
     if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
         return response;
     }
-    if let Some(response) = ended(&ctx) {
+    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -107,46 +113,55 @@ fn exchange(
         return Err(bad("grant_type must be authorization_code"));
     }
     let client_id = form.client_id.as_deref().unwrap_or_default();
-    let authenticated = world.clients.get(NAME, client_id).is_some_and(|client| {
-        oauth::secrets_match(
-            &client.client_secret,
-            form.client_secret.as_deref().unwrap_or_default(),
-        )
-    });
-    if !authenticated {
+    let secret = form.client_secret.as_deref().unwrap_or_default();
+    if token::verify(world, NAME, client_id, secret).is_err() {
         return Err(NotifyError::new(
             StatusCode::UNAUTHORIZED,
             "invalid client_id or client_secret",
         ));
     }
-    let now = world.clock.now();
-    let code = form.code.as_deref().unwrap_or_default();
-    let grant = dialect
-        .codes
-        .get_mut(code)
-        .filter(|grant| grant.client_id == client_id && !grant.redeemed && now < grant.expires_at)
-        .ok_or_else(|| bad("invalid authorization code"))?;
-    if Some(grant.redirect_uri.as_str()) != form.redirect_uri.as_deref() {
-        return Err(bad("redirect_uri does not match"));
-    }
-    grant.redeemed = true;
-    let (user_id, target) = (grant.user_id, grant.target.clone());
+    let claim = Redeem {
+        code: form.code.as_deref().unwrap_or_default(),
+        client_id,
+        now: world.clock.now(),
+        redirect_uri: form.redirect_uri.as_deref(),
+        verifier: None,
+    };
+    let code = dialect
+        .grants
+        .redeem(&claim, CODE_RULES)
+        .map_err(|failure| {
+            bad(match failure {
+                CodeFailure::RedirectMismatch => "redirect_uri does not match",
+                _ => "invalid authorization code",
+            })
+        })?;
     // Real tokens are 43 characters of base64url.
     let token = oauth::random_token(32);
-    dialect.tokens.insert(
-        token.clone(),
-        NotifyToken {
-            client_id: client_id.to_owned(),
-            user_id,
-            target,
-            revoked: false,
+    let access = Access {
+        client_id: client_id.to_owned(),
+        user_id: code.user_id,
+        expires_at: u64::MAX,
+        grant_id: code.grant_id,
+        revoked: false,
+        extra: Meter {
+            target: code.extra,
             window_reset: 0,
             calls: 0,
             images: 0,
         },
-    );
+    };
+    dialect.grants.access.insert(token.clone(), access);
     Ok(token)
 }
+
+/// Single use, short-lived, bound to the redirect URI; no PKCE.
+const CODE_RULES: CodeRules = CodeRules {
+    used_first: false,
+    replay_revokes: false,
+    redirect: true,
+    pkce: false,
+};
 
 /// A token's hourly budget after a call, for the five `X-RateLimit-*` headers.
 #[derive(Debug, Clone, Copy)]
@@ -194,9 +209,11 @@ fn metered(
     let now = world.clock.now();
     let options = dialect.options.clone();
     let held = dialect
-        .tokens
+        .grants
+        .access
         .get_mut(token)
         .filter(|held| !held.revoked)
+        .map(|held| &mut held.extra)
         .ok_or_else(unauthorized)?;
     if now >= held.window_reset {
         held.calls = 0;
@@ -233,7 +250,7 @@ pub(super) async fn notify(
     if let Some(response) = ctx.begin(&conn, NOTIFY, None).await {
         return response;
     }
-    if let Some(response) = ended(&ctx) {
+    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
         return response;
     }
     ctx.with(|world, dialect| {
@@ -311,11 +328,11 @@ fn send(
         Some(_) => return Err("notificationDisabled: must be true or false".to_owned()),
     };
     let now = world.clock.now();
-    let Some(held) = dialect.tokens.get(token) else {
+    let Some(held) = dialect.grants.access.get(token) else {
         return Err("Invalid access token".to_owned());
     };
     let user_name = world.user(held.user_id).map(|user| user.display_name);
-    let (target_type, target) = dialect.describe(&held.target, user_name);
+    let (target_type, target) = dialect.describe(&held.extra.target, user_name);
     let notification = Notification {
         client_id: held.client_id.clone(),
         user_id: held.user_id,
@@ -338,7 +355,7 @@ pub(super) async fn status(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMa
     if let Some(response) = ctx.begin(&conn, STATUS, None).await {
         return response;
     }
-    if let Some(response) = ended(&ctx) {
+    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
         return response;
     }
     ctx.with(|world, dialect| {
@@ -346,11 +363,11 @@ pub(super) async fn status(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMa
             Ok(metered) => metered,
             Err(error) => return error.into_response(),
         };
-        let Some(held) = dialect.tokens.get(&token) else {
+        let Some(held) = dialect.grants.access.get(&token) else {
             return notify_error(StatusCode::UNAUTHORIZED, "Invalid access token");
         };
         let user_name = world.user(held.user_id).map(|user| user.display_name);
-        let (target_type, target) = dialect.describe(&held.target, user_name);
+        let (target_type, target) = dialect.describe(&held.extra.target, user_name);
         usage.apply(
             Json(json!({
                 "status": 200,
@@ -368,7 +385,7 @@ pub(super) async fn revoke(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMa
     if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
     }
-    if let Some(response) = ended(&ctx) {
+    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
         return response;
     }
     ctx.with(|world, dialect| {
@@ -376,9 +393,7 @@ pub(super) async fn revoke(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMa
             Ok(metered) => metered,
             Err(error) => return error.into_response(),
         };
-        if let Some(held) = dialect.tokens.get_mut(&token) {
-            held.revoked = true;
-        }
+        dialect.grants.revoke_access(&token);
         usage.apply(Json(json!({ "status": 200, "message": "ok" })).into_response())
     })
 }
