@@ -166,8 +166,10 @@ impl<C, A, R> Grants<C, A, R> {
         self.next_grant_id
     }
 
-    /// Stores `code` under a new random value of `bytes` random bytes and returns it.
-    pub(crate) fn add_code(&mut self, bytes: usize, code: Code<C>) -> String {
+    /// Stores `code` as a new grant under a value of `bytes` random bytes,
+    /// and returns the value.
+    pub(crate) fn add_code(&mut self, bytes: usize, mut code: Code<C>) -> String {
+        code.grant_id = self.next_grant();
         let value = oauth::random_token(bytes);
         self.codes.insert(value.clone(), code);
         value
@@ -333,7 +335,6 @@ mod tests {
 
     fn store() -> (Grants<()>, String) {
         let mut grants = Grants::default();
-        let grant_id = grants.next_grant();
         let code = grants.add_code(
             16,
             Code {
@@ -342,11 +343,12 @@ mod tests {
                 user_id: 7,
                 challenge: None,
                 expires_at: 100,
-                grant_id,
+                grant_id: 0,
                 redeemed: false,
                 extra: (),
             },
         );
+        let grant_id = grants.codes[&code].grant_id;
         grants.access.insert(
             "at".to_owned(),
             Access {

@@ -10,7 +10,7 @@ use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, NAME, PREFIX, Scop
 use crate::{
     consent::{self, ConsentPage},
     flow::{
-        AuthorizeFlow, ClientPages, Http,
+        AuthorizeFlow, ClientPages, Http, Verified,
         authorize::{PkcePolicy, PkceRefusal, chosen_user},
     },
     grants::Code,
@@ -52,10 +52,8 @@ pub(super) struct AuthorizeParams {
 /// An authorization request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    client_id: String,
-    client_name: String,
-    redirect_uri: String,
-    state: String,
+    /// Its `state` is always there: AIHubMix requires one.
+    base: Verified,
     scopes: Scopes,
     challenge: Option<String>,
 }
@@ -78,17 +76,12 @@ impl AuthorizeFlow for Flow {
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let redirect_uri = non_empty(&params.redirect_uri);
-        let client = PAGES.check(world, NAME, non_empty(&params.client_id), redirect_uri)?;
-        let state = non_empty(&params.state);
-        let fail = |error, description: &str| {
-            Box::new(oauth::error_redirect(
-                &client.redirect_uri,
-                error,
-                description,
-                state,
-            ))
-        };
+        let client = (
+            non_empty(&params.client_id),
+            non_empty(&params.redirect_uri),
+        );
+        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
+        let fail = |error, description: &str| Box::new(base.error(error, description));
         match params.response_type.as_deref() {
             Some("code") => {}
             None | Some("") => {
@@ -99,16 +92,14 @@ impl AuthorizeFlow for Flow {
                 return Err(fail("unsupported_response_type", description));
             }
         }
-        let Some(state) = state else {
+        if base.state.is_none() {
             return Err(fail("invalid_request", "missing parameter: state"));
-        };
+        }
         let scopes = Scopes::parse_requested(params.scope.as_deref())
             .map_err(|unknown| fail("invalid_scope", &format!("unknown scope: {unknown}")))?;
+        let method = non_empty(&params.code_challenge_method);
         let challenge = PKCE
-            .challenge(
-                non_empty(&params.code_challenge),
-                non_empty(&params.code_challenge_method),
-            )
+            .challenge(non_empty(&params.code_challenge), method)
             .map_err(|refusal| {
                 fail(
                     "invalid_request",
@@ -124,10 +115,7 @@ impl AuthorizeFlow for Flow {
                 )
             })?;
         Ok(ValidRequest {
-            client_id: client.client_id.clone(),
-            client_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: state.to_owned(),
+            base,
             scopes,
             challenge: challenge.map(|(challenge, _)| challenge),
         })
@@ -175,12 +163,9 @@ impl AuthorizeFlow for Flow {
     }
 
     fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        oauth::error_redirect(
-            &request.redirect_uri,
-            "access_denied",
-            "The user denied the request",
-            Some(&request.state),
-        )
+        request
+            .base
+            .error("access_denied", "The user denied the request")
     }
 }
 
@@ -191,35 +176,27 @@ fn approve(
     request: &ValidRequest,
     user_id: u64,
 ) -> Response {
-    let grants = &mut dialect.grants;
+    let expires_at = world
+        .clock
+        .now()
+        .saturating_add(dialect.options.code_ttl_secs);
     let code = Code {
-        client_id: request.client_id.clone(),
-        redirect_uri: Some(request.redirect_uri.clone()),
-        user_id,
         challenge: request.challenge.clone().map(|challenge| (challenge, true)),
-        expires_at: world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs),
-        grant_id: grants.next_grant(),
-        redeemed: false,
-        extra: request.scopes,
+        ..request.base.code(user_id, expires_at, request.scopes)
     };
-    let code = grants.add_code(32, code);
-    oauth::redirect_with(
-        &request.redirect_uri,
-        &[("code", &code), ("state", &request.state)],
-    )
+    let code = dialect.grants.add_code(32, code);
+    request.base.redirect(&[("code", &code)])
 }
 
 fn consent_page(world: &World, request: &ValidRequest) -> Response {
     let scope = request.scopes.to_string();
+    let base = &request.base;
     let mut hidden = vec![
-        ("client_id", request.client_id.as_str()),
-        ("redirect_uri", request.redirect_uri.as_str()),
+        ("client_id", base.client_id.as_str()),
+        ("redirect_uri", base.redirect_uri.as_str()),
         ("response_type", "code"),
         ("scope", scope.as_str()),
-        ("state", request.state.as_str()),
+        ("state", base.state.as_deref().unwrap_or_default()),
     ];
     if let Some(challenge) = &request.challenge {
         hidden.push(("code_challenge", challenge));
@@ -228,7 +205,7 @@ fn consent_page(world: &World, request: &ValidRequest) -> Response {
     let action = format!("{PREFIX}{DECISION_PATH}");
     ConsentPage {
         provider: "AIHubMix",
-        client_name: &request.client_name,
+        client_name: &base.client_name,
         permissions: &request.scopes.permissions(),
         users: &world.users,
         action: &action,

@@ -6,9 +6,8 @@ use serde::Deserialize;
 use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, ErrorRedirect, NAME, PREFIX, READ};
 use crate::{
     consent::{self, ConsentPage, Wording},
-    flow::{AuthorizeFlow, ClientPages, Http, authorize::known_user},
-    grants::Code,
-    oauth::{self, non_empty},
+    flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
+    oauth::non_empty,
     state::World,
 };
 
@@ -78,10 +77,8 @@ pub(super) struct AuthorizeParams {
 /// An authorization request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    client_id: String,
-    client_name: String,
-    redirect_uri: String,
-    state: String,
+    /// Its `state` is always there: Elice requires one.
+    base: Verified,
     /// The scope as requested (comma-separated), carried through the form.
     scope: String,
     lang: String,
@@ -90,22 +87,13 @@ pub(super) struct ValidRequest {
 /// An authorization error in the configured [`ErrorRedirect`] format.
 fn error_redirect(
     format: ErrorRedirect,
-    redirect_uri: &str,
+    request: &Verified,
     error: &str,
     description: &str,
-    state: Option<&str>,
 ) -> Response {
     match format {
-        ErrorRedirect::Error => {
-            let mut params = vec![("error", error)];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            oauth::redirect_with(redirect_uri, &params)
-        }
-        ErrorRedirect::ErrorDescription => {
-            oauth::error_redirect(redirect_uri, error, description, state)
-        }
+        ErrorRedirect::Error => request.redirect(&[("error", error)]),
+        ErrorRedirect::ErrorDescription => request.error(error, description),
         ErrorRedirect::Page => consent::info_page(
             "Elice login failed (simulated)",
             &[&format!("{error}: {description}")],
@@ -130,22 +118,17 @@ impl AuthorizeFlow for Flow {
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let redirect_uri = non_empty(&params.redirect_uri);
-        let client = PAGES.check(world, NAME, non_empty(&params.client_id), redirect_uri)?;
-        let state = non_empty(&params.state);
-        let fail = |error, description: &str| {
-            let format = dialect.options.error_redirect;
-            Box::new(error_redirect(
-                format,
-                &client.redirect_uri,
-                error,
-                description,
-                state,
-            ))
-        };
-        let Some(state) = state else {
+        let client = (
+            non_empty(&params.client_id),
+            non_empty(&params.redirect_uri),
+        );
+        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
+        let format = dialect.options.error_redirect;
+        let fail =
+            |error, description: &str| Box::new(error_redirect(format, &base, error, description));
+        if base.state.is_none() {
             return Err(fail("invalid_request", "missing parameter: state"));
-        };
+        }
         // Comma-separated (not space): "read profile" is one unknown scope.
         let scope = non_empty(&params.scope).unwrap_or(READ);
         if dialect.options.reject_unknown_scopes
@@ -156,10 +139,7 @@ impl AuthorizeFlow for Flow {
             return Err(fail("invalid_scope", &format!("unknown scope: {unknown}")));
         }
         Ok(ValidRequest {
-            client_id: client.client_id.clone(),
-            client_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: state.to_owned(),
+            base,
             scope: scope.to_owned(),
             lang: non_empty(&params.lang).unwrap_or("ko").to_owned(),
         })
@@ -177,17 +157,18 @@ impl AuthorizeFlow for Flow {
             return approve(world, dialect, &request, user_id);
         }
         let (wording, permission) = wording(&request.lang);
+        let base = &request.base;
         let hidden = [
-            ("client_id", request.client_id.as_str()),
-            ("redirect_uri", request.redirect_uri.as_str()),
-            ("state", request.state.as_str()),
+            ("client_id", base.client_id.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
+            ("state", base.state.as_deref().unwrap_or_default()),
             ("scope", request.scope.as_str()),
             ("lang", request.lang.as_str()),
         ];
         let action = format!("{PREFIX}{DECISION_PATH}");
         ConsentPage {
             provider: "Elice",
-            client_name: &request.client_name,
+            client_name: &base.client_name,
             permissions: &[permission],
             users: &world.users,
             action: &action,
@@ -207,13 +188,9 @@ impl AuthorizeFlow for Flow {
     }
 
     fn deny(dialect: &DialectState, request: &ValidRequest) -> Response {
-        error_redirect(
-            dialect.options.error_redirect,
-            &request.redirect_uri,
-            "access_denied",
-            "The user denied the request",
-            Some(&request.state),
-        )
+        let format = dialect.options.error_redirect;
+        let description = "The user denied the request";
+        error_redirect(format, &request.base, "access_denied", description)
     }
 }
 
@@ -224,25 +201,13 @@ fn approve(
     request: &ValidRequest,
     user_id: u64,
 ) -> Response {
-    let grants = &mut dialect.grants;
-    let code = Code {
-        client_id: request.client_id.clone(),
-        redirect_uri: Some(request.redirect_uri.clone()),
-        user_id,
-        challenge: None,
-        expires_at: world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs),
-        grant_id: grants.next_grant(),
-        redeemed: false,
-        extra: (),
-    };
-    let code = grants.add_code(24, code);
-    oauth::redirect_with(
-        &request.redirect_uri,
-        &[("code", &code), ("state", &request.state)],
-    )
+    let expires_at = world
+        .clock
+        .now()
+        .saturating_add(dialect.options.code_ttl_secs);
+    let code = request.base.code(user_id, expires_at, ());
+    let code = dialect.grants.add_code(24, code);
+    request.base.redirect(&[("code", &code)])
 }
 
 #[cfg(test)]

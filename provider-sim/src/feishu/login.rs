@@ -16,11 +16,11 @@ use super::{AUTHORIZE, Ctx, DECISION, DialectState, NAME, PREFIX, V2_AUTHORIZE, 
 use crate::{
     consent::ConsentPage,
     flow::{
-        AuthorizeFlow, ClientPages, Http,
+        AuthorizeFlow, ClientPages, Http, Verified,
         authorize::{PkcePolicy, authorize, decide, known_user},
     },
     grants::Code,
-    oauth::{self, non_empty},
+    oauth::non_empty,
     state::World,
 };
 
@@ -54,10 +54,7 @@ pub(super) struct LoginParams {
 /// A request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    app_id: String,
-    app_name: String,
-    redirect_uri: String,
-    state: Option<String>,
+    base: Verified,
     /// v2 only: the scope (space-separated, deduplicated by nothing) and PKCE.
     v2: Option<(String, Option<(String, bool)>)>,
 }
@@ -97,15 +94,9 @@ impl AuthorizeFlow for V1 {
                 "The redirect_uri is not in this app's redirect URL list (error 20029).",
             ),
         };
-        let app_id = non_empty(&params.app_id);
-        let client = PAGES.check(world, NAME, app_id, non_empty(&params.redirect_uri))?;
-        Ok(ValidRequest {
-            app_id: client.client_id.clone(),
-            app_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: non_empty(&params.state).map(str::to_owned),
-            v2: None,
-        })
+        let app = (non_empty(&params.app_id), non_empty(&params.redirect_uri));
+        let base = PAGES.check(world, NAME, app, non_empty(&params.state))?;
+        Ok(ValidRequest { base, v2: None })
     }
 
     fn show(
@@ -115,11 +106,12 @@ impl AuthorizeFlow for V1 {
         _params: &LoginParams,
         _http: &Http,
     ) -> Response {
+        let base = &request.base;
         let mut hidden = vec![
-            ("app_id", request.app_id.as_str()),
-            ("redirect_uri", request.redirect_uri.as_str()),
+            ("app_id", base.client_id.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
         ];
-        if let Some(state) = &request.state {
+        if let Some(state) = &base.state {
             hidden.push(("state", state));
         }
         show(world, dialect, &request, INDEX_DECISION_PATH, &hidden)
@@ -178,17 +170,12 @@ impl AuthorizeFlow for V2 {
             allow_plain: true,
             strict_method: false,
         };
-        let client_id = non_empty(&params.client_id);
-        let client = PAGES.check(world, NAME, client_id, non_empty(&params.redirect_uri))?;
-        let state = non_empty(&params.state);
-        let fail = |error, description: &str| {
-            Box::new(oauth::error_redirect(
-                &client.redirect_uri,
-                error,
-                description,
-                state,
-            ))
-        };
+        let client = (
+            non_empty(&params.client_id),
+            non_empty(&params.redirect_uri),
+        );
+        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
+        let fail = |error, description: &str| Box::new(base.error(error, description));
         if params.response_type.as_deref() != Some("code") {
             return Err(fail(
                 "unsupported_response_type",
@@ -217,10 +204,7 @@ impl AuthorizeFlow for V2 {
             return Err(fail("invalid_scope", "at most 50 scopes"));
         }
         Ok(ValidRequest {
-            app_id: client.client_id.clone(),
-            app_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: state.map(str::to_owned),
+            base,
             v2: Some((scope.join(" "), challenge)),
         })
     }
@@ -233,13 +217,14 @@ impl AuthorizeFlow for V2 {
         _http: &Http,
     ) -> Response {
         let (scope, challenge) = request.v2.clone().unwrap_or_default();
+        let base = &request.base;
         let mut hidden = vec![
-            ("client_id", request.app_id.as_str()),
+            ("client_id", base.client_id.as_str()),
             ("response_type", "code"),
-            ("redirect_uri", request.redirect_uri.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
             ("scope", scope.as_str()),
         ];
-        if let Some(state) = &request.state {
+        if let Some(state) = &base.state {
             hidden.push(("state", state));
         }
         if let Some((challenge, s256)) = &challenge {
@@ -284,7 +269,7 @@ fn show(
     }
     ConsentPage {
         provider: "Feishu",
-        client_name: &request.app_name,
+        client_name: &request.base.client_name,
         permissions: &permissions,
         users: &world.users,
         action: &format!("{PREFIX}{path}"),
@@ -300,35 +285,23 @@ fn approve(
     request: &ValidRequest,
     user_id: u64,
 ) -> Response {
-    let grants = &mut dialect.grants;
+    let expires_at = world
+        .clock
+        .now()
+        .saturating_add(dialect.options.code_ttl_secs);
     let (scope, challenge) = request.v2.clone().unzip();
+    let base = &request.base;
     let code = Code {
-        client_id: request.app_id.clone(),
-        redirect_uri: request.v2.is_some().then(|| request.redirect_uri.clone()),
-        user_id,
+        redirect_uri: request.v2.is_some().then(|| base.redirect_uri.clone()),
         challenge: challenge.flatten(),
-        expires_at: world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs),
-        grant_id: grants.next_grant(),
-        redeemed: false,
-        extra: scope.unwrap_or_default(),
+        ..base.code(user_id, expires_at, scope.unwrap_or_default())
     };
     // `[A-Za-z0-9-_]`, as documented.
-    let code = grants.add_code(32, code);
-    let mut params = vec![("code", code.as_str())];
-    if let Some(state) = &request.state {
-        params.push(("state", state));
-    }
-    oauth::redirect_with(&request.redirect_uri, &params)
+    let code = dialect.grants.add_code(32, code);
+    base.redirect(&[("code", &code)])
 }
 
 /// Denial: `?error=access_denied&state=…` and nothing else.
 fn deny(request: &ValidRequest) -> Response {
-    let mut params = vec![("error", "access_denied")];
-    if let Some(state) = &request.state {
-        params.push(("state", state));
-    }
-    oauth::redirect_with(&request.redirect_uri, &params)
+    request.base.redirect(&[("error", "access_denied")])
 }

@@ -19,10 +19,11 @@ use axum::{
 use serde::{Deserialize, de::DeserializeOwned};
 
 use crate::{
-    clients::Client,
     consent,
     dialect::{Ctx, Dialect},
+    grants::Code,
     net::Conn,
+    oauth,
     state::World,
 };
 
@@ -194,13 +195,13 @@ impl ClientPages {
     /// The registered client of `dialect` and its redirect URI, which the
     /// request must name exactly: no prefix or normalisation games (mix-up and
     /// open-redirect defence). `Err` is the error page.
-    pub(crate) fn check<'w>(
+    pub(crate) fn check(
         &self,
-        world: &'w World,
+        world: &World,
         dialect: &str,
-        client_id: Option<&str>,
-        redirect_uri: Option<&str>,
-    ) -> Result<&'w Client, Box<Response>> {
+        (client_id, redirect_uri): (Option<&str>, Option<&str>),
+        state: Option<&str>,
+    ) -> Result<Verified, Box<Response>> {
         let page = |(title, message): (&str, &str)| Box::new(consent::error_page(title, message));
         let client_id = client_id.ok_or_else(|| page(self.missing_client))?;
         let client = world
@@ -211,7 +212,59 @@ impl ClientPages {
         if redirect_uri != client.redirect_uri {
             return Err(page(self.redirect_mismatch));
         }
-        Ok(client)
+        Ok(Verified {
+            client_id: client.client_id.clone(),
+            client_name: client.name.clone(),
+            redirect_uri: client.redirect_uri.clone(),
+            state: state.map(str::to_owned),
+        })
+    }
+}
+
+/// What every checked authorization request has: its client, the verified
+/// redirect URI, and `state`.
+#[derive(Debug, Clone)]
+pub(crate) struct Verified {
+    pub(crate) client_id: String,
+    /// Shown on the consent page.
+    pub(crate) client_name: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) state: Option<String>,
+}
+
+impl Verified {
+    /// A code for `user_id` bound to this client and redirect URI (no PKCE;
+    /// [`crate::grants::Grants::add_code`] gives it its grant).
+    pub(crate) fn code<C>(&self, user_id: u64, expires_at: u64, extra: C) -> Code<C> {
+        Code {
+            client_id: self.client_id.clone(),
+            redirect_uri: Some(self.redirect_uri.clone()),
+            user_id,
+            challenge: None,
+            expires_at,
+            grant_id: 0,
+            redeemed: false,
+            extra,
+        }
+    }
+
+    /// 302 back to the client with `params`, then `state` if there is one.
+    pub(crate) fn redirect(&self, params: &[(&str, &str)]) -> Response {
+        let mut params = params.to_vec();
+        if let Some(state) = &self.state {
+            params.push(("state", state));
+        }
+        oauth::redirect_with(&self.redirect_uri, &params)
+    }
+
+    /// An RFC 6749 §4.1.2.1 error redirect, with `state` if there is one.
+    pub(crate) fn error(&self, error: &str, description: &str) -> Response {
+        oauth::error_redirect(
+            &self.redirect_uri,
+            error,
+            description,
+            self.state.as_deref(),
+        )
     }
 }
 

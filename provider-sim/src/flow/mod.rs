@@ -13,7 +13,7 @@
 pub(crate) mod authorize;
 pub(crate) mod token;
 
-pub(crate) use authorize::{AuthorizeFlow, ClientPages, Http};
+pub(crate) use authorize::{AuthorizeFlow, ClientPages, Http, Verified};
 
 use axum::{http::HeaderMap, response::Response};
 

@@ -6,10 +6,9 @@ use serde::Deserialize;
 use super::{AUTHORIZE, DECISION, DialectState, NAME, PREFIX, Target, ended};
 use crate::{
     consent::{self, esc},
-    flow::{AuthorizeFlow, ClientPages, Http, authorize::known_user},
-    grants::Code,
+    flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
     line_login::page::{self, LinePage},
-    oauth::{self, non_empty},
+    oauth::non_empty,
     state::World,
 };
 
@@ -48,10 +47,8 @@ impl AuthorizeParams {
 /// A request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    client_id: String,
-    client_name: String,
-    redirect_uri: String,
-    state: String,
+    /// Its `state` is always there: Notify requires one.
+    base: Verified,
     form_post: bool,
 }
 
@@ -91,17 +88,12 @@ impl AuthorizeFlow for Flow {
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let redirect_uri = non_empty(&params.redirect_uri);
-        let client = PAGES.check(world, NAME, non_empty(&params.client_id), redirect_uri)?;
-        let state = non_empty(&params.state);
-        let fail = |error, description| {
-            Box::new(oauth::error_redirect(
-                &client.redirect_uri,
-                error,
-                description,
-                state,
-            ))
-        };
+        let client = (
+            non_empty(&params.client_id),
+            non_empty(&params.redirect_uri),
+        );
+        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
+        let fail = |error, description| Box::new(base.error(error, description));
         match params.response_type.as_deref() {
             Some("code") => {}
             None | Some("") => return Err(fail("invalid_request", "response_type is required")),
@@ -113,21 +105,15 @@ impl AuthorizeFlow for Flow {
         if params.scope.as_deref() != Some("notify") {
             return Err(fail("invalid_scope", "scope must be notify"));
         }
-        let Some(state) = state else {
+        if base.state.is_none() {
             return Err(fail("invalid_request", "state is required"));
-        };
+        }
         let form_post = match params.response_mode.as_deref() {
             None | Some("") => false,
             Some("form_post") => true,
             Some(_) => return Err(fail("invalid_request", "response_mode must be form_post")),
         };
-        Ok(ValidRequest {
-            client_id: client.client_id.clone(),
-            client_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: state.to_owned(),
-            form_post,
-        })
+        Ok(ValidRequest { base, form_post })
     }
 
     /// The consent page, where the user also picks the chat to notify.
@@ -157,7 +143,7 @@ impl AuthorizeFlow for Flow {
         let action = format!("{PREFIX}{DECISION_PATH}");
         LinePage {
             provider: "LINE Notify",
-            client_name: &request.client_name,
+            client_name: &request.base.client_name,
             permissions: &["Send notifications to the chat you choose"],
             users: &world.users,
             action: &action,
@@ -185,12 +171,9 @@ impl AuthorizeFlow for Flow {
     }
 
     fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        oauth::error_redirect(
-            &request.redirect_uri,
-            "access_denied",
-            "The user denied the request",
-            Some(&request.state),
-        )
+        request
+            .base
+            .error("access_denied", "The user denied the request")
     }
 }
 
@@ -201,25 +184,19 @@ fn approve(
     user_id: u64,
     target: Target,
 ) -> Response {
-    let grants = &mut dialect.grants;
-    let code = Code {
-        client_id: request.client_id.clone(),
-        redirect_uri: Some(request.redirect_uri.clone()),
-        user_id,
-        challenge: None,
-        expires_at: world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs),
-        grant_id: grants.next_grant(),
-        redeemed: false,
-        extra: target,
-    };
-    let code = grants.add_code(16, code);
-    let params = [("code", code.as_str()), ("state", request.state.as_str())];
+    let expires_at = world
+        .clock
+        .now()
+        .saturating_add(dialect.options.code_ttl_secs);
+    let code = request.base.code(user_id, expires_at, target);
+    let code = dialect.grants.add_code(16, code);
     if request.form_post {
-        page::form_post(&request.redirect_uri, &params)
+        let state = request.base.state.as_deref().unwrap_or_default();
+        page::form_post(
+            &request.base.redirect_uri,
+            &[("code", &code), ("state", state)],
+        )
     } else {
-        oauth::redirect_with(&request.redirect_uri, &params)
+        request.base.redirect(&[("code", &code)])
     }
 }

@@ -17,7 +17,7 @@ use super::{AUTHORIZE, Ctx, DECISION, DialectState, Granted, NAME, Options, PREF
 use crate::{
     consent::ConsentPage,
     flow::{
-        AuthorizeFlow, ClientPages, Http,
+        AuthorizeFlow, ClientPages, Http, Verified,
         authorize::{PkcePolicy, PkceRefusal, authorize, decide, known_user},
     },
     grants::Code,
@@ -53,24 +53,26 @@ pub(super) struct AuthorizeParams {
 /// An authorization request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    client_id: String,
-    client_name: String,
-    redirect_uri: String,
-    state: Option<String>,
+    base: Verified,
     nonce: Option<String>,
+    /// RFC 9207's `iss` for the authorization response, when it is on.
+    iss: Option<String>,
+    checked: Checked,
+}
+
+/// What [`check`] reads from a request beyond its client.
+#[derive(Debug)]
+struct Checked {
     scopes: Scopes,
     challenge: Option<(String, bool)>,
     prompt_none: bool,
     max_age: Option<u64>,
-    /// RFC 9207's `iss` for the authorization response, when it is on.
-    iss: Option<String>,
 }
 
-/// Where authorization errors go: the verified redirect URI, with `state` and
-/// (RFC 9207) `iss`.
+/// Where authorization responses go: the verified redirect URI, with `state`
+/// and (RFC 9207) `iss`.
 struct Reply<'a> {
-    redirect_uri: &'a str,
-    state: Option<&'a str>,
+    base: &'a Verified,
     iss: Option<&'a str>,
 }
 
@@ -88,13 +90,13 @@ impl Reply<'_> {
     }
 
     fn finish<'s>(&'s self, mut params: Vec<(&'s str, &'s str)>) -> Response {
-        if let Some(state) = self.state {
+        if let Some(state) = &self.base.state {
             params.push(("state", state));
         }
         if let Some(iss) = self.iss {
             params.push(("iss", iss));
         }
-        oauth::redirect_with(self.redirect_uri, &params)
+        oauth::redirect_with(&self.base.redirect_uri, &params)
     }
 }
 
@@ -130,26 +132,25 @@ impl AuthorizeFlow for Flow {
         params: &AuthorizeParams,
         http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let redirect_uri = non_empty(&params.redirect_uri);
-        let client = PAGES.check(world, NAME, non_empty(&params.client_id), redirect_uri)?;
+        let client = (
+            non_empty(&params.client_id),
+            non_empty(&params.redirect_uri),
+        );
+        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let options = &dialect.options;
         let iss = options
             .authorization_response_iss
             .then(|| format!("{}{PREFIX}", http.base_url));
         let reply = Reply {
-            redirect_uri: &client.redirect_uri,
-            state: non_empty(&params.state),
+            base: &base,
             iss: iss.as_deref(),
         };
         let checked = check(options, params, &reply)?;
         Ok(ValidRequest {
-            client_id: client.client_id.clone(),
-            client_name: client.name.clone(),
-            redirect_uri: client.redirect_uri.clone(),
-            state: non_empty(&params.state).map(str::to_owned),
+            base,
             nonce: non_empty(&params.nonce).map(str::to_owned),
             iss,
-            ..checked
+            checked,
         })
     }
 
@@ -162,7 +163,7 @@ impl AuthorizeFlow for Flow {
         params: &AuthorizeParams,
         http: &Http,
     ) -> Response {
-        if request.prompt_none {
+        if request.checked.prompt_none {
             let session = oauth::cookie(&http.headers, SESSION_COOKIE);
             let session = session.and_then(|id| id.parse::<u64>().ok());
             return silent(world, dialect, &request, session);
@@ -185,7 +186,7 @@ impl AuthorizeFlow for Flow {
     ) -> Response {
         let now = world.clock.now();
         dialect.logins.insert(user_id, now);
-        let consent = (request.client_id.clone(), user_id);
+        let consent = (request.base.client_id.clone(), user_id);
         dialect.consents.insert(consent);
         let mut response = approve(world, dialect, &request, user_id, now);
         let cookie = format!("{SESSION_COOKIE}={user_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
@@ -202,12 +203,11 @@ impl AuthorizeFlow for Flow {
 }
 
 /// The checks after the client's: response type, scope, PKCE, prompt, max_age.
-/// The fields of `Ok` not checked here are left empty.
 fn check(
     options: &Options,
     params: &AuthorizeParams,
     reply: &Reply<'_>,
-) -> Result<ValidRequest, Box<Response>> {
+) -> Result<Checked, Box<Response>> {
     match params.response_type.as_deref() {
         Some("code") => {}
         None | Some("") => {
@@ -258,25 +258,18 @@ fn check(
                 .map_err(|_| reply.refuse("invalid_request", "max_age must be a number"))?,
         ),
     };
-    Ok(ValidRequest {
-        client_id: String::new(),
-        client_name: String::new(),
-        redirect_uri: String::new(),
-        state: None,
-        nonce: None,
+    Ok(Checked {
         scopes,
         challenge,
         prompt_none,
         max_age,
-        iss: None,
     })
 }
 
 impl ValidRequest {
     fn reply(&self) -> Reply<'_> {
         Reply {
-            redirect_uri: &self.redirect_uri,
-            state: self.state.as_deref(),
+            base: &self.base,
             iss: self.iss.as_deref(),
         }
     }
@@ -290,25 +283,20 @@ fn approve(
     user_id: u64,
     auth_time: u64,
 ) -> Response {
-    let grants = &mut dialect.grants;
-    let code = Code {
-        client_id: request.client_id.clone(),
-        redirect_uri: Some(request.redirect_uri.clone()),
-        user_id,
-        challenge: request.challenge.clone(),
-        expires_at: world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs),
-        grant_id: grants.next_grant(),
-        redeemed: false,
-        extra: Granted {
-            scopes: request.scopes,
-            auth_time,
-            nonce: request.nonce.clone(),
-        },
+    let expires_at = world
+        .clock
+        .now()
+        .saturating_add(dialect.options.code_ttl_secs);
+    let granted = Granted {
+        scopes: request.checked.scopes,
+        auth_time,
+        nonce: request.nonce.clone(),
     };
-    let code = grants.add_code(32, code);
+    let code = Code {
+        challenge: request.checked.challenge.clone(),
+        ..request.base.code(user_id, expires_at, granted)
+    };
+    let code = dialect.grants.add_code(32, code);
     request.reply().code(&code)
 }
 
@@ -325,6 +313,7 @@ fn silent(
     let login = session.and_then(|user_id| Some((user_id, *dialect.logins.get(&user_id)?)));
     let fresh = login.filter(|(_, auth_time)| {
         request
+            .checked
             .max_age
             .is_none_or(|max_age| now.saturating_sub(*auth_time) <= max_age)
     });
@@ -332,7 +321,7 @@ fn silent(
         let reply = request.reply();
         return reply.error("login_required", "the user is not signed in");
     };
-    let consent = (request.client_id.clone(), user_id);
+    let consent = (request.base.client_id.clone(), user_id);
     if !dialect.consents.contains(&consent) {
         let reply = request.reply();
         return reply.error("consent_required", "the user has not consented");
@@ -341,10 +330,11 @@ fn silent(
 }
 
 fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams) -> Response {
-    let scope = request.scopes.to_string();
+    let (base, scopes) = (&request.base, request.checked.scopes);
+    let scope = scopes.to_string();
     let mut hidden = vec![
-        ("client_id", request.client_id.as_str()),
-        ("redirect_uri", request.redirect_uri.as_str()),
+        ("client_id", base.client_id.as_str()),
+        ("redirect_uri", base.redirect_uri.as_str()),
         ("response_type", "code"),
         ("scope", scope.as_str()),
     ];
@@ -363,8 +353,8 @@ fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams)
     let action = format!("{PREFIX}{DECISION_PATH}");
     ConsentPage {
         provider: "OpenID Connect",
-        client_name: &request.client_name,
-        permissions: &request.scopes.permissions(),
+        client_name: &base.client_name,
+        permissions: &scopes.permissions(),
         users: &world.users,
         action: &action,
         hidden: &hidden,
