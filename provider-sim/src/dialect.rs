@@ -35,8 +35,12 @@ pub(crate) trait Dialect: Sized + Send + 'static {
     const TITLE: (&'static str, &'static str);
     /// Endpoint names a fault can target.
     const ENDPOINTS: &'static [&'static str];
-    /// Counter keys: the endpoints, and any finer ones.
-    const COUNTERS: &'static [&'static str] = Self::ENDPOINTS;
+    /// Counter keys beyond the endpoints' own (which are always counted),
+    /// such as a token endpoint's per-grant ones.
+    const COUNTERS: &'static [&'static str] = &[];
+    /// The one dev client of the default [`Dialect::dev_clients`]: id,
+    /// secret and redirect path (on the app's origin).
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = ("", "", "");
 
     /// Behaviour switches, read and patched at `/_sim{PREFIX}/options`. A
     /// patch is merged field by field into the current value, so the type
@@ -55,7 +59,10 @@ pub(crate) trait Dialect: Sized + Send + 'static {
         Router::new()
     }
     /// The clients registered at start, with redirect URIs on `app_url`.
-    fn dev_clients(app_url: &str) -> Vec<Client>;
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let (id, secret, path) = Self::DEV_CLIENT;
+        vec![dev_client::<Self>(id, secret, format!("{app_url}{path}"))]
+    }
     /// Back to the seeded state (configuration such as channel settings may stay).
     fn reset(&mut self);
     /// The grant store the `revoke_*` defaults work on; `None` if the
@@ -189,6 +196,7 @@ impl Registry {
         for client in clients {
             self.clients.upsert(client);
         }
+        self.counters.extend(D::ENDPOINTS);
         self.counters.extend(D::COUNTERS);
         self.entries.push(Box::new(Entry {
             state: Arc::clone(&state),

@@ -26,7 +26,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
     flow::authorize::{authorize, decide},
@@ -52,16 +51,8 @@ const TOPUP: &str = "aihubmix.topup";
 const APPS: &str = "aihubmix.oauth_apps";
 
 const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
-const COUNTERS: &[&str] = &[
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    TOKEN_CODE,
-    TOKEN_REFRESH,
-    USERINFO,
-    TOPUP,
-    APPS,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
 
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
 
@@ -72,6 +63,11 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::AIHUBMIX_CLIENT_ID,
+        dev::AIHUBMIX_CLIENT_SECRET,
+        dev::AIHUBMIX_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -90,16 +86,6 @@ impl Dialect for DialectState {
 
     fn admin_routes() -> Router<Ctx> {
         Router::new().route("/_sim/users/{id}/aihubmix", put(balance::set_balance))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::AIHUBMIX_REDIRECT_PATH);
-        let secret = dev::AIHUBMIX_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::AIHUBMIX_CLIENT_ID,
-            secret,
-            uri,
-        )]
     }
 
     fn reset(&mut self) {

@@ -20,7 +20,6 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
     flow::{
@@ -59,6 +58,11 @@ impl Dialect for DialectState {
     const TITLE: (&'static str, &'static str) = ("Elice", "/oauth/…");
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::ELICE_CLIENT_ID,
+        dev::ELICE_CLIENT_SECRET,
+        dev::ELICE_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -70,16 +74,6 @@ impl Dialect for DialectState {
             .route(DECISION_PATH, post(decide::<authorize::Flow>))
             .route("/oauth/token", post(token))
             .route("/oauth/account", get(account))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::ELICE_REDIRECT_PATH);
-        let secret = dev::ELICE_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::ELICE_CLIENT_ID,
-            secret,
-            uri,
-        )]
     }
 
     fn reset(&mut self) {

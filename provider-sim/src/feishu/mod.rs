@@ -31,7 +31,6 @@ use axum::{Router, routing::post};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
     grants::Revoker,
@@ -71,19 +70,8 @@ const ENDPOINTS: &[&str] = &[
     V2_DECISION,
     V2_TOKEN,
 ];
-const COUNTERS: &[&str] = &[
-    APP_TOKEN,
-    AUTHORIZE,
-    DECISION,
-    ACCESS_TOKEN,
-    REFRESH,
-    USER_INFO,
-    V2_AUTHORIZE,
-    V2_DECISION,
-    V2_TOKEN,
-    V2_TOKEN_CODE,
-    V2_TOKEN_REFRESH,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[V2_TOKEN_CODE, V2_TOKEN_REFRESH];
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
@@ -92,6 +80,12 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = options::Options;
+    /// Feishu calls the client id `app_id` and the secret `app_secret`.
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::FEISHU_APP_ID,
+        dev::FEISHU_APP_SECRET,
+        dev::FEISHU_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut options::Options {
         &mut self.options
@@ -110,13 +104,6 @@ impl Dialect for DialectState {
             .merge(login::router())
             .merge(v1::router())
             .route("/open-apis/authen/v2/oauth/token", post(v2::token))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        // Feishu calls the client id `app_id` and the secret `app_secret`.
-        let uri = format!("{app_url}{}", dev::FEISHU_REDIRECT_PATH);
-        let secret = dev::FEISHU_APP_SECRET;
-        vec![dialect::dev_client::<Self>(dev::FEISHU_APP_ID, secret, uri)]
     }
 
     fn reset(&mut self) {

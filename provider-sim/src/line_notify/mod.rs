@@ -19,7 +19,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
     flow::authorize::{authorize, decide},
@@ -49,6 +48,11 @@ impl Dialect for DialectState {
     const TITLE: (&'static str, &'static str) = ("LINE Notify", "/oauth/…");
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::LINE_NOTIFY_CLIENT_ID,
+        dev::LINE_NOTIFY_CLIENT_SECRET,
+        dev::LINE_NOTIFY_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -68,16 +72,6 @@ impl Dialect for DialectState {
         Router::new()
             .route("/_sim/line-notify/messages", get(list_messages))
             .route("/_sim/line-notify/groups", get(list_groups))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::LINE_NOTIFY_REDIRECT_PATH);
-        let secret = dev::LINE_NOTIFY_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::LINE_NOTIFY_CLIENT_ID,
-            secret,
-            uri,
-        )]
     }
 
     fn reset(&mut self) {

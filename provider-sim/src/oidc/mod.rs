@@ -32,7 +32,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
     grants::{Grants, Revoker},
@@ -61,17 +60,8 @@ const REVOKE: &str = "oidc.revoke";
 const ENDPOINTS: &[&str] = &[
     DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
 ];
-const COUNTERS: &[&str] = &[
-    DISCOVERY,
-    JWKS,
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    TOKEN_CODE,
-    TOKEN_REFRESH,
-    USERINFO,
-    REVOKE,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
@@ -81,6 +71,11 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::OIDC_CLIENT_ID,
+        dev::OIDC_CLIENT_SECRET,
+        dev::OIDC_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -99,16 +94,6 @@ impl Dialect for DialectState {
         Router::new()
             .route("/_sim/oidc/keys", get(list_keys))
             .route("/_sim/oidc/rotate-keys", post(rotate_keys))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::OIDC_REDIRECT_PATH);
-        let secret = dev::OIDC_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::OIDC_CLIENT_ID,
-            secret,
-            uri,
-        )]
     }
 
     fn reset(&mut self) {
