@@ -6,7 +6,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, NAME, PREFIX, Scopes};
+use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, PREFIX, Scopes};
 use crate::{
     consent::{self, ConsentPage},
     flow::{
@@ -23,10 +23,6 @@ use crate::{
 /// does for whoever is logged in to AIHubMix. The name is long and the path
 /// narrow because cookies ignore ports: on 127.0.0.1 Keyhole sees it too.
 const USER_COOKIE: &str = "keyhole_sim_aihubmix_user";
-
-const PAGES: ClientPages = ClientPages::standard(
-    "The redirect_uri does not exactly match the one registered for this application.",
-);
 
 /// PKCE is undocumented for AIHubMix; accepting it costs nothing and lets
 /// Keyhole send it to every provider. Only S256 is worth supporting.
@@ -67,20 +63,22 @@ impl AuthorizeFlow for Flow {
     type Request = ValidRequest;
     const AUTHORIZE: &'static str = AUTHORIZE;
     const DECISION: &'static str = DECISION;
+    const PAGES: ClientPages = ClientPages::standard(
+        "The redirect_uri does not exactly match the one registered for this application.",
+    );
+
+    fn client(params: &AuthorizeParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
+    }
 
     /// Checks a request in the order RFC 6749 §4.1.2.1 implies: first whether
-    /// redirecting is safe at all, then everything else.
+    /// redirecting is safe at all (done), then everything else.
     fn validate(
-        world: &World,
         _dialect: &DialectState,
+        base: Verified,
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let client = (
-            non_empty(&params.client_id),
-            non_empty(&params.redirect_uri),
-        );
-        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let fail = |error, description: &str| Box::new(base.error(error, description));
         match params.response_type.as_deref() {
             Some("code") => {}
@@ -121,6 +119,11 @@ impl AuthorizeFlow for Flow {
         })
     }
 
+    /// No auto-approve option: `auto_authorize=true` (see [`Flow::show`]).
+    fn auto_user(_world: &World, _dialect: &DialectState) -> Option<u64> {
+        None
+    }
+
     /// The consent page or, with `auto_authorize=true`, approval straight away.
     fn show(
         world: &mut World,
@@ -133,18 +136,68 @@ impl AuthorizeFlow for Flow {
             .auto_authorize
             .as_deref()
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-        if auto {
-            let remembered = oauth::cookie(&http.headers, USER_COOKIE);
-            let user_id =
-                chosen_user(world, remembered).or_else(|| world.users.first().map(|user| user.id));
-            return match user_id {
-                Some(user_id) => approve(world, dialect, &request, user_id),
-                None => consent::error_page("No accounts", "The simulator has no users."),
-            };
+        if !auto {
+            return Self::consent(world, dialect, &request, params);
         }
-        consent_page(world, &request)
+        let remembered = oauth::cookie(&http.headers, USER_COOKIE);
+        let user_id =
+            chosen_user(world, remembered).or_else(|| world.users.first().map(|user| user.id));
+        match user_id {
+            Some(user_id) => Self::approve(world, dialect, &request, user_id),
+            None => consent::error_page("No accounts", "The simulator has no users."),
+        }
     }
 
+    fn consent(
+        world: &World,
+        _dialect: &DialectState,
+        request: &ValidRequest,
+        _params: &AuthorizeParams,
+    ) -> Response {
+        let scope = request.scopes.to_string();
+        let base = &request.base;
+        let mut hidden = vec![
+            ("client_id", base.client_id.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", scope.as_str()),
+            ("state", base.state.as_deref().unwrap_or_default()),
+        ];
+        if let Some(challenge) = &request.challenge {
+            hidden.push(("code_challenge", challenge));
+            hidden.push(("code_challenge_method", "S256"));
+        }
+        ConsentPage {
+            provider: "AIHubMix",
+            client_name: &base.client_name,
+            permissions: &request.scopes.permissions(),
+            users: &world.users,
+            action: &format!("{PREFIX}{DECISION_PATH}"),
+            hidden: &hidden,
+        }
+        .render()
+    }
+
+    /// Issues a code for `user_id` and redirects back to the client with it.
+    fn approve(
+        world: &mut World,
+        dialect: &mut DialectState,
+        request: &ValidRequest,
+        user_id: u64,
+    ) -> Response {
+        let expires_at = world
+            .clock
+            .now()
+            .saturating_add(dialect.options.code_ttl_secs);
+        let code = Code {
+            challenge: request.challenge.clone().map(|challenge| (challenge, true)),
+            ..request.base.code(user_id, expires_at, request.scopes)
+        };
+        let code = dialect.grants.add_code(32, code);
+        request.base.redirect(&[("code", &code)])
+    }
+
+    /// Also remembers the account for a later `auto_authorize=true`.
     fn allow(
         world: &mut World,
         dialect: &mut DialectState,
@@ -152,7 +205,7 @@ impl AuthorizeFlow for Flow {
         _params: &AuthorizeParams,
         user_id: u64,
     ) -> Response {
-        let mut response = approve(world, dialect, &request, user_id);
+        let mut response = Self::approve(world, dialect, &request, user_id);
         let cookie = format!(
             "{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax"
         );
@@ -163,53 +216,7 @@ impl AuthorizeFlow for Flow {
     }
 
     fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        request
-            .base
-            .error("access_denied", "The user denied the request")
+        let base = &request.base;
+        base.error("access_denied", "The user denied the request")
     }
-}
-
-/// Issues a code for `user_id` and redirects back to the client with it.
-fn approve(
-    world: &mut World,
-    dialect: &mut DialectState,
-    request: &ValidRequest,
-    user_id: u64,
-) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
-    let code = Code {
-        challenge: request.challenge.clone().map(|challenge| (challenge, true)),
-        ..request.base.code(user_id, expires_at, request.scopes)
-    };
-    let code = dialect.grants.add_code(32, code);
-    request.base.redirect(&[("code", &code)])
-}
-
-fn consent_page(world: &World, request: &ValidRequest) -> Response {
-    let scope = request.scopes.to_string();
-    let base = &request.base;
-    let mut hidden = vec![
-        ("client_id", base.client_id.as_str()),
-        ("redirect_uri", base.redirect_uri.as_str()),
-        ("response_type", "code"),
-        ("scope", scope.as_str()),
-        ("state", base.state.as_deref().unwrap_or_default()),
-    ];
-    if let Some(challenge) = &request.challenge {
-        hidden.push(("code_challenge", challenge));
-        hidden.push(("code_challenge_method", "S256"));
-    }
-    let action = format!("{PREFIX}{DECISION_PATH}");
-    ConsentPage {
-        provider: "AIHubMix",
-        client_name: &base.client_name,
-        permissions: &request.scopes.permissions(),
-        users: &world.users,
-        action: &action,
-        hidden: &hidden,
-    }
-    .render()
 }

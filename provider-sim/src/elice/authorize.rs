@@ -3,16 +3,13 @@
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, ErrorRedirect, NAME, PREFIX, READ};
+use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, ErrorRedirect, PREFIX, READ};
 use crate::{
     consent::{self, ConsentPage, Wording},
     flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
     oauth::non_empty,
     state::World,
 };
-
-const PAGES: ClientPages =
-    ClientPages::standard("The redirect_uri is not one registered for this application.");
 
 // ---------------------------------------------------------------------------
 // Languages
@@ -110,19 +107,19 @@ impl AuthorizeFlow for Flow {
     type Request = ValidRequest;
     const AUTHORIZE: &'static str = AUTHORIZE;
     const DECISION: &'static str = DECISION;
+    const PAGES: ClientPages =
+        ClientPages::standard("The redirect_uri is not one registered for this application.");
 
-    /// First whether redirecting is safe, then the rest.
+    fn client(params: &AuthorizeParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
+    }
+
     fn validate(
-        world: &World,
         dialect: &DialectState,
+        base: Verified,
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let client = (
-            non_empty(&params.client_id),
-            non_empty(&params.redirect_uri),
-        );
-        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let format = dialect.options.error_redirect;
         let fail =
             |error, description: &str| Box::new(error_redirect(format, &base, error, description));
@@ -145,17 +142,17 @@ impl AuthorizeFlow for Flow {
         })
     }
 
-    /// The consent page in `lang`, unless a user is auto-approved.
-    fn show(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
+    fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+        known_user(world, dialect.options.auto_approve_user_id)
+    }
+
+    /// The consent page in `lang`.
+    fn consent(
+        world: &World,
+        _dialect: &DialectState,
+        request: &ValidRequest,
         _params: &AuthorizeParams,
-        _http: &Http,
     ) -> Response {
-        if let Some(user_id) = known_user(world, dialect.options.auto_approve_user_id) {
-            return approve(world, dialect, &request, user_id);
-        }
         let (wording, permission) = wording(&request.lang);
         let base = &request.base;
         let hidden = [
@@ -165,26 +162,30 @@ impl AuthorizeFlow for Flow {
             ("scope", request.scope.as_str()),
             ("lang", request.lang.as_str()),
         ];
-        let action = format!("{PREFIX}{DECISION_PATH}");
         ConsentPage {
             provider: "Elice",
             client_name: &base.client_name,
             permissions: &[permission],
             users: &world.users,
-            action: &action,
+            action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &hidden,
         }
         .render_in(wording)
     }
 
-    fn allow(
+    fn approve(
         world: &mut World,
         dialect: &mut DialectState,
-        request: ValidRequest,
-        _params: &AuthorizeParams,
+        request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        approve(world, dialect, &request, user_id)
+        let expires_at = world
+            .clock
+            .now()
+            .saturating_add(dialect.options.code_ttl_secs);
+        let code = request.base.code(user_id, expires_at, ());
+        let code = dialect.grants.add_code(24, code);
+        request.base.redirect(&[("code", &code)])
     }
 
     fn deny(dialect: &DialectState, request: &ValidRequest) -> Response {
@@ -192,22 +193,6 @@ impl AuthorizeFlow for Flow {
         let description = "The user denied the request";
         error_redirect(format, &request.base, "access_denied", description)
     }
-}
-
-/// Issues a code for `user_id` and redirects back to the client with it.
-fn approve(
-    world: &mut World,
-    dialect: &mut DialectState,
-    request: &ValidRequest,
-    user_id: u64,
-) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
-    let code = request.base.code(user_id, expires_at, ());
-    let code = dialect.grants.add_code(24, code);
-    request.base.redirect(&[("code", &code)])
 }
 
 #[cfg(test)]

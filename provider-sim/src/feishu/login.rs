@@ -12,12 +12,12 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{AUTHORIZE, Ctx, DECISION, DialectState, NAME, PREFIX, V2_AUTHORIZE, V2_DECISION};
+use super::{AUTHORIZE, Ctx, DECISION, DialectState, PREFIX, V2_AUTHORIZE, V2_DECISION};
 use crate::{
     consent::ConsentPage,
     flow::{
         AuthorizeFlow, ClientPages, Http, Verified,
-        authorize::{PkcePolicy, authorize, decide, known_user},
+        authorize::{PkcePolicy, PkceRefusal, authorize, decide, known_user},
     },
     grants::Code,
     oauth::non_empty,
@@ -65,6 +65,29 @@ pub(super) struct V1;
 /// `GET /open-apis/authen/v1/authorize` (on `accounts.feishu.cn` for real).
 pub(super) struct V2;
 
+/// The hooks both generations share.
+macro_rules! shared_hooks {
+    () => {
+        fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+            known_user(world, dialect.options.auto_approve_user_id)
+        }
+
+        fn approve(
+            world: &mut World,
+            dialect: &mut DialectState,
+            request: &ValidRequest,
+            user_id: u64,
+        ) -> Response {
+            approve(world, dialect, request, user_id)
+        }
+
+        /// `?error=access_denied&state=…` and nothing else.
+        fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
+            request.base.redirect(&[("error", "access_denied")])
+        }
+    };
+}
+
 impl AuthorizeFlow for V1 {
     type Dialect = DialectState;
     type Params = LoginParams;
@@ -72,39 +95,41 @@ impl AuthorizeFlow for V1 {
     const AUTHORIZE: &'static str = AUTHORIZE;
     const DECISION: &'static str = DECISION;
     const UNPARSABLE: &'static str = "The login link cannot be parsed.";
+    const PAGES: ClientPages = ClientPages {
+        missing_client: ("Missing app_id", "The login link has no app_id."),
+        unknown_client: (
+            "Unknown application",
+            "No app is registered with this app_id.",
+        ),
+        missing_redirect: (
+            "Missing redirect_uri",
+            "The login link has no redirect_uri.",
+        ),
+        redirect_mismatch: (
+            "Redirect URI mismatch",
+            "The redirect_uri is not in this app's redirect URL list (error 20029).",
+        ),
+    };
 
+    fn client(params: &LoginParams) -> [&Option<String>; 3] {
+        [&params.app_id, &params.redirect_uri, &params.state]
+    }
+
+    /// Nothing to check beyond the app and redirect URI.
     fn validate(
-        world: &World,
         _dialect: &DialectState,
-        params: &LoginParams,
+        base: Verified,
+        _params: &LoginParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        const PAGES: ClientPages = ClientPages {
-            missing_client: ("Missing app_id", "The login link has no app_id."),
-            unknown_client: (
-                "Unknown application",
-                "No app is registered with this app_id.",
-            ),
-            missing_redirect: (
-                "Missing redirect_uri",
-                "The login link has no redirect_uri.",
-            ),
-            redirect_mismatch: (
-                "Redirect URI mismatch",
-                "The redirect_uri is not in this app's redirect URL list (error 20029).",
-            ),
-        };
-        let app = (non_empty(&params.app_id), non_empty(&params.redirect_uri));
-        let base = PAGES.check(world, NAME, app, non_empty(&params.state))?;
         Ok(ValidRequest { base, v2: None })
     }
 
-    fn show(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
+    fn consent(
+        world: &World,
+        dialect: &DialectState,
+        request: &ValidRequest,
         _params: &LoginParams,
-        _http: &Http,
     ) -> Response {
         let base = &request.base;
         let mut hidden = vec![
@@ -114,22 +139,10 @@ impl AuthorizeFlow for V1 {
         if let Some(state) = &base.state {
             hidden.push(("state", state));
         }
-        show(world, dialect, &request, INDEX_DECISION_PATH, &hidden)
+        consent(world, dialect, request, INDEX_DECISION_PATH, &hidden)
     }
 
-    fn allow(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
-        _params: &LoginParams,
-        user_id: u64,
-    ) -> Response {
-        approve(world, dialect, &request, user_id)
-    }
-
-    fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        deny(request)
-    }
+    shared_hooks!();
 }
 
 impl AuthorizeFlow for V2 {
@@ -139,42 +152,36 @@ impl AuthorizeFlow for V2 {
     const AUTHORIZE: &'static str = V2_AUTHORIZE;
     const DECISION: &'static str = V2_DECISION;
     const UNPARSABLE: &'static str = "The authorization link cannot be parsed.";
+    const PAGES: ClientPages = ClientPages {
+        missing_client: (
+            "Missing client_id",
+            "The authorization link has no client_id.",
+        ),
+        unknown_client: (
+            "Unknown application",
+            "No app is registered with this App ID.",
+        ),
+        missing_redirect: V2_MISMATCH,
+        redirect_mismatch: V2_MISMATCH,
+    };
 
-    /// Pages for an untrusted client or redirect URI, RFC 6749 error
-    /// redirects for the rest.
+    fn client(params: &LoginParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
+    }
+
+    /// RFC 6749 error redirects for the rest.
     fn validate(
-        world: &World,
         _dialect: &DialectState,
+        base: Verified,
         params: &LoginParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        const MISMATCH: (&str, &str) = (
-            "Redirect URI mismatch",
-            "The redirect_uri is not in this app's redirect URL list.",
-        );
-        const PAGES: ClientPages = ClientPages {
-            missing_client: (
-                "Missing client_id",
-                "The authorization link has no client_id.",
-            ),
-            unknown_client: (
-                "Unknown application",
-                "No app is registered with this App ID.",
-            ),
-            missing_redirect: MISMATCH,
-            redirect_mismatch: MISMATCH,
-        };
         /// `plain` is Feishu's default method.
         const PKCE: PkcePolicy = PkcePolicy {
             plain_by_default: true,
             allow_plain: true,
             strict_method: false,
         };
-        let client = (
-            non_empty(&params.client_id),
-            non_empty(&params.redirect_uri),
-        );
-        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let fail = |error, description: &str| Box::new(base.error(error, description));
         if params.response_type.as_deref() != Some("code") {
             return Err(fail(
@@ -185,7 +192,7 @@ impl AuthorizeFlow for V2 {
         let method = non_empty(&params.code_challenge_method);
         let challenge = match PKCE.challenge(non_empty(&params.code_challenge), method) {
             Ok(challenge) => challenge,
-            Err(crate::flow::authorize::PkceRefusal::Malformed) => {
+            Err(PkceRefusal::Malformed) => {
                 return Err(fail("invalid_request", "malformed code_challenge"));
             }
             Err(_) => {
@@ -209,12 +216,11 @@ impl AuthorizeFlow for V2 {
         })
     }
 
-    fn show(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
+    fn consent(
+        world: &World,
+        dialect: &DialectState,
+        request: &ValidRequest,
         _params: &LoginParams,
-        _http: &Http,
     ) -> Response {
         let (scope, challenge) = request.v2.clone().unwrap_or_default();
         let base = &request.base;
@@ -234,35 +240,25 @@ impl AuthorizeFlow for V2 {
                 if *s256 { "S256" } else { "plain" },
             ));
         }
-        show(world, dialect, &request, DECISION_PATH, &hidden)
+        consent(world, dialect, request, DECISION_PATH, &hidden)
     }
 
-    fn allow(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
-        _params: &LoginParams,
-        user_id: u64,
-    ) -> Response {
-        approve(world, dialect, &request, user_id)
-    }
-
-    fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        deny(request)
-    }
+    shared_hooks!();
 }
 
-/// The consent page both generations show, unless a user is auto-approved.
-fn show(
-    world: &mut World,
-    dialect: &mut DialectState,
+const V2_MISMATCH: (&str, &str) = (
+    "Redirect URI mismatch",
+    "The redirect_uri is not in this app's redirect URL list.",
+);
+
+/// The consent page both generations show.
+fn consent(
+    world: &World,
+    dialect: &DialectState,
     request: &ValidRequest,
     path: &str,
     hidden: &[(&str, &str)],
 ) -> Response {
-    if let Some(user_id) = known_user(world, dialect.options.auto_approve_user_id) {
-        return approve(world, dialect, request, user_id);
-    }
     let mut permissions = vec!["Your name, English name and avatar", "Your Feishu user ids"];
     if dialect.options.include_contact_fields {
         permissions.push("Your email address and mobile number");
@@ -299,9 +295,4 @@ fn approve(
     // `[A-Za-z0-9-_]`, as documented.
     let code = dialect.grants.add_code(32, code);
     base.redirect(&[("code", &code)])
-}
-
-/// Denial: `?error=access_denied&state=…` and nothing else.
-fn deny(request: &ValidRequest) -> Response {
-    request.base.redirect(&[("error", "access_denied")])
 }

@@ -48,37 +48,66 @@ pub(crate) trait AuthorizeFlow: Send + 'static {
     const DECISION: &'static str;
     /// The "Bad request" page's message for a query that does not parse.
     const UNPARSABLE: &'static str = "The authorization request cannot be parsed.";
+    /// The error pages for an untrusted client or redirect URI.
+    const PAGES: ClientPages;
 
+    /// The request's client id, redirect URI and `state`.
+    fn client(params: &Self::Params) -> [&Option<String>; 3];
     /// A response that replaces the whole flow (a shut-down service).
     fn gate(_dialect: &Self::Dialect) -> Option<Response> {
         None
     }
-    /// Checks a request; `Err` is the page or error redirect to send (boxed:
-    /// a `Response` is large).
+    /// Checks the rest of a request whose client and redirect URI are
+    /// verified; `Err` is the error redirect (or page) to send, boxed because
+    /// a `Response` is large.
     fn validate(
-        world: &World,
         dialect: &Self::Dialect,
+        base: Verified,
         params: &Self::Params,
         http: &Http,
     ) -> Result<Self::Request, Box<Response>>;
-    /// `GET`: the consent page, or a code when the user is already known.
+    /// The user to approve without asking (an auto-approve option).
+    fn auto_user(world: &World, dialect: &Self::Dialect) -> Option<u64>;
+    /// The consent page (its form posts to the decision endpoint).
+    fn consent(
+        world: &World,
+        dialect: &Self::Dialect,
+        request: &Self::Request,
+        params: &Self::Params,
+    ) -> Response;
+    /// Issues a code for `user_id` and sends it back.
+    fn approve(
+        world: &mut World,
+        dialect: &mut Self::Dialect,
+        request: &Self::Request,
+        user_id: u64,
+    ) -> Response;
+    /// "Deny": the `access_denied` error as the dialect sends it.
+    fn deny(dialect: &Self::Dialect, request: &Self::Request) -> Response;
+
+    /// `GET`: a code for the auto-approved user, else the consent page.
     fn show(
         world: &mut World,
         dialect: &mut Self::Dialect,
         request: Self::Request,
         params: &Self::Params,
-        http: &Http,
-    ) -> Response;
-    /// "Allow" for a known user: issue a code and send it back.
+        _http: &Http,
+    ) -> Response {
+        match Self::auto_user(world, dialect) {
+            Some(user_id) => Self::approve(world, dialect, &request, user_id),
+            None => Self::consent(world, dialect, &request, params),
+        }
+    }
+    /// "Allow" for a known user, with the form's other fields in `params`.
     fn allow(
         world: &mut World,
         dialect: &mut Self::Dialect,
         request: Self::Request,
-        params: &Self::Params,
+        _params: &Self::Params,
         user_id: u64,
-    ) -> Response;
-    /// "Deny": the `access_denied` error as the dialect sends it.
-    fn deny(dialect: &Self::Dialect, request: &Self::Request) -> Response;
+    ) -> Response {
+        Self::approve(world, dialect, &request, user_id)
+    }
 }
 
 /// The consent form: the original parameters plus the user's choices.
@@ -88,6 +117,18 @@ pub(crate) struct DecisionForm<P> {
     params: P,
     user_id: Option<String>,
     decision: Option<String>,
+}
+
+/// The client check, then the flow's own.
+fn validate<F: AuthorizeFlow>(
+    world: &World,
+    dialect: &F::Dialect,
+    params: &F::Params,
+    http: &Http,
+) -> Result<F::Request, Box<Response>> {
+    let [client_id, redirect_uri, state] = F::client(params).map(crate::oauth::non_empty);
+    let base = F::PAGES.check(world, F::Dialect::NAME, (client_id, redirect_uri), state)?;
+    F::validate(dialect, base, params, http)
 }
 
 /// `GET` authorize: validate, then consent page or auto-approve.
@@ -109,7 +150,7 @@ pub(crate) async fn authorize<F: AuthorizeFlow>(
         let Ok(Query(params)) = query else {
             return consent::error_page("Bad request", F::UNPARSABLE);
         };
-        match F::validate(world, dialect, &params, &http) {
+        match validate::<F>(world, dialect, &params, &http) {
             Ok(request) => F::show(world, dialect, request, &params, &http),
             Err(response) => *response,
         }
@@ -136,7 +177,7 @@ pub(crate) async fn decide<F: AuthorizeFlow>(
         let Ok(Form(form)) = form else {
             return consent::error_page("Bad request", "The consent form cannot be parsed.");
         };
-        let request = match F::validate(world, dialect, &form.params, &http) {
+        let request = match validate::<F>(world, dialect, &form.params, &http) {
             Ok(request) => request,
             Err(response) => return *response,
         };

@@ -3,12 +3,11 @@
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{AUTHORIZE, DECISION, DialectState, NAME, PREFIX, Target, ended};
+use super::{AUTHORIZE, DECISION, DialectState, PREFIX, Target, ended};
 use crate::{
     consent::{self, esc},
     flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
     line_login::page::{self, LinePage},
-    oauth::non_empty,
     state::World,
 };
 
@@ -50,14 +49,10 @@ pub(super) struct ValidRequest {
     /// Its `state` is always there: Notify requires one.
     base: Verified,
     form_post: bool,
+    /// The chat to notify: the user's own until the form picks another.
+    target: Target,
 }
 
-const PAGES: ClientPages = ClientPages {
-    missing_client: INVALID_CLIENT,
-    unknown_client: INVALID_CLIENT,
-    missing_redirect: INVALID_REDIRECT,
-    redirect_mismatch: INVALID_REDIRECT,
-};
 const INVALID_CLIENT: (&str, &str) = (
     "Invalid client_id",
     "No LINE Notify service has this client_id.",
@@ -77,22 +72,27 @@ impl AuthorizeFlow for Flow {
     type Request = ValidRequest;
     const AUTHORIZE: &'static str = AUTHORIZE;
     const DECISION: &'static str = DECISION;
+    const PAGES: ClientPages = ClientPages {
+        missing_client: INVALID_CLIENT,
+        unknown_client: INVALID_CLIENT,
+        missing_redirect: INVALID_REDIRECT,
+        redirect_mismatch: INVALID_REDIRECT,
+    };
+
+    fn client(params: &AuthorizeParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
+    }
 
     fn gate(dialect: &DialectState) -> Option<Response> {
         ended(dialect)
     }
 
     fn validate(
-        world: &World,
         _dialect: &DialectState,
+        base: Verified,
         params: &AuthorizeParams,
         _http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let client = (
-            non_empty(&params.client_id),
-            non_empty(&params.redirect_uri),
-        );
-        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let fail = |error, description| Box::new(base.error(error, description));
         match params.response_type.as_deref() {
             Some("code") => {}
@@ -113,20 +113,24 @@ impl AuthorizeFlow for Flow {
             Some("form_post") => true,
             Some(_) => return Err(fail("invalid_request", "response_mode must be form_post")),
         };
-        Ok(ValidRequest { base, form_post })
+        Ok(ValidRequest {
+            base,
+            form_post,
+            target: Target::User,
+        })
+    }
+
+    fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+        known_user(world, dialect.options.auto_approve_user_id)
     }
 
     /// The consent page, where the user also picks the chat to notify.
-    fn show(
-        world: &mut World,
-        dialect: &mut DialectState,
-        request: ValidRequest,
+    fn consent(
+        world: &World,
+        dialect: &DialectState,
+        request: &ValidRequest,
         params: &AuthorizeParams,
-        _http: &Http,
     ) -> Response {
-        if let Some(user_id) = known_user(world, dialect.options.auto_approve_user_id) {
-            return approve(world, dialect, &request, user_id, Target::User);
-        }
         let mut extra = String::from(
             "<fieldset>\n<legend>Select a chat to send notifications to</legend>\n\
              <label><input type=\"radio\" name=\"target\" value=\"user\" checked> \
@@ -140,63 +144,63 @@ impl AuthorizeFlow for Flow {
             ));
         }
         extra.push_str("</fieldset>\n");
-        let action = format!("{PREFIX}{DECISION_PATH}");
         LinePage {
             provider: "LINE Notify",
             client_name: &request.base.client_name,
             permissions: &["Send notifications to the chat you choose"],
             users: &world.users,
-            action: &action,
+            action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &params.pairs(),
             extra: &extra,
         }
         .render()
     }
 
+    fn approve(
+        world: &mut World,
+        dialect: &mut DialectState,
+        request: &ValidRequest,
+        user_id: u64,
+    ) -> Response {
+        let expires_at = world
+            .clock
+            .now()
+            .saturating_add(dialect.options.code_ttl_secs);
+        let code = request
+            .base
+            .code(user_id, expires_at, request.target.clone());
+        let code = dialect.grants.add_code(16, code);
+        if request.form_post {
+            let state = request.base.state.as_deref().unwrap_or_default();
+            page::form_post(
+                &request.base.redirect_uri,
+                &[("code", &code), ("state", state)],
+            )
+        } else {
+            request.base.redirect(&[("code", &code)])
+        }
+    }
+
+    /// With the chat the form picked.
     fn allow(
         world: &mut World,
         dialect: &mut DialectState,
-        request: ValidRequest,
+        mut request: ValidRequest,
         params: &AuthorizeParams,
         user_id: u64,
     ) -> Response {
-        let target = match params.target.as_deref() {
+        request.target = match params.target.as_deref() {
             None | Some("user") => Target::User,
             Some(id) if dialect.groups.iter().any(|group| group.id == id) => {
                 Target::Group(id.to_owned())
             }
             Some(_) => return consent::error_page("Unknown chat", "Choose a listed chat."),
         };
-        approve(world, dialect, &request, user_id, target)
+        Self::approve(world, dialect, &request, user_id)
     }
 
     fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        request
-            .base
-            .error("access_denied", "The user denied the request")
-    }
-}
-
-fn approve(
-    world: &mut World,
-    dialect: &mut DialectState,
-    request: &ValidRequest,
-    user_id: u64,
-    target: Target,
-) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
-    let code = request.base.code(user_id, expires_at, target);
-    let code = dialect.grants.add_code(16, code);
-    if request.form_post {
-        let state = request.base.state.as_deref().unwrap_or_default();
-        page::form_post(
-            &request.base.redirect_uri,
-            &[("code", &code), ("state", state)],
-        )
-    } else {
-        request.base.redirect(&[("code", &code)])
+        let base = &request.base;
+        base.error("access_denied", "The user denied the request")
     }
 }

@@ -13,7 +13,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{AUTHORIZE, Ctx, DECISION, DialectState, Granted, NAME, Options, PREFIX, Scopes};
+use super::{AUTHORIZE, Ctx, DECISION, DialectState, Granted, Options, PREFIX, Scopes};
 use crate::{
     consent::ConsentPage,
     flow::{
@@ -100,15 +100,6 @@ impl Reply<'_> {
     }
 }
 
-const PAGES: ClientPages = ClientPages {
-    unknown_client: (
-        "Unknown client",
-        "No client is registered with this client_id.",
-    ),
-    missing_redirect: MISMATCH,
-    redirect_mismatch: MISMATCH,
-    ..ClientPages::standard("")
-};
 const MISMATCH: (&str, &str) = (
     "Redirect URI mismatch",
     "The redirect_uri does not exactly match the registered one.",
@@ -123,20 +114,27 @@ impl AuthorizeFlow for Flow {
     type Request = ValidRequest;
     const AUTHORIZE: &'static str = AUTHORIZE;
     const DECISION: &'static str = DECISION;
+    const PAGES: ClientPages = ClientPages {
+        unknown_client: (
+            "Unknown client",
+            "No client is registered with this client_id.",
+        ),
+        missing_redirect: MISMATCH,
+        redirect_mismatch: MISMATCH,
+        ..ClientPages::standard("")
+    };
 
-    /// Untrusted client or redirect URI: an error page; the rest: an error
-    /// redirect (OIDC Core §3.1.2.6).
+    fn client(params: &AuthorizeParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
+    }
+
+    /// The rest is refused with an error redirect (OIDC Core §3.1.2.6).
     fn validate(
-        world: &World,
         dialect: &DialectState,
+        base: Verified,
         params: &AuthorizeParams,
         http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
-        let client = (
-            non_empty(&params.client_id),
-            non_empty(&params.redirect_uri),
-        );
-        let base = PAGES.check(world, NAME, client, non_empty(&params.state))?;
         let options = &dialect.options;
         let iss = options
             .authorization_response_iss
@@ -154,6 +152,10 @@ impl AuthorizeFlow for Flow {
         })
     }
 
+    fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+        known_user(world, dialect.options.auto_approve_user_id)
+    }
+
     /// `prompt=none` answers silently; otherwise the consent page (which
     /// doubles as the login page), unless a user is auto-approved.
     fn show(
@@ -168,11 +170,58 @@ impl AuthorizeFlow for Flow {
             let session = session.and_then(|id| id.parse::<u64>().ok());
             return silent(world, dialect, &request, session);
         }
-        if let Some(user_id) = known_user(world, dialect.options.auto_approve_user_id) {
-            let now = world.clock.now();
-            return approve(world, dialect, &request, user_id, now);
+        match Self::auto_user(world, dialect) {
+            Some(user_id) => Self::approve(world, dialect, &request, user_id),
+            None => Self::consent(world, dialect, &request, params),
         }
-        consent_page(world, &request, params)
+    }
+
+    fn consent(
+        world: &World,
+        _dialect: &DialectState,
+        request: &ValidRequest,
+        params: &AuthorizeParams,
+    ) -> Response {
+        let (base, scopes) = (&request.base, request.checked.scopes);
+        let scope = scopes.to_string();
+        let mut hidden = vec![
+            ("client_id", base.client_id.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
+            ("response_type", "code"),
+            ("scope", scope.as_str()),
+        ];
+        let optional = [
+            ("state", &params.state),
+            ("nonce", &params.nonce),
+            ("code_challenge", &params.code_challenge),
+            ("code_challenge_method", &params.code_challenge_method),
+            ("max_age", &params.max_age),
+        ];
+        for (name, value) in optional {
+            if let Some(value) = non_empty(value) {
+                hidden.push((name, value));
+            }
+        }
+        ConsentPage {
+            provider: "OpenID Connect",
+            client_name: &base.client_name,
+            permissions: &scopes.permissions(),
+            users: &world.users,
+            action: &format!("{PREFIX}{DECISION_PATH}"),
+            hidden: &hidden,
+        }
+        .render()
+    }
+
+    /// A code for a user signed in now (auto-approve; the form's "Allow").
+    fn approve(
+        world: &mut World,
+        dialect: &mut DialectState,
+        request: &ValidRequest,
+        user_id: u64,
+    ) -> Response {
+        let now = world.clock.now();
+        issue_code(world, dialect, request, user_id, now)
     }
 
     /// Starts a session: a cookie naming the user, and a record of the login
@@ -188,7 +237,7 @@ impl AuthorizeFlow for Flow {
         dialect.logins.insert(user_id, now);
         let consent = (request.base.client_id.clone(), user_id);
         dialect.consents.insert(consent);
-        let mut response = approve(world, dialect, &request, user_id, now);
+        let mut response = Self::approve(world, dialect, &request, user_id);
         let cookie = format!("{SESSION_COOKIE}={user_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
         if let Ok(cookie) = HeaderValue::try_from(cookie) {
             response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -276,7 +325,7 @@ impl ValidRequest {
 }
 
 /// Issues a code for `user_id` (signed in at `auth_time`) and redirects with it.
-fn approve(
+fn issue_code(
     world: &mut World,
     dialect: &mut DialectState,
     request: &ValidRequest,
@@ -326,38 +375,5 @@ fn silent(
         let reply = request.reply();
         return reply.error("consent_required", "the user has not consented");
     }
-    approve(world, dialect, request, user_id, auth_time)
-}
-
-fn consent_page(world: &World, request: &ValidRequest, params: &AuthorizeParams) -> Response {
-    let (base, scopes) = (&request.base, request.checked.scopes);
-    let scope = scopes.to_string();
-    let mut hidden = vec![
-        ("client_id", base.client_id.as_str()),
-        ("redirect_uri", base.redirect_uri.as_str()),
-        ("response_type", "code"),
-        ("scope", scope.as_str()),
-    ];
-    let optional = [
-        ("state", &params.state),
-        ("nonce", &params.nonce),
-        ("code_challenge", &params.code_challenge),
-        ("code_challenge_method", &params.code_challenge_method),
-        ("max_age", &params.max_age),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = non_empty(value) {
-            hidden.push((name, value));
-        }
-    }
-    let action = format!("{PREFIX}{DECISION_PATH}");
-    ConsentPage {
-        provider: "OpenID Connect",
-        client_name: &base.client_name,
-        permissions: &scopes.permissions(),
-        users: &world.users,
-        action: &action,
-        hidden: &hidden,
-    }
-    .render()
+    issue_code(world, dialect, request, user_id, auth_time)
 }
