@@ -1,8 +1,5 @@
 //! Token exchange and the metered API: `POST /oauth/token`, `/api/notify`, `/api/status`, `/api/revoke`.
 
-use super::DialectState;
-use crate::line_notify::{Ctx, NAME};
-use crate::oauth::non_empty;
 use std::collections::HashMap;
 
 use axum::{
@@ -12,34 +9,26 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{Meter, NOTIFY, Notification, REVOKE, STATUS, TOKEN, ended, notify_error};
+use super::{
+    Ctx, DialectState, Meter, NAME, NOTIFY, Notification, REVOKE, STATUS, TOKEN, ended,
+    notify_error,
+};
 use crate::{
-    flow::token,
+    flow::token::{self, TokenParams},
     grants::{Access, CodeFailure, CodeRules, Redeem, Revoker},
     net::Conn,
-    oauth,
+    oauth::{self, non_empty},
     state::World,
 };
-
-/// Body of `POST /oauth/token`.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct TokenForm {
-    grant_type: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
 
 /// `POST /oauth/token`: `{"status":200,"message":"access_token is issued","access_token":…}`.
 /// The error messages are [I]: only their `{status, message}` shape is reported.
 pub(super) async fn token(
     State(ctx): State<Ctx>,
     conn: Conn,
-    form: Result<Form<TokenForm>, FormRejection>,
+    form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
     if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
         return response;
@@ -95,7 +84,7 @@ impl IntoResponse for NotifyError {
 fn exchange(
     world: &mut World,
     dialect: &mut DialectState,
-    form: &TokenForm,
+    form: &TokenParams,
 ) -> Result<String, NotifyError> {
     let bad = |message: &str| NotifyError::new(StatusCode::BAD_REQUEST, message);
     for (value, name) in [
