@@ -41,11 +41,12 @@
 //!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
 //!   tokens, no refresh.
 //! - `feishu/`: the Feishu (Lark) dialect under `/feishu`:
-//!   `app_access_token` with its 30-minute reissue rule, the legacy v1 login (`v1`, HTTP
-//!   200 + `{code, msg}` errors) and the current v2 OAuth flow (`v2`, PKCE, flat bodies).
+//!   `app_access_token` with its 30-minute reissue rule, both login pages (`login`), the
+//!   legacy v1 token calls (`v1`, HTTP 200 + `{code, msg}` errors) and the current v2
+//!   token endpoint (`v2`, PKCE, flat bodies).
 //! - `oidc/`: a generic OpenID Connect provider under `/oidc` (issuer `{origin}/oidc`):
-//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `client_auth` (Basic and post),
-//!   `token` (code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
+//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `token` (Basic and post client
+//!   authentication, code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
 //!   revocation).
 //! - `line_login/`: LINE Login v2.1 under `/line`: `authorize` (upper-case
 //!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh

@@ -110,38 +110,66 @@ async fn access_token(
     headers: HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, ACCESS_TOKEN, None).await {
+    token_call(&ctx, &conn, ACCESS_TOKEN, &headers, body).await
+}
+
+/// `POST /open-apis/authen/v1/refresh_access_token`: rotates the refresh token.
+async fn refresh_access_token(
+    State(ctx): State<Ctx>,
+    conn: Conn,
+    headers: HeaderMap,
+    body: Result<Json<TokenBody>, JsonRejection>,
+) -> Response {
+    token_call(&ctx, &conn, REFRESH, &headers, body).await
+}
+
+/// Both token calls: the app authenticates, then `endpoint` says which grant
+/// the body must carry. The answer is the token pair and the user's profile.
+async fn token_call(
+    ctx: &Ctx,
+    conn: &Conn,
+    endpoint: &'static str,
+    headers: &HeaderMap,
+    body: Result<Json<TokenBody>, JsonRejection>,
+) -> Response {
+    if let Some(response) = ctx.begin(conn, endpoint, None).await {
         return response;
     }
-    let base_url = ctx.base_url(&headers);
-    ctx.with(
-        |world, dialect| match redeem(world, dialect, &headers, body) {
-            Ok((issued, user_id)) => success(
-                "success",
-                token_data(world, dialect, &issued, user_id, &base_url),
-            ),
+    let base_url = ctx.base_url(headers);
+    ctx.with(|world, dialect| {
+        let issued = authenticate(world, dialect, headers, body).and_then(|(app_id, body)| {
+            let now = world.clock.now();
+            if endpoint == ACCESS_TOKEN {
+                redeem(dialect, now, &app_id, &body)
+            } else {
+                refresh(dialect, now, &app_id, &body)
+            }
+        });
+        match issued {
+            Ok((issued, user_id)) => {
+                let data = token_data(world, dialect, &issued, user_id, &base_url);
+                success("success", data)
+            }
             Err(error) => error.into_response(),
-        },
-    )
+        }
+    })
 }
 
 fn redeem(
-    world: &mut World,
     dialect: &mut DialectState,
-    headers: &HeaderMap,
-    body: Result<Json<TokenBody>, JsonRejection>,
+    now: u64,
+    app_id: &str,
+    body: &TokenBody,
 ) -> Result<(Issued, u64), ApiError> {
-    let (app_id, body) = authenticate(world, dialect, headers, body)?;
     if body.grant_type.as_deref() != Some("authorization_code") {
         return Err(ApiError::invalid_param(
             "grant_type must be authorization_code",
         ));
     }
     let code = non_empty(&body.code).ok_or_else(|| ApiError::invalid_param("missing code"))?;
-    let now = world.clock.now();
     let claim = Redeem {
         code,
-        client_id: &app_id,
+        client_id: app_id,
         now,
         redirect_uri: None,
         verifier: None,
@@ -154,55 +182,31 @@ fn redeem(
             ApiError::new(code, message)
         })?;
     let grant = (code.user_id, code.grant_id);
-    let issued = dialect.issue(now, &app_id, grant, Generation::V1, "");
+    let issued = dialect.issue(now, app_id, grant, Generation::V1, "");
     Ok((issued, code.user_id))
 }
 
-/// `POST /open-apis/authen/v1/refresh_access_token`: rotates the refresh token.
-async fn refresh_access_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    headers: HeaderMap,
-    body: Result<Json<TokenBody>, JsonRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, REFRESH, None).await {
-        return response;
-    }
-    let base_url = ctx.base_url(&headers);
-    ctx.with(
-        |world, dialect| match refresh(world, dialect, &headers, body) {
-            Ok((issued, user_id)) => success(
-                "success",
-                token_data(world, dialect, &issued, user_id, &base_url),
-            ),
-            Err(error) => error.into_response(),
-        },
-    )
-}
-
 fn refresh(
-    world: &mut World,
     dialect: &mut DialectState,
-    headers: &HeaderMap,
-    body: Result<Json<TokenBody>, JsonRejection>,
+    now: u64,
+    app_id: &str,
+    body: &TokenBody,
 ) -> Result<(Issued, u64), ApiError> {
-    let (app_id, body) = authenticate(world, dialect, headers, body)?;
     if body.grant_type.as_deref() != Some("refresh_token") {
         return Err(ApiError::invalid_param("grant_type must be refresh_token"));
     }
     let token = non_empty(&body.refresh_token)
         .ok_or_else(|| ApiError::invalid_param("missing refresh_token"))?;
-    let now = world.clock.now();
     let reuse_code = dialect.options.refresh_reuse_code;
     let spent = dialect
-        .spend_refresh(token, &app_id, now, Generation::V1)
+        .spend_refresh(token, app_id, now, Generation::V1)
         .map_err(|failure| {
             let (code, message) = Generation::V1.refresh_error(failure, reuse_code);
             ApiError::new(code, message)
         })?;
     dialect.retire_access_token(&spent.access_token, now);
     let grant = (spent.user_id, spent.grant_id);
-    let issued = dialect.issue(now, &app_id, grant, Generation::V1, "");
+    let issued = dialect.issue(now, app_id, grant, Generation::V1, "");
     Ok((issued, spent.user_id))
 }
 
