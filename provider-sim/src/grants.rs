@@ -74,6 +74,17 @@ pub(crate) struct CodeRules {
     pub(crate) pkce: bool,
 }
 
+impl CodeRules {
+    /// RFC 6749 to the letter: the client first, a replay revokes the grant
+    /// (§4.1.2), and the redirect URI and PKCE challenge are bound.
+    pub(crate) const STRICT: Self = Self {
+        used_first: false,
+        replay_revokes: true,
+        redirect: true,
+        pkce: true,
+    };
+}
+
 /// Why a code was refused, in the order of the checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CodeFailure {
@@ -326,12 +337,7 @@ impl<C, A, R> Revoker for Grants<C, A, R> {
 mod tests {
     use super::*;
 
-    const RULES: CodeRules = CodeRules {
-        used_first: false,
-        replay_revokes: true,
-        redirect: true,
-        pkce: true,
-    };
+    const RULES: CodeRules = CodeRules::STRICT;
 
     fn store() -> (Grants<()>, String) {
         let mut grants = Grants::default();

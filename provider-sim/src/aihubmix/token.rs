@@ -16,20 +16,7 @@ use crate::{
     state::World,
 };
 
-const COUNTERS: TokenCounters = TokenCounters {
-    endpoint: TOKEN,
-    code: TOKEN_CODE,
-    refresh: TOKEN_REFRESH,
-};
-
-/// RFC 6749 §4.1.2: a replayed code "SHOULD revoke (when possible) all tokens
-/// previously issued based on" it.
-const CODE_RULES: CodeRules = CodeRules {
-    used_first: false,
-    replay_revokes: true,
-    redirect: true,
-    pkce: true,
-};
+const COUNTERS: TokenCounters = TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFRESH);
 
 /// The token endpoint's success body.
 #[derive(Debug, Serialize)]
@@ -147,7 +134,7 @@ fn exchange(
             };
             let grants = &mut dialect.grants;
             let code = grants
-                .redeem(&claim, CODE_RULES)
+                .redeem(&claim, CodeRules::STRICT)
                 .map_err(TokenError::code)?;
             let (user_id, scopes, grant_id) = (code.user_id, code.extra, code.grant_id);
             Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))

@@ -26,11 +26,7 @@ use crate::{
 
 const OFFLINE_ACCESS: &str = "offline_access";
 
-const COUNTERS: TokenCounters = TokenCounters {
-    endpoint: V2_TOKEN,
-    code: V2_TOKEN_CODE,
-    refresh: V2_TOKEN_REFRESH,
-};
+const COUNTERS: TokenCounters = TokenCounters::new(V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH);
 
 /// A code is single-use; a v2 code is bound to its redirect URI and PKCE.
 const CODE_RULES: CodeRules = CodeRules {

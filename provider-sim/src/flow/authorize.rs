@@ -131,6 +131,26 @@ fn validate<F: AuthorizeFlow>(
     F::validate(dialect, base, params, http)
 }
 
+/// Counts a call to `endpoint`, plays its fault, then runs `f` under the lock
+/// unless the flow's gate answers instead.
+async fn run<F: AuthorizeFlow>(
+    ctx: Ctx<F::Dialect>,
+    conn: Conn,
+    endpoint: &str,
+    headers: HeaderMap,
+    f: impl FnOnce(&mut World, &mut F::Dialect, &Http) -> Response,
+) -> Response {
+    if let Some(response) = ctx.begin(&conn, endpoint, None).await {
+        return response;
+    }
+    let base_url = ctx.base_url(&headers);
+    let http = Http { headers, base_url };
+    ctx.with(|world, dialect| match F::gate(dialect) {
+        Some(response) => response,
+        None => f(world, dialect, &http),
+    })
+}
+
 /// `GET` authorize: validate, then consent page or auto-approve.
 pub(crate) async fn authorize<F: AuthorizeFlow>(
     State(ctx): State<Ctx<F::Dialect>>,
@@ -138,23 +158,16 @@ pub(crate) async fn authorize<F: AuthorizeFlow>(
     headers: HeaderMap,
     query: Result<Query<F::Params>, QueryRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, F::AUTHORIZE, None).await {
-        return response;
-    }
-    let base_url = ctx.base_url(&headers);
-    let http = Http { headers, base_url };
-    ctx.with(|world, dialect| {
-        if let Some(response) = F::gate(dialect) {
-            return response;
-        }
+    run::<F>(ctx, conn, F::AUTHORIZE, headers, |world, dialect, http| {
         let Ok(Query(params)) = query else {
             return consent::error_page("Bad request", F::UNPARSABLE);
         };
-        match validate::<F>(world, dialect, &params, &http) {
-            Ok(request) => F::show(world, dialect, request, &params, &http),
+        match validate::<F>(world, dialect, &params, http) {
+            Ok(request) => F::show(world, dialect, request, &params, http),
             Err(response) => *response,
         }
     })
+    .await
 }
 
 /// `POST` of the consent form: everything is validated again, because the
@@ -165,19 +178,11 @@ pub(crate) async fn decide<F: AuthorizeFlow>(
     headers: HeaderMap,
     form: Result<Form<DecisionForm<F::Params>>, FormRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, F::DECISION, None).await {
-        return response;
-    }
-    let base_url = ctx.base_url(&headers);
-    let http = Http { headers, base_url };
-    ctx.with(|world, dialect| {
-        if let Some(response) = F::gate(dialect) {
-            return response;
-        }
+    run::<F>(ctx, conn, F::DECISION, headers, |world, dialect, http| {
         let Ok(Form(form)) = form else {
             return consent::error_page("Bad request", "The consent form cannot be parsed.");
         };
-        let request = match validate::<F>(world, dialect, &form.params, &http) {
+        let request = match validate::<F>(world, dialect, &form.params, http) {
             Ok(request) => request,
             Err(response) => return *response,
         };
@@ -190,6 +195,7 @@ pub(crate) async fn decide<F: AuthorizeFlow>(
             _ => consent::error_page("Bad request", "Choose Allow or Deny."),
         }
     })
+    .await
 }
 
 /// The user a form or cookie names, if it is a known one.

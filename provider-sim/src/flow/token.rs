@@ -40,6 +40,20 @@ pub(crate) struct TokenCounters {
     pub(crate) refresh: &'static str,
 }
 
+impl TokenCounters {
+    pub(crate) const fn new(
+        endpoint: &'static str,
+        code: &'static str,
+        refresh: &'static str,
+    ) -> Self {
+        Self {
+            endpoint,
+            code,
+            refresh,
+        }
+    }
+}
+
 /// Counts a token call (also under its grant's counter, when the body parsed)
 /// and plays the endpoint's fault; `Some` is the response to send instead.
 pub(crate) async fn begin<D, B, E>(

@@ -21,19 +21,7 @@ use crate::{
     users::{self, User},
 };
 
-const COUNTERS: TokenCounters = TokenCounters {
-    endpoint: TOKEN,
-    code: TOKEN_CODE,
-    refresh: TOKEN_REFRESH,
-};
-
-/// RFC 6749 §4.1.2: a replayed code revokes what it already produced.
-const CODE_RULES: CodeRules = CodeRules {
-    used_first: false,
-    replay_revokes: true,
-    redirect: true,
-    pkce: true,
-};
+const COUNTERS: TokenCounters = TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFRESH);
 
 pub(super) fn router() -> Router<Ctx> {
     Router::new().route("/token", post(token))
@@ -228,7 +216,7 @@ fn exchange(
                 redirect_uri,
                 verifier,
             };
-            let code = dialect.grants.redeem(&claim, CODE_RULES);
+            let code = dialect.grants.redeem(&claim, CodeRules::STRICT);
             let code = code.map_err(TokenError::code)?;
             Issue {
                 client_id,
