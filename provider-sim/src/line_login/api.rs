@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{
     CERTS, DISCOVERY, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, grants::AccessGrant, id_token,
-    token::check_access_token,
+    verify::check_access_token,
 };
 use crate::{
     line_messaging::Friendship,

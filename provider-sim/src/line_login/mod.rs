@@ -13,7 +13,8 @@
 //! - `scopes`: the granted subset of `openid`, `profile` and `email`.
 //! - `grants`: the issued codes and tokens ([`DialectState`]), consents and
 //!   revocation.
-//! - `authorize`, `token`, `id_token`, `api` and `page`: the endpoints and pages.
+//! - `authorize`, `token`, `verify` (and revoke), `id_token`, `api` and `page`: the
+//!   endpoints and pages.
 //! - `validate`: the checks of an authorization request and how a refusal is
 //!   answered.
 
@@ -27,6 +28,7 @@ pub(crate) mod page;
 mod scopes;
 mod token;
 mod validate;
+mod verify;
 
 use axum::{
     Router, middleware,
@@ -117,9 +119,9 @@ impl Dialect for DialectState {
             .route("/oauth2/v2.1/token", post(token::token))
             .route(
                 "/oauth2/v2.1/verify",
-                get(token::verify_access_token).post(token::verify_id_token),
+                get(verify::verify_access_token).post(verify::verify_id_token),
             )
-            .route("/oauth2/v2.1/revoke", post(token::revoke))
+            .route("/oauth2/v2.1/revoke", post(verify::revoke))
             .route("/oauth2/v2.1/certs", get(api::certs))
             .route(
                 "/oauth2/v2.1/userinfo",

@@ -1,20 +1,17 @@
-//! `POST /oauth2/v2.1/token` (code and refresh grants), `verify` (both kinds) and `revoke`.
+//! `POST /oauth2/v2.1/token`: the code and refresh grants, and the JWS-shaped access tokens they issue.
 
 use crate::line_login::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json,
-    extract::{
-        Form, Query, State,
-        rejection::{FormRejection, QueryRejection},
-    },
-    http::{HeaderMap, StatusCode},
+    extract::{Form, State, rejection::FormRejection},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ISSUER, REVOKE, TOKEN, TOKEN_CODE, TOKEN_REFRESH, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN,
+    ISSUER, TOKEN, TOKEN_CODE, TOKEN_REFRESH,
     channels::AppType,
     grants::{AccessGrant, DialectState, RefreshGrant},
     id_token,
@@ -51,7 +48,7 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
-fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+pub(super) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
     non_empty(value).ok_or_else(|| TokenError::missing(name))
 }
 
@@ -135,7 +132,7 @@ pub(super) async fn token(
 }
 
 /// The channel's app type, once `client_id` (and, where needed, the secret) check out.
-fn authenticate(
+pub(super) fn authenticate(
     world: &World,
     dialect: &DialectState,
     client_id: &str,
@@ -321,157 +318,6 @@ fn refresh(
         scope: scopes.reported(dialect.options.scope_lists_openid),
         token_type: "Bearer",
     })
-}
-
-/// Why an access token is unusable, as the verify endpoint words it.
-pub(super) fn check_access_token(
-    world: &World,
-    dialect: &DialectState,
-    token: &str,
-) -> Result<AccessGrant, &'static str> {
-    if !is_jws(token) {
-        return Err("The access token not JWS");
-    }
-    // [I] LINE does not document the answer for a well-formed token it never issued.
-    let grant = dialect
-        .access_tokens
-        .get(token)
-        .ok_or("The access token invalid")?;
-    if grant.revoked || dialect.grant_revoked(grant.grant_id) {
-        return Err("The access token revoked");
-    }
-    if world.clock.now() >= grant.expires_at {
-        return Err("The access token expired");
-    }
-    Ok(grant.clone())
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct VerifyQuery {
-    access_token: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Verified {
-    scope: String,
-    client_id: String,
-    expires_in: u64,
-}
-
-/// `GET /oauth2/v2.1/verify?access_token=`.
-pub(super) async fn verify_access_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    query: Result<Query<VerifyQuery>, QueryRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
-        return response;
-    }
-    let token = query.ok().and_then(|Query(query)| query.access_token);
-    let Some(token) = token.filter(|token| !token.is_empty()) else {
-        return TokenError::missing("access_token").into_response();
-    };
-    ctx.with(
-        |world, dialect| match check_access_token(world, dialect, &token) {
-            Ok(grant) => Json(Verified {
-                scope: grant.scopes.reported(dialect.options.scope_lists_openid),
-                client_id: grant.client_id,
-                expires_in: grant.expires_at.saturating_sub(world.clock.now()),
-            })
-            .into_response(),
-            Err(reason) => TokenError::invalid_request(reason).into_response(),
-        },
-    )
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct VerifyIdTokenForm {
-    id_token: Option<String>,
-    client_id: Option<String>,
-    nonce: Option<String>,
-    user_id: Option<String>,
-}
-
-/// `POST /oauth2/v2.1/verify`: the decoded payload, or 400 with LINE's wording.
-pub(super) async fn verify_id_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    form: Result<Form<VerifyIdTokenForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, VERIFY_ID_TOKEN, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be a form").into_response();
-    };
-    let (Some(id_token), Some(client_id)) = (non_empty(&form.id_token), non_empty(&form.client_id))
-    else {
-        let missing = if non_empty(&form.id_token).is_none() {
-            "id_token"
-        } else {
-            "client_id"
-        };
-        return TokenError::missing(missing).into_response();
-    };
-    let nonce = non_empty(&form.nonce);
-    let user_id = non_empty(&form.user_id);
-    match ctx.with(|world, _| id_token::verify(world, id_token, client_id, nonce, user_id)) {
-        Ok(claims) => Json(claims).into_response(),
-        Err(reason) => TokenError::invalid_request(reason).into_response(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct RevokeForm {
-    access_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
-
-/// `POST /oauth2/v2.1/revoke`: 200 with an empty body; the access token and
-/// every token of its grant (its refresh token included) stop working.
-pub(super) async fn revoke(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    form: Result<Form<RevokeForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be a form").into_response();
-    };
-    let result = ctx.with(|world, dialect| {
-        let token = required(&form.access_token, "access_token")?;
-        let client_id = required(&form.client_id, "client_id")?;
-        authenticate(
-            world,
-            dialect,
-            client_id,
-            non_empty(&form.client_secret),
-            false,
-        )?;
-        if !is_jws(token) {
-            return Err(TokenError::invalid_request("The access token not JWS"));
-        }
-        // An unknown token, or another channel's, is not an error: nothing happens.
-        let grant_id = dialect
-            .access_tokens
-            .get_mut(token)
-            .filter(|grant| grant.client_id == client_id)
-            .map(|grant| {
-                grant.revoked = true;
-                grant.grant_id
-            });
-        if let Some(grant_id) = grant_id {
-            dialect.revoked_grants.insert(grant_id);
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(error) => error.into_response(),
-    }
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 //! channel's official account lives here; LINE Login's `bot_prompt` and friendship
 //! status read and change the same state, as do webhook follow/unfollow events.
 
+mod errors;
 mod events;
 mod push;
+mod request;
 mod tokens;
 mod webhook;
 

@@ -14,7 +14,10 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use super::{REVOKE, TOKEN, VERIFY};
+use super::{
+    REVOKE, TOKEN, VERIFY,
+    errors::{ApiError, OauthError, message, oauth_error},
+};
 use crate::{net::Conn, oauth, state::World};
 
 /// Issued channel tokens, with the order of issue for the per-channel cap.
@@ -90,32 +93,6 @@ fn well_formed(token: &str) -> bool {
         && token
             .bytes()
             .all(|byte| byte.is_ascii_alphanumeric() || b"+/=-_.".contains(&byte))
-}
-
-/// An OAuth-family error of these endpoints: 400 `{"error", "error_description"?}`.
-#[derive(Debug)]
-struct OauthError {
-    error: &'static str,
-    description: Option<&'static str>,
-}
-
-impl IntoResponse for OauthError {
-    fn into_response(self) -> Response {
-        let mut body = serde_json::json!({ "error": self.error });
-        if let Some(description) = self.description {
-            body["error_description"] = description.into();
-        }
-        (
-            StatusCode::BAD_REQUEST,
-            oauth::no_store_headers(),
-            Json(body),
-        )
-            .into_response()
-    }
-}
-
-fn oauth_error(error: &'static str, description: Option<&'static str>) -> OauthError {
-    OauthError { error, description }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -250,13 +227,12 @@ pub(super) fn authenticate(
     world: &World,
     dialect: &DialectState,
     headers: &HeaderMap,
-) -> Result<String, super::push::ApiError> {
+) -> Result<String, ApiError> {
     let Some(token) = oauth::bearer(headers) else {
-        return Err(super::push::api_error(
+        return Err(message(
             StatusCode::UNAUTHORIZED,
             "Authorization header required. Must follow the scheme, \
              'Authorization: Bearer <ACCESS TOKEN>'",
-            Vec::new(),
         ));
     };
     dialect
@@ -264,11 +240,10 @@ pub(super) fn authenticate(
         .live(token, world.clock.now())
         .map(|(channel_id, _)| channel_id.to_owned())
         .ok_or_else(|| {
-            super::push::api_error(
+            message(
                 StatusCode::UNAUTHORIZED,
                 "Authentication failed due to the following reason: invalid token. \
                  Confirm that the access token in the authorization header is valid.",
-                Vec::new(),
             )
         })
 }
