@@ -11,25 +11,29 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ISSUER, TOKEN, TOKEN_CODE, TOKEN_REFRESH,
+    ISSUER, TOKEN, TOKEN_CHANNEL, TOKEN_CODE, TOKEN_REFRESH, channel_api,
     channels::AppType,
     grants::{AccessGrant, DialectState, RefreshGrant},
     id_token,
     scopes::Scopes,
 };
 use crate::{
+    line_messaging::tokens::{
+        self,
+        v21::{self, ChannelForm},
+    },
     net::Conn,
     oauth::{self, PkceFailure, TokenError},
     state::World,
     users,
 };
 
-/// Body of `POST /oauth2/v2.1/token` (both grants).
+/// Body of `POST /oauth2/v2.1/token` (every grant).
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct TokenForm {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    /// `grant_type` and the client's credentials or assertion.
+    #[serde(flatten)]
+    channel: ChannelForm,
     code: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
@@ -53,11 +57,9 @@ pub(super) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a 
 }
 
 /// An access token shaped like LINE's (a JWS), so the verify endpoint's
-/// "not JWS" check means something. The signature is random: the simulator
-/// looks tokens up rather than verifying them.
+/// "not JWS" check means something.
 fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scopes) -> String {
-    let header = oauth::base64url(r#"{"alg":"HS256"}"#);
-    let claims = serde_json::json!({
+    tokens::jws_shaped(&serde_json::json!({
         "iss": ISSUER,
         "sub": sub,
         "client_id": client_id,
@@ -65,25 +67,7 @@ fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scop
         "iat": now,
         "exp": now.saturating_add(ttl),
         "jti": oauth::random_token(12),
-    });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(32))
-}
-
-/// Three base64url segments, the first a JSON header with `alg`.
-pub(super) fn is_jws(token: &str) -> bool {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|header| header.get("alg").is_some())
+    }))
 }
 
 impl DialectState {
@@ -112,9 +96,12 @@ pub(super) async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
-        crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
-    });
+    let grant_type = form
+        .as_ref()
+        .ok()
+        .and_then(|Form(form)| form.channel.grant_type.as_deref());
+    let grant_counter = oauth::grant_counter(grant_type, TOKEN_CODE, TOKEN_REFRESH)
+        .or_else(|| (grant_type == Some("client_credentials")).then_some(TOKEN_CHANNEL));
     if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }
@@ -124,6 +111,10 @@ pub(super) async fn token(
         )
         .into_response();
     };
+    if form.channel.grant_type.as_deref() == Some("client_credentials") {
+        return ctx
+            .with(|world, dialect| channel_api::run(world, dialect, v21::issue, &form.channel));
+    }
     let base_url = ctx.base_url(&headers);
     match ctx.with(|world, dialect| exchange(world, dialect, &form, &base_url)) {
         Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
@@ -160,9 +151,9 @@ fn exchange(
     form: &TokenForm,
     base_url: &str,
 ) -> Result<TokenResponse, TokenError> {
-    let grant_type = required(&form.grant_type, "grant_type")?;
-    let client_id = required(&form.client_id, "client_id")?;
-    let secret = non_empty(&form.client_secret);
+    let grant_type = required(&form.channel.grant_type, "grant_type")?;
+    let client_id = required(&form.channel.client_id, "client_id")?;
+    let secret = non_empty(&form.channel.client_secret);
     match grant_type {
         "authorization_code" => {
             let app_type = authenticate(world, dialect, client_id, secret, true)?;
@@ -323,6 +314,7 @@ fn refresh(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::line_messaging::tokens::is_jws;
 
     #[test]
     fn access_tokens_are_jws_shaped() {

@@ -12,15 +12,19 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Ctx, REVOKE, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN,
+    Ctx, NAME, REVOKE, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN, channel_api,
     grants::{AccessGrant, DialectState},
     id_token,
-    token::{authenticate, is_jws, required},
+    token::{authenticate, required},
 };
 use crate::{
+    line_messaging::tokens::{
+        is_jws,
+        v21::{self, ChannelForm},
+    },
     net::Conn,
     oauth::{TokenError, non_empty},
-    state::World,
+    state::{World, lock},
 };
 
 /// Why an access token is unusable, as the verify endpoint words it.
@@ -46,11 +50,6 @@ pub(super) fn check_access_token(
     Ok(grant.clone())
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct VerifyQuery {
-    access_token: Option<String>,
-}
-
 #[derive(Debug, Serialize)]
 struct Verified {
     scope: String,
@@ -62,17 +61,20 @@ struct Verified {
 pub(super) async fn verify_access_token(
     State(ctx): State<Ctx>,
     conn: Conn,
-    query: Result<Query<VerifyQuery>, QueryRejection>,
+    query: Result<Query<ChannelForm>, QueryRejection>,
 ) -> Response {
     if let Some(response) = ctx.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
         return response;
     }
-    let token = query.ok().and_then(|Query(query)| query.access_token);
-    let Some(token) = token.filter(|token| !token.is_empty()) else {
+    let query = query.map(|Query(query)| query).unwrap_or_default();
+    let Some(token) = non_empty(&query.access_token) else {
         return TokenError::missing("access_token").into_response();
     };
-    ctx.with(
-        |world, dialect| match check_access_token(world, dialect, &token) {
+    ctx.with(|world, dialect| {
+        if v21::is_channel_token(&lock(&dialect.bot), NAME, token) {
+            return channel_api::run(world, dialect, v21::verify, &query);
+        }
+        match check_access_token(world, dialect, token) {
             Ok(grant) => Json(Verified {
                 scope: grant.scopes.reported(dialect.options.scope_lists_openid),
                 client_id: grant.client_id,
@@ -80,8 +82,8 @@ pub(super) async fn verify_access_token(
             })
             .into_response(),
             Err(reason) => TokenError::invalid_request(reason).into_response(),
-        },
-    )
+        }
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,19 +123,13 @@ pub(super) async fn verify_id_token(
     }
 }
 
-#[derive(Debug, Deserialize)]
-pub(super) struct RevokeForm {
-    access_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
-
 /// `POST /oauth2/v2.1/revoke`: 200 with an empty body; the access token and
-/// every token of its grant (its refresh token included) stop working.
+/// every token of its grant (its refresh token included) stop working. A
+/// channel's own v2.1 token is revoked the Messaging API's way.
 pub(super) async fn revoke(
     State(ctx): State<Ctx>,
     conn: Conn,
-    form: Result<Form<RevokeForm>, FormRejection>,
+    form: Result<Form<ChannelForm>, FormRejection>,
 ) -> Response {
     if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
         return response;
@@ -141,6 +137,12 @@ pub(super) async fn revoke(
     let Ok(Form(form)) = form else {
         return TokenError::invalid_request("the body must be a form").into_response();
     };
+    let channel_token = non_empty(&form.access_token).is_some_and(|token| {
+        ctx.with(|_, dialect| v21::is_channel_token(&lock(&dialect.bot), NAME, token))
+    });
+    if channel_token {
+        return ctx.with(|world, dialect| channel_api::run(world, dialect, v21::revoke, &form));
+    }
     let result = ctx.with(|world, dialect| {
         let token = required(&form.access_token, "access_token")?;
         let client_id = required(&form.client_id, "client_id")?;

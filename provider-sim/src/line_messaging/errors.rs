@@ -6,7 +6,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::oauth;
 
@@ -24,29 +24,35 @@ pub(super) fn detail(message: &str, property: impl Into<String>) -> Detail {
     }
 }
 
-/// A Messaging API error: `{"message", "details"?}`, `details` left out when empty.
+/// An error answer of either family; the token endpoints answer both.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
-    message: String,
-    details: Vec<Detail>,
+    body: Value,
+    /// Token-endpoint answers must not be cached (RFC 6749 §5.1).
+    no_store: bool,
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "message": self.message });
-        if !self.details.is_empty() {
-            body["details"] = json!(self.details);
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.no_store {
+            response.headers_mut().extend(oauth::no_store_headers());
         }
-        (self.status, Json(body)).into_response()
+        response
     }
 }
 
+/// A Messaging API error: `{"message", "details"?}`, `details` left out when empty.
 pub(super) fn api_error(status: StatusCode, message: &str, details: Vec<Detail>) -> ApiError {
+    let mut body = json!({ "message": message });
+    if !details.is_empty() {
+        body["details"] = json!(details);
+    }
     ApiError {
         status,
-        message: message.to_owned(),
-        details,
+        body,
+        no_store: false,
     }
 }
 
@@ -56,27 +62,14 @@ pub(super) fn message(status: StatusCode, message: &str) -> ApiError {
 }
 
 /// An OAuth-family error of the token endpoints: 400 `{"error", "error_description"?}`.
-#[derive(Debug)]
-pub(crate) struct OauthError {
-    error: &'static str,
-    description: Option<&'static str>,
-}
-
-impl IntoResponse for OauthError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.error });
-        if let Some(description) = self.description {
-            body["error_description"] = description.into();
-        }
-        (
-            StatusCode::BAD_REQUEST,
-            oauth::no_store_headers(),
-            Json(body),
-        )
-            .into_response()
+pub(super) fn oauth_error(error: &str, description: Option<&str>) -> ApiError {
+    let mut body = json!({ "error": error });
+    if let Some(description) = description {
+        body["error_description"] = description.into();
     }
-}
-
-pub(super) fn oauth_error(error: &'static str, description: Option<&'static str>) -> OauthError {
-    OauthError { error, description }
+    ApiError {
+        status: StatusCode::BAD_REQUEST,
+        body,
+        no_store: true,
+    }
 }

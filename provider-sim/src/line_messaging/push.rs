@@ -13,13 +13,19 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, DialectState, Friendship, PUSH, PushResponse, REPLY, REQUEST_ID,
+    Delivery, DialectState, Friendship, NAME, PUSH, PushResponse, REPLY, REQUEST_ID,
     errors::{ApiError, message},
     request::{self, SendBody},
     request_id, tokens,
 };
 use crate::{net::Conn, oauth, state::World};
 
+/// The bot API takes a channel token of any kind.
+const ALL_KINDS: [tokens::Kind; 3] = [
+    tokens::Kind::ShortLived,
+    tokens::Kind::V21,
+    tokens::Kind::Stateless,
+];
 const RETRY_KEY: HeaderName = HeaderName::from_static("x-line-retry-key");
 const ACCEPTED_REQUEST_ID: HeaderName = HeaderName::from_static("x-line-accepted-request-id");
 
@@ -165,7 +171,7 @@ fn push_in(
     body: &[u8],
     id: &str,
 ) -> Result<Response, ApiError> {
-    let channel_id = tokens::authenticate(world, dialect, headers)?;
+    let channel_id = tokens::authenticate(world, dialect, headers, NAME, &ALL_KINDS)?;
     let retry_key = retry_key(headers)?;
     let now = world.clock.now();
     if let Some(key) = &retry_key {
@@ -253,7 +259,7 @@ fn reply_in(
     body: &[u8],
     id: &str,
 ) -> Result<Response, ApiError> {
-    let channel_id = tokens::authenticate(world, dialect, headers)?;
+    let channel_id = tokens::authenticate(world, dialect, headers, NAME, &ALL_KINDS)?;
     // Retry keys are for push, multicast, narrowcast and broadcast only.
     if headers.contains_key(RETRY_KEY) {
         return Err(message(

@@ -288,20 +288,8 @@ async fn revoke_sticks() {
         h.bearer(Method::GET, "/line/v2/profile", access).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (_, body) = h
-        .post_form(
-            "/line/oauth2/v2.1/token",
-            &[
-                ("grant_type", "refresh_token"),
-                (
-                    "refresh_token",
-                    tokens["refresh_token"].as_str().expect("r"),
-                ),
-                ("client_id", web().0),
-                ("client_secret", web().1),
-            ],
-        )
-        .await;
+    let refresh = tokens["refresh_token"].as_str().expect("r");
+    let (_, body) = h.refresh_web(refresh).await;
     assert_eq!(body["error"], "invalid_grant");
     let response = h
         .http

@@ -1,15 +1,18 @@
 //! Contract tests of the LINE Messaging API dialect, over real HTTP against `spawn`.
 //!
-//! This file holds the harness, channel-token and push tests; `webhook` the
-//! webhook tests with their local bot server; `attempts` the record of every
-//! push call.
+//! This file holds the harness, short-lived channel-token and push tests;
+//! `channel_tokens` the v2.1 and stateless tokens (`assertion` signs their
+//! JWTs); `webhook` the webhook tests with their local bot server; `attempts`
+//! the record of every push call.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 use common::Harness;
 
+mod assertion;
 mod attempts;
+mod channel_tokens;
 mod webhook;
 
 use provider_sim::dev;
