@@ -44,7 +44,7 @@ pub(super) fn routes() -> Router<Ctx> {
             if let Some(response) = ctx.begin(&conn, endpoint, None).await {
                 return response;
             }
-            let form = form.map(|Form(form)| form).unwrap_or_default();
+            let form = ChannelForm::read(form.map(|Form(form)| form));
             ctx.with(|world, dialect| run(world, dialect, op, &form))
         }
     };

@@ -1,11 +1,16 @@
 //! The LINE Messaging API dialect (docs/providers.md): channel tokens, push/reply, signed webhooks.
 //!
-//! Routes mirror `https://api.line.me/v2/...` under [`PREFIX`]. A Messaging API channel is
+//! Routes mirror `https://api.line.me/...` under [`PREFIX`]. A Messaging API channel is
 //! a registered client of dialect `line_messaging`: `client_id` is the channel id,
 //! `client_secret` the channel secret, `redirect_uri` the bot's webhook URL and `name` the
 //! linked official account's name. The friendship between each seeded user and a
 //! channel's official account lives here; LINE Login's `bot_prompt` and friendship
 //! status read and change the same state, as do webhook follow/unfollow events.
+//!
+//! Admin routes: `GET /_sim/line-bot/messages` and `/push-attempts`,
+//! `GET`/`PUT /_sim/line-bot/friendships[/{user_id}]` (`friendships`),
+//! `POST /_sim/line-bot/webhook` (`webhook`, `events`) and
+//! `POST /_sim/line-bot/channels/{channel_id}/assertion-keys` (`tokens`).
 
 mod errors;
 mod events;

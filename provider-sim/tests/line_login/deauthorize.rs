@@ -139,14 +139,7 @@ async fn login_channel_tokens_verify_list_and_revoke() {
         .expect("answered");
     let kids: Value = kids.json().await.expect("JSON");
     assert_eq!(kids["kids"].as_array().map(Vec::len), Some(1));
-    let response = h
-        .http
-        .get(h.url("/line/oauth2/v2.1/verify"))
-        .query(&[("access_token", &channel_token)])
-        .send()
-        .await
-        .expect("answered");
-    let verified: Value = response.json().await.expect("JSON");
+    let (_, verified) = h.verify_access(&channel_token).await;
     assert_eq!(verified["client_id"], web().0);
     assert!(
         verified["expires_in"]
@@ -174,12 +167,5 @@ async fn login_channel_tokens_verify_list_and_revoke() {
         StatusCode::UNAUTHORIZED
     );
     // User tokens still verify as before.
-    let response = h
-        .http
-        .get(h.url("/line/oauth2/v2.1/verify"))
-        .query(&[("access_token", access)])
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(h.verify_access(access).await.0, StatusCode::OK);
 }

@@ -103,6 +103,18 @@ impl Harness {
         answer(response).await
     }
 
+    /// `GET /oauth2/v2.1/verify?access_token=`.
+    async fn verify_access(&self, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url("/line/oauth2/v2.1/verify"))
+            .query(&[("access_token", token)])
+            .send()
+            .await
+            .expect("answered");
+        answer(response).await
+    }
+
     /// A refresh on the web channel, with its secret.
     async fn refresh_web(&self, refresh_token: &str) -> (StatusCode, Value) {
         let form = [

@@ -162,19 +162,7 @@ async fn verify_access_token() {
         .as_str()
         .expect("token")
         .to_owned();
-    let verify = |token: String| async move {
-        let response = h
-            .http
-            .get(h.url("/line/oauth2/v2.1/verify"))
-            .query(&[("access_token", token)])
-            .send()
-            .await
-            .expect("answered");
-        (
-            response.status(),
-            response.json::<Value>().await.expect("JSON"),
-        )
-    };
+    let verify = |token: String| async move { h.verify_access(&token).await };
     h.advance(1000).await;
     let (status, body) = verify(access.clone()).await;
     assert_eq!(status, StatusCode::OK);

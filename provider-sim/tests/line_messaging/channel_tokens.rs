@@ -212,6 +212,24 @@ async fn bad_assertions_are_refused() {
     )
     .await;
     assert_eq!(h.v21(&prepared).await.1["error_description"], "Invalid exp");
+    // A body that is no form is refused as such, as by the short-lived endpoint.
+    for path in [
+        "/line-bot/oauth2/v2.1/token",
+        "/line-bot/v2/oauth/accessToken",
+    ] {
+        let response = h
+            .http
+            .post(h.url(path))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("answered");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(
+            body["error_description"], "the body must be a form",
+            "{path}"
+        );
+    }
     // The console refuses a key that already has a `kid`, and unknown channels.
     let mut with_kid = assertion::public_jwk();
     with_kid["kid"] = json!("mine");

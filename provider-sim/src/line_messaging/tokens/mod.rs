@@ -68,8 +68,7 @@ async fn run(
     if let Some(response) = ctx.begin(&conn, endpoint, None).await {
         return response;
     }
-    // An unreadable body is answered as one without the fields.
-    let form = form.unwrap_or_default();
+    let form = ChannelForm::read(form);
     ctx.with(|world, bot| op(world, bot, NAME, &form))
         .unwrap_or_else(IntoResponse::into_response)
 }

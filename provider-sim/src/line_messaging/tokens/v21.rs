@@ -43,10 +43,28 @@ pub(crate) struct ChannelForm {
     client_assertion_type: Option<String>,
     client_assertion: Option<String>,
     pub(crate) access_token: Option<String>,
+    /// The body (or query) could not be read: issuing refuses it, the rest
+    /// treat it as empty.
+    #[serde(skip)]
+    unreadable: bool,
 }
 
 impl ChannelForm {
+    /// The form of a request whose body (or query) could not be read.
+    pub(crate) fn read<E>(form: Result<Self, E>) -> Self {
+        form.unwrap_or_else(|_| Self {
+            unreadable: true,
+            ..Self::default()
+        })
+    }
+
     pub(super) fn check_grant_type(&self) -> Result<(), ApiError> {
+        if self.unreadable {
+            return Err(oauth_error(
+                "invalid_request",
+                Some("the body must be a form"),
+            ));
+        }
         match non_empty(&self.grant_type) {
             Some("client_credentials") => Ok(()),
             None => Err(oauth_error(
