@@ -6,8 +6,6 @@ use super::{
     *,
 };
 
-const PUSH: &str = "/line-bot/v2/bot/message/push";
-
 impl Harness {
     /// Registers the test key for the dev Messaging API channel; its `kid`.
     async fn register_key(&self) -> String {
@@ -48,9 +46,7 @@ impl Harness {
     }
 
     async fn push_status(&self, token: &str) -> StatusCode {
-        self.send(PUSH, token, &text(XIAOMING, "hi"), None)
-            .await
-            .status()
+        self.push(token, &text(XIAOMING, "hi"), None).await.status()
     }
 
     async fn revoke_v21(&self, token: &str) -> (StatusCode, String) {
