@@ -124,23 +124,16 @@ impl fmt::Debug for ChannelTokens {
     }
 }
 
-struct ChannelToken {
+/// One issued token: its channel, kind and expiry.
+pub(crate) struct ChannelToken {
     /// The dialect the channel is a client of (`line_messaging` or `line_login`).
     dialect: &'static str,
-    channel_id: String,
-    kind: Kind,
+    pub(crate) channel_id: String,
+    pub(crate) kind: Kind,
     /// The `key_id` a v2.1 token was issued with (`GET /oauth2/v2.1/tokens/kid`).
     key_id: Option<String>,
-    expires_at: u64,
-    seq: u64,
-}
-
-/// A token's channel, as a lookup finds it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Found<'a> {
-    pub(crate) channel_id: &'a str,
-    pub(crate) kind: Kind,
     pub(crate) expires_at: u64,
+    seq: u64,
 }
 
 impl ChannelTokens {
@@ -223,16 +216,8 @@ impl ChannelTokens {
     }
 
     /// The channel behind `token` if a channel of `dialect` holds it, expired or not.
-    pub(crate) fn find(&self, token: &str, dialect: &str) -> Option<Found<'_>> {
-        let held = self
-            .by_token
-            .get(token)
-            .filter(|held| held.dialect == dialect)?;
-        Some(Found {
-            channel_id: &held.channel_id,
-            kind: held.kind,
-            expires_at: held.expires_at,
-        })
+    pub(crate) fn find(&self, token: &str, dialect: &str) -> Option<&ChannelToken> {
+        (self.by_token.get(token)).filter(|held| held.dialect == dialect)
     }
 
     /// `key_id`s of a channel's live v2.1 tokens, oldest first.
@@ -294,7 +279,7 @@ pub(crate) fn authenticate(
     bot.tokens
         .find(token, dialect)
         .filter(|found| kinds.contains(&found.kind) && now < found.expires_at)
-        .map(|found| found.channel_id.to_owned())
+        .map(|found| found.channel_id.clone())
         .ok_or_else(|| {
             message(
                 StatusCode::UNAUTHORIZED,
