@@ -29,6 +29,32 @@ pub(crate) struct CpuUse {
     pub(crate) others_pct: f64,
 }
 
+impl CpuUse {
+    /// Two measurements as one: per-unit CPU weighted by the units each
+    /// counted (`n`), the others' share by the seconds each lasted.
+    pub(crate) fn merge(
+        &self,
+        n: u64,
+        secs: f64,
+        other: &Self,
+        other_n: u64,
+        other_secs: f64,
+    ) -> Self {
+        let (a, b) = (n as f64, other_n as f64);
+        let total = (a + b).max(1.0);
+        let per = |x: f64, y: f64| (x * a + y * b) / total;
+        Self {
+            keyhole_us: per(self.keyhole_us, other.keyhole_us),
+            sim_us: per(self.sim_us, other.sim_us),
+            store_us: per(self.store_us, other.store_us),
+            bench_us: per(self.bench_us, other.bench_us),
+            generator_us: per(self.generator_us, other.generator_us),
+            others_pct: (self.others_pct * secs + other.others_pct * other_secs)
+                / (secs + other_secs).max(f64::EPSILON),
+        }
+    }
+}
+
 /// CPU counters at the start of a measurement.
 #[derive(Debug)]
 pub(crate) struct Meter {

@@ -1,6 +1,7 @@
 //! Growth: SQLite and Redis holding 1 000 and then 1 000 000 sessions —
 //! copies of one real sign-in written through the session store, not
-//! logins — and keyhole's `/api/me`, balance and logins at each size.
+//! logins — and keyhole's `/api/me`, balance and logins at each size,
+//! both sizes running at once and measured interleaved.
 
 use anyhow::{Context, Result};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -14,10 +15,11 @@ use std::{
 };
 
 use crate::{
-    LOGIN_LOAD, LOGIN_WORKERS, PROVIDER, SESSION_COOKIE,
-    cpu::{CpuUse, Meter},
-    load::{Load, LoadTool, Spec, Target},
-    login::{Logins, login, login_load},
+    SESSION_COOKIE,
+    cpu::CpuUse,
+    load::{Load, LoadTool},
+    login::{Logins, login},
+    pair::{Pair, Side, measure_pair},
     store::{BENCH_SESSION_KEY_BYTES, Instance, Store},
 };
 
@@ -62,60 +64,72 @@ impl Growth {
     }
 }
 
+/// One instance per size, each with its own simulator and store, filled
+/// to its size; then both measured side by side ([`measure_pair`]).
 pub(crate) async fn measure_growth(
     bin: &Path,
     tool: &LoadTool,
     http: &reqwest::Client,
     store: Store,
 ) -> Result<Growth> {
-    let mut instance = Instance::start(bin, http, store, "bench/growth", true).await?;
-    let session = login(http, &instance.base).await.context("first login")?;
-    let sessions = open_store(&instance.store_url).await?;
-    let template = sessions
-        .load(&SessionId::from_cookie(&session))
-        .await?
-        .context("the signed-in session is not in the store")?;
-    let cookie = format!("Cookie: {SESSION_COOKIE}={session}");
-    let me_url = format!("{}/api/me", instance.base);
-    let balance_url = format!("{}/api/me/{PROVIDER}/balance", instance.base);
-
-    let mut stored = 1;
-    let mut steps = Vec::new();
+    let mut sized = Vec::new();
     for size in SIZES {
+        let dir = format!("bench/growth/{size}");
+        let instance = Instance::start(bin, http, store, &dir, true).await?;
+        let session = login(http, &instance.base).await.context("first login")?;
+        let sessions = open_store(&instance.store_url).await?;
+        let template = sessions
+            .load(&SessionId::from_cookie(&session))
+            .await?
+            .context("the signed-in session is not in the store")?;
         let started = Instant::now();
-        fill(&sessions, &template, size.saturating_sub(stored)).await?;
+        fill(&sessions, &template, size.saturating_sub(1)).await?;
         let fill_time = started.elapsed();
-        stored = stored.max(size);
+        drop(sessions);
         eprintln!(
-            "xtask bench: {} store filled to {stored} sessions in {:.0} s",
+            "xtask bench: {} store filled to {size} sessions in {:.0} s",
             store.name(),
             fill_time.as_secs_f64()
         );
         let store_bytes = store_bytes(&instance.store_url).await?;
-        let [me, balance] = tool
-            .interleaved(
-                [
-                    Spec::new(&me_url, Some(&cookie), Target::Keyhole),
-                    Spec::new(&balance_url, Some(&cookie), Target::Keyhole),
-                ],
-                instance.pids,
-            )
-            .await?;
-        let meter = Meter::start(instance.pids)?;
-        let logins = login_load(http, &instance.base, LOGIN_WORKERS, LOGIN_LOAD, u64::MAX).await;
-        let logins_cpu = meter.finish(logins.ok)?;
-        steps.push(Step {
-            sessions: stored,
-            fill: fill_time,
-            me,
-            balance,
-            logins,
-            logins_cpu,
-            store_bytes,
-        });
-        stored += steps.last().map_or(0, |s| s.logins.ok);
+        let side = Side {
+            base: instance.base.clone(),
+            cookie: format!("Cookie: {SESSION_COOKIE}={session}"),
+            pids: instance.pids,
+        };
+        sized.push((instance, side, size, fill_time, store_bytes));
     }
-    instance.check_alive()?;
+    let [small, large] = sized.as_mut_slice() else {
+        anyhow::bail!("growth compares two sizes");
+    };
+    let pair = measure_pair(tool, http, [&small.1, &large.1]).await?;
+    for (instance, ..) in sized.iter_mut() {
+        instance.check_alive()?;
+    }
+    let Pair {
+        me: [me_small, me_large],
+        balance: [balance_small, balance_large],
+        logins: [logins_small, logins_large],
+        logins_cpu: [cpu_small, cpu_large],
+    } = pair;
+    let steps = sized
+        .iter()
+        .zip([
+            (me_small, balance_small, logins_small, cpu_small),
+            (me_large, balance_large, logins_large, cpu_large),
+        ])
+        .map(
+            |((_, _, size, fill, store_bytes), (me, balance, logins, logins_cpu))| Step {
+                sessions: *size,
+                fill: *fill,
+                me,
+                balance,
+                logins,
+                logins_cpu,
+                store_bytes: *store_bytes,
+            },
+        )
+        .collect();
     Ok(Growth { store, steps })
 }
 

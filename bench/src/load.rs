@@ -18,6 +18,8 @@ pub(crate) struct Spec {
     url: String,
     headers: Vec<String>,
     target: Target,
+    /// The processes to meter, when not the ones the whole batch names.
+    pids: Option<Pids>,
 }
 
 impl Spec {
@@ -26,7 +28,14 @@ impl Spec {
             url: url.to_owned(),
             headers: header.map(str::to_owned).into_iter().collect(),
             target,
+            pids: None,
         }
+    }
+
+    /// Meters `pids` for this spec (a batch spanning two instances).
+    pub(crate) fn on(mut self, pids: Pids) -> Self {
+        self.pids = Some(pids);
+        self
     }
 }
 
@@ -116,7 +125,7 @@ impl LoadTool {
     /// One [`LOAD`]-long run at [`CONNECTIONS`] connections, with the CPU
     /// each process spent per successful request.
     async fn run(&self, spec: &Spec, pids: Pids) -> Result<Load> {
-        let meter = Meter::start(pids)?;
+        let meter = Meter::start(spec.pids.unwrap_or(pids))?;
         let text = self.output(&spec.url, &spec.headers, LOAD).await?;
         let mut load = if self.is_oha() {
             parse_oha(&text)?

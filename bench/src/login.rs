@@ -102,6 +102,17 @@ impl Logins {
     pub(crate) fn rate(&self) -> f64 {
         self.ok as f64 / self.elapsed.as_secs_f64().max(f64::EPSILON)
     }
+
+    /// Two runs as one: counts, time and samples add up.
+    pub(crate) fn merge(mut self, other: Self) -> Self {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+        self.first_error = self.first_error.or(other.first_error);
+        self
+    }
 }
 
 /// `workers` clients logging in one after another until `budget` has passed

@@ -33,6 +33,7 @@ mod growth;
 mod load;
 mod login;
 mod machine;
+mod pair;
 mod parse;
 mod report;
 mod rows;
@@ -58,6 +59,7 @@ use crate::{
     growth::measure_growth,
     load::LoadTool,
     machine::{Machine, loadavg},
+    pair::measure_versus,
     report::Report,
     store::{Store, measure_store},
 };
@@ -142,6 +144,10 @@ async fn measure_all(setup: &Value) -> Result<()> {
             .with_context(|| format!("{} store", store.name()))?;
         variants.push(variant);
     }
+    eprintln!("xtask bench: SQLite against memory, side by side");
+    let versus = measure_versus(&bin, &tool, &http)
+        .await
+        .context("SQLite against memory")?;
     let mut growth = Vec::new();
     for &store in stores.iter().filter(|s| **s != Store::Memory) {
         eprintln!("xtask bench: {} store, growth", store.name());
@@ -157,6 +163,7 @@ async fn measure_all(setup: &Value) -> Result<()> {
         setup,
         sizes: &sizes,
         variants: &variants,
+        versus: &versus,
         growth: &growth,
         measuring: measuring.elapsed(),
         total: Duration::from_millis(

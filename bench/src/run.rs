@@ -33,10 +33,6 @@ impl Load {
     /// Two runs of the same spec as one: counts and time add up, CPU is
     /// weighted by requests, p50 is averaged and p99 is the worse one.
     pub(super) fn merge(&self, other: &Self) -> Self {
-        let (a, b) = (self.ok as f64, other.ok as f64);
-        let total = (a + b).max(1.0);
-        let per = |x: f64, y: f64| (x * a + y * b) / total;
-        let (c, d) = (&self.cpu, &other.cpu);
         Self {
             ok: self.ok + other.ok,
             not_ok: self.not_ok + other.not_ok,
@@ -44,15 +40,9 @@ impl Load {
             secs: self.secs + other.secs,
             p50_ms: (self.p50_ms + other.p50_ms) / 2.0,
             p99_ms: self.p99_ms.max(other.p99_ms),
-            cpu: CpuUse {
-                keyhole_us: per(c.keyhole_us, d.keyhole_us),
-                sim_us: per(c.sim_us, d.sim_us),
-                store_us: per(c.store_us, d.store_us),
-                bench_us: per(c.bench_us, d.bench_us),
-                generator_us: per(c.generator_us, d.generator_us),
-                others_pct: (c.others_pct * self.secs + d.others_pct * other.secs)
-                    / (self.secs + other.secs).max(f64::EPSILON),
-            },
+            cpu: self
+                .cpu
+                .merge(self.ok, self.secs, &other.cpu, other.ok, other.secs),
             target: self.target.or(other.target),
         }
     }

@@ -51,11 +51,13 @@
 //! - `line_login/`: LINE Login v2.1 under `/line`: `authorize` (upper-case
 //!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh
 //!   grants, verify, revoke), `id_token` (HS256 for web channels, ES256 + JWKS for native),
-//!   `api` (profile, friendship, userinfo, discovery), and `page`, LINE's consent pages.
+//!   `api` (profile, friendship, userinfo, discovery), `channel_api` (the channel's own
+//!   tokens, `/user/v1/deauthorize`), and `page`, LINE's consent pages.
 //! - `line_notify/`: LINE Notify under `/line-notify`: consent with a chosen
 //!   chat (`authorize`), and the `{status, message}` API with hourly rate limits (`api`).
-//! - `line_messaging/`: the Messaging API under `/line-bot`: short-lived
-//!   channel tokens (`tokens`), push with retry keys and replies (`push`), signed webhooks
+//! - `line_messaging/`: the Messaging API under `/line-bot`: channel tokens
+//!   (`tokens`: short-lived, v2.1 from JWT assertions, stateless; LINE Login's channels
+//!   use the same store), push with retry keys and replies (`push`), signed webhooks
 //!   sent from the admin API (`webhook`), and the users' friendships with official accounts,
 //!   which LINE Login reads and changes too.
 

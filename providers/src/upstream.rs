@@ -11,7 +11,10 @@ use prometheus_client::metrics::{
 };
 use reqwest::{RequestBuilder, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
-use std::{sync::Arc, time::Instant};
+use std::{
+    sync::{Arc, RwLock},
+    time::Instant,
+};
 use tracing::Instrument;
 use url::Url;
 
@@ -85,7 +88,9 @@ impl UpstreamMetrics {
         &self.family
     }
 
-    fn observe(&self, provider: &str, operation: &'static str, ok: bool, seconds: f64) {
+    /// The histogram of one provider, operation and outcome, created on
+    /// first use.
+    fn histogram(&self, provider: &str, operation: &'static str, ok: bool) -> Histogram {
         let outcome = if ok { "ok" } else { "error" };
         self.family
             .get_or_create(&vec![
@@ -93,7 +98,22 @@ impl UpstreamMetrics {
                 ("operation", operation.to_owned()),
                 ("outcome", outcome.to_owned()),
             ])
-            .observe(seconds);
+            .clone()
+    }
+}
+
+/// One provider's histograms, by operation and outcome, looked up in the
+/// family once: a call then observes without building or hashing labels.
+/// A short list, scanned: a provider has a handful of operations.
+#[derive(Clone, Default)]
+struct Resolved(Arc<RwLock<Vec<Handle>>>);
+
+/// An operation, whether it succeeded, and its histogram.
+type Handle = (&'static str, bool, Histogram);
+
+impl std::fmt::Debug for Resolved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Resolved")
     }
 }
 
@@ -123,6 +143,7 @@ impl Upstream {
         Http {
             upstream: self.clone(),
             provider: id.into(),
+            resolved: Resolved::default(),
         }
     }
 }
@@ -132,6 +153,8 @@ impl Upstream {
 pub struct Http {
     upstream: Upstream,
     provider: Arc<str>,
+    /// Shared by the handle's clones.
+    resolved: Resolved,
 }
 
 /// A provider's answer, its body read in full (within the cap).
@@ -173,11 +196,29 @@ impl Http {
         let started = Instant::now();
         let result = self.read(request).instrument(span).await;
         let ok = matches!(&result, Ok(r) if r.status.is_success());
-        let seconds = started.elapsed().as_secs_f64();
-        self.upstream
-            .metrics
-            .observe(&self.provider, operation, ok, seconds);
+        self.observe(operation, ok, started.elapsed().as_secs_f64());
         result
+    }
+
+    fn observe(&self, operation: &'static str, ok: bool, seconds: f64) {
+        let matches =
+            |(op, outcome, _): &&(&str, bool, Histogram)| *op == operation && *outcome == ok;
+        {
+            let resolved = self.resolved.0.read().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, _, histogram)) = resolved.iter().find(matches) {
+                histogram.observe(seconds);
+                return;
+            }
+        }
+        let histogram = self
+            .upstream
+            .metrics
+            .histogram(&self.provider, operation, ok);
+        histogram.observe(seconds);
+        let mut resolved = self.resolved.0.write().unwrap_or_else(|p| p.into_inner());
+        if !resolved.iter().any(|entry| matches(&entry)) {
+            resolved.push((operation, ok, histogram));
+        }
     }
 
     async fn read(&self, request: RequestBuilder) -> Result<Reply, ProviderError> {
@@ -326,5 +367,45 @@ mod tests {
             Err(ProviderError::Unavailable(_))
         ));
         assert!(reply(StatusCode::OK).available("jwks").is_ok());
+    }
+
+    /// Observations through the resolved handles land in the registered
+    /// family, each under its own labels, whichever clone of the handle
+    /// made them.
+    #[test]
+    fn calls_are_counted_under_their_labels_through_resolved_handles() {
+        use prometheus_client::{encoding::text::encode, registry::Registry};
+        let metrics = UpstreamMetrics::default();
+        let mut registry = Registry::default();
+        registry.register("upstream", "calls", metrics.family().clone());
+        let config = UpstreamConfig {
+            connect_timeout: std::time::Duration::from_secs(1),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let upstream = Upstream::new(&config, metrics).unwrap();
+        let http = upstream.for_provider("aihubmix");
+        let copy = http.clone();
+        for _ in 0..3 {
+            http.observe("balance", true, 0.01);
+        }
+        copy.observe("balance", true, 0.01);
+        copy.observe("balance", false, 0.01);
+        http.observe("exchange", true, 0.01);
+        let mut text = String::new();
+        encode(&mut text, &registry).unwrap();
+        for (labels, count) in [
+            (r#"provider="aihubmix",operation="balance",outcome="ok""#, 4),
+            (
+                r#"provider="aihubmix",operation="balance",outcome="error""#,
+                1,
+            ),
+            (
+                r#"provider="aihubmix",operation="exchange",outcome="ok""#,
+                1,
+            ),
+        ] {
+            let line = format!("upstream_count{{{labels}}} {count}");
+            assert!(text.contains(&line), "{line} not in:\n{text}");
+        }
     }
 }

@@ -131,9 +131,42 @@ impl Tokens {
         F: Fn(AccessToken) -> Fut,
         Fut: Future<Output = Result<T, ProviderError>>,
     {
+        let connection = connection(self, session, provider.id()).await?;
+        self.call(session, provider, connection.grant, op).await
+    }
+
+    /// [`Tokens::with_token`], also handing back the connection as it was
+    /// read before the call (its grant may have been refreshed since): a
+    /// caller can tell whether what it got changes anything to store.
+    pub async fn with_connection<T, F, Fut>(
+        &self,
+        session: &SessionId,
+        provider: &Arc<Provider>,
+        op: F,
+    ) -> Result<(T, ConnectionRecord), ApiError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
+        let connection = connection(self, session, provider.id()).await?;
+        let value = self
+            .call(session, provider, connection.grant.clone(), op)
+            .await?;
+        Ok((value, connection))
+    }
+
+    async fn call<T, F, Fut>(
+        &self,
+        session: &SessionId,
+        provider: &Arc<Provider>,
+        mut grant: Grant,
+        op: F,
+    ) -> Result<T, ApiError>
+    where
+        F: Fn(AccessToken) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>>,
+    {
         let id = provider.id();
-        let connection = connection(self, session, id).await?;
-        let mut grant = connection.grant;
         let mut refreshed = false;
         if expiring(self, &grant) {
             if grant.refresh_token.is_some() {

@@ -40,6 +40,63 @@ async fn balance_is_read_fresh_from_the_provider() {
     assert_eq!(me["connections"][0]["balance"]["formatted"], "3.00");
 }
 
+/// A balance read again unchanged writes nothing to the store (its sealed
+/// state would carry a new nonce); a changed one is written and shown.
+#[tokio::test]
+async fn an_unchanged_balance_is_not_written_again() {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use keyhole::session::{Backend, Keyring, MemoryBackend, SessionStore};
+    use sha2::{Digest, Sha256};
+    use std::sync::Arc;
+
+    let sim = common::spawn_sim().await;
+    let config = common::config(&sim.base_url, "");
+    let backend = Arc::new(MemoryBackend::new());
+    let store = SessionStore::new(backend.clone(), Keyring::ephemeral(), config.session.idle);
+    let h = Harness::with_state(sim, keyhole::Keyhole::new(config, store).unwrap());
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    // The store's row key: the SHA-256 of the cookie's secret.
+    let sid = URL_SAFE_NO_PAD.encode(Sha256::digest(jar.get("keyhole_session").unwrap()));
+    let stored_state = || async {
+        let row = backend.load(&sid).await.unwrap().expect("the session row");
+        row.connections[0].state.clone()
+    };
+
+    assert_eq!(
+        h.get("/api/me/aihubmix/balance", &mut jar).await.status,
+        StatusCode::OK
+    );
+    let first = stored_state().await;
+    let again = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(
+        stored_state().await,
+        first,
+        "an unchanged balance was written again"
+    );
+
+    let user = h.get("/api/me", &mut jar).await.json()["connections"][0]["profile"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    h.admin(
+        Method::PUT,
+        &format!("/users/{user}/aihubmix"),
+        json!({"quota": 1_500_000, "used_quota": 10}),
+    )
+    .await;
+    let changed = h.get("/api/me/aihubmix/balance", &mut jar).await;
+    assert_eq!(changed.json()["formatted"], "3.00");
+    assert_ne!(
+        stored_state().await,
+        first,
+        "a changed balance was not written"
+    );
+    let me = h.get("/api/me", &mut jar).await.json();
+    assert_eq!(me["connections"][0]["balance"]["formatted"], "3.00");
+}
+
 #[tokio::test]
 async fn topup_returns_the_provider_page() {
     let h = Harness::start("").await;

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::{
     CERTS, DISCOVERY, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, grants::AccessGrant, id_token,
-    token::check_access_token,
+    verify::check_access_token,
 };
 use crate::{
     line_messaging::Friendship,
@@ -36,6 +36,22 @@ fn authenticate(
 /// A LINE API error of the `/v2` and `/friendship` family: `{"message"}`.
 fn message(status: StatusCode, text: &str) -> Response {
     (status, Json(json!({ "message": text }))).into_response()
+}
+
+/// The grant behind the bearer token of a `profile`-scoped call, or the error
+/// (status and message) to answer.
+fn profile_grant(
+    world: &World,
+    dialect: &DialectState,
+    headers: &HeaderMap,
+) -> Result<AccessGrant, (StatusCode, &'static str)> {
+    let grant = authenticate(world, dialect, headers)
+        .map_err(|reason| (StatusCode::UNAUTHORIZED, reason))?;
+    if !grant.scopes.profile {
+        let lacks = "The access token lacks the profile scope";
+        return Err((StatusCode::FORBIDDEN, lacks));
+    }
+    Ok(grant)
 }
 
 /// Status messages of the seeded users; `statusMessage` is left out when unset.
@@ -64,16 +80,10 @@ pub(super) async fn profile(State(ctx): State<Ctx>, conn: Conn, headers: HeaderM
     }
     let base_url = ctx.base_url(&headers);
     ctx.with(|world, dialect| {
-        let grant = match authenticate(world, dialect, &headers) {
+        let grant = match profile_grant(world, dialect, &headers) {
             Ok(grant) => grant,
-            Err(reason) => return message(StatusCode::UNAUTHORIZED, reason),
+            Err((status, text)) => return message(status, text),
         };
-        if !grant.scopes.profile {
-            return message(
-                StatusCode::FORBIDDEN,
-                "The access token lacks the profile scope",
-            );
-        }
         let Some(user) = world.user(grant.user_id) else {
             return message(StatusCode::UNAUTHORIZED, "The account no longer exists");
         };
@@ -94,16 +104,10 @@ pub(super) async fn friendship(State(ctx): State<Ctx>, conn: Conn, headers: Head
         return response;
     }
     ctx.with(|world, dialect| {
-        let grant = match authenticate(world, dialect, &headers) {
+        let grant = match profile_grant(world, dialect, &headers) {
             Ok(grant) => grant,
-            Err(reason) => return message(StatusCode::UNAUTHORIZED, reason),
+            Err((status, text)) => return message(status, text),
         };
-        if !grant.scopes.profile {
-            return message(
-                StatusCode::FORBIDDEN,
-                "The access token lacks the profile scope",
-            );
-        }
         let friend = dialect
             .channel(&grant.client_id)
             .linked_bot_channel_id

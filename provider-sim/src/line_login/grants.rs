@@ -86,6 +86,32 @@ impl DialectState {
     pub(super) fn grant_revoked(&self, grant_id: u64) -> bool {
         self.revoked_grants.contains(&grant_id)
     }
+
+    /// Revokes every grant `user_id` gave channel `client_id` (codes and tokens
+    /// alike) and forgets the consent, as `POST /user/v1/deauthorize` does.
+    pub(super) fn deauthorize(&mut self, client_id: &str, user_id: u64) {
+        let of_user = |client: &str, user: u64| client == client_id && user == user_id;
+        let codes = self
+            .codes
+            .values()
+            .map(|g| (&g.client_id, g.user_id, g.grant_id));
+        let access = self
+            .access_tokens
+            .values()
+            .map(|g| (&g.client_id, g.user_id, g.grant_id));
+        let refresh = self
+            .refresh_tokens
+            .values()
+            .map(|g| (&g.client_id, g.user_id, g.grant_id));
+        let grants: Vec<u64> = codes
+            .chain(access)
+            .chain(refresh)
+            .filter(|(client, user, _)| of_user(client, *user))
+            .map(|(_, _, grant_id)| grant_id)
+            .collect();
+        self.revoked_grants.extend(grants);
+        self.consents.remove(&(client_id.to_owned(), user_id));
+    }
 }
 
 pub(super) struct CodeGrant {
@@ -146,5 +172,38 @@ mod tests {
             state.channel(dev::LINE_LOGIN_NATIVE_CHANNEL_ID).app_type,
             AppType::Native
         );
+    }
+
+    #[test]
+    fn deauthorize_revokes_the_channels_grants_of_the_user_only() {
+        let mut state = DialectState::new(Shared::default());
+        let refresh = |client_id: &str, user_id, grant_id| RefreshGrant {
+            client_id: client_id.to_owned(),
+            user_id,
+            scopes: Scopes::default(),
+            grant_id,
+            expires_at: 0,
+            access_token: String::new(),
+        };
+        state
+            .refresh_tokens
+            .insert("a".to_owned(), refresh("c", 1, 10));
+        state
+            .refresh_tokens
+            .insert("b".to_owned(), refresh("c", 2, 20));
+        state
+            .refresh_tokens
+            .insert("d".to_owned(), refresh("other", 1, 30));
+        state
+            .consents
+            .insert(("c".to_owned(), 1), Scopes::default());
+        state
+            .consents
+            .insert(("other".to_owned(), 1), Scopes::default());
+        state.deauthorize("c", 1);
+        assert!(state.grant_revoked(10));
+        assert!(!state.grant_revoked(20) && !state.grant_revoked(30));
+        assert!(!state.consents.contains_key(&("c".to_owned(), 1)));
+        assert!(state.consents.contains_key(&("other".to_owned(), 1)));
     }
 }

@@ -13,12 +13,16 @@
 //! - `scopes`: the granted subset of `openid`, `profile` and `email`.
 //! - `grants`: the issued codes and tokens ([`DialectState`]), consents and
 //!   revocation.
-//! - `authorize`, `token`, `id_token`, `api` and `page`: the endpoints and pages.
+//! - `authorize`, `token`, `verify` (and revoke), `id_token`, `api` and `page`: the
+//!   endpoints and pages.
+//! - `channel_api`: the channel's own access tokens (v2.1 and stateless, kept by
+//!   the Messaging API's token store) and `/user/v1/deauthorize`.
 //! - `validate`: the checks of an authorization request and how a refusal is
 //!   answered.
 
 mod api;
 mod authorize;
+mod channel_api;
 mod channels;
 mod grants;
 mod id_token;
@@ -27,6 +31,7 @@ pub(crate) mod page;
 mod scopes;
 mod token;
 mod validate;
+mod verify;
 
 use axum::{
     Router, middleware,
@@ -57,6 +62,11 @@ const DECISION: &str = "line.decision";
 const TOKEN: &str = "line.token";
 const TOKEN_CODE: &str = "line.token.authorization_code";
 const TOKEN_REFRESH: &str = "line.token.refresh_token";
+/// A v2.1 channel access token, asked of `/oauth2/v2.1/token` like user tokens.
+const TOKEN_CHANNEL: &str = "line.token.client_credentials";
+const STATELESS: &str = "line.token.stateless";
+const KIDS: &str = "line.kids";
+const DEAUTHORIZE: &str = "line.deauthorize";
 const VERIFY_ACCESS_TOKEN: &str = "line.verify.access_token";
 const VERIFY_ID_TOKEN: &str = "line.verify.id_token";
 const REVOKE: &str = "line.revoke";
@@ -78,6 +88,9 @@ const ENDPOINTS: &[&str] = &[
     USERINFO,
     CERTS,
     DISCOVERY,
+    STATELESS,
+    KIDS,
+    DEAUTHORIZE,
 ];
 const COUNTERS: &[&str] = &[
     AUTHORIZE,
@@ -85,6 +98,10 @@ const COUNTERS: &[&str] = &[
     TOKEN,
     TOKEN_CODE,
     TOKEN_REFRESH,
+    TOKEN_CHANNEL,
+    STATELESS,
+    KIDS,
+    DEAUTHORIZE,
     VERIFY_ACCESS_TOKEN,
     VERIFY_ID_TOKEN,
     REVOKE,
@@ -117,9 +134,10 @@ impl Dialect for DialectState {
             .route("/oauth2/v2.1/token", post(token::token))
             .route(
                 "/oauth2/v2.1/verify",
-                get(token::verify_access_token).post(token::verify_id_token),
+                get(verify::verify_access_token).post(verify::verify_id_token),
             )
-            .route("/oauth2/v2.1/revoke", post(token::revoke))
+            .route("/oauth2/v2.1/revoke", post(verify::revoke))
+            .merge(channel_api::routes())
             .route("/oauth2/v2.1/certs", get(api::certs))
             .route(
                 "/oauth2/v2.1/userinfo",
@@ -132,10 +150,15 @@ impl Dialect for DialectState {
     }
 
     fn admin_routes() -> Router<Ctx> {
-        Router::new().route(
-            "/_sim/line/channels/{client_id}",
-            get(channels::get_channel).put(channels::put_channel),
-        )
+        Router::new()
+            .route(
+                "/_sim/line/channels/{client_id}",
+                get(channels::get_channel).put(channels::put_channel),
+            )
+            .route(
+                "/_sim/line/channels/{client_id}/assertion-keys",
+                post(channel_api::register_key),
+            )
     }
 
     fn dev_clients(app_url: &str) -> Vec<Client> {

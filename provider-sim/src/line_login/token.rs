@@ -1,38 +1,39 @@
-//! `POST /oauth2/v2.1/token` (code and refresh grants), `verify` (both kinds) and `revoke`.
+//! `POST /oauth2/v2.1/token`: the code and refresh grants, and the JWS-shaped access tokens they issue.
 
 use crate::line_login::{Ctx, NAME};
 use crate::oauth::non_empty;
 use axum::{
     Json,
-    extract::{
-        Form, Query, State,
-        rejection::{FormRejection, QueryRejection},
-    },
-    http::{HeaderMap, StatusCode},
+    extract::{Form, State, rejection::FormRejection},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
 
 use super::{
-    ISSUER, REVOKE, TOKEN, TOKEN_CODE, TOKEN_REFRESH, VERIFY_ACCESS_TOKEN, VERIFY_ID_TOKEN,
+    ISSUER, TOKEN, TOKEN_CHANNEL, TOKEN_CODE, TOKEN_REFRESH, channel_api,
     channels::AppType,
     grants::{AccessGrant, DialectState, RefreshGrant},
     id_token,
     scopes::Scopes,
 };
 use crate::{
+    line_messaging::tokens::{
+        self,
+        v21::{self, ChannelForm},
+    },
     net::Conn,
     oauth::{self, PkceFailure, TokenError},
     state::World,
     users,
 };
 
-/// Body of `POST /oauth2/v2.1/token` (both grants).
+/// Body of `POST /oauth2/v2.1/token` (every grant).
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct TokenForm {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
+    /// `grant_type` and the client's credentials or assertion.
+    #[serde(flatten)]
+    channel: ChannelForm,
     code: Option<String>,
     redirect_uri: Option<String>,
     code_verifier: Option<String>,
@@ -51,16 +52,14 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
-fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+pub(super) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
     non_empty(value).ok_or_else(|| TokenError::missing(name))
 }
 
 /// An access token shaped like LINE's (a JWS), so the verify endpoint's
-/// "not JWS" check means something. The signature is random: the simulator
-/// looks tokens up rather than verifying them.
+/// "not JWS" check means something.
 fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scopes) -> String {
-    let header = oauth::base64url(r#"{"alg":"HS256"}"#);
-    let claims = serde_json::json!({
+    tokens::jws_shaped(&serde_json::json!({
         "iss": ISSUER,
         "sub": sub,
         "client_id": client_id,
@@ -68,25 +67,7 @@ fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scop
         "iat": now,
         "exp": now.saturating_add(ttl),
         "jti": oauth::random_token(12),
-    });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(32))
-}
-
-/// Three base64url segments, the first a JSON header with `alg`.
-pub(super) fn is_jws(token: &str) -> bool {
-    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .is_some_and(|header| header.get("alg").is_some())
+    }))
 }
 
 impl DialectState {
@@ -115,9 +96,12 @@ pub(super) async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
-        crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
-    });
+    let grant_type = form
+        .as_ref()
+        .ok()
+        .and_then(|Form(form)| form.channel.grant_type.as_deref());
+    let grant_counter = oauth::grant_counter(grant_type, TOKEN_CODE, TOKEN_REFRESH)
+        .or_else(|| (grant_type == Some("client_credentials")).then_some(TOKEN_CHANNEL));
     if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
         return response;
     }
@@ -127,6 +111,10 @@ pub(super) async fn token(
         )
         .into_response();
     };
+    if form.channel.grant_type.as_deref() == Some("client_credentials") {
+        return ctx
+            .with(|world, dialect| channel_api::run(world, dialect, v21::issue, &form.channel));
+    }
     let base_url = ctx.base_url(&headers);
     match ctx.with(|world, dialect| exchange(world, dialect, &form, &base_url)) {
         Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
@@ -135,7 +123,7 @@ pub(super) async fn token(
 }
 
 /// The channel's app type, once `client_id` (and, where needed, the secret) check out.
-fn authenticate(
+pub(super) fn authenticate(
     world: &World,
     dialect: &DialectState,
     client_id: &str,
@@ -163,9 +151,9 @@ fn exchange(
     form: &TokenForm,
     base_url: &str,
 ) -> Result<TokenResponse, TokenError> {
-    let grant_type = required(&form.grant_type, "grant_type")?;
-    let client_id = required(&form.client_id, "client_id")?;
-    let secret = non_empty(&form.client_secret);
+    let grant_type = required(&form.channel.grant_type, "grant_type")?;
+    let client_id = required(&form.channel.client_id, "client_id")?;
+    let secret = non_empty(&form.channel.client_secret);
     match grant_type {
         "authorization_code" => {
             let app_type = authenticate(world, dialect, client_id, secret, true)?;
@@ -323,160 +311,10 @@ fn refresh(
     })
 }
 
-/// Why an access token is unusable, as the verify endpoint words it.
-pub(super) fn check_access_token(
-    world: &World,
-    dialect: &DialectState,
-    token: &str,
-) -> Result<AccessGrant, &'static str> {
-    if !is_jws(token) {
-        return Err("The access token not JWS");
-    }
-    // [I] LINE does not document the answer for a well-formed token it never issued.
-    let grant = dialect
-        .access_tokens
-        .get(token)
-        .ok_or("The access token invalid")?;
-    if grant.revoked || dialect.grant_revoked(grant.grant_id) {
-        return Err("The access token revoked");
-    }
-    if world.clock.now() >= grant.expires_at {
-        return Err("The access token expired");
-    }
-    Ok(grant.clone())
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct VerifyQuery {
-    access_token: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct Verified {
-    scope: String,
-    client_id: String,
-    expires_in: u64,
-}
-
-/// `GET /oauth2/v2.1/verify?access_token=`.
-pub(super) async fn verify_access_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    query: Result<Query<VerifyQuery>, QueryRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, VERIFY_ACCESS_TOKEN, None).await {
-        return response;
-    }
-    let token = query.ok().and_then(|Query(query)| query.access_token);
-    let Some(token) = token.filter(|token| !token.is_empty()) else {
-        return TokenError::missing("access_token").into_response();
-    };
-    ctx.with(
-        |world, dialect| match check_access_token(world, dialect, &token) {
-            Ok(grant) => Json(Verified {
-                scope: grant.scopes.reported(dialect.options.scope_lists_openid),
-                client_id: grant.client_id,
-                expires_in: grant.expires_at.saturating_sub(world.clock.now()),
-            })
-            .into_response(),
-            Err(reason) => TokenError::invalid_request(reason).into_response(),
-        },
-    )
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct VerifyIdTokenForm {
-    id_token: Option<String>,
-    client_id: Option<String>,
-    nonce: Option<String>,
-    user_id: Option<String>,
-}
-
-/// `POST /oauth2/v2.1/verify`: the decoded payload, or 400 with LINE's wording.
-pub(super) async fn verify_id_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    form: Result<Form<VerifyIdTokenForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, VERIFY_ID_TOKEN, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be a form").into_response();
-    };
-    let (Some(id_token), Some(client_id)) = (non_empty(&form.id_token), non_empty(&form.client_id))
-    else {
-        let missing = if non_empty(&form.id_token).is_none() {
-            "id_token"
-        } else {
-            "client_id"
-        };
-        return TokenError::missing(missing).into_response();
-    };
-    let nonce = non_empty(&form.nonce);
-    let user_id = non_empty(&form.user_id);
-    match ctx.with(|world, _| id_token::verify(world, id_token, client_id, nonce, user_id)) {
-        Ok(claims) => Json(claims).into_response(),
-        Err(reason) => TokenError::invalid_request(reason).into_response(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub(super) struct RevokeForm {
-    access_token: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
-
-/// `POST /oauth2/v2.1/revoke`: 200 with an empty body; the access token and
-/// every token of its grant (its refresh token included) stop working.
-pub(super) async fn revoke(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    form: Result<Form<RevokeForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be a form").into_response();
-    };
-    let result = ctx.with(|world, dialect| {
-        let token = required(&form.access_token, "access_token")?;
-        let client_id = required(&form.client_id, "client_id")?;
-        authenticate(
-            world,
-            dialect,
-            client_id,
-            non_empty(&form.client_secret),
-            false,
-        )?;
-        if !is_jws(token) {
-            return Err(TokenError::invalid_request("The access token not JWS"));
-        }
-        // An unknown token, or another channel's, is not an error: nothing happens.
-        let grant_id = dialect
-            .access_tokens
-            .get_mut(token)
-            .filter(|grant| grant.client_id == client_id)
-            .map(|grant| {
-                grant.revoked = true;
-                grant.grant_id
-            });
-        if let Some(grant_id) = grant_id {
-            dialect.revoked_grants.insert(grant_id);
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => StatusCode::OK.into_response(),
-        Err(error) => error.into_response(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::line_messaging::tokens::is_jws;
 
     #[test]
     fn access_tokens_are_jws_shaped() {

@@ -1,26 +1,34 @@
 //! The LINE Messaging API dialect (docs/providers.md): channel tokens, push/reply, signed webhooks.
 //!
-//! Routes mirror `https://api.line.me/v2/...` under [`PREFIX`]. A Messaging API channel is
+//! Routes mirror `https://api.line.me/...` under [`PREFIX`]. A Messaging API channel is
 //! a registered client of dialect `line_messaging`: `client_id` is the channel id,
 //! `client_secret` the channel secret, `redirect_uri` the bot's webhook URL and `name` the
 //! linked official account's name. The friendship between each seeded user and a
 //! channel's official account lives here; LINE Login's `bot_prompt` and friendship
 //! status read and change the same state, as do webhook follow/unfollow events.
+//!
+//! Admin routes: `GET /_sim/line-bot/messages` and `/push-attempts`,
+//! `GET`/`PUT /_sim/line-bot/friendships[/{user_id}]` (`friendships`),
+//! `POST /_sim/line-bot/webhook` (`webhook`, `events`) and
+//! `POST /_sim/line-bot/channels/{channel_id}/assertion-keys` (`tokens`).
 
+mod errors;
 mod events;
+mod friendships;
 mod push;
-mod tokens;
+mod request;
+pub(crate) mod tokens;
 mod webhook;
 
 use std::collections::HashMap;
 
 use axum::{
     Json, Router,
-    extract::{Path, Query, State},
+    extract::State,
     http::{HeaderName, HeaderValue},
     middleware,
     response::Response,
-    routing::{get, post, put},
+    routing::{get, post},
 };
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -28,7 +36,6 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    admin::AdminError,
     clients::Client,
     dev,
     dialect::{self, Dialect},
@@ -46,14 +53,23 @@ const PREFIX: &str = "/line-bot";
 const TOKEN: &str = "line-bot.token";
 const VERIFY: &str = "line-bot.verify";
 const REVOKE: &str = "line-bot.revoke";
+const TOKEN_V21: &str = "line-bot.token.v2.1";
+const STATELESS: &str = "line-bot.token.stateless";
+const KIDS: &str = "line-bot.kids";
+const VERIFY_V21: &str = "line-bot.verify.v2.1";
+const REVOKE_V21: &str = "line-bot.revoke.v2.1";
 const PUSH: &str = "line-bot.push";
 const REPLY: &str = "line-bot.reply";
 /// Outbound webhook deliveries (counted, but not a fault target: faults shape
 /// the simulator's answers, and here the simulator is the caller).
 const WEBHOOK: &str = "line-bot.webhook";
 
-const ENDPOINTS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY];
-const COUNTERS: &[&str] = &[TOKEN, VERIFY, REVOKE, PUSH, REPLY, WEBHOOK];
+const ENDPOINTS: &[&str] = &[
+    TOKEN, VERIFY, REVOKE, TOKEN_V21, STATELESS, KIDS, VERIFY_V21, REVOKE_V21, PUSH, REPLY,
+];
+const COUNTERS: &[&str] = &[
+    TOKEN, VERIFY, REVOKE, TOKEN_V21, STATELESS, KIDS, VERIFY_V21, REVOKE_V21, PUSH, REPLY, WEBHOOK,
+];
 
 /// Response header every LINE API sets.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-line-request-id");
@@ -78,10 +94,7 @@ impl Dialect for DialectState {
     }
 
     fn routes() -> Router<Ctx> {
-        Router::new()
-            .route("/v2/oauth/accessToken", post(tokens::issue))
-            .route("/v2/oauth/verify", post(tokens::verify))
-            .route("/v2/oauth/revoke", post(tokens::revoke))
+        tokens::routes()
             .route("/v2/bot/message/push", post(push::push))
             .route("/v2/bot/message/reply", post(push::reply))
             .layer(middleware::map_response(with_request_id))
@@ -91,9 +104,12 @@ impl Dialect for DialectState {
         Router::new()
             .route("/_sim/line-bot/messages", get(list_messages))
             .route("/_sim/line-bot/push-attempts", get(list_push_attempts))
-            .route("/_sim/line-bot/friendships", get(list_friendships))
-            .route("/_sim/line-bot/friendships/{user_id}", put(set_friendship))
+            .merge(friendships::admin_routes())
             .route("/_sim/line-bot/webhook", post(webhook::send))
+            .route(
+                "/_sim/line-bot/channels/{channel_id}/assertion-keys",
+                post(tokens::register_key),
+            )
     }
 
     /// The channel's `redirect_uri` is its webhook URL, its name the official account's.
@@ -107,8 +123,11 @@ impl Dialect for DialectState {
         }]
     }
 
+    /// Keeps the registered assertion keys: they are configuration, like channels.
     fn reset(&mut self) {
+        let keys = std::mem::take(&mut self.keys);
         *self = Self::default();
+        self.keys = keys;
     }
 }
 
@@ -158,7 +177,9 @@ pub(crate) fn bot_user_id(channel_id: &str) -> String {
 pub(crate) struct Options {
     /// `expires_in` of short-lived channel tokens (30 days).
     pub(crate) token_ttl_secs: u64,
-    /// Short-lived tokens per channel; issuing one more silently revokes the oldest.
+    /// Short-lived tokens per channel, and live v2.1 tokens (each kind counted
+    /// apart): one more short-lived token silently revokes the oldest, one more
+    /// v2.1 token is refused.
     pub(crate) max_tokens_per_channel: usize,
     /// How long an accepted `X-Line-Retry-Key` is remembered (24 h).
     pub(crate) retry_key_ttl_secs: u64,
@@ -195,15 +216,7 @@ pub(crate) enum PushResponse {
 // ---------------------------------------------------------------------------
 // State
 
-/// A user's relation to a channel's official account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Friendship {
-    NotFriend,
-    Friend,
-    /// Was a friend, then blocked the account (what a webhook `unfollow` means).
-    Blocked,
-}
+pub(crate) use friendships::Friendship;
 
 /// Everything this dialect has issued or delivered since the last reset.
 #[derive(Debug)]
@@ -211,6 +224,8 @@ pub(crate) struct DialectState {
     pub(crate) options: Options,
     friendships: HashMap<(String, u64), Friendship>,
     tokens: tokens::ChannelTokens,
+    /// Channels' registered assertion keys (kept by a reset).
+    keys: tokens::AssertionKeys,
     retry_keys: HashMap<(String, String), push::Accepted>,
     reply_tokens: HashMap<String, push::ReplyToken>,
     messages: Vec<Delivery>,
@@ -233,6 +248,7 @@ impl Default for DialectState {
             options: Options::default(),
             friendships,
             tokens: tokens::ChannelTokens::default(),
+            keys: tokens::AssertionKeys::default(),
             retry_keys: HashMap::new(),
             reply_tokens: HashMap::new(),
             messages: Vec::new(),
@@ -245,19 +261,6 @@ impl Default for DialectState {
 }
 
 impl DialectState {
-    /// Whether `user_id` is a friend of (or blocked) channel `channel_id`'s account.
-    pub(crate) fn friendship(&self, channel_id: &str, user_id: u64) -> Friendship {
-        self.friendships
-            .get(&(channel_id.to_owned(), user_id))
-            .copied()
-            .unwrap_or(Friendship::NotFriend)
-    }
-
-    pub(crate) fn set_friendship(&mut self, channel_id: &str, user_id: u64, state: Friendship) {
-        self.friendships
-            .insert((channel_id.to_owned(), user_id), state);
-    }
-
     fn next_message_id(&mut self) -> String {
         self.next_message_id += 1;
         self.next_message_id.to_string()
@@ -297,78 +300,6 @@ async fn list_messages(State(ctx): State<Ctx>) -> Json<Vec<Delivery>> {
 /// oldest first, including those a fault answered before the endpoint ran.
 async fn list_push_attempts(State(ctx): State<Ctx>) -> Json<Vec<push::PushAttempt>> {
     Json(ctx.with(|_, dialect| dialect.push_attempts.clone()))
-}
-
-// ---------------------------------------------------------------------------
-// Friendships (admin)
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ChannelQuery {
-    channel_id: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct FriendshipView {
-    user_id: u64,
-    line_user_id: &'static str,
-    display_name: &'static str,
-    state: Friendship,
-}
-
-/// `GET /_sim/line-bot/friendships[?channel_id=]`: every seeded user's relation to
-/// the channel's account (the dev channel by default).
-async fn list_friendships(
-    State(ctx): State<Ctx>,
-    Query(query): Query<ChannelQuery>,
-) -> Json<Vec<FriendshipView>> {
-    let channel = query
-        .channel_id
-        .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    Json(ctx.with(|world, dialect| {
-        world
-            .users
-            .iter()
-            .map(|user| FriendshipView {
-                user_id: user.id,
-                line_user_id: user.line_user_id,
-                display_name: user.display_name,
-                state: dialect.friendship(&channel, user.id),
-            })
-            .collect()
-    }))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FriendshipPatch {
-    state: Friendship,
-    channel_id: Option<String>,
-}
-
-/// `PUT /_sim/line-bot/friendships/{user_id}`: `{state, channel_id?}`, without a webhook.
-async fn set_friendship(
-    State(ctx): State<Ctx>,
-    Path(user_id): Path<u64>,
-    Json(patch): Json<FriendshipPatch>,
-) -> Result<Json<Vec<FriendshipView>>, AdminError> {
-    let channel = patch
-        .channel_id
-        .unwrap_or_else(|| dev::LINE_BOT_CHANNEL_ID.to_owned());
-    ctx.with(|world, dialect| {
-        if world.user(user_id).is_none() {
-            return Err(AdminError::not_found(format!("no user with id {user_id}")));
-        }
-        dialect.set_friendship(&channel, user_id, patch.state);
-        Ok(())
-    })?;
-    Ok(list_friendships(
-        State(ctx),
-        Query(ChannelQuery {
-            channel_id: Some(channel),
-        }),
-    )
-    .await)
 }
 
 /// The channel behind `channel_id`: `(secret, official account name, webhook URL)`.

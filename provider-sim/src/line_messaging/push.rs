@@ -5,7 +5,7 @@ use axum::{
     Json,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
+    http::{HeaderMap, HeaderName, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
 use rand::RngCore;
@@ -13,17 +13,21 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{
-    Delivery, DialectState, Friendship, PUSH, PushResponse, REPLY, REQUEST_ID, request_id, tokens,
+    Delivery, DialectState, Friendship, NAME, PUSH, PushResponse, REPLY, REQUEST_ID,
+    errors::{ApiError, message},
+    request::{self, SendBody},
+    request_id, tokens,
 };
 use crate::{net::Conn, oauth, state::World};
 
+/// The bot API takes a channel token of any kind.
+const ALL_KINDS: [tokens::Kind; 3] = [
+    tokens::Kind::ShortLived,
+    tokens::Kind::V21,
+    tokens::Kind::Stateless,
+];
 const RETRY_KEY: HeaderName = HeaderName::from_static("x-line-retry-key");
 const ACCEPTED_REQUEST_ID: HeaderName = HeaderName::from_static("x-line-accepted-request-id");
-
-/// Message types the API knows; anything else is a validation error.
-const MESSAGE_TYPES: &[&str] = &[
-    "text", "image", "video", "audio", "location", "sticker", "imagemap", "template", "flex",
-];
 
 /// A push whose retry key was accepted, for answering a replay with 409.
 #[derive(Debug)]
@@ -113,50 +117,31 @@ pub(super) struct SentMessage {
     quote_token: Option<String>,
 }
 
-/// One entry of an error's `details`.
-#[derive(Debug, Serialize)]
-pub(super) struct Detail {
-    message: String,
-    property: String,
-}
-
-fn detail(message: &str, property: impl Into<String>) -> Detail {
-    Detail {
-        message: message.to_owned(),
-        property: property.into(),
-    }
-}
-
-/// A Messaging API error: `{"message", "details"?}`, `details` left out when empty.
-#[derive(Debug)]
-pub(super) struct ApiError {
-    status: StatusCode,
-    message: String,
-    details: Vec<Detail>,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut body = json!({ "message": self.message });
-        if !self.details.is_empty() {
-            body["details"] = json!(self.details);
-        }
-        (self.status, Json(body)).into_response()
-    }
-}
-
-pub(super) fn api_error(status: StatusCode, message: &str, details: Vec<Detail>) -> ApiError {
-    ApiError {
-        status,
-        message: message.to_owned(),
-        details,
-    }
-}
-
 fn set_header(response: &mut Response, name: HeaderName, value: &str) {
     if let Ok(value) = HeaderValue::try_from(value) {
         response.headers_mut().insert(name, value);
     }
+}
+
+/// Runs a send endpoint: counts the call and plays its next fault (then
+/// `on_fault`), or answers with `send` under a fresh request id.
+async fn run(
+    ctx: &Ctx,
+    conn: &Conn,
+    endpoint: &str,
+    on_fault: impl FnOnce(&mut DialectState),
+    send: impl FnOnce(&mut World, &mut DialectState, &str) -> Result<Response, ApiError>,
+) -> Response {
+    if let Some(response) = ctx.begin(conn, endpoint, None).await {
+        ctx.with(|_, dialect| on_fault(dialect));
+        return response;
+    }
+    let id = request_id();
+    let mut response = ctx
+        .with(|world, dialect| send(world, dialect, &id))
+        .unwrap_or_else(IntoResponse::into_response);
+    set_header(&mut response, REQUEST_ID, &id);
+    response
 }
 
 /// `POST /v2/bot/message/push`.
@@ -172,14 +157,11 @@ pub(super) async fn push(
         let now = world.clock.now();
         dialect.note_push_attempt(&headers, now)
     });
-    if let Some(response) = ctx.begin(&conn, PUSH, None).await {
-        ctx.with(|_, dialect| dialect.push_attempt_faulted(attempt));
-        return response;
-    }
-    let id = request_id();
-    let mut response = ctx.with(|world, dialect| push_in(world, dialect, &headers, &body, &id));
-    set_header(&mut response, REQUEST_ID, &id);
-    response
+    let on_fault = |dialect: &mut DialectState| dialect.push_attempt_faulted(attempt);
+    run(&ctx, &conn, PUSH, on_fault, |world, dialect, id| {
+        push_in(world, dialect, &headers, &body, id)
+    })
+    .await
 }
 
 fn push_in(
@@ -188,15 +170,9 @@ fn push_in(
     headers: &HeaderMap,
     body: &[u8],
     id: &str,
-) -> Response {
-    let channel_id = match tokens::authenticate(world, dialect, headers) {
-        Ok(channel_id) => channel_id,
-        Err(error) => return error.into_response(),
-    };
-    let retry_key = match retry_key(headers) {
-        Ok(key) => key,
-        Err(error) => return error.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let channel_id = tokens::authenticate(world, dialect, headers, NAME, &ALL_KINDS)?;
+    let retry_key = retry_key(headers)?;
     let now = world.clock.now();
     if let Some(key) = &retry_key {
         let ttl = dialect.options.retry_key_ttl_secs;
@@ -211,31 +187,18 @@ fn push_in(
             });
             let mut response = (StatusCode::CONFLICT, Json(body)).into_response();
             set_header(&mut response, ACCEPTED_REQUEST_ID, &accepted.request_id);
-            return response;
+            return Ok(response);
         }
     }
-    let request = match parse_json(headers, body) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    let mut details = Vec::new();
-    let to = required_string(&request, "to", &mut details);
-    let messages = validate_messages(&request, &mut details);
-    let notification_disabled = flag(&request, "notificationDisabled", &mut details);
-    if !details.is_empty() {
-        return validation_error(details);
-    }
-    if !is_recipient(&to) {
-        return api_error(
+    let send = request::parse_send(headers, body, "to")?;
+    if !request::is_recipient(&send.target) {
+        return Err(message(
             StatusCode::BAD_REQUEST,
             "The property, 'to', in the request body is invalid (line: -, column: -)",
-            Vec::new(),
-        )
-        .into_response();
+        ));
     }
-    if dialect.options.monthly_limit_reached {
-        return monthly_limit();
-    }
+    check_monthly_limit(dialect)?;
+    let to = send.target.as_str();
     let user_id = world
         .users
         .iter()
@@ -251,11 +214,10 @@ fn push_in(
         Outgoing {
             channel_id: &channel_id,
             via: "push",
-            to: &to,
+            to,
             user_id,
             delivered,
-            messages: &messages,
-            notification_disabled,
+            send: &send,
             retry_key: retry_key.as_deref(),
             request_id: id,
         },
@@ -270,7 +232,7 @@ fn push_in(
             },
         );
     }
-    success(dialect.options.push_response, sent)
+    Ok(success(dialect.options.push_response, sent))
 }
 
 /// `POST /v2/bot/message/reply`.
@@ -280,13 +242,14 @@ pub(super) async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, REPLY, None).await {
-        return response;
-    }
-    let id = request_id();
-    let mut response = ctx.with(|world, dialect| reply_in(world, dialect, &headers, &body, &id));
-    set_header(&mut response, REQUEST_ID, &id);
-    response
+    run(
+        &ctx,
+        &conn,
+        REPLY,
+        |_| {},
+        |world, dialect, id| reply_in(world, dialect, &headers, &body, id),
+    )
+    .await
 }
 
 fn reply_in(
@@ -295,42 +258,24 @@ fn reply_in(
     headers: &HeaderMap,
     body: &[u8],
     id: &str,
-) -> Response {
-    let channel_id = match tokens::authenticate(world, dialect, headers) {
-        Ok(channel_id) => channel_id,
-        Err(error) => return error.into_response(),
-    };
+) -> Result<Response, ApiError> {
+    let channel_id = tokens::authenticate(world, dialect, headers, NAME, &ALL_KINDS)?;
     // Retry keys are for push, multicast, narrowcast and broadcast only.
     if headers.contains_key(RETRY_KEY) {
-        return api_error(
+        return Err(message(
             StatusCode::BAD_REQUEST,
             "The X-Line-Retry-Key header cannot be specified for this API",
-            Vec::new(),
-        )
-        .into_response();
+        ));
     }
-    let request = match parse_json(headers, body) {
-        Ok(request) => request,
-        Err(error) => return error.into_response(),
-    };
-    let mut details = Vec::new();
-    let reply_token = required_string(&request, "replyToken", &mut details);
-    let messages = validate_messages(&request, &mut details);
-    let notification_disabled = flag(&request, "notificationDisabled", &mut details);
-    if !details.is_empty() {
-        return validation_error(details);
-    }
-    if dialect.options.monthly_limit_reached {
-        return monthly_limit();
-    }
+    let send = request::parse_send(headers, body, "replyToken")?;
+    check_monthly_limit(dialect)?;
     let now = world.clock.now();
     let usable = dialect
         .reply_tokens
-        .get_mut(&reply_token)
+        .get_mut(&send.target)
         .filter(|token| token.channel_id == channel_id && !token.used && now < token.expires_at);
     let Some(token) = usable else {
-        return api_error(StatusCode::BAD_REQUEST, "Invalid reply token", Vec::new())
-            .into_response();
+        return Err(message(StatusCode::BAD_REQUEST, "Invalid reply token"));
     };
     token.used = true;
     let (user_id, to) = (token.user_id, token.to.clone());
@@ -343,13 +288,12 @@ fn reply_in(
             to: &to,
             user_id,
             delivered: true,
-            messages: &messages,
-            notification_disabled,
+            send: &send,
             retry_key: None,
             request_id: id,
         },
     );
-    success(dialect.options.push_response, sent)
+    Ok(success(dialect.options.push_response, sent))
 }
 
 /// The `X-Line-Retry-Key` header, which must be a hex UUID when present.
@@ -359,10 +303,9 @@ fn retry_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     };
     match value.to_str() {
         Ok(key) if is_uuid(key) => Ok(Some(key.to_ascii_lowercase())),
-        _ => Err(api_error(
+        _ => Err(message(
             StatusCode::BAD_REQUEST,
             "The value of the X-Line-Retry-Key header is invalid",
-            Vec::new(),
         )),
     }
 }
@@ -376,119 +319,14 @@ fn is_uuid(value: &str) -> bool {
         })
 }
 
-/// A user (`U`), group (`C`) or room (`R`) id: a letter and 32 hex digits.
-fn is_recipient(to: &str) -> bool {
-    to.len() == 33
-        && (to.starts_with('U') || to.starts_with('C') || to.starts_with('R'))
-        && to[1..].bytes().all(|byte| byte.is_ascii_hexdigit())
-}
-
-fn parse_json(headers: &HeaderMap, body: &[u8]) -> Result<Value, ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if !essence.eq_ignore_ascii_case("application/json") {
-        return Err(api_error(
-            StatusCode::BAD_REQUEST,
-            &format!("The content type, '{content_type}', is not supported"),
-            Vec::new(),
+fn check_monthly_limit(dialect: &DialectState) -> Result<(), ApiError> {
+    if dialect.options.monthly_limit_reached {
+        return Err(message(
+            StatusCode::TOO_MANY_REQUESTS,
+            "You have reached your monthly limit.",
         ));
     }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value) if value.is_object() => Ok(value),
-        Ok(_) => Err(api_error(
-            StatusCode::BAD_REQUEST,
-            "The request body could not be parsed as JSON (line: 1, column: 1)",
-            Vec::new(),
-        )),
-        Err(error) => Err(api_error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "The request body could not be parsed as JSON (line: {}, column: {})",
-                error.line(),
-                error.column()
-            ),
-            Vec::new(),
-        )),
-    }
-}
-
-fn required_string(request: &Value, name: &str, details: &mut Vec<Detail>) -> String {
-    match request.get(name).and_then(Value::as_str) {
-        Some(value) if !value.is_empty() => value.to_owned(),
-        _ => {
-            details.push(detail("May not be empty", name));
-            String::new()
-        }
-    }
-}
-
-fn flag(request: &Value, name: &str, details: &mut Vec<Detail>) -> bool {
-    match request.get(name) {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(value)) => *value,
-        Some(_) => {
-            details.push(detail("Must be a boolean", name));
-            false
-        }
-    }
-}
-
-/// Checks `messages` (1 to 5 objects; texts 1 to 5000 characters).
-fn validate_messages(request: &Value, details: &mut Vec<Detail>) -> Vec<Value> {
-    let Some(messages) = request.get("messages").and_then(Value::as_array) else {
-        details.push(detail("May not be empty", "messages"));
-        return Vec::new();
-    };
-    if !(1..=5).contains(&messages.len()) {
-        details.push(detail("Size must be between 1 and 5", "messages"));
-    }
-    for (index, message) in messages.iter().enumerate() {
-        match message.get("type").and_then(Value::as_str) {
-            None => details.push(detail(
-                "May not be empty",
-                format!("messages[{index}].type"),
-            )),
-            Some("text") => match message.get("text").and_then(Value::as_str) {
-                None | Some("") => {
-                    details.push(detail(
-                        "May not be empty",
-                        format!("messages[{index}].text"),
-                    ));
-                }
-                Some(text) if text.chars().count() > 5000 => details.push(detail(
-                    "Length must be between 0 and 5000",
-                    format!("messages[{index}].text"),
-                )),
-                Some(_) => {}
-            },
-            Some(kind) if MESSAGE_TYPES.contains(&kind) => {}
-            Some(_) => details.push(detail(
-                &format!(
-                    "Must be one of the following values: [{}]",
-                    MESSAGE_TYPES.join(", ")
-                ),
-                format!("messages[{index}].type"),
-            )),
-        }
-    }
-    messages.clone()
-}
-
-fn validation_error(details: Vec<Detail>) -> Response {
-    let message = format!("The request body has {} error(s)", details.len());
-    api_error(StatusCode::BAD_REQUEST, &message, details).into_response()
-}
-
-fn monthly_limit() -> Response {
-    api_error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "You have reached your monthly limit.",
-        Vec::new(),
-    )
-    .into_response()
+    Ok(())
 }
 
 fn success(format: PushResponse, sent: Vec<SentMessage>) -> Response {
@@ -506,8 +344,7 @@ struct Outgoing<'a> {
     to: &'a str,
     user_id: Option<u64>,
     delivered: bool,
-    messages: &'a [Value],
-    notification_disabled: bool,
+    send: &'a SendBody,
     retry_key: Option<&'a str>,
     request_id: &'a str,
 }
@@ -516,7 +353,7 @@ struct Outgoing<'a> {
 fn deliver(world: &mut World, dialect: &mut DialectState, out: Outgoing<'_>) -> Vec<SentMessage> {
     let now = world.clock.now();
     let mut sent = Vec::new();
-    for message in out.messages {
+    for message in &out.send.messages {
         let id = dialect.next_message_id();
         let kind = message
             .get("type")
@@ -537,7 +374,7 @@ fn deliver(world: &mut World, dialect: &mut DialectState, out: Outgoing<'_>) -> 
                 .and_then(Value::as_str)
                 .map(str::to_owned),
             kind,
-            notification_disabled: out.notification_disabled,
+            notification_disabled: out.send.notification_disabled,
             retry_key: out.retry_key.map(str::to_owned),
             request_id: out.request_id.to_owned(),
             time: now,
@@ -553,36 +390,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn uuid_and_recipient_formats() {
+    fn uuid_formats() {
         assert!(is_uuid("123e4567-e89b-12d3-a456-426614174000"));
         assert!(!is_uuid("123e4567e89b12d3a456426614174000"));
         assert!(!is_uuid("123e4567-e89b-12d3-a456-42661417400g"));
-        assert!(is_recipient("U8e742f61d673b39c7fff3cecb7536ef0"));
-        assert!(is_recipient("C8e742f61d673b39c7fff3cecb7536ef0"));
-        assert!(!is_recipient("X8e742f61d673b39c7fff3cecb7536ef0"));
-        assert!(!is_recipient("U8e742f61"));
-    }
-
-    #[test]
-    fn messages_are_validated_with_details() {
-        let long = "あ".repeat(5001);
-        let request = json!({
-            "messages": [
-                {"type": "text", "text": ""},
-                {"type": "carousel"},
-                {"type": "text", "text": long},
-                {"type": "sticker", "packageId": "446", "stickerId": "1988"},
-            ]
-        });
-        let mut details = Vec::new();
-        validate_messages(&request, &mut details);
-        let properties: Vec<&str> = details.iter().map(|d| d.property.as_str()).collect();
-        assert_eq!(
-            properties,
-            ["messages[0].text", "messages[1].type", "messages[2].text"]
-        );
-        let mut details = Vec::new();
-        validate_messages(&json!({"messages": []}), &mut details);
-        assert_eq!(details[0].message, "Size must be between 1 and 5");
     }
 }

@@ -1,14 +1,17 @@
 //! Contract tests of the LINE Login v2.1 dialect, over real HTTP against `spawn`.
 //!
-//! This file holds the harness and the resource-endpoint tests; `authorize` and
-//! `tokens` hold the rest.
+//! This file holds the harness and the resource-endpoint tests; `authorize`,
+//! `tokens` and `deauthorize` (the channel's own tokens) hold the rest.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 use common::{Harness, attribute, hidden_fields};
 
+#[path = "../line_messaging/assertion.rs"]
+mod assertion;
 mod authorize;
+mod deauthorize;
 mod tokens;
 
 use std::collections::HashMap;
@@ -97,12 +100,30 @@ impl Harness {
             .send()
             .await
             .expect("answered");
-        let status = response.status();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        answer(response).await
+    }
+
+    /// `GET /oauth2/v2.1/verify?access_token=`.
+    async fn verify_access(&self, token: &str) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url("/line/oauth2/v2.1/verify"))
+            .query(&[("access_token", token)])
+            .send()
+            .await
+            .expect("answered");
+        answer(response).await
+    }
+
+    /// A refresh on the web channel, with its secret.
+    async fn refresh_web(&self, refresh_token: &str) -> (StatusCode, Value) {
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", web().0),
+            ("client_secret", web().1),
+        ];
+        self.post_form("/line/oauth2/v2.1/token", &form).await
     }
 
     async fn exchange(
@@ -178,6 +199,16 @@ fn native() -> (&'static str, &'static str) {
     (
         dev::LINE_LOGIN_NATIVE_CHANNEL_ID,
         dev::LINE_LOGIN_NATIVE_CHANNEL_SECRET,
+    )
+}
+
+/// The status and the JSON body of `response` (its text where it is no JSON).
+async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
 }
 

@@ -162,19 +162,7 @@ async fn verify_access_token() {
         .as_str()
         .expect("token")
         .to_owned();
-    let verify = |token: String| async move {
-        let response = h
-            .http
-            .get(h.url("/line/oauth2/v2.1/verify"))
-            .query(&[("access_token", token)])
-            .send()
-            .await
-            .expect("answered");
-        (
-            response.status(),
-            response.json::<Value>().await.expect("JSON"),
-        )
-    };
+    let verify = |token: String| async move { h.verify_access(&token).await };
     h.advance(1000).await;
     let (status, body) = verify(access.clone()).await;
     assert_eq!(status, StatusCode::OK);
@@ -288,20 +276,8 @@ async fn revoke_sticks() {
         h.bearer(Method::GET, "/line/v2/profile", access).await.0,
         StatusCode::UNAUTHORIZED
     );
-    let (_, body) = h
-        .post_form(
-            "/line/oauth2/v2.1/token",
-            &[
-                ("grant_type", "refresh_token"),
-                (
-                    "refresh_token",
-                    tokens["refresh_token"].as_str().expect("r"),
-                ),
-                ("client_id", web().0),
-                ("client_secret", web().1),
-            ],
-        )
-        .await;
+    let refresh = tokens["refresh_token"].as_str().expect("r");
+    let (_, body) = h.refresh_web(refresh).await;
     assert_eq!(body["error"], "invalid_grant");
     let response = h
         .http

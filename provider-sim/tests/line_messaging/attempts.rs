@@ -19,11 +19,7 @@ async fn every_push_attempt_is_recorded_with_its_retry_key() {
     let push = |key: Option<&'static str>| {
         let body = &body;
         let token = &token;
-        async move {
-            h.send("/line-bot/v2/bot/message/push", token, body, key)
-                .await
-                .status()
-        }
+        async move { h.push(token, body, key).await.status() }
     };
     assert_eq!(push(Some(RETRY_KEY)).await, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(push(Some(RETRY_KEY)).await, StatusCode::OK);

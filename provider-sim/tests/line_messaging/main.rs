@@ -1,15 +1,18 @@
 //! Contract tests of the LINE Messaging API dialect, over real HTTP against `spawn`.
 //!
-//! This file holds the harness, channel-token and push tests; `webhook` the
-//! webhook tests with their local bot server; `attempts` the record of every
-//! push call.
+//! This file holds the harness, short-lived channel-token and push tests;
+//! `channel_tokens` the v2.1 and stateless tokens (`assertion` signs their
+//! JWTs); `webhook` the webhook tests with their local bot server; `attempts`
+//! the record of every push call.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 use common::Harness;
 
+mod assertion;
 mod attempts;
+mod channel_tokens;
 mod webhook;
 
 use provider_sim::dev;
@@ -66,6 +69,12 @@ impl Harness {
             request = request.header("X-Line-Retry-Key", key);
         }
         request.send().await.expect("answered")
+    }
+
+    /// `POST /v2/bot/message/push` with `send`.
+    async fn push(&self, token: &str, body: &Value, retry_key: Option<&str>) -> reqwest::Response {
+        self.send("/line-bot/v2/bot/message/push", token, body, retry_key)
+            .await
     }
 
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
@@ -136,14 +145,7 @@ async fn channel_token_lifecycle() {
         json!({"error": "invalid_client", "error_description": "invalid client_secret"})
     );
     assert!(issue("42", "x").await.1.contains("invalid client_id"));
-    let push = h
-        .send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &text(XIAOMING, "hi"),
-            None,
-        )
-        .await;
+    let push = h.push(&token, &text(XIAOMING, "hi"), None).await;
     assert_eq!(push.status(), StatusCode::UNAUTHORIZED);
     assert!(
         push.json::<Value>().await.expect("JSON")["message"]
@@ -183,14 +185,7 @@ async fn push_delivers_only_to_friends() {
     let h = &Harness::start().await;
     let token = h.channel_token().await;
     for (to, delivered) in [(XIAOMING, true), (SOMCHAI, false)] {
-        let response = h
-            .send(
-                "/line-bot/v2/bot/message/push",
-                &token,
-                &text(to, "你好"),
-                None,
-            )
-            .await;
+        let response = h.push(&token, &text(to, "你好"), None).await;
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["x-line-request-id"].len(), 36);
         let body: Value = response.json().await.expect("JSON");
@@ -218,14 +213,7 @@ async fn push_delivers_only_to_friends() {
         json!({"push_response": "empty"}),
     )
     .await;
-    let response = h
-        .send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &text(XIAOMING, "x"),
-            None,
-        )
-        .await;
+    let response = h.push(&token, &text(XIAOMING, "x"), None).await;
     assert_eq!(response.json::<Value>().await.expect("JSON"), json!({}));
 }
 
@@ -236,28 +224,14 @@ async fn retry_key_replay_is_409() {
     let h = &Harness::start().await;
     let token = h.channel_token().await;
     let body = text(XIAOMING, "once");
-    let first = h
-        .send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some(RETRY_KEY),
-        )
-        .await;
+    let first = h.push(&token, &body, Some(RETRY_KEY)).await;
     assert_eq!(first.status(), StatusCode::OK);
     let first_id = first.headers()["x-line-request-id"]
         .to_str()
         .expect("id")
         .to_owned();
     let first_body: Value = first.json().await.expect("JSON");
-    let replay = h
-        .send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some(RETRY_KEY),
-        )
-        .await;
+    let replay = h.push(&token, &body, Some(RETRY_KEY)).await;
     assert_eq!(replay.status(), StatusCode::CONFLICT);
     assert_eq!(
         replay.headers()["x-line-accepted-request-id"],
@@ -279,24 +253,10 @@ async fn retry_key_replay_is_409() {
     )
     .await;
     assert_eq!(
-        h.send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some(RETRY_KEY)
-        )
-        .await
-        .status(),
+        h.push(&token, &body, Some(RETRY_KEY)).await.status(),
         StatusCode::OK
     );
-    let bad = h
-        .send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some("not-a-uuid"),
-        )
-        .await;
+    let bad = h.push(&token, &body, Some("not-a-uuid")).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -306,9 +266,7 @@ async fn push_validation_errors() {
     let h = &Harness::start().await;
     let token = &h.channel_token().await;
     let push = |body: Value| async move {
-        let response = h
-            .send("/line-bot/v2/bot/message/push", token, &body, None)
-            .await;
+        let response = h.push(token, &body, None).await;
         (
             response.status(),
             response.json::<Value>().await.expect("JSON"),
@@ -383,26 +341,12 @@ async fn faults_and_counters() {
     .await;
     let body = text(XIAOMING, "hi");
     assert_eq!(
-        h.send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some(RETRY_KEY)
-        )
-        .await
-        .status(),
+        h.push(&token, &body, Some(RETRY_KEY)).await.status(),
         StatusCode::INTERNAL_SERVER_ERROR
     );
     // The failed attempt did not accept the key: the retry goes through.
     assert_eq!(
-        h.send(
-            "/line-bot/v2/bot/message/push",
-            &token,
-            &body,
-            Some(RETRY_KEY)
-        )
-        .await
-        .status(),
+        h.push(&token, &body, Some(RETRY_KEY)).await.status(),
         StatusCode::OK
     );
     let counters = h.admin(Method::GET, "/_sim/counters", Value::Null).await;

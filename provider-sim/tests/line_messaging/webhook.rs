@@ -146,13 +146,7 @@ async fn webhook_delivery_follow_and_reply() {
     assert_eq!(message["message"]["text"], "สวัสดี");
     // The follow made สมชาย a friend: a push now arrives.
     let token = &h.channel_token().await;
-    h.send(
-        "/line-bot/v2/bot/message/push",
-        token,
-        &text(SOMCHAI, "welcome"),
-        None,
-    )
-    .await;
+    h.push(token, &text(SOMCHAI, "welcome"), None).await;
     let messages = h
         .admin(Method::GET, "/_sim/line-bot/messages", Value::Null)
         .await;
@@ -236,13 +230,7 @@ async fn webhook_variants_and_unfollow() {
     assert_eq!(friendships[0]["state"], "blocked");
     // A blocked user is not delivered to.
     let token = h.channel_token().await;
-    h.send(
-        "/line-bot/v2/bot/message/push",
-        &token,
-        &text(XIAOMING, "hi"),
-        None,
-    )
-    .await;
+    h.push(&token, &text(XIAOMING, "hi"), None).await;
     assert_eq!(
         h.admin(Method::GET, "/_sim/line-bot/messages", Value::Null)
             .await[0]["delivered"],

@@ -106,7 +106,8 @@ async fn me(State(state): State<Keyhole>, jar: CookieJar) -> Result<Response, Ap
         .into_response())
 }
 
-/// A fresh balance from the provider (also remembered for `/api/me`).
+/// A fresh balance from the provider (also remembered for `/api/me`, when
+/// it differs from the one remembered: an unchanged balance writes nothing).
 async fn balance(
     State(state): State<Keyhole>,
     super::ProviderId(provider_id): super::ProviderId,
@@ -117,17 +118,21 @@ async fn balance(
         .wallet()
         .ok_or_else(|| super::unsupported(&provider_id))?;
     let id = calling_session(&state, &jar)?;
-    let balance = state
+    let (balance, seen) = state
         .tokens
-        .with_token(&id, &provider, |token| async move {
+        .with_connection(&id, &provider, |token| async move {
             wallet.balance(&token).await
         })
         .await?;
-    let stored = balance.clone();
-    state
-        .tokens
-        .update_state(&id, &provider_id, move |c| c.balance = Some(stored))
-        .await?;
+    // Skipping the write is safe: what is stored is the balance just read,
+    // or one another request stored since, as fresh.
+    if seen.balance.as_ref() != Some(&balance) {
+        let stored = balance.clone();
+        state
+            .tokens
+            .update_state(&id, &provider_id, move |c| c.balance = Some(stored))
+            .await?;
+    }
     Ok(Json(balance))
 }
 
