@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Ctx, DialectState, NAME, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Redeem, Refresh, RefreshStatus},
+    grants::{Access, CodeRules, Refresh, RefreshStatus},
     net::Conn,
     oauth::{self, TokenError, non_empty},
     state::World,
@@ -119,19 +119,8 @@ fn exchange(
     let secret = required(&form.client_secret, "client_secret")?;
     token::verify(world, NAME, client_id, secret).map_err(|_| TokenError::invalid_client())?;
     let now = world.clock.now();
-    match form.grant(true)? {
-        Grant::Code {
-            code,
-            redirect_uri,
-            verifier,
-        } => {
-            let claim = Redeem {
-                code,
-                client_id,
-                now,
-                redirect_uri,
-                verifier,
-            };
+    match form.grant(true, client_id, now)? {
+        Grant::Code(claim) => {
             let grants = &mut dialect.grants;
             let code = grants
                 .redeem(&claim, CodeRules::STRICT)

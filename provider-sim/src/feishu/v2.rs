@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     flow::token::{self, AuthFailure, Grant, TokenCounters, TokenErrors, TokenParams},
-    grants::{CodeRules, Redeem},
+    grants::CodeRules,
     net::Conn,
     oauth::{self, non_empty},
     state::World,
@@ -141,19 +141,8 @@ fn exchange(
     non_empty(&body.grant_type).ok_or_else(|| V2Error::missing("grant_type"))?;
     let client_id = authenticate(world, headers, body)?;
     let now = world.clock.now();
-    let (user_id, grant_id, granted, old_access) = match body.grant(false)? {
-        Grant::Code {
-            code,
-            redirect_uri,
-            verifier,
-        } => {
-            let claim = Redeem {
-                code,
-                client_id: &client_id,
-                now,
-                redirect_uri,
-                verifier,
-            };
+    let (user_id, grant_id, granted, old_access) = match body.grant(false, &client_id, now)? {
+        Grant::Code(claim) => {
             let code = dialect.grants.redeem(&claim, CODE_RULES);
             let code =
                 code.map_err(|failure| V2Error::grant(Generation::V2.code_error(failure)))?;

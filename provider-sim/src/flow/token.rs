@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::{
     dialect::Ctx,
-    grants::{CodeFailure, RefreshFailure},
+    grants::{CodeFailure, Redeem, RefreshFailure},
     net::Conn,
     oauth::{TokenError, non_empty, secrets_match},
     state::World,
@@ -80,11 +80,8 @@ where
 /// The grant a token call asks for.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Grant<'a> {
-    Code {
-        code: &'a str,
-        redirect_uri: Option<&'a str>,
-        verifier: Option<&'a str>,
-    },
+    /// The claim on a code, for [`crate::grants::Grants::redeem`].
+    Code(Redeem<'a>),
     Refresh {
         token: &'a str,
         scope: Option<&'a str>,
@@ -110,8 +107,14 @@ impl TokenErrors for TokenError {
 
 impl TokenParams {
     /// Dispatches on `grant_type`, requiring each grant's parameters
-    /// (`redirect_uri` too when `redirect_required`).
-    pub(crate) fn grant<E: TokenErrors>(&self, redirect_required: bool) -> Result<Grant<'_>, E> {
+    /// (`redirect_uri` too when `redirect_required`); a code is claimed for
+    /// the authenticated `client_id` at `now`.
+    pub(crate) fn grant<'a, E: TokenErrors>(
+        &'a self,
+        redirect_required: bool,
+        client_id: &'a str,
+        now: u64,
+    ) -> Result<Grant<'a>, E> {
         let required = |value, name| non_empty(value).ok_or_else(|| E::missing(name));
         match required(&self.grant_type, "grant_type")? {
             "authorization_code" => {
@@ -121,12 +124,13 @@ impl TokenParams {
                 } else {
                     non_empty(&self.redirect_uri)
                 };
-                let verifier = non_empty(&self.code_verifier);
-                Ok(Grant::Code {
+                Ok(Grant::Code(Redeem {
                     code,
+                    client_id,
+                    now,
                     redirect_uri,
-                    verifier,
-                })
+                    verifier: non_empty(&self.code_verifier),
+                }))
             }
             "refresh_token" => Ok(Grant::Refresh {
                 token: required(&self.refresh_token, "refresh_token")?,
@@ -318,7 +322,8 @@ mod tests {
     #[test]
     fn grant_dispatch_requires_each_grants_parameters() {
         let mut params = TokenParams::default();
-        let missing = |params: &TokenParams, redirect| params.grant::<TokenError>(redirect).err();
+        let missing =
+            |params: &TokenParams, redirect| params.grant::<TokenError>(redirect, "app", 0).err();
         assert!(missing(&params, false).is_some());
         params.grant_type = Some("authorization_code".to_owned());
         params.code = Some("c".to_owned());

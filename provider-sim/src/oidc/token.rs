@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{Ctx, DialectState, Granted, NAME, PREFIX, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, AuthFailure, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Redeem, Refresh, RefreshStatus},
+    grants::{Access, CodeRules, Refresh, RefreshStatus},
     net::Conn,
     oauth::{self, TokenError, non_empty},
     state::World,
@@ -203,19 +203,8 @@ fn exchange(
 ) -> Result<Value, Failure> {
     let client_id = &authenticate(world, headers, &form.client_id, &form.client_secret)?;
     let now = world.clock.now();
-    let issued = match form.grant::<TokenError>(true)? {
-        Grant::Code {
-            code,
-            redirect_uri,
-            verifier,
-        } => {
-            let claim = Redeem {
-                code,
-                client_id,
-                now,
-                redirect_uri,
-                verifier,
-            };
+    let issued = match form.grant::<TokenError>(true, client_id, now)? {
+        Grant::Code(claim) => {
             let code = dialect.grants.redeem(&claim, CodeRules::STRICT);
             let code = code.map_err(TokenError::code)?;
             Issue {
