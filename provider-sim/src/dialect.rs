@@ -21,6 +21,7 @@ use crate::{
     admin::AdminError,
     clients::{Client, Clients},
     grants::Revoker,
+    net::Conn,
     state::{Registered, Revoke, Shared, Sim, World, lock},
     users::User,
 };
@@ -117,6 +118,20 @@ impl<D> Ctx<D> {
     /// that order, so two dialects' handlers never wait on each other crosswise).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut World, &mut D) -> R) -> R {
         self.sim.with(|world| f(world, &mut lock(&self.state)))
+    }
+
+    /// A whole call of `endpoint`: counts it, plays its fault, else runs `f`
+    /// as [`Ctx::with`] does.
+    pub(crate) async fn call(
+        &self,
+        conn: &Conn,
+        endpoint: &str,
+        f: impl FnOnce(&mut World, &mut D) -> Response,
+    ) -> Response {
+        match self.begin(conn, endpoint, None).await {
+            Some(response) => response,
+            None => self.with(f),
+        }
     }
 }
 

@@ -33,10 +33,7 @@ struct UserInfo<'a> {
 
 /// `GET /api/oauth2/userinfo`.
 pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
-        return response;
-    }
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, USERINFO, |world, dialect| {
         let (user, grant) = match flow::bearer_user(world, &dialect.grants, &headers) {
             Ok(found) => found,
             Err(response) => return *response,
@@ -56,6 +53,7 @@ pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: Header
         })
         .into_response()
     })
+    .await
 }
 
 #[derive(Debug, Serialize)]

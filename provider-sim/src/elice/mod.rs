@@ -203,21 +203,18 @@ async fn token(
     conn: Conn,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
-        return response;
-    }
-    // A form-encoded body is the likeliest client bug: Elice wants JSON.
-    let Ok(Json(request)) = body else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
-    };
-    let (Some(client_id), Some(client_secret), Some(code)) = (
-        non_empty(&request.client_id),
-        non_empty(&request.client_secret),
-        non_empty(&request.code),
-    ) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
-    };
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, TOKEN, |world, dialect| {
+        // A form-encoded body is the likeliest client bug: Elice wants JSON.
+        let Ok(Json(request)) = body else {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+        };
+        let (Some(client_id), Some(client_secret), Some(code)) = (
+            non_empty(&request.client_id),
+            non_empty(&request.client_secret),
+            non_empty(&request.code),
+        ) else {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+        };
         if token::verify(world, NAME, client_id, client_secret).is_err() {
             return token_error(StatusCode::UNAUTHORIZED, "invalid_client");
         }
@@ -250,6 +247,7 @@ async fn token(
         };
         (oauth::no_store_headers(), Json(body)).into_response()
     })
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -257,11 +255,8 @@ async fn token(
 
 /// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
 async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, ACCOUNT, None).await {
-        return response;
-    }
     let base = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, ACCOUNT, |world, dialect| {
         let (user, _) = match flow::bearer_user(world, &dialect.grants, &headers) {
             Ok(found) => found,
             Err(response) => return *response,
@@ -280,4 +275,5 @@ async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Resp
         }))
         .into_response()
     })
+    .await
 }

@@ -132,11 +132,8 @@ async fn token_call(
     headers: &HeaderMap,
     body: Result<Json<TokenBody>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(conn, endpoint, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(headers);
-    ctx.with(|world, dialect| {
+    ctx.call(conn, endpoint, |world, dialect| {
         let issued = authenticate(world, dialect, headers, body).and_then(|(app_id, body)| {
             let now = world.clock.now();
             if endpoint == ACCESS_TOKEN {
@@ -153,6 +150,7 @@ async fn token_call(
             Err(error) => error.into_response(),
         }
     })
+    .await
 }
 
 fn redeem(
@@ -215,12 +213,9 @@ fn refresh(
 
 /// `GET /open-apis/authen/v1/user_info` with a user_access_token (either generation's).
 async fn user_info(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USER_INFO, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(&headers);
-    ctx.with(
-        |world, dialect| match user_of_token(world, dialect, oauth::bearer(&headers)) {
+    ctx.call(&conn, USER_INFO, |world, dialect| {
+        match user_of_token(world, dialect, oauth::bearer(&headers)) {
             Ok(user_id) => {
                 let contact = dialect.options.include_contact_fields;
                 let Some(user) = world.user(user_id) else {
@@ -233,8 +228,9 @@ async fn user_info(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Re
                 success("success", Value::Object(data))
             }
             Err(error) => error.into_response(),
-        },
-    )
+        }
+    })
+    .await
 }
 
 /// The user behind a user_access_token, or the gateway error for it.

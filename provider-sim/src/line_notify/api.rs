@@ -30,27 +30,23 @@ pub(super) async fn token(
     conn: Conn,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
-        return response;
-    }
-    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return notify_error(StatusCode::BAD_REQUEST, "the body must be a form");
-    };
-    ctx.with(|world, dialect| match exchange(world, dialect, &form) {
-        Ok(token) => (
-            oauth::no_store_headers(),
-            Json(json!({
-                "status": 200,
-                "message": "access_token is issued",
-                "access_token": token,
-            })),
-        )
-            .into_response(),
-        Err(error) => error.into_response(),
+    ctx.call(&conn, TOKEN, |world, dialect| {
+        if let Some(response) = ended(dialect) {
+            return response;
+        }
+        let Ok(Form(form)) = form else {
+            return notify_error(StatusCode::BAD_REQUEST, "the body must be a form");
+        };
+        match exchange(world, dialect, &form) {
+            Ok(token) => {
+                let message = "access_token is issued";
+                let body = json!({ "status": 200, "message": message, "access_token": token });
+                (oauth::no_store_headers(), Json(body)).into_response()
+            }
+            Err(error) => error.into_response(),
+        }
     })
+    .await
 }
 
 /// A `{status, message}` error, with the rate-limit headers when a budget applies.
@@ -236,23 +232,39 @@ pub(super) async fn notify(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, NOTIFY, None).await {
-        return response;
-    }
-    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        let response = match send(world, dialect, &token, &headers, query.as_deref(), &body) {
-            Ok(()) => Json(json!({ "status": 200, "message": "ok" })).into_response(),
-            Err(message) => notify_error(StatusCode::BAD_REQUEST, &message),
-        };
-        usage.apply(response)
+    let answer = |world: &mut World, dialect: &mut DialectState, token: &str| match send(
+        world,
+        dialect,
+        token,
+        &headers,
+        query.as_deref(),
+        &body,
+    ) {
+        Ok(()) => Json(json!({ "status": 200, "message": "ok" })).into_response(),
+        Err(message) => notify_error(StatusCode::BAD_REQUEST, &message),
+    };
+    metered_call(&ctx, &conn, NOTIFY, &headers, answer).await
+}
+
+/// A metered API call: the service is up, the bearer token is known and its
+/// budget allows one more call; `answer` answers it, with the budget's headers.
+async fn metered_call(
+    ctx: &Ctx,
+    conn: &Conn,
+    endpoint: &str,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&mut World, &mut DialectState, &str) -> Response,
+) -> Response {
+    ctx.call(conn, endpoint, |world, dialect| {
+        if let Some(response) = ended(dialect) {
+            return response;
+        }
+        match metered(world, dialect, headers) {
+            Ok((token, usage)) => usage.apply(answer(world, dialect, &token)),
+            Err(error) => error.into_response(),
+        }
     })
+    .await
 }
 
 fn send(
@@ -341,48 +353,24 @@ fn send(
 
 /// `GET /api/status`: `{status, message, targetType, target}`; counts against the limit.
 pub(super) async fn status(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, STATUS, None).await {
-        return response;
-    }
-    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        let Some(held) = dialect.grants.access.get(&token) else {
+    let answer = |world: &mut World, dialect: &mut DialectState, token: &str| {
+        let Some(held) = dialect.grants.access.get(token) else {
             return notify_error(StatusCode::UNAUTHORIZED, "Invalid access token");
         };
         let user_name = world.user(held.user_id).map(|user| user.display_name);
         let (target_type, target) = dialect.describe(&held.extra.target, user_name);
-        usage.apply(
-            Json(json!({
-                "status": 200,
-                "message": "ok",
-                "targetType": target_type,
-                "target": target,
-            }))
-            .into_response(),
-        )
-    })
+        let body =
+            json!({ "status": 200, "message": "ok", "targetType": target_type, "target": target });
+        Json(body).into_response()
+    };
+    metered_call(&ctx, &conn, STATUS, &headers, answer).await
 }
 
 /// `POST /api/revoke`: the token stops working; a second revoke is 401.
 pub(super) async fn revoke(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    if let Some(response) = ctx.with(|_, dialect| ended(dialect)) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        dialect.grants.revoke_access(&token);
-        usage.apply(Json(json!({ "status": 200, "message": "ok" })).into_response())
-    })
+    let answer = |_: &mut World, dialect: &mut DialectState, token: &str| {
+        dialect.grants.revoke_access(token);
+        Json(json!({ "status": 200, "message": "ok" })).into_response()
+    };
+    metered_call(&ctx, &conn, REVOKE, &headers, answer).await
 }

@@ -29,11 +29,8 @@ pub(super) fn router() -> Router<Ctx> {
 
 /// `GET` or `POST /userinfo` (OIDC Core §5.3), bearer token in the header.
 async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, USERINFO, |world, dialect| {
         let (user, grant) = match flow::bearer_user(world, &dialect.grants, &headers) {
             Ok(found) => found,
             Err(response) => return *response,
@@ -43,6 +40,7 @@ async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Res
         claims["sub"] = user.oidc_sub.into();
         Json(claims).into_response()
     })
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -64,13 +62,10 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be form-encoded").into_response();
-    };
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, REVOKE, |world, dialect| {
+        let Ok(Form(form)) = form else {
+            return TokenError::invalid_request("the body must be form-encoded").into_response();
+        };
         let client_id = match authenticate(world, &headers, &form.client_id, &form.client_secret) {
             Ok(client_id) => client_id,
             Err(failure) => return failure.into_response(),
@@ -117,4 +112,5 @@ async fn revoke(
         }
         (StatusCode::OK, oauth::no_store_headers()).into_response()
     })
+    .await
 }
