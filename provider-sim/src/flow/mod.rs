@@ -8,7 +8,8 @@
 //!   RFC 6749 error bodies for the grant store's refusals.
 //!
 //! What a dialect issues lives in its [`crate::grants::Grants`] store; bearer
-//! checks are [`crate::grants::Grants::bearer`]. Nothing here names a dialect.
+//! checks are [`crate::grants::Grants::bearer`], and [`bearer_user`] here
+//! adds the user and the RFC 6750 401. Nothing here names a dialect.
 
 pub(crate) mod authorize;
 pub(crate) mod token;
