@@ -28,8 +28,7 @@ use url::Url;
 use crate::{
     clients::Client,
     faults::{Counters, FaultSpec, Faults},
-    grants::Revoke,
-    state::Sim,
+    state::{Revoke, Sim},
     users,
 };
 

@@ -20,8 +20,9 @@ use serde_json::{Map, Value};
 use crate::{
     admin::AdminError,
     clients::{Client, Clients},
-    grants::Revoke,
-    state::{Registered, Shared, Sim, World, lock},
+    grants::Revoker,
+    net::Conn,
+    state::{Registered, Revoke, Shared, Sim, World, lock},
     users::User,
 };
 
@@ -35,8 +36,12 @@ pub(crate) trait Dialect: Sized + Send + 'static {
     const TITLE: (&'static str, &'static str);
     /// Endpoint names a fault can target.
     const ENDPOINTS: &'static [&'static str];
-    /// Counter keys: the endpoints, and any finer ones.
-    const COUNTERS: &'static [&'static str] = Self::ENDPOINTS;
+    /// Counter keys beyond the endpoints' own (which are always counted),
+    /// such as a token endpoint's per-grant ones.
+    const COUNTERS: &'static [&'static str] = &[];
+    /// The one dev client of the default [`Dialect::dev_clients`]: id,
+    /// secret and redirect path (on the app's origin).
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = ("", "", "");
 
     /// Behaviour switches, read and patched at `/_sim{PREFIX}/options`. A
     /// patch is merged field by field into the current value, so the type
@@ -55,20 +60,31 @@ pub(crate) trait Dialect: Sized + Send + 'static {
         Router::new()
     }
     /// The clients registered at start, with redirect URIs on `app_url`.
-    fn dev_clients(app_url: &str) -> Vec<Client>;
+    fn dev_clients(app_url: &str) -> Vec<Client> {
+        let (id, secret, path) = Self::DEV_CLIENT;
+        vec![dev_client::<Self>(id, secret, format!("{app_url}{path}"))]
+    }
     /// Back to the seeded state (configuration such as channel settings may stay).
     fn reset(&mut self);
+    /// The grant store the `revoke_*` defaults work on; `None` if the
+    /// dialect keeps none (or revokes by hand).
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        None
+    }
     /// Revokes one access token (`POST /_sim/tokens/revoke`); `false` if it is unknown.
-    fn revoke_access_token(&mut self, _token: &str) -> bool {
-        false
+    fn revoke_access_token(&mut self, token: &str) -> bool {
+        self.revoker()
+            .is_some_and(|grants| grants.revoke_access(token))
     }
     /// Revokes one refresh token; `false` if it is unknown.
-    fn revoke_refresh_token(&mut self, _token: &str) -> bool {
-        false
+    fn revoke_refresh_token(&mut self, token: &str) -> bool {
+        self.revoker()
+            .is_some_and(|grants| grants.revoke_refresh(token))
     }
     /// Revokes every token of a user; how many were still usable.
-    fn revoke_user(&mut self, _user_id: u64) -> usize {
-        0
+    fn revoke_user(&mut self, user_id: u64) -> usize {
+        self.revoker()
+            .map_or(0, |grants| grants.revoke_user(user_id))
     }
     /// Adds this dialect's fields to a user's `GET /_sim/users` entry.
     fn describe_user(&self, _user: &User, _view: &mut Map<String, Value>) {}
@@ -102,6 +118,20 @@ impl<D> Ctx<D> {
     /// that order, so two dialects' handlers never wait on each other crosswise).
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut World, &mut D) -> R) -> R {
         self.sim.with(|world| f(world, &mut lock(&self.state)))
+    }
+
+    /// A whole call of `endpoint`: counts it, plays its fault, else runs `f`
+    /// as [`Ctx::with`] does.
+    pub(crate) async fn call(
+        &self,
+        conn: &Conn,
+        endpoint: &str,
+        f: impl FnOnce(&mut World, &mut D) -> Response,
+    ) -> Response {
+        match self.begin(conn, endpoint, None).await {
+            Some(response) => response,
+            None => self.with(f),
+        }
     }
 }
 
@@ -181,6 +211,7 @@ impl Registry {
         for client in clients {
             self.clients.upsert(client);
         }
+        self.counters.extend(D::ENDPOINTS);
         self.counters.extend(D::COUNTERS);
         self.entries.push(Box::new(Entry {
             state: Arc::clone(&state),

@@ -25,7 +25,11 @@
 //!   errors, bearer parsing.
 //! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
 //!   plain information pages.
-//! - `grants`: revoking issued tokens one by one or all of a user's.
+//! - `grants`: the grant store every OAuth dialect keeps (codes, access and refresh
+//!   tokens: single use, expiry, rotation, replay and reuse revocation, bearer checks).
+//! - `flow/`: the shared OAuth pipeline: the authorization endpoint driven by a
+//!   dialect's `AuthorizeFlow` hooks, and the token endpoint's opening (counters,
+//!   client authentication, grant dispatch, RFC 6749 error wording).
 //! - `faults`: call counters and queued faults (latency, status, body, hang-up).
 //! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
 //! - `admin`: the shared JSON admin API under `/_sim/`; each dialect adds
@@ -37,11 +41,12 @@
 //!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
 //!   tokens, no refresh.
 //! - `feishu/`: the Feishu (Lark) dialect under `/feishu`:
-//!   `app_access_token` with its 30-minute reissue rule, the legacy v1 login (`v1`, HTTP
-//!   200 + `{code, msg}` errors) and the current v2 OAuth flow (`v2`, PKCE, flat bodies).
+//!   `app_access_token` with its 30-minute reissue rule, both login pages (`login`), the
+//!   legacy v1 token calls (`v1`, HTTP 200 + `{code, msg}` errors) and the current v2
+//!   token endpoint (`v2`, PKCE, flat bodies).
 //! - `oidc/`: a generic OpenID Connect provider under `/oidc` (issuer `{origin}/oidc`):
-//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `client_auth` (Basic and post),
-//!   `token` (code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
+//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `token` (Basic and post client
+//!   authentication, code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
 //!   revocation).
 //! - `line_login/`: LINE Login v2.1 under `/line`: `authorize` (upper-case
 //!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh
@@ -66,6 +71,7 @@ mod dialect;
 mod elice;
 mod faults;
 mod feishu;
+mod flow;
 mod grants;
 mod line_login;
 mod line_messaging;

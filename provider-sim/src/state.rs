@@ -11,13 +11,13 @@ use axum::{
     http::{HeaderMap, header::HOST},
     response::Response,
 };
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::{
     clients::Clients,
     clock::Clock,
     faults::{self, Counters, Faults},
-    grants::Revoke,
     net::Conn,
     users::{self, User},
 };
@@ -51,6 +51,17 @@ impl World {
     pub(crate) fn user_mut(&mut self, id: u64) -> Option<&mut User> {
         self.users.iter_mut().find(|user| user.id == id)
     }
+}
+
+/// `POST /_sim/tokens/revoke`: what to revoke, as if the user had disconnected
+/// the app at the provider. Every dialect revokes what it knows of it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Revoke {
+    pub(crate) access_token: Option<String>,
+    pub(crate) refresh_token: Option<String>,
+    /// Revokes every token of this user.
+    pub(crate) user_id: Option<u64>,
 }
 
 /// What the shared admin API and home page need of a dialect, without naming it.

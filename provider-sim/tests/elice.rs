@@ -2,14 +2,13 @@
 
 mod common;
 
-use common::{Harness, attribute, hidden_fields};
+use common::{Harness, hidden_fields};
 
 use std::collections::HashMap;
 
 use provider_sim::dev;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
-use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/elice/callback";
 const STATE: &str = "om22bsq0jz & more";
@@ -38,16 +37,8 @@ impl Harness {
 
     /// Submits the consent form in `html` as a browser would.
     async fn decide(&self, html: &str, user_id: &str, decision: &str) -> reqwest::Response {
-        let mut form = hidden_fields(html);
-        form.push(("user_id".to_owned(), user_id.to_owned()));
-        form.push(("decision".to_owned(), decision.to_owned()));
-        let action = attribute(html, "<form", "action").expect("form action");
-        self.http
-            .post(self.url(&action))
-            .form(&form)
-            .send()
-            .await
-            .expect("decision answered")
+        let fields = [("user_id", user_id), ("decision", decision)];
+        self.submit_form(html, &fields).await
     }
 
     /// A code for `user_id` through the consent page.
@@ -97,29 +88,12 @@ impl Harness {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin answers");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        self.admin_json(method, path, body).await
     }
 }
 
 fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .expect("ASCII");
-    let url = Url::parse(location).expect("absolute");
-    assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
-    url.query_pairs().into_owned().collect()
+    common::redirect_query(response, REDIRECT_URI)
 }
 
 /// The consent page speaks `lang` (Korean by default) and keeps "Allow"/"Deny"

@@ -7,9 +7,8 @@ use common::{Harness, attribute, hidden_fields};
 use std::collections::HashMap;
 
 use provider_sim::dev;
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/line-notify/callback";
 const STATE: &str = "12345";
@@ -32,19 +31,7 @@ impl Harness {
 
     /// Submits the consent form in `html` with `fields`.
     async fn submit(&self, html: &str, fields: &[(&str, &str)]) -> reqwest::Response {
-        let mut form = hidden_fields(html);
-        form.extend(
-            fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-        );
-        let action = attribute(html, "<form", "action").expect("form action");
-        self.http
-            .post(self.url(&action))
-            .form(&form)
-            .send()
-            .await
-            .expect("answered")
+        self.submit_form(html, fields).await
     }
 
     /// Consent as `user` for `target`; the code.
@@ -102,30 +89,13 @@ impl Harness {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("answered");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        self.admin_json(method, path, body).await
     }
 }
 
 fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
     assert_eq!(response.status(), StatusCode::FOUND);
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .expect("ASCII");
-    let url = Url::parse(location).expect("absolute");
-    assert_eq!(url[..url::Position::AfterPath], *REDIRECT_URI);
-    url.query_pairs().into_owned().collect()
+    common::redirect_query(response, REDIRECT_URI)
 }
 
 fn header_u64(response: &reqwest::Response, name: &str) -> u64 {

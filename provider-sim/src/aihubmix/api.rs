@@ -9,29 +9,8 @@ use axum::{
 };
 use serde::Serialize;
 
-use super::{AccessGrant, DialectState, PREFIX, TOPUP, USERINFO, balance::format_balance};
-use crate::{consent, net::Conn, oauth, state::World};
-
-/// The grant behind a request's bearer token, or why it is unusable (the
-/// `error_description` of the 401).
-fn authenticate(
-    world: &World,
-    dialect: &DialectState,
-    headers: &HeaderMap,
-) -> Result<AccessGrant, &'static str> {
-    let token = oauth::bearer(headers).ok_or("missing bearer token")?;
-    let grant = dialect
-        .access_tokens
-        .get(token)
-        .ok_or("unknown access token")?;
-    if grant.revoked {
-        return Err("the access token was revoked");
-    }
-    if world.clock.now() >= grant.expires_at {
-        return Err("the access token has expired");
-    }
-    Ok(grant.clone())
-}
+use super::{PREFIX, TOPUP, USERINFO, balance::format_balance};
+use crate::{consent, flow, net::Conn, oauth};
 
 /// The userinfo body: a bare object, fields present only when their scope was granted.
 #[derive(Debug, Serialize)]
@@ -54,20 +33,14 @@ struct UserInfo<'a> {
 
 /// `GET /api/oauth2/userinfo`.
 pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let grant = match authenticate(world, dialect, &headers) {
-            Ok(grant) => grant,
-            Err(reason) => return oauth::invalid_token(reason),
+    ctx.call(&conn, USERINFO, |world, dialect| {
+        let (user, grant) = match flow::bearer_user(world, &dialect.grants, &headers) {
+            Ok(found) => found,
+            Err(response) => return *response,
         };
         let format = dialect.options.balance_format;
-        let Some(user) = world.user(grant.user_id) else {
-            return oauth::invalid_token("the account no longer exists");
-        };
-        let profile = grant.scopes.profile;
-        let balance = grant.scopes.balance.then_some(user.aihubmix);
+        let profile = grant.extra.profile;
+        let balance = grant.extra.balance.then_some(user.aihubmix);
         Json(UserInfo {
             id: user.id,
             username: profile.then_some(user.username),
@@ -80,6 +53,7 @@ pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: Header
         })
         .into_response()
     })
+    .await
 }
 
 #[derive(Debug, Serialize)]
@@ -92,9 +66,10 @@ pub(super) async fn topup(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap
     if let Some(response) = ctx.begin(&conn, TOPUP, None).await {
         return response;
     }
-    if let Err(reason) = ctx.with(|world, dialect| authenticate(world, dialect, &headers).map(drop))
-    {
-        return oauth::invalid_token(reason);
+    let checked =
+        ctx.with(|world, dialect| dialect.grants.bearer(&headers, world.clock.now()).map(drop));
+    if let Err(failure) = checked {
+        return oauth::invalid_token(failure.describe());
     }
     let topup_url = format!("{}{PREFIX}/topup", ctx.base_url(&headers));
     Json(Topup { topup_url }).into_response()

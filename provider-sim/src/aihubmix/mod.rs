@@ -16,7 +16,7 @@ mod authorize;
 mod balance;
 mod token;
 
-use std::{collections::HashMap, fmt};
+use std::fmt;
 
 use axum::{
     Router,
@@ -26,10 +26,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
-    grants::{self},
+    flow::authorize::{authorize, decide},
+    grants::{Grants, Revoker},
     users::User,
 };
 
@@ -51,16 +51,8 @@ const TOPUP: &str = "aihubmix.topup";
 const APPS: &str = "aihubmix.oauth_apps";
 
 const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
-const COUNTERS: &[&str] = &[
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    TOKEN_CODE,
-    TOKEN_REFRESH,
-    USERINFO,
-    TOPUP,
-    APPS,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
 
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
 
@@ -71,6 +63,11 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::AIHUBMIX_CLIENT_ID,
+        dev::AIHUBMIX_CLIENT_SECRET,
+        dev::AIHUBMIX_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -78,8 +75,8 @@ impl Dialect for DialectState {
 
     fn routes() -> Router<Ctx> {
         Router::new()
-            .route("/api/oauth2/authorize", get(authorize::authorize))
-            .route(DECISION_PATH, post(authorize::decide))
+            .route("/api/oauth2/authorize", get(authorize::<authorize::Flow>))
+            .route(DECISION_PATH, post(decide::<authorize::Flow>))
             .route("/api/oauth2/token", post(token::token))
             .route("/api/oauth2/userinfo", get(api::userinfo))
             .route("/api/oauth2/topup", get(api::topup))
@@ -91,32 +88,12 @@ impl Dialect for DialectState {
         Router::new().route("/_sim/users/{id}/aihubmix", put(balance::set_balance))
     }
 
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::AIHUBMIX_REDIRECT_PATH);
-        let secret = dev::AIHUBMIX_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::AIHUBMIX_CLIENT_ID,
-            secret,
-            uri,
-        )]
-    }
-
     fn reset(&mut self) {
         *self = Self::default();
     }
 
-    /// Revokes one access token; `false` if it is unknown.
-    fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.access_tokens, token)
-    }
-    /// Revokes one refresh token; `false` if it is unknown.
-    fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.refresh_tokens, token)
-    }
-    /// Revokes every token of a user; returns how many were still usable.
-    fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.access_tokens, user_id)
-            + grants::revoke_user(&mut self.refresh_tokens, user_id)
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
     }
 
     fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
@@ -229,73 +206,13 @@ impl fmt::Display for Scopes {
 }
 
 // ---------------------------------------------------------------------------
-// Grants
+// State
 
-/// Codes and tokens this dialect has issued.
-///
-/// Every code starts a "grant" (an id shared by the code and every token issued
-/// from it or its refreshes), so a replayed code can revoke the lot.
-#[derive(Default)]
+/// Options, and the codes and tokens this dialect has issued (each with its scopes).
+#[derive(Debug, Default)]
 pub(crate) struct DialectState {
     pub(crate) options: Options,
-    codes: HashMap<String, CodeGrant>,
-    access_tokens: HashMap<String, AccessGrant>,
-    refresh_tokens: HashMap<String, RefreshGrant>,
-    next_grant_id: u64,
-}
-
-// By hand: the maps are keyed by live tokens.
-impl fmt::Debug for DialectState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DialectState")
-            .field("options", &self.options)
-            .field("codes", &self.codes.len())
-            .field("access_tokens", &self.access_tokens.len())
-            .field("refresh_tokens", &self.refresh_tokens.len())
-            .finish()
-    }
-}
-
-struct CodeGrant {
-    client_id: String,
-    redirect_uri: String,
-    user_id: u64,
-    scopes: Scopes,
-    challenge: Option<String>,
-    expires_at: u64,
-    grant_id: u64,
-    /// Kept after use so a replay is recognised (and punished) rather than
-    /// looking like an unknown code.
-    redeemed: bool,
-}
-
-#[derive(Clone)]
-struct AccessGrant {
-    user_id: u64,
-    scopes: Scopes,
-    expires_at: u64,
-    grant_id: u64,
-    revoked: bool,
-}
-
-struct RefreshGrant {
-    client_id: String,
-    user_id: u64,
-    scopes: Scopes,
-    grant_id: u64,
-    expires_at: Option<u64>,
-    status: RefreshStatus,
-}
-
-grants::revocable!(AccessGrant);
-grants::revocable!(RefreshGrant, RefreshStatus);
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RefreshStatus {
-    Active,
-    /// Used for a refresh while `rotate_invalidates_old` was on.
-    Rotated,
-    Revoked,
+    grants: Grants<Scopes, Scopes, Scopes>,
 }
 
 #[cfg(test)]

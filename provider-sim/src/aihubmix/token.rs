@@ -1,27 +1,22 @@
-//! The token endpoint, and the access and refresh tokens it issues and revokes.
+//! The token endpoint, and the access and refresh tokens it issues.
 
-use crate::aihubmix::{Ctx, NAME};
-use crate::oauth::non_empty;
 use axum::{
     Json,
     extract::{Form, State, rejection::FormRejection},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use super::{
-    AccessGrant, DialectState, RefreshGrant, RefreshStatus, Scopes, TOKEN, TOKEN_CODE,
-    TOKEN_REFRESH,
-};
+use super::{Ctx, DialectState, NAME, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
-    grants,
+    flow::token::{self, Grant, TokenCounters, TokenParams},
+    grants::{Access, CodeRules, Refresh, RefreshStatus},
     net::Conn,
-    oauth::{self, TokenError},
+    oauth::{self, TokenError, non_empty},
     state::World,
 };
 
-// ---------------------------------------------------------------------------
-// Issuing and revoking
+const COUNTERS: TokenCounters = TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFRESH);
 
 /// The token endpoint's success body.
 #[derive(Debug, Serialize)]
@@ -45,30 +40,25 @@ impl DialectState {
         let ttl = self.options.access_token_ttl_secs;
         let access_token = jwt_shaped_token(now, ttl, client_id, user_id, scopes);
         let refresh_token = format!("refresh_{}", oauth::random_token(32));
-        self.access_tokens.insert(
-            access_token.clone(),
-            AccessGrant {
-                user_id,
-                scopes,
-                expires_at: now.saturating_add(ttl),
-                grant_id,
-                revoked: false,
-            },
-        );
-        self.refresh_tokens.insert(
-            refresh_token.clone(),
-            RefreshGrant {
-                client_id: client_id.to_owned(),
-                user_id,
-                scopes,
-                grant_id,
-                expires_at: self
-                    .options
-                    .refresh_token_ttl_secs
-                    .map(|ttl| now.saturating_add(ttl)),
-                status: RefreshStatus::Active,
-            },
-        );
+        let access = Access {
+            client_id: client_id.to_owned(),
+            user_id,
+            expires_at: now.saturating_add(ttl),
+            grant_id,
+            revoked: false,
+            extra: scopes,
+        };
+        self.grants.access.insert(access_token.clone(), access);
+        let refresh_ttl = self.options.refresh_token_ttl_secs;
+        let refresh = Refresh {
+            client_id: client_id.to_owned(),
+            user_id,
+            expires_at: refresh_ttl.map(|ttl| now.saturating_add(ttl)),
+            grant_id,
+            status: RefreshStatus::Active,
+            extra: scopes,
+        };
+        self.grants.refresh.insert(refresh_token.clone(), refresh);
         TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -76,13 +66,6 @@ impl DialectState {
             refresh_token,
             scope: scopes.to_string(),
         }
-    }
-
-    /// Revokes every token of one grant (RFC 6749 §4.1.2: a replayed code
-    /// "SHOULD revoke (when possible) all tokens previously issued based on" it).
-    fn revoke_grant(&mut self, grant_id: u64) {
-        grants::revoke_matching(&mut self.access_tokens, |g| g.grant_id == grant_id);
-        grants::revoke_matching(&mut self.refresh_tokens, |g| g.grant_id == grant_id);
     }
 }
 
@@ -103,37 +86,14 @@ fn jwt_shaped_token(now: u64, ttl: u64, client_id: &str, user_id: u64, scopes: S
     format!("{header}.{payload}.{}", oauth::random_token(32))
 }
 
-// ---------------------------------------------------------------------------
-// Token endpoint
-
-/// Body of `POST /api/oauth2/token` (both grants).
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct TokenForm {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-    scope: Option<String>,
-}
-
-fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
-    non_empty(value).ok_or_else(|| TokenError::missing(name))
-}
-
 /// `POST /api/oauth2/token`: client credentials in the form body only, as in
 /// every AIHubMix example (no HTTP Basic).
 pub(super) async fn token(
     State(ctx): State<Ctx>,
     conn: Conn,
-    form: Result<Form<TokenForm>, FormRejection>,
+    form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
-        crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
-    });
-    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
+    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -151,107 +111,47 @@ pub(super) async fn token(
 fn exchange(
     world: &mut World,
     dialect: &mut DialectState,
-    form: &TokenForm,
+    form: &TokenParams,
 ) -> Result<TokenResponse, TokenError> {
-    let grant_type = required(&form.grant_type, "grant_type")?;
+    let required = |value, name| non_empty(value).ok_or_else(|| TokenError::missing(name));
+    required(&form.grant_type, "grant_type")?;
     let client_id = required(&form.client_id, "client_id")?;
-    let client_secret = required(&form.client_secret, "client_secret")?;
-    let authenticated = world
-        .clients
-        .get(NAME, client_id)
-        .is_some_and(|client| oauth::secrets_match(&client.client_secret, client_secret));
-    if !authenticated {
-        return Err(TokenError::invalid_client());
-    }
-    match grant_type {
-        "authorization_code" => redeem_code(world, dialect, client_id, form),
-        "refresh_token" => refresh(world, dialect, client_id, form),
-        other => Err(TokenError::unsupported_grant_type(other)),
-    }
-}
-
-fn redeem_code(
-    world: &mut World,
-    dialect: &mut DialectState,
-    client_id: &str,
-    form: &TokenForm,
-) -> Result<TokenResponse, TokenError> {
-    let code = required(&form.code, "code")?;
-    let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
+    let secret = required(&form.client_secret, "client_secret")?;
+    token::verify(world, NAME, client_id, secret).map_err(|_| TokenError::invalid_client())?;
     let now = world.clock.now();
-    let Some(grant) = dialect.codes.get_mut(code) else {
-        return Err(TokenError::invalid_grant("unknown authorization code"));
-    };
-    if grant.client_id != client_id {
-        return Err(TokenError::invalid_grant(
-            "the code was issued to another client",
-        ));
+    match form.grant(true, client_id, now)? {
+        Grant::Code(claim) => {
+            let grants = &mut dialect.grants;
+            let code = grants
+                .redeem(&claim, CodeRules::STRICT)
+                .map_err(TokenError::code)?;
+            let (user_id, scopes, grant_id) = (code.user_id, code.extra, code.grant_id);
+            Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))
+        }
+        Grant::Refresh { token, scope } => refresh(dialect, now, client_id, token, scope),
     }
-    if grant.redeemed {
-        let grant_id = grant.grant_id;
-        dialect.revoke_grant(grant_id);
-        return Err(TokenError::invalid_grant(
-            "the code was already used; tokens issued from it are revoked",
-        ));
-    }
-    if now >= grant.expires_at {
-        return Err(TokenError::invalid_grant("the code has expired"));
-    }
-    if grant.redirect_uri != redirect_uri {
-        return Err(TokenError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ));
-    }
-    let challenge = grant
-        .challenge
-        .as_deref()
-        .map(|challenge| (challenge, true));
-    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
-        .map_err(|failure| TokenError::invalid_grant(failure.describe()))?;
-    grant.redeemed = true;
-    let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
-    Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))
 }
 
 fn refresh(
-    world: &mut World,
     dialect: &mut DialectState,
+    now: u64,
     client_id: &str,
-    form: &TokenForm,
+    token: &str,
+    scope: Option<&str>,
 ) -> Result<TokenResponse, TokenError> {
-    let token = required(&form.refresh_token, "refresh_token")?;
-    let now = world.clock.now();
-    let invalidate_old = dialect.options.rotate_invalidates_old;
-    let Some(grant) = dialect.refresh_tokens.get_mut(token) else {
-        return Err(TokenError::invalid_grant("unknown refresh token"));
-    };
-    if grant.client_id != client_id {
-        return Err(TokenError::invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    match grant.status {
-        RefreshStatus::Active => {}
-        RefreshStatus::Rotated => {
-            return Err(TokenError::invalid_grant(
-                "the refresh token was already used",
-            ));
-        }
-        RefreshStatus::Revoked => {
-            return Err(TokenError::invalid_grant("the refresh token was revoked"));
-        }
-    }
-    if grant.expires_at.is_some_and(|expires_at| now >= expires_at) {
-        return Err(TokenError::invalid_grant("the refresh token has expired"));
-    }
+    let rotate = dialect.options.rotate_invalidates_old;
+    let grant = dialect
+        .grants
+        .refresh_token(token, client_id, now, false)
+        .map_err(|failure| TokenError::refresh(failure, false))?;
     // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-    let scopes = match non_empty(&form.scope) {
-        None => grant.scopes,
+    let scopes = match scope {
+        None => grant.extra,
         Some(raw) => {
             let asked = Scopes::parse_list(raw).map_err(|unknown| {
                 TokenError::invalid_scope(format!("unknown scope: {unknown}"))
             })?;
-            if !grant.scopes.contains(asked) {
+            if !grant.extra.contains(asked) {
                 return Err(TokenError::invalid_scope(
                     "a refresh cannot widen the granted scope",
                 ));
@@ -259,8 +159,8 @@ fn refresh(
             asked
         }
     };
-    if invalidate_old {
-        grant.status = RefreshStatus::Rotated;
+    if rotate {
+        grant.status = RefreshStatus::Used;
     }
     let (user_id, grant_id) = (grant.user_id, grant.grant_id);
     Ok(dialect.issue_tokens(now, client_id, user_id, scopes, grant_id))

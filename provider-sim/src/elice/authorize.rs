@@ -1,32 +1,15 @@
-//! Elice's authorize page: validation, the consent page in the `lang` language, and error redirects.
+//! Elice's authorize page: its hooks of the shared flow, the consent page in the `lang` language, and error redirects.
 
-use super::DialectState;
-use crate::elice::{Ctx, NAME};
-use crate::oauth::non_empty;
-use axum::{
-    Router,
-    extract::{
-        Form, Query, State,
-        rejection::{FormRejection, QueryRejection},
-    },
-    response::Response,
-    routing::{get, post},
-};
+use axum::response::Response;
 use serde::Deserialize;
 
-use super::{AUTHORIZE, CodeGrant, DECISION, DECISION_PATH, ErrorRedirect, PREFIX, READ};
+use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, ErrorRedirect, PREFIX, READ};
 use crate::{
     consent::{self, ConsentPage, Wording},
-    net::Conn,
-    oauth,
+    flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
+    oauth::non_empty,
     state::World,
 };
-
-pub(super) fn router() -> Router<Ctx> {
-    Router::new()
-        .route("/oauth/authorize", get(authorize))
-        .route(DECISION_PATH, post(decide))
-}
 
 // ---------------------------------------------------------------------------
 // Languages
@@ -80,7 +63,7 @@ fn wording(lang: &str) -> (&'static Wording, &'static str) {
 
 /// Query of `GET /oauth/authorize`, also carried by the consent form.
 #[derive(Debug, Default, Deserialize)]
-struct AuthorizeParams {
+pub(super) struct AuthorizeParams {
     client_id: Option<String>,
     redirect_uri: Option<String>,
     state: Option<String>,
@@ -88,77 +71,26 @@ struct AuthorizeParams {
     lang: Option<String>,
 }
 
-/// The consent form: the original parameters plus the user's choices.
-#[derive(Debug, Deserialize)]
-struct DecisionForm {
-    #[serde(flatten)]
-    params: AuthorizeParams,
-    user_id: Option<String>,
-    decision: Option<String>,
-}
-
 /// An authorization request that passed every check.
 #[derive(Debug)]
-struct ValidRequest {
-    client_id: String,
-    client_name: String,
-    redirect_uri: String,
-    state: String,
+pub(super) struct ValidRequest {
+    /// Its `state` is always there: Elice requires one.
+    base: Verified,
     /// The scope as requested (comma-separated), carried through the form.
     scope: String,
     lang: String,
 }
 
-/// Why an authorization request was refused.
-#[derive(Debug)]
-enum Rejection {
-    /// The client or redirect URI cannot be trusted: show a page, never redirect.
-    Page {
-        title: &'static str,
-        message: &'static str,
-    },
-    /// Anything else goes back to the verified redirect URI, formatted per options.
-    Redirect {
-        redirect_uri: String,
-        state: Option<String>,
-        error: &'static str,
-        description: String,
-    },
-}
-
-impl Rejection {
-    fn into_response(self, format: ErrorRedirect) -> Response {
-        match self {
-            Self::Page { title, message } => consent::error_page(title, message),
-            Self::Redirect {
-                redirect_uri,
-                state,
-                error,
-                description,
-            } => error_redirect(format, &redirect_uri, error, &description, state.as_deref()),
-        }
-    }
-}
-
 /// An authorization error in the configured [`ErrorRedirect`] format.
 fn error_redirect(
     format: ErrorRedirect,
-    redirect_uri: &str,
+    request: &Verified,
     error: &str,
     description: &str,
-    state: Option<&str>,
 ) -> Response {
     match format {
-        ErrorRedirect::Error => {
-            let mut params = vec![("error", error)];
-            if let Some(state) = state {
-                params.push(("state", state));
-            }
-            oauth::redirect_with(redirect_uri, &params)
-        }
-        ErrorRedirect::ErrorDescription => {
-            oauth::error_redirect(redirect_uri, error, description, state)
-        }
+        ErrorRedirect::Error => request.redirect(&[("error", error)]),
+        ErrorRedirect::ErrorDescription => request.error(error, description),
         ErrorRedirect::Page => consent::info_page(
             "Elice login failed (simulated)",
             &[&format!("{error}: {description}")],
@@ -166,169 +98,101 @@ fn error_redirect(
     }
 }
 
-/// Checks an authorization request: first whether redirecting is safe, then the rest.
-fn validate(
-    world: &World,
-    dialect: &DialectState,
-    params: &AuthorizeParams,
-) -> Result<ValidRequest, Rejection> {
-    let page = |title, message| Rejection::Page { title, message };
-    let client_id = non_empty(&params.client_id).ok_or(page(
-        "Missing client_id",
-        "The authorization request has no client_id.",
-    ))?;
-    let client = world.clients.get(NAME, client_id).ok_or(page(
-        "Unknown application",
-        "No application is registered with this client_id.",
-    ))?;
-    let redirect_uri = non_empty(&params.redirect_uri).ok_or(page(
-        "Missing redirect_uri",
-        "The authorization request has no redirect_uri.",
-    ))?;
-    if redirect_uri != client.redirect_uri {
-        return Err(page(
-            "Redirect URI mismatch",
-            "The redirect_uri is not one registered for this application.",
-        ));
-    }
-    let fail = |error, description: &str| Rejection::Redirect {
-        redirect_uri: redirect_uri.to_owned(),
-        state: non_empty(&params.state).map(str::to_owned),
-        error,
-        description: description.to_owned(),
-    };
-    let Some(state) = non_empty(&params.state) else {
-        return Err(fail("invalid_request", "missing parameter: state"));
-    };
-    // Comma-separated (not space): "read profile" is one unknown scope.
-    let scope = non_empty(&params.scope).unwrap_or(READ);
-    if dialect.options.reject_unknown_scopes
-        && let Some(unknown) = scope
-            .split(',')
-            .find(|item| !item.is_empty() && *item != READ)
-    {
-        return Err(fail("invalid_scope", &format!("unknown scope: {unknown}")));
-    }
-    Ok(ValidRequest {
-        client_id: client.client_id.clone(),
-        client_name: client.name.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        state: state.to_owned(),
-        scope: scope.to_owned(),
-        lang: non_empty(&params.lang).unwrap_or("ko").to_owned(),
-    })
-}
+/// Elice's one authorization flow.
+pub(super) struct Flow;
 
-/// Issues a code for `user_id` and redirects back to the client with it.
-fn approve(
-    world: &mut World,
-    dialect: &mut DialectState,
-    request: &ValidRequest,
-    user_id: u64,
-) -> Response {
-    let now = world.clock.now();
-    let code = oauth::random_token(24);
-    dialect.codes.insert(
-        code.clone(),
-        CodeGrant {
-            client_id: request.client_id.clone(),
-            user_id,
-            expires_at: now.saturating_add(dialect.options.code_ttl_secs),
-            redeemed: false,
-        },
-    );
-    oauth::redirect_with(
-        &request.redirect_uri,
-        &[("code", &code), ("state", &request.state)],
-    )
-}
+impl AuthorizeFlow for Flow {
+    type Dialect = DialectState;
+    type Params = AuthorizeParams;
+    type Request = ValidRequest;
+    const AUTHORIZE: &'static str = AUTHORIZE;
+    const DECISION: &'static str = DECISION;
+    const PAGES: ClientPages =
+        ClientPages::standard("The redirect_uri is not one registered for this application.");
 
-/// `GET /oauth/authorize`: validate, then show the consent page in `lang`.
-async fn authorize(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    query: Result<Query<AuthorizeParams>, QueryRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, AUTHORIZE, None).await {
-        return response;
+    fn client(params: &AuthorizeParams) -> [&Option<String>; 3] {
+        [&params.client_id, &params.redirect_uri, &params.state]
     }
-    let Ok(Query(params)) = query else {
-        return consent::error_page("Bad request", "The authorization request cannot be parsed.");
-    };
-    ctx.with(|world, dialect| {
+
+    fn validate(
+        dialect: &DialectState,
+        base: Verified,
+        params: &AuthorizeParams,
+        _http: &Http,
+    ) -> Result<ValidRequest, Box<Response>> {
         let format = dialect.options.error_redirect;
-        let request = match validate(world, dialect, &params) {
-            Ok(request) => request,
-            Err(rejection) => return rejection.into_response(format),
-        };
-        let auto = dialect
-            .options
-            .auto_approve_user_id
-            .filter(|id| world.user(*id).is_some());
-        if let Some(user_id) = auto {
-            return approve(world, dialect, &request, user_id);
+        let fail =
+            |error, description: &str| Box::new(error_redirect(format, &base, error, description));
+        if base.state.is_none() {
+            return Err(fail("invalid_request", "missing parameter: state"));
         }
+        // Comma-separated (not space): "read profile" is one unknown scope.
+        let scope = non_empty(&params.scope).unwrap_or(READ);
+        if dialect.options.reject_unknown_scopes
+            && let Some(unknown) = scope
+                .split(',')
+                .find(|item| !item.is_empty() && *item != READ)
+        {
+            return Err(fail("invalid_scope", &format!("unknown scope: {unknown}")));
+        }
+        Ok(ValidRequest {
+            base,
+            scope: scope.to_owned(),
+            lang: non_empty(&params.lang).unwrap_or("ko").to_owned(),
+        })
+    }
+
+    fn auto_user(world: &World, dialect: &DialectState) -> Option<u64> {
+        known_user(world, dialect.options.auto_approve_user_id)
+    }
+
+    /// The consent page in `lang`.
+    fn consent(
+        world: &World,
+        _dialect: &DialectState,
+        request: &ValidRequest,
+        _params: &AuthorizeParams,
+    ) -> Response {
         let (wording, permission) = wording(&request.lang);
+        let base = &request.base;
         let hidden = [
-            ("client_id", request.client_id.as_str()),
-            ("redirect_uri", request.redirect_uri.as_str()),
-            ("state", request.state.as_str()),
+            ("client_id", base.client_id.as_str()),
+            ("redirect_uri", base.redirect_uri.as_str()),
+            ("state", base.state.as_deref().unwrap_or_default()),
             ("scope", request.scope.as_str()),
             ("lang", request.lang.as_str()),
         ];
-        let action = format!("{PREFIX}{DECISION_PATH}");
         ConsentPage {
             provider: "Elice",
-            client_name: &request.client_name,
+            client_name: &base.client_name,
             permissions: &[permission],
             users: &world.users,
-            action: &action,
+            action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &hidden,
         }
         .render_in(wording)
-    })
-}
-
-/// `POST /oauth/authorize/decision`: the consent form, validated again.
-async fn decide(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    form: Result<Form<DecisionForm>, FormRejection>,
-) -> Response {
-    if let Some(response) = ctx.begin(&conn, DECISION, None).await {
-        return response;
     }
-    let Ok(Form(form)) = form else {
-        return consent::error_page("Bad request", "The consent form cannot be parsed.");
-    };
-    ctx.with(|world, dialect| {
+
+    fn approve(
+        world: &mut World,
+        dialect: &mut DialectState,
+        request: &ValidRequest,
+        user_id: u64,
+    ) -> Response {
+        let expires_at = world
+            .clock
+            .now()
+            .saturating_add(dialect.options.code_ttl_secs);
+        let code = request.base.code(user_id, expires_at, ());
+        let code = dialect.grants.add_code(24, code);
+        request.base.redirect(&[("code", &code)])
+    }
+
+    fn deny(dialect: &DialectState, request: &ValidRequest) -> Response {
         let format = dialect.options.error_redirect;
-        let request = match validate(world, dialect, &form.params) {
-            Ok(request) => request,
-            Err(rejection) => return rejection.into_response(format),
-        };
-        match form.decision.as_deref() {
-            Some("allow") => {
-                let user_id = form
-                    .user_id
-                    .as_deref()
-                    .and_then(|id| id.parse::<u64>().ok())
-                    .filter(|id| world.user(*id).is_some());
-                match user_id {
-                    Some(user_id) => approve(world, dialect, &request, user_id),
-                    None => consent::error_page("No account chosen", "Choose an account."),
-                }
-            }
-            Some("deny") => error_redirect(
-                format,
-                &request.redirect_uri,
-                "access_denied",
-                "The user denied the request",
-                Some(&request.state),
-            ),
-            _ => consent::error_page("Bad request", "Choose Allow or Deny."),
-        }
-    })
+        let description = "The user denied the request";
+        error_redirect(format, &request.base, "access_denied", description)
+    }
 }
 
 #[cfg(test)]

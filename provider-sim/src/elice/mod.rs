@@ -9,7 +9,6 @@
 mod authorize;
 
 use crate::oauth::non_empty;
-use std::{collections::HashMap, fmt};
 
 use axum::{
     Json, Router,
@@ -21,10 +20,14 @@ use axum::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
-    grants::{self},
+    flow::{
+        self,
+        authorize::{authorize, decide},
+        token,
+    },
+    grants::{Access, CodeRules, Grants, Redeem, Revoker},
     net::Conn,
     oauth, users,
 };
@@ -55,6 +58,11 @@ impl Dialect for DialectState {
     const TITLE: (&'static str, &'static str) = ("Elice", "/oauth/…");
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::ELICE_CLIENT_ID,
+        dev::ELICE_CLIENT_SECRET,
+        dev::ELICE_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -62,31 +70,18 @@ impl Dialect for DialectState {
 
     fn routes() -> Router<Ctx> {
         Router::new()
-            .merge(authorize::router())
+            .route("/oauth/authorize", get(authorize::<authorize::Flow>))
+            .route(DECISION_PATH, post(decide::<authorize::Flow>))
             .route("/oauth/token", post(token))
             .route("/oauth/account", get(account))
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::ELICE_REDIRECT_PATH);
-        let secret = dev::ELICE_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::ELICE_CLIENT_ID,
-            secret,
-            uri,
-        )]
     }
 
     fn reset(&mut self) {
         *self = Self::default();
     }
 
-    fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.tokens, token)
-    }
-
-    fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.tokens, user_id)
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
     }
 }
 
@@ -156,40 +151,21 @@ pub(crate) enum ErrorRedirect {
 // ---------------------------------------------------------------------------
 // State
 
-/// Codes and tokens this dialect has issued. No refresh tokens: Elice has none.
-#[derive(Default)]
+/// Options, and the codes and tokens this dialect has issued. No refresh
+/// tokens: Elice has none.
+#[derive(Debug, Default)]
 pub(crate) struct DialectState {
     pub(crate) options: Options,
-    codes: HashMap<String, CodeGrant>,
-    tokens: HashMap<String, TokenGrant>,
+    grants: Grants<()>,
 }
 
-// By hand: the maps are keyed by live codes and tokens.
-impl fmt::Debug for DialectState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DialectState")
-            .field("options", &self.options)
-            .field("codes", &self.codes.len())
-            .field("tokens", &self.tokens.len())
-            .finish()
-    }
-}
-
-struct CodeGrant {
-    client_id: String,
-    user_id: u64,
-    expires_at: u64,
-    redeemed: bool,
-}
-
-#[derive(Clone, Copy)]
-struct TokenGrant {
-    user_id: u64,
-    expires_at: u64,
-    revoked: bool,
-}
-
-grants::revocable!(TokenGrant);
+/// A code is single-use and short-lived, and that is all Elice checks.
+const CODE_RULES: CodeRules = CodeRules {
+    used_first: false,
+    replay_revokes: false,
+    redirect: false,
+    pkce: false,
+};
 
 // ---------------------------------------------------------------------------
 // Token endpoint
@@ -227,57 +203,51 @@ async fn token(
     conn: Conn,
     body: Result<Json<TokenRequest>, JsonRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
-        return response;
-    }
-    // A form-encoded body is the likeliest client bug: Elice wants JSON.
-    let Ok(Json(request)) = body else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
-    };
-    let (Some(client_id), Some(client_secret), Some(code)) = (
-        non_empty(&request.client_id),
-        non_empty(&request.client_secret),
-        non_empty(&request.code),
-    ) else {
-        return token_error(StatusCode::BAD_REQUEST, "invalid_request");
-    };
-    ctx.with(|world, dialect| {
-        let authenticated = world
-            .clients
-            .get(NAME, client_id)
-            .is_some_and(|client| oauth::secrets_match(&client.client_secret, client_secret));
-        if !authenticated {
+    ctx.call(&conn, TOKEN, |world, dialect| {
+        // A form-encoded body is the likeliest client bug: Elice wants JSON.
+        let Ok(Json(request)) = body else {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+        };
+        let (Some(client_id), Some(client_secret), Some(code)) = (
+            non_empty(&request.client_id),
+            non_empty(&request.client_secret),
+            non_empty(&request.code),
+        ) else {
+            return token_error(StatusCode::BAD_REQUEST, "invalid_request");
+        };
+        if token::verify(world, NAME, client_id, client_secret).is_err() {
             return token_error(StatusCode::UNAUTHORIZED, "invalid_client");
         }
         let now = world.clock.now();
-        let usable = dialect.codes.get_mut(code).filter(|grant| {
-            grant.client_id == client_id && !grant.redeemed && now < grant.expires_at
-        });
-        let Some(grant) = usable else {
+        let claim = Redeem {
+            code,
+            client_id,
+            now,
+            redirect_uri: None,
+            verifier: None,
+        };
+        let Ok(code) = dialect.grants.redeem(&claim, CODE_RULES) else {
             return token_error(StatusCode::BAD_REQUEST, "invalid_grant");
         };
-        grant.redeemed = true;
-        let user_id = grant.user_id;
         let access_token = oauth::random_token(32);
         let ttl = dialect.options.access_token_ttl_secs;
         let expires_in = dialect.options.report_expires_in.then_some(ttl);
-        dialect.tokens.insert(
-            access_token.clone(),
-            TokenGrant {
-                user_id,
-                expires_at: now.saturating_add(ttl),
-                revoked: false,
-            },
-        );
-        (
-            oauth::no_store_headers(),
-            Json(TokenResponse {
-                access_token,
-                expires_in,
-            }),
-        )
-            .into_response()
+        let access = Access {
+            client_id: client_id.to_owned(),
+            user_id: code.user_id,
+            expires_at: now.saturating_add(ttl),
+            grant_id: code.grant_id,
+            revoked: false,
+            extra: (),
+        };
+        dialect.grants.access.insert(access_token.clone(), access);
+        let body = TokenResponse {
+            access_token,
+            expires_in,
+        };
+        (oauth::no_store_headers(), Json(body)).into_response()
     })
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -285,25 +255,11 @@ async fn token(
 
 /// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
 async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, ACCOUNT, None).await {
-        return response;
-    }
     let base = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
-        let Some(token) = oauth::bearer(&headers) else {
-            return oauth::invalid_token("missing bearer token");
-        };
-        let Some(grant) = dialect.tokens.get(token).copied() else {
-            return oauth::invalid_token("unknown access token");
-        };
-        if grant.revoked {
-            return oauth::invalid_token("the access token was revoked");
-        }
-        if world.clock.now() >= grant.expires_at {
-            return oauth::invalid_token("the access token has expired");
-        }
-        let Some(user) = world.user(grant.user_id) else {
-            return oauth::invalid_token("the account no longer exists");
+    ctx.call(&conn, ACCOUNT, |world, dialect| {
+        let (user, _) = match flow::bearer_user(world, &dialect.grants, &headers) {
+            Ok(found) => found,
+            Err(response) => return *response,
         };
         let id = match dialect.options.id_format {
             IdFormat::Number => serde_json::Value::from(user.id),
@@ -319,4 +275,5 @@ async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Resp
         }))
         .into_response()
     })
+    .await
 }

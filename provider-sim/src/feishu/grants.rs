@@ -1,9 +1,12 @@
-//! What the Feishu dialect has issued: app tokens, codes, user and refresh tokens, and their revocation.
+//! What the Feishu dialect has issued (app tokens, and codes and user tokens in the shared grant store), and Feishu's error numbers for refused ones.
 
-use std::{collections::HashMap, fmt};
+use std::collections::HashMap;
 
 use super::{options::Options, v2};
-use crate::{grants, oauth};
+use crate::{
+    grants::{Access, CodeFailure, Grants, Refresh, RefreshFailure, RefreshStatus},
+    oauth,
+};
 
 /// Which login API issued a code or token: each refuses the other's refresh tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,77 +16,34 @@ pub(super) enum Generation {
 }
 
 /// Everything this dialect has issued.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct DialectState {
     pub(crate) options: Options,
     /// Every app_access_token ever issued, with its app and expiry.
     pub(super) app_tokens: HashMap<String, AppToken>,
     /// The token the internal endpoint currently hands out, per app.
     pub(super) current_app_token: HashMap<String, String>,
-    pub(super) codes: HashMap<String, CodeGrant>,
-    pub(super) user_tokens: HashMap<String, UserToken>,
-    pub(super) refresh_tokens: HashMap<String, RefreshGrant>,
-    next_grant_id: u64,
+    /// Codes keep the v2 request's scope (empty for v1 codes, which are bound
+    /// to no redirect URI); refresh tokens keep their [`Pair`].
+    pub(super) grants: Grants<String, (), Pair>,
 }
 
-// By hand: the maps are keyed by live tokens.
-impl fmt::Debug for DialectState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DialectState")
-            .field("options", &self.options)
-            .field("app_tokens", &self.app_tokens.len())
-            .field("codes", &self.codes.len())
-            .field("user_tokens", &self.user_tokens.len())
-            .field("refresh_tokens", &self.refresh_tokens.len())
-            .finish()
-    }
-}
-
+#[derive(Debug)]
 pub(super) struct AppToken {
     pub(super) app_id: String,
     pub(super) expires_at: u64,
 }
 
-pub(super) struct CodeGrant {
-    pub(super) app_id: String,
-    pub(super) user_id: u64,
-    pub(super) expires_at: u64,
-    pub(super) grant_id: u64,
-    pub(super) redeemed: bool,
-    /// What the v2 authorize page was asked for; `None` for v1 index codes.
-    pub(super) v2: Option<v2::CodeRequest>,
-}
-
-#[derive(Clone)]
-pub(super) struct UserToken {
-    pub(super) user_id: u64,
-    pub(super) expires_at: u64,
-    pub(super) revoked: bool,
-}
-
-pub(super) struct RefreshGrant {
-    pub(super) app_id: String,
-    pub(super) user_id: u64,
-    pub(super) expires_at: u64,
-    pub(super) grant_id: u64,
+/// What a refresh token keeps beyond the grant store's fields.
+#[derive(Debug, Clone)]
+pub(super) struct Pair {
     pub(super) generation: Generation,
     /// Granted scope (v2 only), kept for narrowing on refresh.
     pub(super) scope: String,
     /// The access token issued with this refresh token, which a refresh
     /// retires after the grace period.
     pub(super) access_token: String,
-    pub(super) status: RefreshStatus,
 }
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum RefreshStatus {
-    Active,
-    Used,
-    Revoked,
-}
-
-grants::revocable!(UserToken);
-grants::revocable!(RefreshGrant, RefreshStatus);
 
 /// A freshly issued user token pair.
 pub(super) struct Issued {
@@ -93,19 +53,22 @@ pub(super) struct Issued {
     pub(super) refresh_expires_in: u64,
 }
 
-impl DialectState {
-    pub(super) fn next_grant(&mut self) -> u64 {
-        self.next_grant_id += 1;
-        self.next_grant_id
-    }
+/// A refresh token spent by a refresh.
+pub(super) struct Spent {
+    pub(super) user_id: u64,
+    pub(super) grant_id: u64,
+    pub(super) scope: String,
+    /// The access token issued with it, to retire.
+    pub(super) access_token: String,
+}
 
+impl DialectState {
     /// Issues a user token and a refresh token for one grant.
     pub(super) fn issue(
         &mut self,
         now: u64,
         app_id: &str,
-        user_id: u64,
-        grant_id: u64,
+        (user_id, grant_id): (u64, u64),
         generation: Generation,
         scope: &str,
     ) -> Issued {
@@ -122,27 +85,28 @@ impl DialectState {
             ),
         };
         let ttl = self.options.user_token_ttl_secs;
-        self.user_tokens.insert(
-            access_token.clone(),
-            UserToken {
-                user_id,
-                expires_at: now.saturating_add(ttl),
-                revoked: false,
-            },
-        );
-        self.refresh_tokens.insert(
-            refresh_token.clone(),
-            RefreshGrant {
-                app_id: app_id.to_owned(),
-                user_id,
-                expires_at: now.saturating_add(refresh_ttl),
-                grant_id,
+        let access = Access {
+            client_id: app_id.to_owned(),
+            user_id,
+            expires_at: now.saturating_add(ttl),
+            grant_id,
+            revoked: false,
+            extra: (),
+        };
+        self.grants.access.insert(access_token.clone(), access);
+        let refresh = Refresh {
+            client_id: app_id.to_owned(),
+            user_id,
+            expires_at: Some(now.saturating_add(refresh_ttl)),
+            grant_id,
+            status: RefreshStatus::Active,
+            extra: Pair {
                 generation,
                 scope: scope.to_owned(),
                 access_token: access_token.clone(),
-                status: RefreshStatus::Active,
             },
-        );
+        };
+        self.grants.refresh.insert(refresh_token.clone(), refresh);
         Issued {
             access_token,
             refresh_token,
@@ -151,11 +115,81 @@ impl DialectState {
         }
     }
 
+    /// Spends a refresh token of `generation` (single use, no revocation on
+    /// reuse), leaving the old access token to [`Self::retire_access_token`].
+    pub(super) fn spend_refresh(
+        &mut self,
+        token: &str,
+        app_id: &str,
+        now: u64,
+        generation: Generation,
+    ) -> Result<Spent, RefreshFailure> {
+        let other = self.grants.refresh.get(token);
+        if other.is_some_and(|grant| grant.extra.generation != generation) {
+            return Err(RefreshFailure::Unknown);
+        }
+        let grant = self.grants.refresh_token(token, app_id, now, false)?;
+        grant.status = RefreshStatus::Used;
+        Ok(Spent {
+            user_id: grant.user_id,
+            grant_id: grant.grant_id,
+            scope: grant.extra.scope.clone(),
+            access_token: grant.extra.access_token.clone(),
+        })
+    }
+
     /// After a refresh: the old access token lives on only for the grace period.
     pub(super) fn retire_access_token(&mut self, token: &str, now: u64) {
         let grace = self.options.old_access_token_grace_secs;
-        if let (Some(grace), Some(old)) = (grace, self.user_tokens.get_mut(token)) {
+        if let (Some(grace), Some(old)) = (grace, self.grants.access.get_mut(token)) {
             old.expires_at = old.expires_at.min(now.saturating_add(grace));
+        }
+    }
+}
+
+impl Generation {
+    /// Feishu's error number and message for a refused code. The numbers are
+    /// those of the v2 table; v1's own table lists only the generic ones.
+    pub(super) fn code_error(self, failure: CodeFailure) -> (u32, String) {
+        let v1 = self == Self::V1;
+        let (code, message) = match failure {
+            CodeFailure::Unknown if v1 => (20003, "code not found"),
+            CodeFailure::Unknown => (20003, "authorization code not found"),
+            CodeFailure::Used if v1 => (20065, "code already used"),
+            CodeFailure::Used => (20065, "authorization code already used"),
+            CodeFailure::OtherClient if v1 => (
+                20024,
+                "the code was issued to another app than the app_access_token's",
+            ),
+            CodeFailure::OtherClient => (20024, "the code belongs to another app"),
+            CodeFailure::Expired if v1 => (20004, "code expired"),
+            CodeFailure::Expired => (20004, "authorization code expired"),
+            CodeFailure::RedirectMismatch => (20071, "redirect_uri mismatch"),
+            CodeFailure::Pkce(failure) => {
+                let message = format!("PKCE verification failed: {}", failure.describe());
+                return (20049, message);
+            }
+        };
+        (code, message.to_owned())
+    }
+
+    /// Feishu's error number and message for a refused refresh token;
+    /// `reuse_code` is the (optional) number for a reused one.
+    pub(super) fn refresh_error(
+        self,
+        failure: RefreshFailure,
+        reuse_code: u32,
+    ) -> (u32, &'static str) {
+        match failure {
+            RefreshFailure::Unknown => (20026, "refresh token invalid"),
+            RefreshFailure::OtherClient if self == Self::V1 => (
+                20024,
+                "the refresh token was issued to another app than the app_access_token's",
+            ),
+            RefreshFailure::OtherClient => (20024, "the refresh token belongs to another app"),
+            RefreshFailure::Used => (reuse_code, "refresh token already used"),
+            RefreshFailure::Revoked => (20064, "refresh token revoked"),
+            RefreshFailure::Expired => (20037, "refresh token expired"),
         }
     }
 }

@@ -2,17 +2,18 @@
 //!
 //! - this file: routes and the endpoint names for faults and counters.
 //! - `options`: the admin-settable `Options` and `/_sim/feishu/options`.
-//! - `grants`: the issued codes and tokens ([`DialectState`]), how a token
-//!   pair is issued, and revocation.
+//! - `grants`: the app tokens and the grant store ([`DialectState`]), how a
+//!   token pair is issued and a refresh token spent, and Feishu's error
+//!   numbers for refused codes and refresh tokens.
 //! - `envelope`: the `{code, msg}` error envelope, the `{code: 0, msg, data}`
 //!   success body, and the user fields of v1 responses.
 //! - `app_token`: `POST /open-apis/auth/v3/app_access_token/internal` with its
 //!   30-minute reissue rule, and the check of an app_access_token.
-//! - `v1`: the seed's flow: `GET /open-apis/authen/v1/index`,
-//!   `access_token`, `refresh_access_token` and `user_info`. Every error is HTTP
-//!   200 with a non-zero `code`.
-//! - `v2`: the current RFC 6749-style flow: `GET
-//!   /open-apis/authen/v1/authorize` and `POST /open-apis/authen/v2/oauth/token`,
+//! - `login`: both authorize pages on the shared flow: the seed's `GET
+//!   /open-apis/authen/v1/index` and the current `GET /open-apis/authen/v1/authorize`.
+//! - `v1`: the seed's `access_token`, `refresh_access_token` and `user_info`.
+//!   Every error is HTTP 200 with a non-zero `code`.
+//! - `v2`: the current RFC 6749-style `POST /open-apis/authen/v2/oauth/token`,
 //!   with real HTTP statuses and `{code, error, error_description}` errors.
 //!
 //! The real service spreads these over `open.feishu.cn` and `accounts.feishu.cn`;
@@ -21,6 +22,7 @@
 mod app_token;
 mod envelope;
 mod grants;
+mod login;
 mod options;
 mod v1;
 mod v2;
@@ -29,9 +31,9 @@ use axum::{Router, routing::post};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
+    grants::Revoker,
     users::User,
 };
 
@@ -68,19 +70,8 @@ const ENDPOINTS: &[&str] = &[
     V2_DECISION,
     V2_TOKEN,
 ];
-const COUNTERS: &[&str] = &[
-    APP_TOKEN,
-    AUTHORIZE,
-    DECISION,
-    ACCESS_TOKEN,
-    REFRESH,
-    USER_INFO,
-    V2_AUTHORIZE,
-    V2_DECISION,
-    V2_TOKEN,
-    V2_TOKEN_CODE,
-    V2_TOKEN_REFRESH,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[V2_TOKEN_CODE, V2_TOKEN_REFRESH];
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
@@ -89,6 +80,12 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = options::Options;
+    /// Feishu calls the client id `app_id` and the secret `app_secret`.
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::FEISHU_APP_ID,
+        dev::FEISHU_APP_SECRET,
+        dev::FEISHU_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut options::Options {
         &mut self.options
@@ -104,33 +101,17 @@ impl Dialect for DialectState {
                 "/open-apis/auth/v3/app_access_token/internal",
                 post(app_token::app_access_token),
             )
+            .merge(login::router())
             .merge(v1::router())
-            .merge(v2::router())
-    }
-
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        // Feishu calls the client id `app_id` and the secret `app_secret`.
-        let uri = format!("{app_url}{}", dev::FEISHU_REDIRECT_PATH);
-        let secret = dev::FEISHU_APP_SECRET;
-        vec![dialect::dev_client::<Self>(dev::FEISHU_APP_ID, secret, uri)]
+            .route("/open-apis/authen/v2/oauth/token", post(v2::token))
     }
 
     fn reset(&mut self) {
         *self = Self::default();
     }
 
-    /// Revokes one user access token; `false` if it is unknown.
-    fn revoke_access_token(&mut self, token: &str) -> bool {
-        crate::grants::revoke_token(&mut self.user_tokens, token)
-    }
-    /// Revokes one refresh token; `false` if it is unknown.
-    fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        crate::grants::revoke_token(&mut self.refresh_tokens, token)
-    }
-    /// Revokes every user and refresh token of a user; returns how many were usable.
-    fn revoke_user(&mut self, user_id: u64) -> usize {
-        crate::grants::revoke_user(&mut self.user_tokens, user_id)
-            + crate::grants::revoke_user(&mut self.refresh_tokens, user_id)
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
     }
 
     fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {

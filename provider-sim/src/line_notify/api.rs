@@ -1,8 +1,5 @@
 //! Token exchange and the metered API: `POST /oauth/token`, `/api/notify`, `/api/status`, `/api/revoke`.
 
-use super::DialectState;
-use crate::line_notify::{Ctx, NAME};
-use crate::oauth::non_empty;
 use std::collections::HashMap;
 
 use axum::{
@@ -12,50 +9,44 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use serde_json::json;
 
-use super::{NOTIFY, Notification, NotifyToken, REVOKE, STATUS, TOKEN, ended, notify_error};
-use crate::{net::Conn, oauth, state::World};
-
-/// Body of `POST /oauth/token`.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct TokenForm {
-    grant_type: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
+use super::{
+    Ctx, DialectState, Meter, NAME, NOTIFY, Notification, REVOKE, STATUS, TOKEN, ended,
+    notify_error,
+};
+use crate::{
+    flow::token::{self, TokenParams},
+    grants::{Access, CodeFailure, CodeRules, Redeem, Revoker},
+    net::Conn,
+    oauth::{self, non_empty},
+    state::World,
+};
 
 /// `POST /oauth/token`: `{"status":200,"message":"access_token is issued","access_token":…}`.
 /// The error messages are [I]: only their `{status, message}` shape is reported.
 pub(super) async fn token(
     State(ctx): State<Ctx>,
     conn: Conn,
-    form: Result<Form<TokenForm>, FormRejection>,
+    form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, TOKEN, None).await {
-        return response;
-    }
-    if let Some(response) = ended(&ctx) {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return notify_error(StatusCode::BAD_REQUEST, "the body must be a form");
-    };
-    ctx.with(|world, dialect| match exchange(world, dialect, &form) {
-        Ok(token) => (
-            oauth::no_store_headers(),
-            Json(json!({
-                "status": 200,
-                "message": "access_token is issued",
-                "access_token": token,
-            })),
-        )
-            .into_response(),
-        Err(error) => error.into_response(),
+    ctx.call(&conn, TOKEN, |world, dialect| {
+        if let Some(response) = ended(dialect) {
+            return response;
+        }
+        let Ok(Form(form)) = form else {
+            return notify_error(StatusCode::BAD_REQUEST, "the body must be a form");
+        };
+        match exchange(world, dialect, &form) {
+            Ok(token) => {
+                let message = "access_token is issued";
+                let body = json!({ "status": 200, "message": message, "access_token": token });
+                (oauth::no_store_headers(), Json(body)).into_response()
+            }
+            Err(error) => error.into_response(),
+        }
     })
+    .await
 }
 
 /// A `{status, message}` error, with the rate-limit headers when a budget applies.
@@ -89,7 +80,7 @@ impl IntoResponse for NotifyError {
 fn exchange(
     world: &mut World,
     dialect: &mut DialectState,
-    form: &TokenForm,
+    form: &TokenParams,
 ) -> Result<String, NotifyError> {
     let bad = |message: &str| NotifyError::new(StatusCode::BAD_REQUEST, message);
     for (value, name) in [
@@ -107,46 +98,55 @@ fn exchange(
         return Err(bad("grant_type must be authorization_code"));
     }
     let client_id = form.client_id.as_deref().unwrap_or_default();
-    let authenticated = world.clients.get(NAME, client_id).is_some_and(|client| {
-        oauth::secrets_match(
-            &client.client_secret,
-            form.client_secret.as_deref().unwrap_or_default(),
-        )
-    });
-    if !authenticated {
+    let secret = form.client_secret.as_deref().unwrap_or_default();
+    if token::verify(world, NAME, client_id, secret).is_err() {
         return Err(NotifyError::new(
             StatusCode::UNAUTHORIZED,
             "invalid client_id or client_secret",
         ));
     }
-    let now = world.clock.now();
-    let code = form.code.as_deref().unwrap_or_default();
-    let grant = dialect
-        .codes
-        .get_mut(code)
-        .filter(|grant| grant.client_id == client_id && !grant.redeemed && now < grant.expires_at)
-        .ok_or_else(|| bad("invalid authorization code"))?;
-    if Some(grant.redirect_uri.as_str()) != form.redirect_uri.as_deref() {
-        return Err(bad("redirect_uri does not match"));
-    }
-    grant.redeemed = true;
-    let (user_id, target) = (grant.user_id, grant.target.clone());
+    let claim = Redeem {
+        code: form.code.as_deref().unwrap_or_default(),
+        client_id,
+        now: world.clock.now(),
+        redirect_uri: form.redirect_uri.as_deref(),
+        verifier: None,
+    };
+    let code = dialect
+        .grants
+        .redeem(&claim, CODE_RULES)
+        .map_err(|failure| {
+            bad(match failure {
+                CodeFailure::RedirectMismatch => "redirect_uri does not match",
+                _ => "invalid authorization code",
+            })
+        })?;
     // Real tokens are 43 characters of base64url.
     let token = oauth::random_token(32);
-    dialect.tokens.insert(
-        token.clone(),
-        NotifyToken {
-            client_id: client_id.to_owned(),
-            user_id,
-            target,
-            revoked: false,
+    let access = Access {
+        client_id: client_id.to_owned(),
+        user_id: code.user_id,
+        expires_at: u64::MAX,
+        grant_id: code.grant_id,
+        revoked: false,
+        extra: Meter {
+            target: code.extra,
             window_reset: 0,
             calls: 0,
             images: 0,
         },
-    );
+    };
+    dialect.grants.access.insert(token.clone(), access);
     Ok(token)
 }
+
+/// Single use, short-lived, bound to the redirect URI; no PKCE.
+const CODE_RULES: CodeRules = CodeRules {
+    used_first: false,
+    replay_revokes: false,
+    redirect: true,
+    pkce: false,
+};
 
 /// A token's hourly budget after a call, for the five `X-RateLimit-*` headers.
 #[derive(Debug, Clone, Copy)]
@@ -194,9 +194,11 @@ fn metered(
     let now = world.clock.now();
     let options = dialect.options.clone();
     let held = dialect
-        .tokens
+        .grants
+        .access
         .get_mut(token)
         .filter(|held| !held.revoked)
+        .map(|held| &mut held.extra)
         .ok_or_else(unauthorized)?;
     if now >= held.window_reset {
         held.calls = 0;
@@ -230,23 +232,39 @@ pub(super) async fn notify(
     RawQuery(query): RawQuery,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, NOTIFY, None).await {
-        return response;
-    }
-    if let Some(response) = ended(&ctx) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        let response = match send(world, dialect, &token, &headers, query.as_deref(), &body) {
-            Ok(()) => Json(json!({ "status": 200, "message": "ok" })).into_response(),
-            Err(message) => notify_error(StatusCode::BAD_REQUEST, &message),
-        };
-        usage.apply(response)
+    let answer = |world: &mut World, dialect: &mut DialectState, token: &str| match send(
+        world,
+        dialect,
+        token,
+        &headers,
+        query.as_deref(),
+        &body,
+    ) {
+        Ok(()) => Json(json!({ "status": 200, "message": "ok" })).into_response(),
+        Err(message) => notify_error(StatusCode::BAD_REQUEST, &message),
+    };
+    metered_call(&ctx, &conn, NOTIFY, &headers, answer).await
+}
+
+/// A metered API call: the service is up, the bearer token is known and its
+/// budget allows one more call; `answer` answers it, with the budget's headers.
+async fn metered_call(
+    ctx: &Ctx,
+    conn: &Conn,
+    endpoint: &str,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&mut World, &mut DialectState, &str) -> Response,
+) -> Response {
+    ctx.call(conn, endpoint, |world, dialect| {
+        if let Some(response) = ended(dialect) {
+            return response;
+        }
+        match metered(world, dialect, headers) {
+            Ok((token, usage)) => usage.apply(answer(world, dialect, &token)),
+            Err(error) => error.into_response(),
+        }
     })
+    .await
 }
 
 fn send(
@@ -311,11 +329,11 @@ fn send(
         Some(_) => return Err("notificationDisabled: must be true or false".to_owned()),
     };
     let now = world.clock.now();
-    let Some(held) = dialect.tokens.get(token) else {
+    let Some(held) = dialect.grants.access.get(token) else {
         return Err("Invalid access token".to_owned());
     };
     let user_name = world.user(held.user_id).map(|user| user.display_name);
-    let (target_type, target) = dialect.describe(&held.target, user_name);
+    let (target_type, target) = dialect.describe(&held.extra.target, user_name);
     let notification = Notification {
         client_id: held.client_id.clone(),
         user_id: held.user_id,
@@ -335,50 +353,24 @@ fn send(
 
 /// `GET /api/status`: `{status, message, targetType, target}`; counts against the limit.
 pub(super) async fn status(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, STATUS, None).await {
-        return response;
-    }
-    if let Some(response) = ended(&ctx) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        let Some(held) = dialect.tokens.get(&token) else {
+    let answer = |world: &mut World, dialect: &mut DialectState, token: &str| {
+        let Some(held) = dialect.grants.access.get(token) else {
             return notify_error(StatusCode::UNAUTHORIZED, "Invalid access token");
         };
         let user_name = world.user(held.user_id).map(|user| user.display_name);
-        let (target_type, target) = dialect.describe(&held.target, user_name);
-        usage.apply(
-            Json(json!({
-                "status": 200,
-                "message": "ok",
-                "targetType": target_type,
-                "target": target,
-            }))
-            .into_response(),
-        )
-    })
+        let (target_type, target) = dialect.describe(&held.extra.target, user_name);
+        let body =
+            json!({ "status": 200, "message": "ok", "targetType": target_type, "target": target });
+        Json(body).into_response()
+    };
+    metered_call(&ctx, &conn, STATUS, &headers, answer).await
 }
 
 /// `POST /api/revoke`: the token stops working; a second revoke is 401.
 pub(super) async fn revoke(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    if let Some(response) = ended(&ctx) {
-        return response;
-    }
-    ctx.with(|world, dialect| {
-        let (token, usage) = match metered(world, dialect, &headers) {
-            Ok(metered) => metered,
-            Err(error) => return error.into_response(),
-        };
-        if let Some(held) = dialect.tokens.get_mut(&token) {
-            held.revoked = true;
-        }
-        usage.apply(Json(json!({ "status": 200, "message": "ok" })).into_response())
-    })
+    let answer = |_: &mut World, dialect: &mut DialectState, token: &str| {
+        dialect.grants.revoke_access(token);
+        Json(json!({ "status": 200, "message": "ok" })).into_response()
+    };
+    metered_call(&ctx, &conn, REVOKE, &headers, answer).await
 }

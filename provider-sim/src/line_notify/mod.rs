@@ -8,8 +8,6 @@
 mod api;
 mod authorize;
 
-use std::{collections::HashMap, fmt};
-
 use axum::{
     Json, Router,
     extract::State,
@@ -21,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
-    grants::{self},
+    flow::authorize::{authorize, decide},
+    grants::{Grants, Revoker},
 };
 
 /// What this dialect's handlers get as state.
@@ -50,6 +48,11 @@ impl Dialect for DialectState {
     const TITLE: (&'static str, &'static str) = ("LINE Notify", "/oauth/…");
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::LINE_NOTIFY_CLIENT_ID,
+        dev::LINE_NOTIFY_CLIENT_SECRET,
+        dev::LINE_NOTIFY_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -57,8 +60,8 @@ impl Dialect for DialectState {
 
     fn routes() -> Router<Ctx> {
         Router::new()
-            .route("/oauth/authorize", get(authorize::authorize))
-            .route(authorize::DECISION_PATH, post(authorize::decide))
+            .route("/oauth/authorize", get(authorize::<authorize::Flow>))
+            .route(authorize::DECISION_PATH, post(decide::<authorize::Flow>))
             .route("/oauth/token", post(api::token))
             .route("/api/notify", post(api::notify))
             .route("/api/status", get(api::status))
@@ -71,27 +74,13 @@ impl Dialect for DialectState {
             .route("/_sim/line-notify/groups", get(list_groups))
     }
 
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::LINE_NOTIFY_REDIRECT_PATH);
-        let secret = dev::LINE_NOTIFY_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::LINE_NOTIFY_CLIENT_ID,
-            secret,
-            uri,
-        )]
-    }
-
     fn reset(&mut self) {
         *self = Self::default();
     }
 
     /// As if the user had disconnected the service.
-    fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.tokens, token)
-    }
-
-    fn revoke_user(&mut self, user_id: u64) -> usize {
-        grants::revoke_user(&mut self.tokens, user_id)
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
     }
 }
 
@@ -102,14 +91,13 @@ fn notify_error(status: StatusCode, message: &str) -> Response {
 }
 
 /// With the `service_ended` option, every path answers 410 as the shut-down service would.
-fn ended(ctx: &Ctx) -> Option<Response> {
-    ctx.with(|_, dialect| dialect.options.service_ended)
-        .then(|| {
-            notify_error(
-                StatusCode::GONE,
-                "LINE Notify ended its service on 2025-03-31",
-            )
-        })
+fn ended(dialect: &DialectState) -> Option<Response> {
+    dialect.options.service_ended.then(|| {
+        notify_error(
+            StatusCode::GONE,
+            "LINE Notify ended its service on 2025-03-31",
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -177,25 +165,13 @@ enum Target {
 }
 
 /// Codes, tokens and delivered notifications.
+#[derive(Debug)]
 pub(crate) struct DialectState {
     pub(crate) options: Options,
     groups: Vec<Group>,
-    codes: HashMap<String, NotifyCode>,
-    tokens: HashMap<String, NotifyToken>,
+    /// Codes carry the chosen chat; tokens carry it and their hourly budget.
+    grants: Grants<Target, Meter>,
     messages: Vec<Notification>,
-}
-
-// By hand: the maps are keyed by live tokens.
-impl fmt::Debug for DialectState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DialectState")
-            .field("options", &self.options)
-            .field("groups", &self.groups)
-            .field("codes", &self.codes.len())
-            .field("tokens", &self.tokens.len())
-            .field("messages", &self.messages.len())
-            .finish()
-    }
 }
 
 impl Default for DialectState {
@@ -203,8 +179,7 @@ impl Default for DialectState {
         Self {
             options: Options::default(),
             groups: seeded_groups(),
-            codes: HashMap::new(),
-            tokens: HashMap::new(),
+            grants: Grants::default(),
             messages: Vec::new(),
         }
     }
@@ -226,28 +201,16 @@ impl DialectState {
     }
 }
 
-struct NotifyCode {
-    client_id: String,
-    redirect_uri: String,
-    user_id: u64,
+/// A token's chat and budget. A token never expires; it works until revoked.
+/// Calls are counted per clock hour ([I]: LINE does not say whether the
+/// window is fixed or rolling).
+#[derive(Debug, Clone)]
+struct Meter {
     target: Target,
-    expires_at: u64,
-    redeemed: bool,
-}
-
-/// A token never expires; it works until revoked. Calls are counted per
-/// clock hour ([I]: LINE does not say whether the window is fixed or rolling).
-struct NotifyToken {
-    client_id: String,
-    user_id: u64,
-    target: Target,
-    revoked: bool,
     window_reset: u64,
     calls: u32,
     images: u32,
 }
-
-grants::revocable!(NotifyToken);
 
 /// A delivered notification, as the admin API lists it.
 #[derive(Debug, Clone, Serialize)]

@@ -4,15 +4,14 @@
 //!   JWKS, and the admin routes (options, key rotation).
 //! - `keys`: the RS256 signing keys.
 //! - `authorize`: `/authorize` with consent, `prompt`, `max_age`, nonce and PKCE.
-//! - `client_auth`: client_secret_basic and client_secret_post.
-//! - `token`: `/token` (code and refresh grants, ID tokens).
+//! - `token`: `/token` (code and refresh grants, ID tokens), and client
+//!   authentication (client_secret_basic and client_secret_post).
 //! - `resource`: `/userinfo` and `/revoke`.
 //!
 //! The issuer is `{simulator origin}/oidc`, so discovery at
 //! `{issuer}/.well-known/openid-configuration` works with any OIDC library.
 
 mod authorize;
-mod client_auth;
 mod keys;
 mod resource;
 mod token;
@@ -33,10 +32,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
-    clients::Client,
     dev,
     dialect::{self, Dialect},
-    grants::{self},
+    grants::{Grants, Revoker},
     net::Conn,
     users::User,
 };
@@ -62,17 +60,8 @@ const REVOKE: &str = "oidc.revoke";
 const ENDPOINTS: &[&str] = &[
     DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
 ];
-const COUNTERS: &[&str] = &[
-    DISCOVERY,
-    JWKS,
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    TOKEN_CODE,
-    TOKEN_REFRESH,
-    USERINFO,
-    REVOKE,
-];
+/// Per-grant counters of the token endpoint, beyond the endpoints'.
+const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
@@ -82,6 +71,11 @@ impl Dialect for DialectState {
     const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
     const COUNTERS: &'static [&'static str] = COUNTERS;
     type Options = Options;
+    const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
+        dev::OIDC_CLIENT_ID,
+        dev::OIDC_CLIENT_SECRET,
+        dev::OIDC_REDIRECT_PATH,
+    );
 
     fn options(&mut self) -> &mut Options {
         &mut self.options
@@ -102,40 +96,23 @@ impl Dialect for DialectState {
             .route("/_sim/oidc/rotate-keys", post(rotate_keys))
     }
 
-    fn dev_clients(app_url: &str) -> Vec<Client> {
-        let uri = format!("{app_url}{}", dev::OIDC_REDIRECT_PATH);
-        let secret = dev::OIDC_CLIENT_SECRET;
-        vec![dialect::dev_client::<Self>(
-            dev::OIDC_CLIENT_ID,
-            secret,
-            uri,
-        )]
-    }
-
     fn reset(&mut self) {
         *self = Self::default();
     }
 
-    /// Revokes one access token; `false` if it is unknown.
-    fn revoke_access_token(&mut self, token: &str) -> bool {
-        grants::revoke_token(&mut self.access_tokens, token)
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
     }
     /// Revokes one refresh token and its grant; `false` if it is unknown.
     fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoke_grant(grant_id);
-        true
+        self.grants.revoke_refresh_grant(token)
     }
     /// Revokes every token of a user and ends their session; returns how many
     /// tokens were still usable.
     fn revoke_user(&mut self, user_id: u64) -> usize {
-        let revoked = grants::revoke_user(&mut self.access_tokens, user_id)
-            + grants::revoke_user(&mut self.refresh_tokens, user_id);
         self.logins.remove(&user_id);
         self.consents.retain(|(_, user)| *user != user_id);
-        revoked
+        self.grants.revoke_user(user_id)
     }
 
     fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
@@ -294,83 +271,25 @@ impl fmt::Display for Scopes {
 // State
 
 /// Everything this provider has issued, plus its keys and browser sessions.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub(crate) struct DialectState {
     pub(crate) options: Options,
     keys: keys::KeyRing,
-    codes: HashMap<String, CodeGrant>,
-    access_tokens: HashMap<String, AccessGrant>,
-    refresh_tokens: HashMap<String, RefreshGrant>,
+    /// Access tokens carry their scopes; codes and refresh tokens their grant.
+    grants: Grants<Granted, Scopes, Granted>,
     /// When each user last signed in on the consent page (`auth_time`).
     logins: HashMap<u64, u64>,
     /// (client, user) pairs the user has consented to, for `prompt=none`.
     consents: HashSet<(String, u64)>,
-    next_grant_id: u64,
 }
 
-// By hand: the maps are keyed by live tokens.
-impl fmt::Debug for DialectState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DialectState")
-            .field("options", &self.options)
-            .field("keys", &self.keys)
-            .field("codes", &self.codes.len())
-            .field("access_tokens", &self.access_tokens.len())
-            .field("refresh_tokens", &self.refresh_tokens.len())
-            .finish()
-    }
-}
-
-struct CodeGrant {
-    client_id: String,
-    redirect_uri: String,
-    user_id: u64,
+/// What a code or refresh token grants, beyond the grant store's fields.
+#[derive(Debug, Clone)]
+struct Granted {
     scopes: Scopes,
+    auth_time: u64,
+    /// The authentication request's nonce (codes only).
     nonce: Option<String>,
-    /// PKCE challenge and whether it is S256 (else `plain`).
-    challenge: Option<(String, bool)>,
-    auth_time: u64,
-    expires_at: u64,
-    grant_id: u64,
-    redeemed: bool,
-}
-
-#[derive(Clone)]
-struct AccessGrant {
-    client_id: String,
-    user_id: u64,
-    scopes: Scopes,
-    expires_at: u64,
-    grant_id: u64,
-    revoked: bool,
-}
-
-struct RefreshGrant {
-    client_id: String,
-    user_id: u64,
-    scopes: Scopes,
-    auth_time: u64,
-    grant_id: u64,
-    expires_at: Option<u64>,
-    status: RefreshStatus,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RefreshStatus {
-    Active,
-    Rotated,
-    Revoked,
-}
-
-grants::revocable!(AccessGrant);
-grants::revocable!(RefreshGrant, RefreshStatus);
-
-impl DialectState {
-    /// Revokes every token of one grant.
-    fn revoke_grant(&mut self, grant_id: u64) {
-        grants::revoke_matching(&mut self.access_tokens, |g| g.grant_id == grant_id);
-        grants::revoke_matching(&mut self.refresh_tokens, |g| g.grant_id == grant_id);
-    }
 }
 
 // ---------------------------------------------------------------------------

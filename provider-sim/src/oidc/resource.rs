@@ -11,8 +11,12 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{REVOKE, USERINFO, client_auth::authenticate, token::ProfileClaims};
+use super::{
+    REVOKE, USERINFO,
+    token::{ProfileClaims, authenticate},
+};
 use crate::{
+    flow,
     net::Conn,
     oauth::{self, TokenError},
 };
@@ -25,31 +29,18 @@ pub(super) fn router() -> Router<Ctx> {
 
 /// `GET` or `POST /userinfo` (OIDC Core §5.3), bearer token in the header.
 async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
-        let Some(token) = oauth::bearer(&headers) else {
-            return oauth::invalid_token("missing bearer token");
+    ctx.call(&conn, USERINFO, |world, dialect| {
+        let (user, grant) = match flow::bearer_user(world, &dialect.grants, &headers) {
+            Ok(found) => found,
+            Err(response) => return *response,
         };
-        let Some(grant) = dialect.access_tokens.get(token).cloned() else {
-            return oauth::invalid_token("unknown access token");
-        };
-        if grant.revoked {
-            return oauth::invalid_token("the access token was revoked");
-        }
-        if world.clock.now() >= grant.expires_at {
-            return oauth::invalid_token("the access token has expired");
-        }
-        let Some(user) = world.user(grant.user_id) else {
-            return oauth::invalid_token("the account no longer exists");
-        };
-        let mut claims = serde_json::to_value(ProfileClaims::new(user, grant.scopes, &base_url))
+        let mut claims = serde_json::to_value(ProfileClaims::new(user, grant.extra, &base_url))
             .unwrap_or_default();
         claims["sub"] = user.oidc_sub.into();
         Json(claims).into_response()
     })
+    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -71,19 +62,11 @@ async fn revoke(
     headers: HeaderMap,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, REVOKE, None).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request("the body must be form-encoded").into_response();
-    };
-    ctx.with(|world, dialect| {
-        let client_id = match authenticate(
-            world,
-            &headers,
-            non_empty(&form.client_id),
-            non_empty(&form.client_secret),
-        ) {
+    ctx.call(&conn, REVOKE, |world, dialect| {
+        let Ok(Form(form)) = form else {
+            return TokenError::invalid_request("the body must be form-encoded").into_response();
+        };
+        let client_id = match authenticate(world, &headers, &form.client_id, &form.client_secret) {
             Ok(client_id) => client_id,
             Err(failure) => return failure.into_response(),
         };
@@ -95,17 +78,19 @@ async fn revoke(
             None
         } else {
             dialect
-                .access_tokens
+                .grants
+                .access
                 .get(token)
                 .map(|grant| grant.client_id.clone())
         };
         let (owner, is_refresh) = match owner {
             Some(owner) => (Some(owner), false),
-            None => match dialect.refresh_tokens.get(token) {
+            None => match dialect.grants.refresh.get(token) {
                 Some(grant) => (Some(grant.client_id.clone()), true),
                 None => (
                     dialect
-                        .access_tokens
+                        .grants
+                        .access
                         .get(token)
                         .map(|grant| grant.client_id.clone()),
                     false,
@@ -127,4 +112,5 @@ async fn revoke(
         }
         (StatusCode::OK, oauth::no_store_headers()).into_response()
     })
+    .await
 }

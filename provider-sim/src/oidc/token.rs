@@ -1,30 +1,27 @@
-//! The OIDC token endpoint: code and refresh grants, and the ID tokens they carry.
+//! The OIDC token endpoint: client authentication, code and refresh grants, and the ID tokens they carry.
 
-use super::DialectState;
-use crate::oauth::non_empty;
-use crate::oidc::Ctx;
 use axum::{
     Form, Json, Router,
     extract::{State, rejection::FormRejection},
-    http::HeaderMap,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::post,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{
-    AccessGrant, RefreshGrant, RefreshStatus, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH,
-    client_auth::{Failure, authenticate},
-    issuer,
-};
+use super::{Ctx, DialectState, Granted, NAME, PREFIX, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
+    flow::token::{self, AuthFailure, Grant, TokenCounters, TokenParams},
+    grants::{Access, CodeRules, Refresh, RefreshStatus},
     net::Conn,
-    oauth::{self, TokenError},
+    oauth::{self, TokenError, non_empty},
     state::World,
     users::{self, User},
 };
+
+const COUNTERS: TokenCounters = TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFRESH);
 
 pub(super) fn router() -> Router<Ctx> {
     Router::new().route("/token", post(token))
@@ -84,14 +81,14 @@ struct IdTokenClaims<'a> {
 }
 
 /// What a successful grant hands to [`issue`].
-struct Grant<'a> {
+struct Issue<'a> {
     client_id: &'a str,
     user_id: u64,
     scopes: Scopes,
     grant_id: u64,
     auth_time: u64,
     /// `None` on refresh: the nonce belongs to the authentication request.
-    nonce: Option<&'a str>,
+    nonce: Option<String>,
     with_id_token: bool,
     /// Refresh without rotation hands back the token it was given.
     keep_refresh_token: Option<&'a str>,
@@ -101,8 +98,7 @@ struct Grant<'a> {
 fn issue(
     world: &mut World,
     dialect: &mut DialectState,
-    grant: &Grant<'_>,
-    iss: &str,
+    grant: &Issue<'_>,
     base_url: &str,
 ) -> Result<Value, Failure> {
     let now = world.clock.now();
@@ -119,14 +115,15 @@ fn issue(
     });
     if grant.with_id_token {
         let digest = Sha256::digest(access_token.as_bytes());
+        let iss = format!("{base_url}{PREFIX}");
         let claims = IdTokenClaims {
-            iss,
+            iss: &iss,
             sub: user.oidc_sub,
             aud: grant.client_id,
             exp: now.saturating_add(options.id_token_ttl_secs),
             iat: now,
             auth_time: grant.auth_time,
-            nonce: grant.nonce,
+            nonce: grant.nonce.as_deref(),
             at_hash: oauth::base64url(&digest[..16]),
             profile: ProfileClaims::new(&user, grant.scopes, base_url),
         };
@@ -135,35 +132,37 @@ fn issue(
         };
         body["id_token"] = id_token.into();
     }
-    dialect.access_tokens.insert(
-        access_token,
-        AccessGrant {
-            client_id: grant.client_id.to_owned(),
-            user_id: grant.user_id,
-            scopes: grant.scopes,
-            expires_at: now.saturating_add(options.access_token_ttl_secs),
-            grant_id: grant.grant_id,
-            revoked: false,
-        },
-    );
+    let access = Access {
+        client_id: grant.client_id.to_owned(),
+        user_id: grant.user_id,
+        expires_at: now.saturating_add(options.access_token_ttl_secs),
+        grant_id: grant.grant_id,
+        revoked: false,
+        extra: grant.scopes,
+    };
+    dialect.grants.access.insert(access_token, access);
     if let Some(kept) = grant.keep_refresh_token {
         body["refresh_token"] = kept.into();
     } else if grant.scopes.offline_access || !options.refresh_requires_offline_access {
         let refresh_token = oauth::random_token(32);
-        dialect.refresh_tokens.insert(
-            refresh_token.clone(),
-            RefreshGrant {
-                client_id: grant.client_id.to_owned(),
-                user_id: grant.user_id,
+        let refresh = Refresh {
+            client_id: grant.client_id.to_owned(),
+            user_id: grant.user_id,
+            expires_at: options
+                .refresh_token_ttl_secs
+                .map(|ttl| now.saturating_add(ttl)),
+            grant_id: grant.grant_id,
+            status: RefreshStatus::Active,
+            extra: Granted {
                 scopes: grant.scopes,
                 auth_time: grant.auth_time,
-                grant_id: grant.grant_id,
-                expires_at: options
-                    .refresh_token_ttl_secs
-                    .map(|ttl| now.saturating_add(ttl)),
-                status: RefreshStatus::Active,
+                nonce: None,
             },
-        );
+        };
+        dialect
+            .grants
+            .refresh
+            .insert(refresh_token.clone(), refresh);
         body["refresh_token"] = refresh_token.into();
     }
     Ok(body)
@@ -172,30 +171,14 @@ fn issue(
 // ---------------------------------------------------------------------------
 // Token endpoint
 
-/// Body of `POST /token` (both grants).
-#[derive(Debug, Default, Deserialize)]
-struct TokenForm {
-    grant_type: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-    scope: Option<String>,
-}
-
 /// `POST /token`.
 async fn token(
     State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
-    form: Result<Form<TokenForm>, FormRejection>,
+    form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let grant_counter = form.as_ref().ok().and_then(|Form(form)| {
-        crate::oauth::grant_counter(form.grant_type.as_deref(), TOKEN_CODE, TOKEN_REFRESH)
-    });
-    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
+    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
         return response;
     }
     let Ok(Form(form)) = form else {
@@ -204,9 +187,8 @@ async fn token(
         )
         .into_response();
     };
-    let iss = issuer(&ctx, &headers);
     let base_url = ctx.base_url(&headers);
-    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &form, &iss, &base_url)) {
+    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &form, &base_url)) {
         Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
         Err(failure) => failure.into_response(),
     }
@@ -216,152 +198,139 @@ fn exchange(
     world: &mut World,
     dialect: &mut DialectState,
     headers: &HeaderMap,
-    form: &TokenForm,
-    iss: &str,
+    form: &TokenParams,
     base_url: &str,
 ) -> Result<Value, Failure> {
-    let client_id = authenticate(
-        world,
-        headers,
-        non_empty(&form.client_id),
-        non_empty(&form.client_secret),
-    )?;
-    let error = Failure::Token;
-    match non_empty(&form.grant_type) {
-        None => Err(error(TokenError::missing("grant_type"))),
-        Some("authorization_code") => redeem_code(world, dialect, &client_id, form, iss, base_url),
-        Some("refresh_token") => refresh(world, dialect, &client_id, form, iss, base_url),
-        Some(other) => Err(error(TokenError::unsupported_grant_type(other))),
-    }
-}
-
-fn redeem_code(
-    world: &mut World,
-    dialect: &mut DialectState,
-    client_id: &str,
-    form: &TokenForm,
-    iss: &str,
-    base_url: &str,
-) -> Result<Value, Failure> {
-    let fail = Failure::Token;
-    let code = non_empty(&form.code).ok_or_else(|| fail(TokenError::missing("code")))?;
-    let redirect_uri =
-        non_empty(&form.redirect_uri).ok_or_else(|| fail(TokenError::missing("redirect_uri")))?;
+    let client_id = &authenticate(world, headers, &form.client_id, &form.client_secret)?;
     let now = world.clock.now();
-    let grant = dialect
-        .codes
-        .get_mut(code)
-        .ok_or_else(|| fail(TokenError::invalid_grant("unknown authorization code")))?;
-    if grant.client_id != client_id {
-        return Err(fail(TokenError::invalid_grant(
-            "the code was issued to another client",
-        )));
-    }
-    if grant.redeemed {
-        // RFC 6749 §4.1.2: revoke what the code already produced.
-        let grant_id = grant.grant_id;
-        dialect.revoke_grant(grant_id);
-        return Err(fail(TokenError::invalid_grant(
-            "the code was already used; tokens issued from it are revoked",
-        )));
-    }
-    if now >= grant.expires_at {
-        return Err(fail(TokenError::invalid_grant("the code has expired")));
-    }
-    if grant.redirect_uri != redirect_uri {
-        return Err(fail(TokenError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        )));
-    }
-    let challenge = grant.challenge.as_ref();
-    let challenge = challenge.map(|(challenge, s256)| (challenge.as_str(), *s256));
-    oauth::check_pkce(challenge, non_empty(&form.code_verifier))
-        .map_err(|failure| fail(TokenError::invalid_grant(failure.describe())))?;
-    grant.redeemed = true;
-    let nonce = grant.nonce.clone();
-    let issued = Grant {
-        client_id,
-        user_id: grant.user_id,
-        scopes: grant.scopes,
-        grant_id: grant.grant_id,
-        auth_time: grant.auth_time,
-        nonce: nonce.as_deref(),
-        with_id_token: true,
-        keep_refresh_token: None,
+    let issued = match form.grant::<TokenError>(true, client_id, now)? {
+        Grant::Code(claim) => {
+            let code = dialect.grants.redeem(&claim, CodeRules::STRICT);
+            let code = code.map_err(TokenError::code)?;
+            Issue {
+                client_id,
+                user_id: code.user_id,
+                scopes: code.extra.scopes,
+                grant_id: code.grant_id,
+                auth_time: code.extra.auth_time,
+                nonce: code.extra.nonce,
+                with_id_token: true,
+                keep_refresh_token: None,
+            }
+        }
+        Grant::Refresh { token, scope } => refresh(dialect, now, client_id, token, scope)?,
     };
-    issue(world, dialect, &issued, iss, base_url)
+    issue(world, dialect, &issued, base_url)
 }
 
-fn refresh(
-    world: &mut World,
+fn refresh<'a>(
     dialect: &mut DialectState,
-    client_id: &str,
-    form: &TokenForm,
-    iss: &str,
-    base_url: &str,
-) -> Result<Value, Failure> {
-    let fail = Failure::Token;
-    let token =
-        non_empty(&form.refresh_token).ok_or_else(|| fail(TokenError::missing("refresh_token")))?;
-    let now = world.clock.now();
+    now: u64,
+    client_id: &'a str,
+    token: &'a str,
+    scope: Option<&str>,
+) -> Result<Issue<'a>, TokenError> {
     let rotate = dialect.options.rotate_refresh_tokens;
     let with_id_token = dialect.options.id_token_on_refresh;
+    // Reuse of a rotated token means it leaked: end the whole grant.
     let grant = dialect
-        .refresh_tokens
-        .get_mut(token)
-        .ok_or_else(|| fail(TokenError::invalid_grant("unknown refresh token")))?;
-    if grant.client_id != client_id {
-        return Err(fail(TokenError::invalid_grant(
-            "the refresh token was issued to another client",
-        )));
-    }
-    match grant.status {
-        RefreshStatus::Active => {}
-        RefreshStatus::Rotated => {
-            // Reuse of a rotated token means it leaked: end the whole grant.
-            let grant_id = grant.grant_id;
-            dialect.revoke_grant(grant_id);
-            return Err(fail(TokenError::invalid_grant(
-                "the refresh token was already used; the grant is revoked",
-            )));
-        }
-        RefreshStatus::Revoked => {
-            return Err(fail(TokenError::invalid_grant(
-                "the refresh token was revoked",
-            )));
-        }
-    }
-    if grant.expires_at.is_some_and(|expires_at| now >= expires_at) {
-        return Err(fail(TokenError::invalid_grant(
-            "the refresh token has expired",
-        )));
-    }
+        .grants
+        .refresh_token(token, client_id, now, true)
+        .map_err(|failure| TokenError::refresh(failure, true))?;
     // RFC 6749 §6: a refresh may narrow the scope, never widen it.
-    let scopes = match non_empty(&form.scope) {
-        None => grant.scopes,
+    let scopes = match scope {
+        None => grant.extra.scopes,
         Some(raw) => {
             let asked = Scopes::parse(raw);
-            if !grant.scopes.contains(asked) {
-                return Err(fail(TokenError::invalid_scope(
+            if !grant.extra.scopes.contains(asked) {
+                return Err(TokenError::invalid_scope(
                     "a refresh cannot widen the granted scope",
-                )));
+                ));
             }
             asked
         }
     };
     if rotate {
-        grant.status = RefreshStatus::Rotated;
+        grant.status = RefreshStatus::Used;
     }
-    let (user_id, grant_id, auth_time) = (grant.user_id, grant.grant_id, grant.auth_time);
-    let issued = Grant {
+    Ok(Issue {
         client_id,
-        user_id,
+        user_id: grant.user_id,
         scopes,
-        grant_id,
-        auth_time,
+        grant_id: grant.grant_id,
+        auth_time: grant.extra.auth_time,
         nonce: None,
         with_id_token: with_id_token && scopes.openid,
         keep_refresh_token: (!rotate).then_some(token),
-    };
-    issue(world, dialect, &issued, iss, base_url)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Client authentication
+
+/// Why a call failed; kept small rather than a whole `Response`.
+#[derive(Debug)]
+pub(super) enum Failure {
+    Token(TokenError),
+    /// 401 `invalid_client`, with a Basic challenge when Basic was tried (RFC 6749 §5.2).
+    Client {
+        basic: bool,
+    },
+    /// The ID token could not be signed.
+    Signing,
+}
+
+impl From<TokenError> for Failure {
+    fn from(error: TokenError) -> Self {
+        Self::Token(error)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Token(error) => error.into_response(),
+            Self::Client { basic } => {
+                let mut response = TokenError::invalid_client().into_response();
+                if basic {
+                    response.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static(r#"Basic realm="provider-sim""#),
+                    );
+                }
+                response
+            }
+            Self::Signing => {
+                let body = serde_json::json!({
+                    "error": "server_error",
+                    "error_description": "the ID token could not be signed",
+                });
+                (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+            }
+        }
+    }
+}
+
+/// The authenticated client's id: client_secret_basic or client_secret_post,
+/// never both (RFC 6749 §2.3), Basic components form-encoded (§2.3.1).
+pub(super) fn authenticate(
+    world: &World,
+    headers: &HeaderMap,
+    client_id: &Option<String>,
+    secret: &Option<String>,
+) -> Result<String, Failure> {
+    let body = (non_empty(client_id), non_empty(secret));
+    match token::authenticate(world, NAME, headers, body, true) {
+        Ok(client) => Ok(client.client_id),
+        Err((AuthFailure::Both, _)) => Err(TokenError::invalid_request(
+            "use one client authentication method, not both",
+        )
+        .into()),
+        Err((AuthFailure::ClientIdMismatch, _)) => Err(TokenError::invalid_request(
+            "client_id in the body differs from the Authorization header",
+        )
+        .into()),
+        Err((AuthFailure::MissingClientId, _)) => Err(TokenError::missing("client_id").into()),
+        Err((_, basic)) => Err(Failure::Client { basic }),
+    }
 }

@@ -6,7 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-use common::{Harness, attribute, hidden_fields};
+use common::{Harness, hidden_fields};
 
 mod api;
 mod apps;
@@ -22,7 +22,6 @@ use std::{
 use provider_sim::dev;
 use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/aihubmix/callback";
@@ -53,16 +52,8 @@ impl Harness {
 
     /// Submits the consent form in `html` the way a browser would.
     async fn decide(&self, html: &str, user_id: &str, decision: &str) -> reqwest::Response {
-        let mut form = hidden_fields(html);
-        form.push(("user_id".to_owned(), user_id.to_owned()));
-        form.push(("decision".to_owned(), decision.to_owned()));
-        let action = attribute(html, "<form", "action").expect("form action");
-        self.http
-            .post(self.url(&action))
-            .form(&form)
-            .send()
-            .await
-            .expect("decision is answered")
+        let fields = [("user_id", user_id), ("decision", decision)];
+        self.submit_form(html, &fields).await
     }
 
     /// Runs authorize with `auto_authorize=true` and returns the code.
@@ -130,19 +121,7 @@ impl Harness {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
-        let response = self
-            .http
-            .request(method, self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin answers");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response
+        self.admin_call(method, path, body).await
     }
 
     async fn counters(&self) -> Value {
@@ -165,16 +144,9 @@ fn location(response: &reqwest::Response) -> Url {
 }
 
 fn redirect_query(response: &reqwest::Response) -> HashMap<String, String> {
-    let url = location(response);
-    assert_eq!(
-        url[..url::Position::AfterPath],
-        *REDIRECT_URI,
-        "redirects to the registered URI"
-    );
-    url.query_pairs().into_owned().collect()
+    common::redirect_query(response, REDIRECT_URI)
 }
 
 fn challenge(verifier: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    common::s256(verifier)
 }

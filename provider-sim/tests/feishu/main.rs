@@ -8,10 +8,9 @@ use common::{Harness, attribute, hidden_fields};
 use std::collections::HashMap;
 
 use provider_sim::dev;
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/feishu/callback";
 const STATE: &str = "feishu-state";
@@ -142,19 +141,7 @@ impl Harness {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        self.admin_json(method, path, body).await
     }
 
     async fn advance(&self, seconds: u64) {
@@ -168,12 +155,7 @@ impl Harness {
 }
 
 fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .expect("ASCII");
-    let url = Url::parse(location).expect("absolute");
-    assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
-    url.query_pairs().into_owned().collect()
+    common::redirect_query(response, REDIRECT_URI)
 }
 
 mod v1;

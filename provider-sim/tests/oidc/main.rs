@@ -12,7 +12,6 @@ use provider_sim::dev;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use url::Url;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:8080/api/auth/oidc/callback";
 const STATE: &str = "oidc state";
@@ -180,19 +179,7 @@ impl Harness {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Value) -> Value {
-        let response = self
-            .http
-            .request(method, self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("admin");
-        assert!(
-            response.status().is_success(),
-            "{path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
+        self.admin_json(method, path, body).await
     }
 
     async fn revoke(&self, form: &[(&str, &str)]) -> reqwest::Response {
@@ -207,17 +194,11 @@ impl Harness {
 }
 
 fn s256(verifier: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    common::s256(verifier)
 }
 
 fn query_of(response: &reqwest::Response) -> HashMap<String, String> {
-    let location = response.headers()[header::LOCATION]
-        .to_str()
-        .expect("ASCII");
-    let url = Url::parse(location).expect("absolute");
-    assert_eq!(&url[..url::Position::AfterPath], REDIRECT_URI);
-    url.query_pairs().into_owned().collect()
+    common::redirect_query(response, REDIRECT_URI)
 }
 
 mod flows;
