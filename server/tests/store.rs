@@ -459,20 +459,62 @@ async fn pending_logins_are_single_use_and_expire() {
             .put_pending(&pending("old", time::Duration::seconds(-1)))
             .await
             .unwrap();
-        let taken = store.take_pending("s1").await.unwrap().expect(name);
+        let taken = store
+            .take_pending("s1", "aihubmix", "hash")
+            .await
+            .unwrap()
+            .expect(name);
         assert_eq!(taken.pkce_verifier, "verifier-secret");
         assert!(
-            store.take_pending("s1").await.unwrap().is_none(),
+            store
+                .take_pending("s1", "aihubmix", "hash")
+                .await
+                .unwrap()
+                .is_none(),
             "{name}: replay"
         );
         assert!(
-            store.take_pending("old").await.unwrap().is_none(),
+            store
+                .take_pending("old", "aihubmix", "hash")
+                .await
+                .unwrap()
+                .is_none(),
             "{name}: expired"
         );
         assert!(
-            store.take_pending("never").await.unwrap().is_none(),
+            store
+                .take_pending("never", "aihubmix", "hash")
+                .await
+                .unwrap()
+                .is_none(),
             "{name}"
         );
+    }
+}
+
+/// A pending login is taken only by a caller naming its provider and its
+/// browser's binding: one who knows the state alone finds nothing, and the
+/// login is still there for its own browser.
+#[tokio::test]
+async fn a_pending_login_is_not_spent_by_another_browser_or_provider() {
+    for (name, backend) in backends().await {
+        let store = SessionStore::new(backend, Keyring::ephemeral(), IDLE);
+        store
+            .put_pending(&pending("s1", time::Duration::minutes(10)))
+            .await
+            .unwrap();
+        for (provider, binding) in [("aihubmix", "other"), ("line", "hash"), ("aihubmix", "")] {
+            assert!(
+                store
+                    .take_pending("s1", provider, binding)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{name}: taken as {provider}/{binding:?}"
+            );
+        }
+        let taken = store.take_pending("s1", "aihubmix", "hash").await.unwrap();
+        assert!(taken.is_some(), "{name}: lost to a stranger");
     }
 }
 

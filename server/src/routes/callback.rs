@@ -8,7 +8,6 @@ use crate::{
     error::ApiError,
     page_lang::PageLang,
     providers::{ExchangeRequest, ProviderError},
-    secret::secrets_equal,
     session::{ConnectionRecord, LoginMode, PendingLogin, SessionId, SessionRecord},
     state::Keyhole,
 };
@@ -185,25 +184,18 @@ async fn claim_pending(
         Outcome::failure("store_unavailable", None)
     };
     let login_state = login_state.filter(|s| !s.is_empty()).ok_or_else(csrf)?;
-    // Checked before it is spent: someone who learnt the state but is not
-    // this browser, or names another provider, cannot cancel the login.
-    let pending = state
-        .sessions
-        .peek_pending(login_state)
-        .await
-        .map_err(store)?
-        .ok_or_else(csrf)?;
     let binding = jar
         .get(state.cookies.binding_name())
         .map(|c| binding_hash(c.value()))
         .unwrap_or_default();
-    if pending.provider != provider_id || !secrets_equal(&binding, &pending.binding_hash) {
-        return Err(csrf());
-    }
-    // Then taken, atomically: of two racing callbacks, one gets it.
+    // Checked and spent in one atomic step: it is stored under this
+    // provider and this browser's binding as well as the state, so of two
+    // racing callbacks one gets it, and someone who learnt the state but is
+    // not this browser, or names another provider, finds nothing and
+    // cannot cancel the login.
     state
         .sessions
-        .take_pending(login_state)
+        .take_pending(login_state, provider_id, &binding)
         .await
         .map_err(store)?
         .ok_or_else(csrf)
