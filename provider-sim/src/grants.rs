@@ -261,7 +261,11 @@ impl<C, A, R> Grants<C, A, R> {
         headers: &HeaderMap,
         now: u64,
     ) -> Result<&Access<A>, BearerFailure> {
-        let token = oauth::bearer(headers).ok_or(BearerFailure::Missing)?;
+        self.live_access(oauth::bearer(headers).ok_or(BearerFailure::Missing)?, now)
+    }
+
+    /// The access token `token`, if it is usable at `now`.
+    pub(crate) fn live_access(&self, token: &str, now: u64) -> Result<&Access<A>, BearerFailure> {
         let grant = self.access.get(token).ok_or(BearerFailure::Unknown)?;
         if grant.revoked {
             return Err(BearerFailure::Revoked);
@@ -282,13 +286,14 @@ impl<C, A, R> Grants<C, A, R> {
         }
     }
 
-    /// Revokes a refresh token's whole grant; `false` if the token is unknown.
-    pub(crate) fn revoke_refresh_grant(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoke_grant(grant_id);
-        true
+    /// Revokes the whole grant of an access or refresh token; `false` if the
+    /// token is unknown.
+    pub(crate) fn revoke_token_grant(&mut self, token: &str) -> bool {
+        let access = self.access.get(token).map(|grant| grant.grant_id);
+        let grant_id = access.or_else(|| self.refresh.get(token).map(|grant| grant.grant_id));
+        grant_id
+            .map(|grant_id| self.revoke_grant(grant_id))
+            .is_some()
     }
 }
 

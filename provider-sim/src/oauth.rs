@@ -259,25 +259,15 @@ pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {
     granted.join(" ")
 }
 
+/// A required query or form value; `Err` names the missing parameter.
+pub(crate) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+    non_empty(value).ok_or_else(|| TokenError::missing(name))
+}
+
 /// A query or form value, unless missing or empty (an empty `scope=` is no
 /// scope at all).
 pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|value| !value.is_empty())
-}
-
-/// Which of a token endpoint's two counters a request counts under, by its
-/// `grant_type`: `code` for authorization codes, `refresh` for refresh
-/// tokens, none for anything else (counted only as a call of the endpoint).
-pub(crate) fn grant_counter(
-    grant_type: Option<&str>,
-    code: &'static str,
-    refresh: &'static str,
-) -> Option<&'static str> {
-    match grant_type {
-        Some("authorization_code") => Some(code),
-        Some("refresh_token") => Some(refresh),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use axum::{
     Json,
     extract::{Form, State, rejection::FormRejection},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::Serialize;
 
@@ -12,7 +12,7 @@ use crate::{
     flow::token::{self, Grant, TokenCounters, TokenParams},
     grants::{Access, CodeRules, Refresh, RefreshStatus},
     net::Conn,
-    oauth::{self, TokenError, non_empty},
+    oauth::{self, TokenError, required},
     state::World,
 };
 
@@ -93,19 +93,10 @@ pub(super) async fn token(
     conn: Conn,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request(
-            "the body must be application/x-www-form-urlencoded, each parameter once",
-        )
-        .into_response();
-    };
-    match ctx.with(|world, dialect| exchange(world, dialect, &form)) {
-        Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
-        Err(error) => error.into_response(),
-    }
+    token::serve(&ctx, &conn, COUNTERS, form, |world, dialect, form| {
+        exchange(world, dialect, &form).map(Json)
+    })
+    .await
 }
 
 fn exchange(
@@ -113,7 +104,6 @@ fn exchange(
     dialect: &mut DialectState,
     form: &TokenParams,
 ) -> Result<TokenResponse, TokenError> {
-    let required = |value, name| non_empty(value).ok_or_else(|| TokenError::missing(name));
     required(&form.grant_type, "grant_type")?;
     let client_id = required(&form.client_id, "client_id")?;
     let secret = required(&form.client_secret, "client_secret")?;

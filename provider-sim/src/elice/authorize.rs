@@ -170,7 +170,7 @@ impl AuthorizeFlow for Flow {
             action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &hidden,
         }
-        .render_in(wording)
+        .render_in(wording, "")
     }
 
     fn approve(

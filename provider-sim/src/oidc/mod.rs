@@ -105,7 +105,7 @@ impl Dialect for DialectState {
     }
     /// Revokes one refresh token and its grant; `false` if it is unknown.
     fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        self.grants.revoke_refresh_grant(token)
+        self.grants.revoke_token_grant(token)
     }
     /// Revokes every token of a user and ends their session; returns how many
     /// tokens were still usable.
@@ -295,61 +295,49 @@ struct Granted {
 // ---------------------------------------------------------------------------
 // Discovery
 
-/// `{simulator origin}/oidc`.
-fn issuer(ctx: &Ctx, headers: &HeaderMap) -> String {
-    format!("{}{PREFIX}", ctx.base_url(headers))
-}
-
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
 async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, DISCOVERY, None).await {
-        return response;
-    }
-    let issuer = issuer(&ctx, &headers);
-    let (plain, iss) = ctx.with(|_, dialect| {
+    let issuer = format!("{}{PREFIX}", ctx.base_url(&headers));
+    ctx.call(&conn, DISCOVERY, |_, dialect| {
         let options = &dialect.options;
-        (options.allow_plain_pkce, options.authorization_response_iss)
-    });
-    let methods: &[&str] = if plain { &["S256", "plain"] } else { &["S256"] };
-    Json(serde_json::json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "userinfo_endpoint": format!("{issuer}/userinfo"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "revocation_endpoint": format!("{issuer}/revoke"),
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": methods,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "claims_supported": [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-            "name", "preferred_username", "picture", "locale", "email", "email_verified",
-        ],
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-        "authorization_response_iss_parameter_supported": iss,
-    }))
-    .into_response()
+        let methods: &[&str] = if options.allow_plain_pkce { &["S256", "plain"] } else { &["S256"] };
+        Json(serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "revocation_endpoint": format!("{issuer}/revoke"),
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": methods,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_supported": [
+                "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+                "name", "preferred_username", "picture", "locale", "email", "email_verified",
+            ],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": options.authorization_response_iss,
+        }))
+        .into_response()
+    })
+    .await
 }
 
 /// `GET /jwks`: every published key, so tokens signed before a rotation verify.
 async fn jwks(State(ctx): State<Ctx>, conn: Conn) -> Response {
-    if let Some(response) = ctx.begin(&conn, JWKS, None).await {
-        return response;
-    }
-    let body = ctx.with(|_, dialect| dialect.keys.jwks());
-    (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")],
-        body.to_string(),
-    )
-        .into_response()
+    ctx.call(&conn, JWKS, |_, dialect| {
+        let body = dialect.keys.jwks().to_string();
+        let content_type = [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")];
+        (StatusCode::OK, content_type, body).into_response()
+    })
+    .await
 }

@@ -178,20 +178,11 @@ async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request(
-            "the body must be application/x-www-form-urlencoded, each parameter once",
-        )
-        .into_response();
-    };
     let base_url = ctx.base_url(&headers);
-    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &form, &base_url)) {
-        Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    token::serve(&ctx, &conn, COUNTERS, form, |world, dialect, form| {
+        exchange(world, dialect, &headers, &form, &base_url).map(Json)
+    })
+    .await
 }
 
 fn exchange(
