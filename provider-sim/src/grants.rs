@@ -61,6 +61,24 @@ pub(crate) enum RefreshStatus {
     Revoked,
 }
 
+/// Whose a token is: the fields every record of one grant shares.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner<'a> {
+    pub(crate) client_id: &'a str,
+    pub(crate) user_id: u64,
+    pub(crate) grant_id: u64,
+}
+
+impl<'a> Owner<'a> {
+    pub(crate) fn new(client_id: &'a str, user_id: u64, grant_id: u64) -> Self {
+        Self {
+            client_id,
+            user_id,
+            grant_id,
+        }
+    }
+}
+
 /// How a provider checks a code at its token endpoint.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CodeRules {
@@ -184,6 +202,38 @@ impl<C, A, R> Grants<C, A, R> {
         let value = oauth::random_token(bytes);
         self.codes.insert(value.clone(), code);
         value
+    }
+
+    /// Stores access token `token` of `owner`, usable until `expires_at`.
+    pub(crate) fn add_access(&mut self, token: &str, owner: Owner<'_>, expires_at: u64, extra: A) {
+        let access = Access {
+            client_id: owner.client_id.to_owned(),
+            user_id: owner.user_id,
+            expires_at,
+            grant_id: owner.grant_id,
+            revoked: false,
+            extra,
+        };
+        self.access.insert(token.to_owned(), access);
+    }
+
+    /// Stores an active refresh token of `owner`; `None` never expires.
+    pub(crate) fn add_refresh(
+        &mut self,
+        token: &str,
+        owner: Owner<'_>,
+        expires_at: Option<u64>,
+        extra: R,
+    ) {
+        let refresh = Refresh {
+            client_id: owner.client_id.to_owned(),
+            user_id: owner.user_id,
+            expires_at,
+            grant_id: owner.grant_id,
+            status: RefreshStatus::Active,
+            extra,
+        };
+        self.refresh.insert(token.to_owned(), refresh);
     }
 
     /// Redeems a code: checks it per `rules`, marks it used and returns it.

@@ -185,10 +185,7 @@ impl AuthorizeFlow for Flow {
         request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        let expires_at = world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs);
+        let expires_at = world.clock.after(dialect.options.code_ttl_secs);
         let code = Code {
             challenge: request.challenge.clone().map(|challenge| (challenge, true)),
             ..request.base.code(user_id, expires_at, request.scopes)

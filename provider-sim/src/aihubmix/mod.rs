@@ -33,12 +33,9 @@ use crate::{
     users::User,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "aihubmix";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/aihubmix";
 
 const AUTHORIZE: &str = "aihubmix.authorize";
@@ -50,18 +47,14 @@ const USERINFO: &str = "aihubmix.userinfo";
 const TOPUP: &str = "aihubmix.topup";
 const APPS: &str = "aihubmix.oauth_apps";
 
-const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
-/// Per-grant counters of the token endpoint, beyond the endpoints'.
-const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
-
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("AIHubMix", "/api/oauth2/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
+    const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::AIHUBMIX_CLIENT_ID,

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::{Ctx, DialectState, NAME, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Refresh, RefreshStatus},
+    grants::{CodeRules, Owner, RefreshStatus},
     net::Conn,
     oauth::{self, TokenError, required},
     state::World,
@@ -40,25 +40,13 @@ impl DialectState {
         let ttl = self.options.access_token_ttl_secs;
         let access_token = jwt_shaped_token(now, ttl, client_id, user_id, scopes);
         let refresh_token = format!("refresh_{}", oauth::random_token(32));
-        let access = Access {
-            client_id: client_id.to_owned(),
-            user_id,
-            expires_at: now.saturating_add(ttl),
-            grant_id,
-            revoked: false,
-            extra: scopes,
-        };
-        self.grants.access.insert(access_token.clone(), access);
+        let owner = Owner::new(client_id, user_id, grant_id);
+        self.grants
+            .add_access(&access_token, owner, now.saturating_add(ttl), scopes);
         let refresh_ttl = self.options.refresh_token_ttl_secs;
-        let refresh = Refresh {
-            client_id: client_id.to_owned(),
-            user_id,
-            expires_at: refresh_ttl.map(|ttl| now.saturating_add(ttl)),
-            grant_id,
-            status: RefreshStatus::Active,
-            extra: scopes,
-        };
-        self.grants.refresh.insert(refresh_token.clone(), refresh);
+        let expires_at = refresh_ttl.map(|ttl| now.saturating_add(ttl));
+        self.grants
+            .add_refresh(&refresh_token, owner, expires_at, scopes);
         TokenResponse {
             access_token,
             token_type: "Bearer",

@@ -53,12 +53,9 @@ use crate::{
     users::User,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "line_login";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/line";
 
 const AUTHORIZE: &str = "line.authorize";
@@ -80,23 +77,6 @@ const USERINFO: &str = "line.userinfo";
 const CERTS: &str = "line.certs";
 const DISCOVERY: &str = "line.discovery";
 
-const ENDPOINTS: &[&str] = &[
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    VERIFY_ACCESS_TOKEN,
-    VERIFY_ID_TOKEN,
-    REVOKE,
-    PROFILE,
-    FRIENDSHIP,
-    USERINFO,
-    CERTS,
-    DISCOVERY,
-    STATELESS,
-    KIDS,
-    DEAUTHORIZE,
-];
-
 /// The issuer of every ID token, whatever host the simulator runs on.
 const ISSUER: &str = "https://access.line.me";
 
@@ -104,7 +84,22 @@ impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("LINE Login", "/oauth2/v2.1/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const ENDPOINTS: &'static [&'static str] = &[
+        AUTHORIZE,
+        DECISION,
+        TOKEN,
+        VERIFY_ACCESS_TOKEN,
+        VERIFY_ID_TOKEN,
+        REVOKE,
+        PROFILE,
+        FRIENDSHIP,
+        USERINFO,
+        CERTS,
+        DISCOVERY,
+        STATELESS,
+        KIDS,
+        DEAUTHORIZE,
+    ];
     const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH, TOKEN_CHANNEL];
     type Options = Options;
 

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     flow::token::{self, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeFailure, CodeRules, Refresh, RefreshStatus},
+    grants::{CodeFailure, CodeRules, Owner},
     line_messaging::tokens::{self, v21},
     net::Conn,
     oauth::{self, TokenError, non_empty, required},
@@ -114,21 +114,14 @@ fn exchange(
     let granted = code.extra;
     let access_token = dialect.issue_access(now, client_id, user, granted.scopes, code.grant_id);
     let refresh_token = oauth::random_token(15);
-    let refresh = Refresh {
-        client_id: client_id.to_owned(),
-        user_id: user.id,
-        expires_at: Some(now.saturating_add(dialect.options.refresh_token_ttl_secs)),
-        grant_id: code.grant_id,
-        status: RefreshStatus::Active,
-        extra: Refreshing {
-            scopes: granted.scopes,
-            access_token: access_token.clone(),
-        },
+    let owner = Owner::new(client_id, user.id, code.grant_id);
+    let expires_at = now.saturating_add(dialect.options.refresh_token_ttl_secs);
+    let refreshing = Refreshing {
+        scopes: granted.scopes,
+        access_token: access_token.clone(),
     };
-    dialect
-        .grants
-        .refresh
-        .insert(refresh_token.clone(), refresh);
+    let grants = &mut dialect.grants;
+    grants.add_refresh(&refresh_token, owner, Some(expires_at), refreshing);
     let mut body = dialect.response(access_token, refresh_token, granted.scopes);
     if granted.scopes.openid {
         let ttl = dialect.options.id_token_ttl_secs;
@@ -193,15 +186,9 @@ impl DialectState {
     ) -> String {
         let ttl = self.options.access_token_ttl_secs;
         let token = jws_shaped_token(now, ttl, client_id, user.line_user_id, scopes);
-        let access = Access {
-            client_id: client_id.to_owned(),
-            user_id: user.id,
-            expires_at: now.saturating_add(ttl),
-            grant_id,
-            revoked: false,
-            extra: scopes,
-        };
-        self.grants.access.insert(token.clone(), access);
+        let owner = Owner::new(client_id, user.id, grant_id);
+        let expires_at = now.saturating_add(ttl);
+        self.grants.add_access(&token, owner, expires_at, scopes);
         token
     }
 

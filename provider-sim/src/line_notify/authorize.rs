@@ -161,10 +161,7 @@ impl AuthorizeFlow for Flow {
         request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        let expires_at = world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs);
+        let expires_at = world.clock.after(dialect.options.code_ttl_secs);
         let code = request
             .base
             .code(user_id, expires_at, request.target.clone());

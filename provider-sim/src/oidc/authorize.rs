@@ -332,10 +332,7 @@ fn issue_code(
     user_id: u64,
     auth_time: u64,
 ) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
+    let expires_at = world.clock.after(dialect.options.code_ttl_secs);
     let granted = Granted {
         scopes: request.checked.scopes,
         auth_time,

@@ -39,10 +39,8 @@ use crate::{
     users::User,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "oidc";
 /// Path prefix of this dialect on the simulator (and the issuer's path).
 const PREFIX: &str = "/oidc";
@@ -57,19 +55,15 @@ const TOKEN_REFRESH: &str = "oidc.token.refresh_token";
 const USERINFO: &str = "oidc.userinfo";
 const REVOKE: &str = "oidc.revoke";
 
-const ENDPOINTS: &[&str] = &[
-    DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
-];
-/// Per-grant counters of the token endpoint, beyond the endpoints'.
-const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
-
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) =
         ("OpenID Connect", "/.well-known/openid-configuration");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[
+        DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
+    ];
+    const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::OIDC_CLIENT_ID,

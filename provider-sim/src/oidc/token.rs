@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{Ctx, DialectState, Granted, NAME, PREFIX, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, AuthFailure, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Refresh, RefreshStatus},
+    grants::{CodeRules, Owner, RefreshStatus},
     net::Conn,
     oauth::{self, TokenError, non_empty},
     state::World,
@@ -132,37 +132,23 @@ fn issue(
         };
         body["id_token"] = id_token.into();
     }
-    let access = Access {
-        client_id: grant.client_id.to_owned(),
-        user_id: grant.user_id,
-        expires_at: now.saturating_add(options.access_token_ttl_secs),
-        grant_id: grant.grant_id,
-        revoked: false,
-        extra: grant.scopes,
-    };
-    dialect.grants.access.insert(access_token, access);
+    let owner = Owner::new(grant.client_id, grant.user_id, grant.grant_id);
+    let expires_at = now.saturating_add(options.access_token_ttl_secs);
+    let grants = &mut dialect.grants;
+    grants.add_access(&access_token, owner, expires_at, grant.scopes);
     if let Some(kept) = grant.keep_refresh_token {
         body["refresh_token"] = kept.into();
     } else if grant.scopes.offline_access || !options.refresh_requires_offline_access {
         let refresh_token = oauth::random_token(32);
-        let refresh = Refresh {
-            client_id: grant.client_id.to_owned(),
-            user_id: grant.user_id,
-            expires_at: options
-                .refresh_token_ttl_secs
-                .map(|ttl| now.saturating_add(ttl)),
-            grant_id: grant.grant_id,
-            status: RefreshStatus::Active,
-            extra: Granted {
-                scopes: grant.scopes,
-                auth_time: grant.auth_time,
-                nonce: None,
-            },
+        let granted = Granted {
+            scopes: grant.scopes,
+            auth_time: grant.auth_time,
+            nonce: None,
         };
-        dialect
-            .grants
-            .refresh
-            .insert(refresh_token.clone(), refresh);
+        let expires_at = options
+            .refresh_token_ttl_secs
+            .map(|ttl| now.saturating_add(ttl));
+        grants.add_refresh(&refresh_token, owner, expires_at, granted);
         body["refresh_token"] = refresh_token.into();
     }
     Ok(body)
