@@ -248,6 +248,48 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
+/// A dialect's scopes as a `Copy` struct of flags, one per scope name, in the
+/// order its responses list them: `parse` (a space-separated list; `Err` is
+/// the first unknown name), `contains`, `union`, and `Display` as a list.
+macro_rules! scope_set {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        $vis struct $name {
+            $($vis $field: bool,)+
+        }
+
+        impl $name {
+            $vis fn parse(raw: &str) -> Result<Self, String> {
+                let mut scopes = Self::default();
+                for scope in raw.split(' ').filter(|scope| !scope.is_empty()) {
+                    match scope {
+                        $($wire => scopes.$field = true,)+
+                        unknown => return Err(unknown.to_owned()),
+                    }
+                }
+                Ok(scopes)
+            }
+
+            $vis fn contains(self, other: Self) -> bool {
+                true $(&& (self.$field || !other.$field))+
+            }
+
+            #[allow(dead_code, reason = "not every dialect merges scopes")]
+            $vis fn union(self, other: Self) -> Self {
+                Self { $($field: self.$field || other.$field,)+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&crate::oauth::scope_string(&[$((self.$field, $wire)),+]))
+            }
+        }
+    };
+}
+pub(crate) use scope_set;
+
 /// The names whose flag is set, space-separated in the given order: how a
 /// dialect writes a set of granted scopes.
 pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {

@@ -16,8 +16,6 @@ mod authorize;
 mod balance;
 mod token;
 
-use std::fmt;
-
 use axum::{
     Router,
     routing::{get, post, put},
@@ -142,11 +140,9 @@ pub(crate) enum BalanceFormat {
 // ---------------------------------------------------------------------------
 // Scopes
 
-/// The granted subset of `profile` and `balance`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Scopes {
-    profile: bool,
-    balance: bool,
+crate::oauth::scope_set! {
+    /// The granted subset of `profile` and `balance`.
+    struct Scopes { profile = "profile", balance = "balance" }
 }
 
 impl Scopes {
@@ -154,29 +150,9 @@ impl Scopes {
     /// the seed does not say, and a login without a username is of little use.
     fn parse_requested(raw: Option<&str>) -> Result<Self, String> {
         match raw.map(str::trim) {
-            None | Some("") => Ok(Self {
-                profile: true,
-                balance: false,
-            }),
-            Some(raw) => Self::parse_list(raw),
+            None | Some("") => Self::parse("profile"),
+            Some(raw) => Self::parse(raw),
         }
-    }
-
-    /// A space-separated list; `Err` carries the first unknown scope.
-    fn parse_list(raw: &str) -> Result<Self, String> {
-        let mut scopes = Self::default();
-        for scope in raw.split(' ').filter(|scope| !scope.is_empty()) {
-            match scope {
-                "profile" => scopes.profile = true,
-                "balance" => scopes.balance = true,
-                unknown => return Err(unknown.to_owned()),
-            }
-        }
-        Ok(scopes)
-    }
-
-    fn contains(self, other: Self) -> bool {
-        (self.profile || !other.profile) && (self.balance || !other.balance)
     }
 
     fn permissions(self) -> Vec<&'static str> {
@@ -188,13 +164,6 @@ impl Scopes {
             words.push("Your account balance (remaining and used quota)");
         }
         words
-    }
-}
-
-impl fmt::Display for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [(self.profile, "profile"), (self.balance, "balance")];
-        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 
@@ -224,7 +193,7 @@ mod tests {
             Scopes::parse_requested(Some("profile email")),
             Err("email".to_owned())
         );
-        let profile = Scopes::parse_list("profile").expect("valid");
+        let profile = Scopes::parse("profile").expect("valid");
         assert!(both.contains(profile));
         assert!(!profile.contains(both));
     }

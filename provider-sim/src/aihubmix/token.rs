@@ -126,7 +126,7 @@ fn refresh(
     let scopes = match scope {
         None => grant.extra,
         Some(raw) => {
-            let asked = Scopes::parse_list(raw).map_err(|unknown| {
+            let asked = Scopes::parse(raw).map_err(|unknown| {
                 TokenError::invalid_scope(format!("unknown scope: {unknown}"))
             })?;
             if !grant.extra.contains(asked) {

@@ -267,7 +267,7 @@ fn check(
             return Err(reply.refuse("unsupported_response_type", description));
         }
     }
-    let scopes = Scopes::parse(params.scope.as_deref().unwrap_or(""));
+    let scopes = Scopes::known(params.scope.as_deref().unwrap_or(""));
     if !scopes.openid {
         return Err(reply.refuse("invalid_scope", "the scope must include openid"));
     }

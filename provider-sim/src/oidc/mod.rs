@@ -16,10 +16,7 @@ mod keys;
 mod resource;
 mod token;
 
-use std::{
-    collections::{HashMap, HashSet},
-    fmt,
-};
+use std::collections::{HashMap, HashSet};
 
 use axum::{
     Json, Router,
@@ -200,38 +197,21 @@ async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) 
 // ---------------------------------------------------------------------------
 // Scopes
 
-/// The scopes this provider understands; others are ignored (OIDC Core §3.1.2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Scopes {
-    openid: bool,
-    profile: bool,
-    email: bool,
-    offline_access: bool,
+crate::oauth::scope_set! {
+    /// The scopes this provider understands.
+    struct Scopes {
+        openid = "openid",
+        profile = "profile",
+        email = "email",
+        offline_access = "offline_access",
+    }
 }
 
 impl Scopes {
-    fn parse(raw: &str) -> Self {
-        let mut scopes = Self::default();
-        for scope in raw.split(' ') {
-            match scope {
-                "openid" => scopes.openid = true,
-                "profile" => scopes.profile = true,
-                "email" => scopes.email = true,
-                "offline_access" => scopes.offline_access = true,
-                _ => {}
-            }
-        }
-        scopes
-    }
-
-    fn contains(self, other: Self) -> bool {
-        let pairs = [
-            (self.openid, other.openid),
-            (self.profile, other.profile),
-            (self.email, other.email),
-            (self.offline_access, other.offline_access),
-        ];
-        pairs.iter().all(|(mine, theirs)| *mine || !*theirs)
+    /// Unknown scopes are ignored (OIDC Core §3.1.2.1).
+    fn known(raw: &str) -> Self {
+        let known = raw.split(' ').filter_map(|scope| Self::parse(scope).ok());
+        known.fold(Self::default(), Self::union)
     }
 
     fn permissions(self) -> Vec<&'static str> {
@@ -246,18 +226,6 @@ impl Scopes {
             words.push("Access while you are not signed in");
         }
         words
-    }
-}
-
-impl fmt::Display for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (self.openid, "openid"),
-            (self.profile, "profile"),
-            (self.email, "email"),
-            (self.offline_access, "offline_access"),
-        ];
-        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 

@@ -218,7 +218,7 @@ fn refresh<'a>(
     let scopes = match scope {
         None => grant.extra.scopes,
         Some(raw) => {
-            let asked = Scopes::parse(raw);
+            let asked = Scopes::known(raw);
             if !grant.extra.scopes.contains(asked) {
                 return Err(TokenError::invalid_scope(
                     "a refresh cannot widen the granted scope",
