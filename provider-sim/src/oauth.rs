@@ -236,6 +236,13 @@ pub(crate) fn invalid_token(description: &str) -> Response {
         .into_response()
 }
 
+/// Adds a `Set-Cookie` to `response` (none if the value cannot be a header).
+pub(crate) fn set_cookie(response: &mut Response, cookie: String) {
+    if let Ok(cookie) = HeaderValue::try_from(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
 /// The value of cookie `name`, if the request carries it.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -1,9 +1,6 @@
 //! `GET /api/oauth2/authorize`, the consent page and its decision: AIHubMix's hooks of the shared flow.
 
-use axum::{
-    http::{HeaderValue, header},
-    response::Response,
-};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, PREFIX, Scopes};
@@ -206,9 +203,7 @@ impl AuthorizeFlow for Flow {
         let cookie = format!(
             "{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax"
         );
-        if let Ok(cookie) = HeaderValue::try_from(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+        oauth::set_cookie(&mut response, cookie);
         response
     }
 

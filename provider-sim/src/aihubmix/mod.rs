@@ -93,9 +93,6 @@ impl Dialect for DialectState {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches for this dialect, where the real service is undocumented
 /// or where tests need to reach a state quickly.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -137,9 +134,6 @@ pub(crate) enum BalanceFormat {
     Seed,
 }
 
-// ---------------------------------------------------------------------------
-// Scopes
-
 crate::oauth::scope_set! {
     /// The granted subset of `profile` and `balance`.
     struct Scopes { profile = "profile", balance = "balance" }
@@ -166,9 +160,6 @@ impl Scopes {
         words
     }
 }
-
-// ---------------------------------------------------------------------------
-// State
 
 /// Options, and the codes and tokens this dialect has issued (each with its scopes).
 #[derive(Debug, Default)]

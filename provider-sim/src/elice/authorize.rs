@@ -11,9 +11,6 @@ use crate::{
     state::World,
 };
 
-// ---------------------------------------------------------------------------
-// Languages
-
 /// The consent page's languages: `lang` picks one, Korean by default.
 fn wording(lang: &str) -> (&'static Wording, &'static str) {
     const KO: Wording = Wording {
@@ -57,9 +54,6 @@ fn wording(lang: &str) -> (&'static Wording, &'static str) {
         _ => (&KO, "이름, 이메일, 전화번호, 프로필 사진"),
     }
 }
-
-// ---------------------------------------------------------------------------
-// Authorize + consent
 
 /// Query of `GET /oauth/authorize`, also carried by the consent form.
 #[derive(Debug, Default, Deserialize)]

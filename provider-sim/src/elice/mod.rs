@@ -80,9 +80,6 @@ impl Dialect for DialectState {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches where Elice's documentation is silent or contradicts itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,9 +140,6 @@ pub(crate) enum ErrorRedirect {
     Page,
 }
 
-// ---------------------------------------------------------------------------
-// State
-
 /// Options, and the codes and tokens this dialect has issued. No refresh
 /// tokens: Elice has none.
 #[derive(Debug, Default)]
@@ -161,9 +155,6 @@ const CODE_RULES: CodeRules = CodeRules {
     redirect: false,
     pkce: false,
 };
-
-// ---------------------------------------------------------------------------
-// Token endpoint
 
 /// JSON body of `POST /oauth/token`. Anything else (`grant_type`,
 /// `redirect_uri`) is ignored, as Elice never asks for it.
@@ -240,9 +231,6 @@ async fn token(
     })
     .await
 }
-
-// ---------------------------------------------------------------------------
-// Account
 
 /// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
 async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {

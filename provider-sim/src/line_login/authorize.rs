@@ -1,9 +1,6 @@
 //! LINE Login's hooks of the shared authorize flow: the add-friend option, `prompt=none` and the SSO cookie (checks in `validate`).
 
-use axum::{
-    http::{HeaderValue, header},
-    response::Response,
-};
+use axum::response::Response;
 
 use super::{
     AUTHORIZE, DECISION, DialectState, Granted, PREFIX,
@@ -192,9 +189,7 @@ impl AuthorizeFlow for Flow {
         let cookie = format!(
             "{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax"
         );
-        if let Ok(cookie) = HeaderValue::try_from(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+        oauth::set_cookie(&mut response, cookie);
         response
     }
 

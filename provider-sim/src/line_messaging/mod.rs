@@ -160,9 +160,6 @@ pub(crate) fn bot_user_id(channel_id: &str) -> String {
     format!("U{}", &hex[..32])
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,9 +201,6 @@ pub(crate) enum PushResponse {
     SentMessages,
     Empty,
 }
-
-// ---------------------------------------------------------------------------
-// State
 
 pub(crate) use friendships::Friendship;
 

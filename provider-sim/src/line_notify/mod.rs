@@ -96,9 +96,6 @@ fn ended(dialect: &DialectState) -> Option<Response> {
     })
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches for this dialect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -125,9 +122,6 @@ impl Default for Options {
         }
     }
 }
-
-// ---------------------------------------------------------------------------
-// State
 
 /// A group chat the LINE Notify bot was invited to, offered as a target.
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,6 @@
 
 use axum::{
     Router,
-    http::{HeaderValue, header},
     response::Response,
     routing::{get, post},
 };
@@ -239,9 +238,7 @@ impl AuthorizeFlow for Flow {
         dialect.consents.insert(consent);
         let mut response = Self::approve(world, dialect, &request, user_id);
         let cookie = format!("{SESSION_COOKIE}={user_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
-        if let Ok(cookie) = HeaderValue::try_from(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+        oauth::set_cookie(&mut response, cookie);
         response
     }
 

@@ -111,9 +111,6 @@ impl Dialect for DialectState {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Lifetimes and the choices the standards leave to the provider.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,9 +191,6 @@ async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) 
     }))
 }
 
-// ---------------------------------------------------------------------------
-// Scopes
-
 crate::oauth::scope_set! {
     /// The scopes this provider understands.
     struct Scopes {
@@ -229,9 +223,6 @@ impl Scopes {
     }
 }
 
-// ---------------------------------------------------------------------------
-// State
-
 /// Everything this provider has issued, plus its keys and browser sessions.
 #[derive(Debug, Default)]
 pub(crate) struct DialectState {
@@ -253,9 +244,6 @@ struct Granted {
     /// The authentication request's nonce (codes only).
     nonce: Option<String>,
 }
-
-// ---------------------------------------------------------------------------
-// Discovery
 
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
 async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {

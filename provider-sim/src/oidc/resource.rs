@@ -43,9 +43,6 @@ async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Res
     .await
 }
 
-// ---------------------------------------------------------------------------
-// Revocation (RFC 7009)
-
 #[derive(Debug, Default, Deserialize)]
 struct RevokeForm {
     token: Option<String>,

@@ -27,9 +27,6 @@ pub(super) fn router() -> Router<Ctx> {
     Router::new().route("/token", post(token))
 }
 
-// ---------------------------------------------------------------------------
-// Claims
-
 /// Profile claims by scope (OIDC Core §5.4), shared by ID tokens and userinfo.
 #[derive(Debug, Default, Serialize)]
 pub(super) struct ProfileClaims {
@@ -154,9 +151,6 @@ fn issue(
     Ok(body)
 }
 
-// ---------------------------------------------------------------------------
-// Token endpoint
-
 /// `POST /token`.
 async fn token(
     State(ctx): State<Ctx>,
@@ -241,9 +235,6 @@ fn refresh<'a>(
         keep_refresh_token: (!rotate).then_some(token),
     })
 }
-
-// ---------------------------------------------------------------------------
-// Client authentication
 
 /// Why a call failed; kept small rather than a whole `Response`.
 #[derive(Debug)]
