@@ -123,20 +123,6 @@ pub(crate) fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Resp
         .into_response()
 }
 
-/// RFC 6749 §4.1.2.1: an authorization error sent back to the client.
-pub(crate) fn error_redirect(
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    state: Option<&str>,
-) -> Response {
-    let mut params = vec![("error", error), ("error_description", description)];
-    if let Some(state) = state {
-        params.push(("state", state));
-    }
-    redirect_with(redirect_uri, &params)
-}
-
 /// A token-endpoint error (RFC 6749 §5.2): `{"error", "error_description"}`.
 #[derive(Debug)]
 pub(crate) struct TokenError {
@@ -359,24 +345,6 @@ mod tests {
         assert_eq!(cookie(&headers, "b"), Some("2"));
         assert_eq!(cookie(&headers, "c"), Some("3"));
         assert_eq!(cookie(&headers, "d"), None);
-    }
-
-    #[test]
-    fn error_redirect_keeps_existing_query_and_echoes_state() {
-        let response = error_redirect(
-            "http://app/cb?x=1",
-            "access_denied",
-            "The user denied the request",
-            Some("s t"),
-        );
-        assert_eq!(response.status(), StatusCode::FOUND);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .expect("ascii");
-        assert_eq!(
-            location,
-            "http://app/cb?x=1&error=access_denied&error_description=The+user+denied+the+request&state=s+t"
-        );
     }
 
     #[test]
