@@ -23,6 +23,11 @@ impl Clock {
         real.saturating_add(self.offset_secs)
     }
 
+    /// The simulated Unix time `secs` from now.
+    pub(crate) fn after(&self, secs: u64) -> u64 {
+        self.now().saturating_add(secs)
+    }
+
     /// Moves simulated time forward.
     pub(crate) fn advance(&mut self, secs: u64) {
         self.offset_secs = self.offset_secs.saturating_add(secs);

@@ -89,11 +89,13 @@ impl Wording {
 
 impl ConsentPage<'_> {
     pub(crate) fn render(&self) -> Response {
-        self.render_in(&ENGLISH)
+        self.render_in(&ENGLISH, "")
     }
 
-    /// The page in another language; permissions come already translated.
-    pub(crate) fn render_in(&self, wording: &Wording) -> Response {
+    /// The page in another language (permissions come already translated),
+    /// with `extra` (escaped HTML, such as LINE's add-friend option) between
+    /// the accounts and the buttons.
+    pub(crate) fn render_in(&self, wording: &Wording, extra: &str) -> Response {
         let provider = esc(self.provider);
         let client = esc(self.client_name);
         let mut body = format!(
@@ -112,17 +114,7 @@ impl ConsentPage<'_> {
             }
             body.push_str("</ul>\n");
         }
-        body.push_str(&format!(
-            "<form method=\"post\" action=\"{}\">\n",
-            esc(self.action)
-        ));
-        for (name, value) in self.hidden {
-            body.push_str(&format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-                esc(name),
-                esc(value)
-            ));
-        }
+        body.push_str(&form_start(self.action, self.hidden));
         body.push_str(&format!(
             "<fieldset>\n<legend>{}</legend>\n",
             esc(wording.continue_as)
@@ -142,8 +134,10 @@ impl ConsentPage<'_> {
                 email = esc(user.email),
             ));
         }
+        body.push_str("</fieldset>\n");
+        body.push_str(extra);
         body.push_str(&format!(
-            "</fieldset>\n<div class=\"actions\">\
+            "<div class=\"actions\">\
              <button type=\"submit\" name=\"decision\" value=\"allow\"{allow_aria}>{allow}</button> \
              <button type=\"submit\" name=\"decision\" value=\"deny\"{deny_aria}>{deny}</button>\
              </div>\n</form>\n",
@@ -160,6 +154,19 @@ impl ConsentPage<'_> {
             &body,
         )
     }
+}
+
+/// `<form method="post">` with hidden fields.
+pub(crate) fn form_start(action: &str, hidden: &[(&str, &str)]) -> String {
+    let mut html = format!("<form method=\"post\" action=\"{}\">\n", esc(action));
+    for (name, value) in hidden {
+        html.push_str(&format!(
+            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
+            esc(name),
+            esc(value)
+        ));
+    }
+    html
 }
 
 /// A 400 page for requests that must not be redirected (unknown client, wrong

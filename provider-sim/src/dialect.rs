@@ -8,12 +8,7 @@
 
 use std::{ops::Deref, sync::Arc};
 
-use axum::{
-    Json, Router,
-    extract::State,
-    response::{IntoResponse, Response},
-    routing::get,
-};
+use axum::{Json, Router, extract::State, response::Response, routing::get};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
@@ -250,25 +245,33 @@ async fn get_options<D: Dialect>(State(ctx): State<Ctx<D>>) -> Json<D::Options> 
 
 /// `PUT /_sim{PREFIX}/options`: a partial object; absent fields keep their
 /// value, `null` clears an optional one.
-async fn put_options<D: Dialect>(State(ctx): State<Ctx<D>>, Json(patch): Json<Value>) -> Response {
+async fn put_options<D: Dialect>(
+    State(ctx): State<Ctx<D>>,
+    Json(patch): Json<Value>,
+) -> Result<Json<D::Options>, AdminError> {
     let Value::Object(patch) = patch else {
-        return AdminError::bad_request("send a JSON object").into_response();
+        return Err(AdminError::bad_request("send a JSON object"));
     };
     ctx.with(|_, dialect| {
-        let Ok(Value::Object(mut merged)) = serde_json::to_value(dialect.options().clone()) else {
-            return AdminError::bad_request("the options do not serialize").into_response();
-        };
-        merged.extend(patch);
-        let options = match serde_json::from_value::<D::Options>(Value::Object(merged)) {
-            Ok(options) => options,
-            Err(error) => return AdminError::bad_request(error.to_string()).into_response(),
-        };
-        if let Err(message) = D::check_options(&options) {
-            return AdminError::bad_request(message).into_response();
-        }
+        let options = patched(dialect.options(), patch)
+            .and_then(|options| D::check_options(&options).map(|()| options))
+            .map_err(AdminError::bad_request)?;
         *dialect.options() = options.clone();
-        Json(options).into_response()
+        Ok(Json(options))
     })
+}
+
+/// `value` with the fields of `patch` replaced (a JSON merge one level
+/// deep); `Err` says why the result is no `T`.
+pub(crate) fn patched<T: Serialize + DeserializeOwned>(
+    value: &T,
+    patch: Map<String, Value>,
+) -> Result<T, String> {
+    let Ok(Value::Object(mut merged)) = serde_json::to_value(value) else {
+        return Err("the current value does not serialize".to_owned());
+    };
+    merged.extend(patch);
+    serde_json::from_value(Value::Object(merged)).map_err(|error| error.to_string())
 }
 
 /// A dev client of dialect `D` with the default display name.

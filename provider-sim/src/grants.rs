@@ -61,6 +61,24 @@ pub(crate) enum RefreshStatus {
     Revoked,
 }
 
+/// Whose a token is: the fields every record of one grant shares.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Owner<'a> {
+    pub(crate) client_id: &'a str,
+    pub(crate) user_id: u64,
+    pub(crate) grant_id: u64,
+}
+
+impl<'a> Owner<'a> {
+    pub(crate) fn new(client_id: &'a str, user_id: u64, grant_id: u64) -> Self {
+        Self {
+            client_id,
+            user_id,
+            grant_id,
+        }
+    }
+}
+
 /// How a provider checks a code at its token endpoint.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CodeRules {
@@ -186,6 +204,38 @@ impl<C, A, R> Grants<C, A, R> {
         value
     }
 
+    /// Stores access token `token` of `owner`, usable until `expires_at`.
+    pub(crate) fn add_access(&mut self, token: &str, owner: Owner<'_>, expires_at: u64, extra: A) {
+        let access = Access {
+            client_id: owner.client_id.to_owned(),
+            user_id: owner.user_id,
+            expires_at,
+            grant_id: owner.grant_id,
+            revoked: false,
+            extra,
+        };
+        self.access.insert(token.to_owned(), access);
+    }
+
+    /// Stores an active refresh token of `owner`; `None` never expires.
+    pub(crate) fn add_refresh(
+        &mut self,
+        token: &str,
+        owner: Owner<'_>,
+        expires_at: Option<u64>,
+        extra: R,
+    ) {
+        let refresh = Refresh {
+            client_id: owner.client_id.to_owned(),
+            user_id: owner.user_id,
+            expires_at,
+            grant_id: owner.grant_id,
+            status: RefreshStatus::Active,
+            extra,
+        };
+        self.refresh.insert(token.to_owned(), refresh);
+    }
+
     /// Redeems a code: checks it per `rules`, marks it used and returns it.
     pub(crate) fn redeem(
         &mut self,
@@ -261,7 +311,11 @@ impl<C, A, R> Grants<C, A, R> {
         headers: &HeaderMap,
         now: u64,
     ) -> Result<&Access<A>, BearerFailure> {
-        let token = oauth::bearer(headers).ok_or(BearerFailure::Missing)?;
+        self.live_access(oauth::bearer(headers).ok_or(BearerFailure::Missing)?, now)
+    }
+
+    /// The access token `token`, if it is usable at `now`.
+    pub(crate) fn live_access(&self, token: &str, now: u64) -> Result<&Access<A>, BearerFailure> {
         let grant = self.access.get(token).ok_or(BearerFailure::Unknown)?;
         if grant.revoked {
             return Err(BearerFailure::Revoked);
@@ -282,13 +336,14 @@ impl<C, A, R> Grants<C, A, R> {
         }
     }
 
-    /// Revokes a refresh token's whole grant; `false` if the token is unknown.
-    pub(crate) fn revoke_refresh_grant(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoke_grant(grant_id);
-        true
+    /// Revokes the whole grant of an access or refresh token; `false` if the
+    /// token is unknown.
+    pub(crate) fn revoke_token_grant(&mut self, token: &str) -> bool {
+        let access = self.access.get(token).map(|grant| grant.grant_id);
+        let grant_id = access.or_else(|| self.refresh.get(token).map(|grant| grant.grant_id));
+        grant_id
+            .map(|grant_id| self.revoke_grant(grant_id))
+            .is_some()
     }
 }
 

@@ -48,11 +48,12 @@
 //!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `token` (Basic and post client
 //!   authentication, code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
 //!   revocation).
-//! - `line_login/`: LINE Login v2.1 under `/line`: `authorize` (upper-case
-//!   error codes, `bot_prompt` add-friend option, form_post), `token` (code and refresh
-//!   grants, verify, revoke), `id_token` (HS256 for web channels, ES256 + JWKS for native),
-//!   `api` (profile, friendship, userinfo, discovery), `channel_api` (the channel's own
-//!   tokens, `/user/v1/deauthorize`), and `page`, LINE's consent pages.
+//! - `line_login/`: LINE Login v2.1 under `/line`, on the shared pipeline: `authorize`
+//!   and `validate` (upper-case error codes, `bot_prompt` add-friend option, form_post),
+//!   `token` (code and refresh grants), `verify` (and revoke), `id_token` (HS256 for web
+//!   channels, ES256 + JWKS for native), `api` (profile, friendship, userinfo, discovery),
+//!   `channel_api` (the channel's own tokens, `/user/v1/deauthorize`), and `page`, LINE's
+//!   add-friend step and form_post page.
 //! - `line_notify/`: LINE Notify under `/line-notify`: consent with a chosen
 //!   chat (`authorize`), and the `{status, message}` API with hourly rate limits (`api`).
 //! - `line_messaging/`: the Messaging API under `/line-bot`: channel tokens

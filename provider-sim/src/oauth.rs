@@ -123,20 +123,6 @@ pub(crate) fn redirect_with(redirect_uri: &str, params: &[(&str, &str)]) -> Resp
         .into_response()
 }
 
-/// RFC 6749 §4.1.2.1: an authorization error sent back to the client.
-pub(crate) fn error_redirect(
-    redirect_uri: &str,
-    error: &str,
-    description: &str,
-    state: Option<&str>,
-) -> Response {
-    let mut params = vec![("error", error), ("error_description", description)];
-    if let Some(state) = state {
-        params.push(("state", state));
-    }
-    redirect_with(redirect_uri, &params)
-}
-
 /// A token-endpoint error (RFC 6749 §5.2): `{"error", "error_description"}`.
 #[derive(Debug)]
 pub(crate) struct TokenError {
@@ -236,6 +222,13 @@ pub(crate) fn invalid_token(description: &str) -> Response {
         .into_response()
 }
 
+/// Adds a `Set-Cookie` to `response` (none if the value cannot be a header).
+pub(crate) fn set_cookie(response: &mut Response, cookie: String) {
+    if let Ok(cookie) = HeaderValue::try_from(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+}
+
 /// The value of cookie `name`, if the request carries it.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -248,6 +241,48 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
+/// A dialect's scopes as a `Copy` struct of flags, one per scope name, in the
+/// order its responses list them: `parse` (a space-separated list; `Err` is
+/// the first unknown name), `contains`, `union`, and `Display` as a list.
+macro_rules! scope_set {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        $vis struct $name {
+            $($vis $field: bool,)+
+        }
+
+        impl $name {
+            $vis fn parse(raw: &str) -> Result<Self, String> {
+                let mut scopes = Self::default();
+                for scope in raw.split(' ').filter(|scope| !scope.is_empty()) {
+                    match scope {
+                        $($wire => scopes.$field = true,)+
+                        unknown => return Err(unknown.to_owned()),
+                    }
+                }
+                Ok(scopes)
+            }
+
+            $vis fn contains(self, other: Self) -> bool {
+                true $(&& (self.$field || !other.$field))+
+            }
+
+            #[allow(dead_code, reason = "not every dialect merges scopes")]
+            $vis fn union(self, other: Self) -> Self {
+                Self { $($field: self.$field || other.$field,)+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&crate::oauth::scope_string(&[$((self.$field, $wire)),+]))
+            }
+        }
+    };
+}
+pub(crate) use scope_set;
+
 /// The names whose flag is set, space-separated in the given order: how a
 /// dialect writes a set of granted scopes.
 pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {
@@ -259,25 +294,15 @@ pub(crate) fn scope_string(flags: &[(bool, &'static str)]) -> String {
     granted.join(" ")
 }
 
+/// A required query or form value; `Err` names the missing parameter.
+pub(crate) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+    non_empty(value).ok_or_else(|| TokenError::missing(name))
+}
+
 /// A query or form value, unless missing or empty (an empty `scope=` is no
 /// scope at all).
 pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|value| !value.is_empty())
-}
-
-/// Which of a token endpoint's two counters a request counts under, by its
-/// `grant_type`: `code` for authorization codes, `refresh` for refresh
-/// tokens, none for anything else (counted only as a call of the endpoint).
-pub(crate) fn grant_counter(
-    grant_type: Option<&str>,
-    code: &'static str,
-    refresh: &'static str,
-) -> Option<&'static str> {
-    match grant_type {
-        Some("authorization_code") => Some(code),
-        Some("refresh_token") => Some(refresh),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -320,24 +345,6 @@ mod tests {
         assert_eq!(cookie(&headers, "b"), Some("2"));
         assert_eq!(cookie(&headers, "c"), Some("3"));
         assert_eq!(cookie(&headers, "d"), None);
-    }
-
-    #[test]
-    fn error_redirect_keeps_existing_query_and_echoes_state() {
-        let response = error_redirect(
-            "http://app/cb?x=1",
-            "access_denied",
-            "The user denied the request",
-            Some("s t"),
-        );
-        assert_eq!(response.status(), StatusCode::FOUND);
-        let location = response.headers()[header::LOCATION]
-            .to_str()
-            .expect("ascii");
-        assert_eq!(
-            location,
-            "http://app/cb?x=1&error=access_denied&error_description=The+user+denied+the+request&state=s+t"
-        );
     }
 
     #[test]

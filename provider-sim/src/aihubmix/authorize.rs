@@ -1,9 +1,6 @@
 //! `GET /api/oauth2/authorize`, the consent page and its decision: AIHubMix's hooks of the shared flow.
 
-use axum::{
-    http::{HeaderValue, header},
-    response::Response,
-};
+use axum::response::Response;
 use serde::Deserialize;
 
 use super::{AUTHORIZE, DECISION, DECISION_PATH, DialectState, PREFIX, Scopes};
@@ -185,10 +182,7 @@ impl AuthorizeFlow for Flow {
         request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        let expires_at = world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs);
+        let expires_at = world.clock.after(dialect.options.code_ttl_secs);
         let code = Code {
             challenge: request.challenge.clone().map(|challenge| (challenge, true)),
             ..request.base.code(user_id, expires_at, request.scopes)
@@ -209,9 +203,7 @@ impl AuthorizeFlow for Flow {
         let cookie = format!(
             "{USER_COOKIE}={user_id}; Path={PREFIX}; Max-Age=31536000; HttpOnly; SameSite=Lax"
         );
-        if let Ok(cookie) = HeaderValue::try_from(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+        oauth::set_cookie(&mut response, cookie);
         response
     }
 

@@ -16,8 +16,6 @@ mod authorize;
 mod balance;
 mod token;
 
-use std::fmt;
-
 use axum::{
     Router,
     routing::{get, post, put},
@@ -33,12 +31,9 @@ use crate::{
     users::User,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "aihubmix";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/aihubmix";
 
 const AUTHORIZE: &str = "aihubmix.authorize";
@@ -50,18 +45,14 @@ const USERINFO: &str = "aihubmix.userinfo";
 const TOPUP: &str = "aihubmix.topup";
 const APPS: &str = "aihubmix.oauth_apps";
 
-const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
-/// Per-grant counters of the token endpoint, beyond the endpoints'.
-const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
-
 const DECISION_PATH: &str = "/api/oauth2/authorize/decision";
 
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("AIHubMix", "/api/oauth2/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[AUTHORIZE, DECISION, TOKEN, USERINFO, TOPUP, APPS];
+    const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::AIHUBMIX_CLIENT_ID,
@@ -101,9 +92,6 @@ impl Dialect for DialectState {
         view.insert("aihubmix".to_owned(), serde_json::json!(balance));
     }
 }
-
-// ---------------------------------------------------------------------------
-// Options
 
 /// Behaviour switches for this dialect, where the real service is undocumented
 /// or where tests need to reach a state quickly.
@@ -146,14 +134,9 @@ pub(crate) enum BalanceFormat {
     Seed,
 }
 
-// ---------------------------------------------------------------------------
-// Scopes
-
-/// The granted subset of `profile` and `balance`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Scopes {
-    profile: bool,
-    balance: bool,
+crate::oauth::scope_set! {
+    /// The granted subset of `profile` and `balance`.
+    struct Scopes { profile = "profile", balance = "balance" }
 }
 
 impl Scopes {
@@ -161,29 +144,9 @@ impl Scopes {
     /// the seed does not say, and a login without a username is of little use.
     fn parse_requested(raw: Option<&str>) -> Result<Self, String> {
         match raw.map(str::trim) {
-            None | Some("") => Ok(Self {
-                profile: true,
-                balance: false,
-            }),
-            Some(raw) => Self::parse_list(raw),
+            None | Some("") => Self::parse("profile"),
+            Some(raw) => Self::parse(raw),
         }
-    }
-
-    /// A space-separated list; `Err` carries the first unknown scope.
-    fn parse_list(raw: &str) -> Result<Self, String> {
-        let mut scopes = Self::default();
-        for scope in raw.split(' ').filter(|scope| !scope.is_empty()) {
-            match scope {
-                "profile" => scopes.profile = true,
-                "balance" => scopes.balance = true,
-                unknown => return Err(unknown.to_owned()),
-            }
-        }
-        Ok(scopes)
-    }
-
-    fn contains(self, other: Self) -> bool {
-        (self.profile || !other.profile) && (self.balance || !other.balance)
     }
 
     fn permissions(self) -> Vec<&'static str> {
@@ -197,16 +160,6 @@ impl Scopes {
         words
     }
 }
-
-impl fmt::Display for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [(self.profile, "profile"), (self.balance, "balance")];
-        f.write_str(&crate::oauth::scope_string(&names))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// State
 
 /// Options, and the codes and tokens this dialect has issued (each with its scopes).
 #[derive(Debug, Default)]
@@ -231,7 +184,7 @@ mod tests {
             Scopes::parse_requested(Some("profile email")),
             Err("email".to_owned())
         );
-        let profile = Scopes::parse_list("profile").expect("valid");
+        let profile = Scopes::parse("profile").expect("valid");
         assert!(both.contains(profile));
         assert!(!profile.contains(both));
     }

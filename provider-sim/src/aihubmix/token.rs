@@ -3,16 +3,16 @@
 use axum::{
     Json,
     extract::{Form, State, rejection::FormRejection},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use serde::Serialize;
 
 use super::{Ctx, DialectState, NAME, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Refresh, RefreshStatus},
+    grants::{CodeRules, Owner, RefreshStatus},
     net::Conn,
-    oauth::{self, TokenError, non_empty},
+    oauth::{self, TokenError, required},
     state::World,
 };
 
@@ -40,25 +40,13 @@ impl DialectState {
         let ttl = self.options.access_token_ttl_secs;
         let access_token = jwt_shaped_token(now, ttl, client_id, user_id, scopes);
         let refresh_token = format!("refresh_{}", oauth::random_token(32));
-        let access = Access {
-            client_id: client_id.to_owned(),
-            user_id,
-            expires_at: now.saturating_add(ttl),
-            grant_id,
-            revoked: false,
-            extra: scopes,
-        };
-        self.grants.access.insert(access_token.clone(), access);
+        let owner = Owner::new(client_id, user_id, grant_id);
+        self.grants
+            .add_access(&access_token, owner, now.saturating_add(ttl), scopes);
         let refresh_ttl = self.options.refresh_token_ttl_secs;
-        let refresh = Refresh {
-            client_id: client_id.to_owned(),
-            user_id,
-            expires_at: refresh_ttl.map(|ttl| now.saturating_add(ttl)),
-            grant_id,
-            status: RefreshStatus::Active,
-            extra: scopes,
-        };
-        self.grants.refresh.insert(refresh_token.clone(), refresh);
+        let expires_at = refresh_ttl.map(|ttl| now.saturating_add(ttl));
+        self.grants
+            .add_refresh(&refresh_token, owner, expires_at, scopes);
         TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -93,19 +81,10 @@ pub(super) async fn token(
     conn: Conn,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request(
-            "the body must be application/x-www-form-urlencoded, each parameter once",
-        )
-        .into_response();
-    };
-    match ctx.with(|world, dialect| exchange(world, dialect, &form)) {
-        Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
-        Err(error) => error.into_response(),
-    }
+    token::serve(&ctx, &conn, COUNTERS, form, |world, dialect, form| {
+        exchange(world, dialect, &form).map(Json)
+    })
+    .await
 }
 
 fn exchange(
@@ -113,7 +92,6 @@ fn exchange(
     dialect: &mut DialectState,
     form: &TokenParams,
 ) -> Result<TokenResponse, TokenError> {
-    let required = |value, name| non_empty(value).ok_or_else(|| TokenError::missing(name));
     required(&form.grant_type, "grant_type")?;
     let client_id = required(&form.client_id, "client_id")?;
     let secret = required(&form.client_secret, "client_secret")?;
@@ -148,7 +126,7 @@ fn refresh(
     let scopes = match scope {
         None => grant.extra,
         Some(raw) => {
-            let asked = Scopes::parse_list(raw).map_err(|unknown| {
+            let asked = Scopes::parse(raw).map_err(|unknown| {
                 TokenError::invalid_scope(format!("unknown scope: {unknown}"))
             })?;
             if !grant.extra.contains(asked) {

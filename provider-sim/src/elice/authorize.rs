@@ -11,9 +11,6 @@ use crate::{
     state::World,
 };
 
-// ---------------------------------------------------------------------------
-// Languages
-
 /// The consent page's languages: `lang` picks one, Korean by default.
 fn wording(lang: &str) -> (&'static Wording, &'static str) {
     const KO: Wording = Wording {
@@ -57,9 +54,6 @@ fn wording(lang: &str) -> (&'static Wording, &'static str) {
         _ => (&KO, "이름, 이메일, 전화번호, 프로필 사진"),
     }
 }
-
-// ---------------------------------------------------------------------------
-// Authorize + consent
 
 /// Query of `GET /oauth/authorize`, also carried by the consent form.
 #[derive(Debug, Default, Deserialize)]
@@ -170,7 +164,7 @@ impl AuthorizeFlow for Flow {
             action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &hidden,
         }
-        .render_in(wording)
+        .render_in(wording, "")
     }
 
     fn approve(
@@ -179,10 +173,7 @@ impl AuthorizeFlow for Flow {
         request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        let expires_at = world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs);
+        let expires_at = world.clock.after(dialect.options.code_ttl_secs);
         let code = request.base.code(user_id, expires_at, ());
         let code = dialect.grants.add_code(24, code);
         request.base.redirect(&[("code", &code)])

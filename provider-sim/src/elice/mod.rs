@@ -27,25 +27,20 @@ use crate::{
         authorize::{authorize, decide},
         token,
     },
-    grants::{Access, CodeRules, Grants, Redeem, Revoker},
+    grants::{CodeRules, Grants, Owner, Redeem, Revoker},
     net::Conn,
     oauth, users,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "elice";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/elice";
 
 const AUTHORIZE: &str = "elice.authorize";
 const DECISION: &str = "elice.decision";
 const TOKEN: &str = "elice.token";
 const ACCOUNT: &str = "elice.account";
-
-const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, ACCOUNT];
 
 const DECISION_PATH: &str = "/oauth/authorize/decision";
 
@@ -56,7 +51,7 @@ impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("Elice", "/oauth/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const ENDPOINTS: &'static [&'static str] = &[AUTHORIZE, DECISION, TOKEN, ACCOUNT];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::ELICE_CLIENT_ID,
@@ -84,9 +79,6 @@ impl Dialect for DialectState {
         Some(&mut self.grants)
     }
 }
-
-// ---------------------------------------------------------------------------
-// Options
 
 /// Behaviour switches where Elice's documentation is silent or contradicts itself.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,9 +140,6 @@ pub(crate) enum ErrorRedirect {
     Page,
 }
 
-// ---------------------------------------------------------------------------
-// State
-
 /// Options, and the codes and tokens this dialect has issued. No refresh
 /// tokens: Elice has none.
 #[derive(Debug, Default)]
@@ -166,9 +155,6 @@ const CODE_RULES: CodeRules = CodeRules {
     redirect: false,
     pkce: false,
 };
-
-// ---------------------------------------------------------------------------
-// Token endpoint
 
 /// JSON body of `POST /oauth/token`. Anything else (`grant_type`,
 /// `redirect_uri`) is ignored, as Elice never asks for it.
@@ -232,15 +218,11 @@ async fn token(
         let access_token = oauth::random_token(32);
         let ttl = dialect.options.access_token_ttl_secs;
         let expires_in = dialect.options.report_expires_in.then_some(ttl);
-        let access = Access {
-            client_id: client_id.to_owned(),
-            user_id: code.user_id,
-            expires_at: now.saturating_add(ttl),
-            grant_id: code.grant_id,
-            revoked: false,
-            extra: (),
-        };
-        dialect.grants.access.insert(access_token.clone(), access);
+        let owner = Owner::new(client_id, code.user_id, code.grant_id);
+        let expires_at = now.saturating_add(ttl);
+        dialect
+            .grants
+            .add_access(&access_token, owner, expires_at, ());
         let body = TokenResponse {
             access_token,
             expires_in,
@@ -249,9 +231,6 @@ async fn token(
     })
     .await
 }
-
-// ---------------------------------------------------------------------------
-// Account
 
 /// `GET /oauth/account`: the signed-in user, `id` typed per [`IdFormat`].
 async fn account(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {

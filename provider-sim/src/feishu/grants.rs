@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{options::Options, v2};
 use crate::{
-    grants::{Access, CodeFailure, Grants, Refresh, RefreshFailure, RefreshStatus},
+    grants::{CodeFailure, Grants, Owner, RefreshFailure, RefreshStatus},
     oauth,
 };
 
@@ -85,28 +85,16 @@ impl DialectState {
             ),
         };
         let ttl = self.options.user_token_ttl_secs;
-        let access = Access {
-            client_id: app_id.to_owned(),
-            user_id,
-            expires_at: now.saturating_add(ttl),
-            grant_id,
-            revoked: false,
-            extra: (),
+        let owner = Owner::new(app_id, user_id, grant_id);
+        let grants = &mut self.grants;
+        grants.add_access(&access_token, owner, now.saturating_add(ttl), ());
+        let pair = Pair {
+            generation,
+            scope: scope.to_owned(),
+            access_token: access_token.clone(),
         };
-        self.grants.access.insert(access_token.clone(), access);
-        let refresh = Refresh {
-            client_id: app_id.to_owned(),
-            user_id,
-            expires_at: Some(now.saturating_add(refresh_ttl)),
-            grant_id,
-            status: RefreshStatus::Active,
-            extra: Pair {
-                generation,
-                scope: scope.to_owned(),
-                access_token: access_token.clone(),
-            },
-        };
-        self.grants.refresh.insert(refresh_token.clone(), refresh);
+        let expires_at = Some(now.saturating_add(refresh_ttl));
+        grants.add_refresh(&refresh_token, owner, expires_at, pair);
         Issued {
             access_token,
             refresh_token,

@@ -281,10 +281,7 @@ fn approve(
     request: &ValidRequest,
     user_id: u64,
 ) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
+    let expires_at = world.clock.after(dialect.options.code_ttl_secs);
     let (scope, challenge) = request.v2.clone().unzip();
     let base = &request.base;
     let code = Code {

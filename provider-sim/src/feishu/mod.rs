@@ -39,12 +39,9 @@ use crate::{
 
 pub(crate) use grants::DialectState;
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "feishu";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/feishu";
 
 const APP_TOKEN: &str = "feishu.app_access_token";
@@ -59,26 +56,22 @@ const V2_TOKEN: &str = "feishu.v2.token";
 const V2_TOKEN_CODE: &str = "feishu.v2.token.authorization_code";
 const V2_TOKEN_REFRESH: &str = "feishu.v2.token.refresh_token";
 
-const ENDPOINTS: &[&str] = &[
-    APP_TOKEN,
-    AUTHORIZE,
-    DECISION,
-    ACCESS_TOKEN,
-    REFRESH,
-    USER_INFO,
-    V2_AUTHORIZE,
-    V2_DECISION,
-    V2_TOKEN,
-];
-/// Per-grant counters of the token endpoint, beyond the endpoints'.
-const COUNTERS: &[&str] = &[V2_TOKEN_CODE, V2_TOKEN_REFRESH];
-
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("Feishu", "/open-apis/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[
+        APP_TOKEN,
+        AUTHORIZE,
+        DECISION,
+        ACCESS_TOKEN,
+        REFRESH,
+        USER_INFO,
+        V2_AUTHORIZE,
+        V2_DECISION,
+        V2_TOKEN,
+    ];
+    const COUNTERS: &'static [&'static str] = &[V2_TOKEN_CODE, V2_TOKEN_REFRESH];
     type Options = options::Options;
     /// Feishu calls the client id `app_id` and the secret `app_secret`.
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (

@@ -44,9 +44,6 @@ pub(super) fn router() -> Router<Ctx> {
         .route("/open-apis/authen/v1/user_info", get(user_info))
 }
 
-// ---------------------------------------------------------------------------
-// Tokens
-
 /// JSON body of both v1 token calls. `app_access_token` in the body is the 2020
 /// client's way (the seed's); the current docs want `Authorization: Bearer`.
 /// Both are accepted; the header wins when both are sent.
@@ -207,9 +204,6 @@ fn refresh(
     let issued = dialect.issue(now, app_id, grant, Generation::V1, "");
     Ok((issued, spent.user_id))
 }
-
-// ---------------------------------------------------------------------------
-// user_info
 
 /// `GET /open-apis/authen/v1/user_info` with a user_access_token (either generation's).
 async fn user_info(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {

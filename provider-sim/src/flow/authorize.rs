@@ -264,6 +264,7 @@ impl ClientPages {
             client_name: client.name.clone(),
             redirect_uri: client.redirect_uri.clone(),
             state: state.map(str::to_owned),
+            iss: None,
         })
     }
 }
@@ -277,6 +278,8 @@ pub(crate) struct Verified {
     pub(crate) client_name: String,
     pub(crate) redirect_uri: String,
     pub(crate) state: Option<String>,
+    /// RFC 9207's `iss`, sent after `state` when the dialect sets it.
+    pub(crate) iss: Option<String>,
 }
 
 impl Verified {
@@ -295,23 +298,17 @@ impl Verified {
         }
     }
 
-    /// 302 back to the client with `params`, then `state` if there is one.
+    /// 302 back to the client with `params`, then `state` and `iss` if set.
     pub(crate) fn redirect(&self, params: &[(&str, &str)]) -> Response {
         let mut params = params.to_vec();
-        if let Some(state) = &self.state {
-            params.push(("state", state));
-        }
+        params.extend(self.state.as_deref().map(|state| ("state", state)));
+        params.extend(self.iss.as_deref().map(|iss| ("iss", iss)));
         oauth::redirect_with(&self.redirect_uri, &params)
     }
 
-    /// An RFC 6749 §4.1.2.1 error redirect, with `state` if there is one.
+    /// An RFC 6749 §4.1.2.1 error redirect.
     pub(crate) fn error(&self, error: &str, description: &str) -> Response {
-        oauth::error_redirect(
-            &self.redirect_uri,
-            error,
-            description,
-            self.state.as_deref(),
-        )
+        self.redirect(&[("error", error), ("error_description", description)])
     }
 }
 
@@ -364,6 +361,26 @@ mod tests {
     use super::*;
 
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    #[test]
+    fn error_redirect_keeps_existing_query_and_echoes_state() {
+        let verified = Verified {
+            client_id: "app".to_owned(),
+            client_name: "App".to_owned(),
+            redirect_uri: "http://app/cb?x=1".to_owned(),
+            state: Some("s t".to_owned()),
+            iss: None,
+        };
+        let response = verified.error("access_denied", "The user denied the request");
+        assert_eq!(response.status(), axum::http::StatusCode::FOUND);
+        let location = response.headers()[axum::http::header::LOCATION]
+            .to_str()
+            .expect("ascii");
+        assert_eq!(
+            location,
+            "http://app/cb?x=1&error=access_denied&error_description=The+user+denied+the+request&state=s+t"
+        );
+    }
 
     #[test]
     fn pkce_policies() {

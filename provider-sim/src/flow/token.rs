@@ -5,8 +5,9 @@
 //! [`TokenError`]'s constructors here word its refusals the RFC 6749 way.
 
 use axum::{
+    extract::{Form, rejection::FormRejection},
     http::{HeaderMap, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use crate::{
     dialect::Ctx,
     grants::{CodeFailure, Redeem, RefreshFailure},
     net::Conn,
-    oauth::{TokenError, non_empty, secrets_match},
+    oauth::{TokenError, no_store_headers, non_empty, secrets_match},
     state::World,
 };
 
@@ -30,6 +31,9 @@ pub(crate) struct TokenParams {
     pub(crate) code_verifier: Option<String>,
     pub(crate) refresh_token: Option<String>,
     pub(crate) scope: Option<String>,
+    /// A channel's JWT assertion (LINE's `client_credentials` grant).
+    pub(crate) client_assertion_type: Option<String>,
+    pub(crate) client_assertion: Option<String>,
 }
 
 /// The endpoint name of a token endpoint and its per-grant counters.
@@ -38,6 +42,8 @@ pub(crate) struct TokenCounters {
     pub(crate) endpoint: &'static str,
     pub(crate) code: &'static str,
     pub(crate) refresh: &'static str,
+    /// For an endpoint that also takes `client_credentials`.
+    pub(crate) client: Option<&'static str>,
 }
 
 impl TokenCounters {
@@ -50,6 +56,7 @@ impl TokenCounters {
             endpoint,
             code,
             refresh,
+            client: None,
         }
     }
 }
@@ -72,9 +79,32 @@ where
     let detail = match grant_type {
         Some("authorization_code") => Some(counters.code),
         Some("refresh_token") => Some(counters.refresh),
+        Some("client_credentials") => counters.client,
         _ => None,
     };
     ctx.begin(conn, counters.endpoint, detail).await
+}
+
+/// A whole form-encoded token call: the opening, then `exchange` under the
+/// lock; what it returns goes out with the no-store headers (RFC 6749 §5.1).
+pub(crate) async fn serve<D, T: IntoResponse, E: IntoResponse>(
+    ctx: &Ctx<D>,
+    conn: &Conn,
+    counters: TokenCounters,
+    form: Result<Form<TokenParams>, FormRejection>,
+    exchange: impl FnOnce(&mut World, &mut D, TokenParams) -> Result<T, E>,
+) -> Response {
+    if let Some(response) = begin(ctx, conn, counters, &form).await {
+        return response;
+    }
+    let Ok(Form(form)) = form else {
+        let unreadable = "the body must be application/x-www-form-urlencoded, each parameter once";
+        return TokenError::invalid_request(unreadable).into_response();
+    };
+    match ctx.with(|world, dialect| exchange(world, dialect, form)) {
+        Ok(body) => (no_store_headers(), body).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// The grant a token call asks for.

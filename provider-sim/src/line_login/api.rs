@@ -1,7 +1,5 @@
 //! Resource and metadata endpoints: profile, friendship status, userinfo, JWKS, discovery.
 
-use super::DialectState;
-use crate::line_login::Ctx;
 use axum::{
     Json,
     extract::State,
@@ -12,10 +10,11 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    CERTS, DISCOVERY, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, grants::AccessGrant, id_token,
-    verify::check_access_token,
+    CERTS, Ctx, DISCOVERY, DialectState, FRIENDSHIP, ISSUER, PREFIX, PROFILE, USERINFO, id_token,
+    scopes::Scopes,
 };
 use crate::{
+    grants::Access,
     line_messaging::Friendship,
     net::Conn,
     oauth,
@@ -24,13 +23,13 @@ use crate::{
 };
 
 /// The grant behind the request's bearer token, or the reason it is unusable.
-fn authenticate(
+fn authenticate<'d>(
     world: &World,
-    dialect: &DialectState,
+    dialect: &'d DialectState,
     headers: &HeaderMap,
-) -> Result<AccessGrant, &'static str> {
+) -> Result<&'d Access<Scopes>, &'static str> {
     let token = oauth::bearer(headers).ok_or("The Authorization header is missing")?;
-    check_access_token(world, dialect, token)
+    dialect.check_access_token(token, world.clock.now())
 }
 
 /// A LINE API error of the `/v2` and `/friendship` family: `{"message"}`.
@@ -40,14 +39,14 @@ fn message(status: StatusCode, text: &str) -> Response {
 
 /// The grant behind the bearer token of a `profile`-scoped call, or the error
 /// (status and message) to answer.
-fn profile_grant(
+fn profile_grant<'d>(
     world: &World,
-    dialect: &DialectState,
+    dialect: &'d DialectState,
     headers: &HeaderMap,
-) -> Result<AccessGrant, (StatusCode, &'static str)> {
+) -> Result<&'d Access<Scopes>, (StatusCode, &'static str)> {
     let grant = authenticate(world, dialect, headers)
         .map_err(|reason| (StatusCode::UNAUTHORIZED, reason))?;
-    if !grant.scopes.profile {
+    if !grant.extra.profile {
         let lacks = "The access token lacks the profile scope";
         return Err((StatusCode::FORBIDDEN, lacks));
     }
@@ -75,11 +74,8 @@ struct Profile {
 
 /// `GET /v2/profile` (needs `profile`).
 pub(super) async fn profile(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, PROFILE, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, PROFILE, |world, dialect| {
         let grant = match profile_grant(world, dialect, &headers) {
             Ok(grant) => grant,
             Err((status, text)) => return message(status, text),
@@ -95,15 +91,13 @@ pub(super) async fn profile(State(ctx): State<Ctx>, conn: Conn, headers: HeaderM
         })
         .into_response()
     })
+    .await
 }
 
 /// `GET /friendship/v1/status` (needs `profile`): `true` only for a friend who
 /// has not blocked the channel's linked official account.
 pub(super) async fn friendship(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, FRIENDSHIP, None).await {
-        return response;
-    }
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, FRIENDSHIP, |world, dialect| {
         let grant = match profile_grant(world, dialect, &headers) {
             Ok(grant) => grant,
             Err((status, text)) => return message(status, text),
@@ -116,6 +110,7 @@ pub(super) async fn friendship(State(ctx): State<Ctx>, conn: Conn, headers: Head
             });
         Json(json!({ "friendFlag": friend })).into_response()
     })
+    .await
 }
 
 #[derive(Debug, Serialize)]
@@ -129,16 +124,13 @@ struct UserInfo {
 
 /// `GET|POST /oauth2/v2.1/userinfo` (needs `openid`; name and picture need `profile`).
 pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, USERINFO, None).await {
-        return response;
-    }
     let base_url = ctx.base_url(&headers);
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, USERINFO, |world, dialect| {
         let grant = match authenticate(world, dialect, &headers) {
             Ok(grant) => grant,
             Err(reason) => return oauth::invalid_token(reason),
         };
-        if !grant.scopes.openid {
+        if !grant.extra.openid {
             // RFC 6750 §3.1.
             return (
                 StatusCode::FORBIDDEN,
@@ -156,7 +148,7 @@ pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: Header
         let Some(user) = world.user(grant.user_id) else {
             return oauth::invalid_token("the account no longer exists");
         };
-        let profile = grant.scopes.profile;
+        let profile = grant.extra.profile;
         Json(UserInfo {
             sub: user.line_user_id,
             name: profile.then_some(user.display_name),
@@ -164,40 +156,39 @@ pub(super) async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: Header
         })
         .into_response()
     })
+    .await
 }
 
 /// `GET /oauth2/v2.1/certs`: the ES256 key of native channels' ID tokens.
 pub(super) async fn certs(State(ctx): State<Ctx>, conn: Conn) -> Response {
-    if let Some(response) = ctx.begin(&conn, CERTS, None).await {
-        return response;
-    }
-    Json(id_token::jwks()).into_response()
+    ctx.call(&conn, CERTS, |_, _| Json(id_token::jwks()).into_response())
+        .await
 }
 
 /// `GET /.well-known/openid-configuration`, with URLs on this simulator and
 /// LINE's quirk: only ES256 is advertised although web ID tokens are HS256.
 pub(super) async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, DISCOVERY, None).await {
-        return response;
-    }
     let base = format!("{}{PREFIX}", ctx.base_url(&headers));
-    let algorithms: &[&str] = if ctx.with(|_, dialect| dialect.options.discovery_lists_hs256) {
-        &["ES256", "HS256"]
-    } else {
-        &["ES256"]
-    };
-    Json(json!({
-        "issuer": ISSUER,
-        "authorization_endpoint": format!("{base}/oauth2/v2.1/authorize"),
-        "token_endpoint": format!("{base}/oauth2/v2.1/token"),
-        "revocation_endpoint": format!("{base}/oauth2/v2.1/revoke"),
-        "userinfo_endpoint": format!("{base}/oauth2/v2.1/userinfo"),
-        "scopes_supported": ["openid", "profile", "email"],
-        "jwks_uri": format!("{base}/oauth2/v2.1/certs"),
-        "response_types_supported": ["code"],
-        "subject_types_supported": ["pairwise"],
-        "id_token_signing_alg_values_supported": algorithms,
-        "code_challenge_methods_supported": ["S256"],
-    }))
-    .into_response()
+    ctx.call(&conn, DISCOVERY, |_, dialect| {
+        let algorithms: &[&str] = if dialect.options.discovery_lists_hs256 {
+            &["ES256", "HS256"]
+        } else {
+            &["ES256"]
+        };
+        Json(json!({
+            "issuer": ISSUER,
+            "authorization_endpoint": format!("{base}/oauth2/v2.1/authorize"),
+            "token_endpoint": format!("{base}/oauth2/v2.1/token"),
+            "revocation_endpoint": format!("{base}/oauth2/v2.1/revoke"),
+            "userinfo_endpoint": format!("{base}/oauth2/v2.1/userinfo"),
+            "scopes_supported": ["openid", "profile", "email"],
+            "jwks_uri": format!("{base}/oauth2/v2.1/certs"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": algorithms,
+            "code_challenge_methods_supported": ["S256"],
+        }))
+        .into_response()
+    })
+    .await
 }

@@ -15,7 +15,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, DEAUTHORIZE, KIDS, NAME, STATELESS, grants::DialectState};
+use super::{Ctx, DEAUTHORIZE, DialectState, KIDS, NAME, STATELESS};
 use crate::{
     admin::AdminError,
     line_messaging::tokens::{
@@ -41,11 +41,11 @@ pub(super) fn routes() -> Router<Ctx> {
     // `Form` reads a GET's query string, so one handler shape serves both methods.
     let op = |endpoint: &'static str, op: Operation| {
         move |State(ctx): State<Ctx>, conn: Conn, form: Result<Form<ChannelForm>, FormRejection>| async move {
-            if let Some(response) = ctx.begin(&conn, endpoint, None).await {
-                return response;
-            }
             let form = ChannelForm::read(form.map(|Form(form)| form));
-            ctx.with(|world, dialect| run(world, dialect, op, &form))
+            ctx.call(&conn, endpoint, |world, dialect| {
+                run(world, dialect, op, &form)
+            })
+            .await
         }
     };
     Router::new()
@@ -83,10 +83,7 @@ async fn deauthorize(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Some(response) = ctx.begin(&conn, DEAUTHORIZE, None).await {
-        return response;
-    }
-    ctx.with(|world, dialect| {
+    ctx.call(&conn, DEAUTHORIZE, |world, dialect| {
         let kinds = [Kind::V21, Kind::Stateless];
         let authorized = tokens::authenticate(world, &lock(&dialect.bot), &headers, NAME, &kinds);
         let channel_id = match authorized {
@@ -96,14 +93,19 @@ async fn deauthorize(
         let token = serde_json::from_slice::<Deauthorize>(&body)
             .ok()
             .and_then(|body| body.user_access_token);
-        let grant = token
-            .and_then(|token| super::verify::check_access_token(world, dialect, &token).ok())
-            .filter(|grant| grant.client_id == channel_id);
-        let Some(grant) = grant else {
+        let now = world.clock.now();
+        let user_id = token.and_then(|token| {
+            let grant = dialect.check_access_token(&token, now).ok();
+            grant
+                .filter(|grant| grant.client_id == channel_id)
+                .map(|grant| grant.user_id)
+        });
+        let Some(user_id) = user_id else {
             let body = Json(json!({ "message": "invalid token" }));
             return (StatusCode::BAD_REQUEST, body).into_response();
         };
-        dialect.deauthorize(&channel_id, grant.user_id);
+        dialect.deauthorize(&channel_id, user_id);
         StatusCode::NO_CONTENT.into_response()
     })
+    .await
 }

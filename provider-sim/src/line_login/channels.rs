@@ -1,14 +1,14 @@
 //! Per-channel settings the client registry cannot hold (app type, linked official account) and `/_sim/line/channels`.
 
-use crate::line_login::{Ctx, NAME};
 use axum::{
     Json,
     extract::{Path, State},
 };
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::options::{present, set};
-use crate::admin::AdminError;
+use super::{Ctx, NAME};
+use crate::{admin::AdminError, dialect::patched, line_messaging};
 
 /// The console's "App type": web channels sign ID tokens with HS256 and need
 /// the secret on refresh and revoke; native (SDK) channels get ES256 and do not.
@@ -20,65 +20,40 @@ pub(crate) enum AppType {
     Native,
 }
 
-/// A LINE Login channel's settings beyond its credentials.
-#[derive(Debug, Clone, Default, Serialize)]
+/// A LINE Login channel's settings beyond its credentials. `PUT
+/// /_sim/line/channels/{client_id}` patches it: absent fields keep their
+/// value; `"linked_bot_channel_id": null` unlinks the official account.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct ChannelConfig {
     pub(super) app_type: AppType,
     /// The Messaging API channel whose official account is linked (for `bot_prompt`).
     pub(super) linked_bot_channel_id: Option<String>,
 }
 
-/// `PUT /_sim/line/channels/{client_id}`: absent fields keep their value;
-/// `"linked_bot_channel_id": null` unlinks the official account.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct ChannelPatch {
-    app_type: Option<AppType>,
-    #[serde(default, deserialize_with = "present")]
-    linked_bot_channel_id: Option<Option<String>>,
-}
-
-pub(super) async fn get_channel(
+/// `GET` and `PUT /_sim/line/channels/{client_id}`; a `PUT` sends a patch.
+pub(super) async fn channel(
     State(ctx): State<Ctx>,
     Path(client_id): Path<String>,
+    patch: Option<Json<Map<String, Value>>>,
 ) -> Result<Json<ChannelConfig>, AdminError> {
     ctx.with(|world, dialect| {
         if world.clients.get(NAME, &client_id).is_none() {
-            return Err(AdminError::not_found(format!(
-                "no LINE Login channel {client_id:?}"
-            )));
+            let message = format!("no LINE Login channel {client_id:?}");
+            return Err(AdminError::not_found(message));
         }
-        Ok(Json(dialect.channel(&client_id)))
-    })
-}
-
-pub(super) async fn put_channel(
-    State(ctx): State<Ctx>,
-    Path(client_id): Path<String>,
-    Json(patch): Json<ChannelPatch>,
-) -> Result<Json<ChannelConfig>, AdminError> {
-    ctx.with(|world, dialect| {
-        if world.clients.get(NAME, &client_id).is_none() {
-            return Err(AdminError::not_found(format!(
-                "no LINE Login channel {client_id:?}"
-            )));
-        }
-        if let Some(Some(bot)) = &patch.linked_bot_channel_id
-            && world
-                .clients
-                .get(crate::line_messaging::NAME, bot)
-                .is_none()
+        let Some(Json(patch)) = patch else {
+            return Ok(Json(dialect.channel(&client_id)));
+        };
+        let config = patched(&dialect.channel(&client_id), patch);
+        let config = config.map_err(AdminError::bad_request)?;
+        if let Some(bot) = &config.linked_bot_channel_id
+            && world.clients.get(line_messaging::NAME, bot).is_none()
         {
-            return Err(AdminError::bad_request(format!(
-                "no Messaging API channel {bot:?}"
-            )));
+            let message = format!("no Messaging API channel {bot:?}");
+            return Err(AdminError::bad_request(message));
         }
-        let config = dialect.channels.entry(client_id).or_default();
-        set(&mut config.app_type, patch.app_type);
-        set(
-            &mut config.linked_bot_channel_id,
-            patch.linked_bot_channel_id,
-        );
-        Ok(Json(config.clone()))
+        dialect.channels.insert(client_id, config.clone());
+        Ok(Json(config))
     })
 }

@@ -6,25 +6,21 @@
 //! registry cannot hold (the channel's app type and its linked official account)
 //! is per-channel configuration here, which survives a reset like clients do.
 //!
-//! - this file: routes, the endpoint names for faults and counters, and the ID
-//!   token issuer.
+//! - this file: routes, the endpoint names for faults and counters, the ID
+//!   token issuer, and the dialect's state: the grant store, consents and
+//!   the channels' settings.
 //! - `options`: behaviour switches and `/_sim/line/options`.
 //! - `channels`: per-channel settings and `/_sim/line/channels/{client_id}`.
 //! - `scopes`: the granted subset of `openid`, `profile` and `email`.
-//! - `grants`: the issued codes and tokens ([`DialectState`]), consents and
-//!   revocation.
-//! - `authorize`, `token`, `verify` (and revoke), `id_token`, `api` and `page`: the
-//!   endpoints and pages.
+//! - `authorize` (the shared flow's hooks, with `validate`, its checks), `token`,
+//!   `verify` (and revoke), `id_token`, `api` and `page`: the endpoints and pages.
 //! - `channel_api`: the channel's own access tokens (v2.1 and stateless, kept by
 //!   the Messaging API's token store) and `/user/v1/deauthorize`.
-//! - `validate`: the checks of an authorization request and how a refusal is
-//!   answered.
 
 mod api;
 mod authorize;
 mod channel_api;
 mod channels;
-mod grants;
 mod id_token;
 mod options;
 pub(crate) mod page;
@@ -33,28 +29,33 @@ mod token;
 mod validate;
 mod verify;
 
+use std::{collections::HashMap, sync::Arc};
+
 use axum::{
     Router, middleware,
     routing::{get, post},
 };
 use serde_json::{Map, Value};
 
+use self::{
+    channels::{AppType, ChannelConfig},
+    options::Options,
+    scopes::Scopes,
+};
 use crate::{
     clients::Client,
     dev,
     dialect::{self, Dialect},
+    flow::authorize::{authorize, decide},
+    grants::{Grants, RefreshStatus, Revoker},
     line_messaging,
+    state::{Shared, World},
     users::User,
 };
 
-pub(crate) use grants::DialectState;
-
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "line_login";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/line";
 
 const AUTHORIZE: &str = "line.authorize";
@@ -76,42 +77,6 @@ const USERINFO: &str = "line.userinfo";
 const CERTS: &str = "line.certs";
 const DISCOVERY: &str = "line.discovery";
 
-const ENDPOINTS: &[&str] = &[
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    VERIFY_ACCESS_TOKEN,
-    VERIFY_ID_TOKEN,
-    REVOKE,
-    PROFILE,
-    FRIENDSHIP,
-    USERINFO,
-    CERTS,
-    DISCOVERY,
-    STATELESS,
-    KIDS,
-    DEAUTHORIZE,
-];
-const COUNTERS: &[&str] = &[
-    AUTHORIZE,
-    DECISION,
-    TOKEN,
-    TOKEN_CODE,
-    TOKEN_REFRESH,
-    TOKEN_CHANNEL,
-    STATELESS,
-    KIDS,
-    DEAUTHORIZE,
-    VERIFY_ACCESS_TOKEN,
-    VERIFY_ID_TOKEN,
-    REVOKE,
-    PROFILE,
-    FRIENDSHIP,
-    USERINFO,
-    CERTS,
-    DISCOVERY,
-];
-
 /// The issuer of every ID token, whatever host the simulator runs on.
 const ISSUER: &str = "https://access.line.me";
 
@@ -119,18 +84,33 @@ impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("LINE Login", "/oauth2/v2.1/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
-    type Options = options::Options;
+    const ENDPOINTS: &'static [&'static str] = &[
+        AUTHORIZE,
+        DECISION,
+        TOKEN,
+        VERIFY_ACCESS_TOKEN,
+        VERIFY_ID_TOKEN,
+        REVOKE,
+        PROFILE,
+        FRIENDSHIP,
+        USERINFO,
+        CERTS,
+        DISCOVERY,
+        STATELESS,
+        KIDS,
+        DEAUTHORIZE,
+    ];
+    const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH, TOKEN_CHANNEL];
+    type Options = Options;
 
-    fn options(&mut self) -> &mut options::Options {
+    fn options(&mut self) -> &mut Options {
         &mut self.options
     }
 
     fn routes() -> Router<Ctx> {
         Router::new()
-            .route("/oauth2/v2.1/authorize", get(authorize::authorize))
-            .route(authorize::DECISION_PATH, post(authorize::decide))
+            .route("/oauth2/v2.1/authorize", get(authorize::<authorize::Flow>))
+            .route(authorize::DECISION_PATH, post(decide::<authorize::Flow>))
             .route("/oauth2/v2.1/token", post(token::token))
             .route(
                 "/oauth2/v2.1/verify",
@@ -153,7 +133,7 @@ impl Dialect for DialectState {
         Router::new()
             .route(
                 "/_sim/line/channels/{client_id}",
-                get(channels::get_channel).put(channels::put_channel),
+                get(channels::channel).put(channels::channel),
             )
             .route(
                 "/_sim/line/channels/{client_id}/assertion-keys",
@@ -175,43 +155,178 @@ impl Dialect for DialectState {
         .collect()
     }
 
-    /// Keeps the channels' settings: they are configuration, like registered clients.
+    /// Back to the seeded state, keeping the channels' settings: they are
+    /// configuration, like registered clients.
     fn reset(&mut self) {
-        self.reset_keeping_channels();
+        let channels = std::mem::take(&mut self.channels);
+        *self = Self::new(Arc::clone(&self.bot));
+        self.channels.extend(channels);
     }
 
+    fn revoker(&mut self) -> Option<&mut dyn Revoker> {
+        Some(&mut self.grants)
+    }
     /// Revokes the grant behind an access token, as if the user had unlinked
-    /// the channel (`POST /_sim/tokens/revoke`); `false` if the token is unknown.
+    /// the channel; `false` if the token is unknown.
     fn revoke_access_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.access_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoked_grants.insert(grant_id);
-        true
+        self.grants.revoke_token_grant(token)
     }
-    /// Revokes the grant behind a refresh token; `false` if the token is unknown.
     fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        let Some(grant_id) = self.refresh_tokens.get(token).map(|grant| grant.grant_id) else {
-            return false;
-        };
-        self.revoked_grants.insert(grant_id);
-        true
+        self.grants.revoke_token_grant(token)
     }
-    /// Revokes every grant of a user; returns how many were still live.
+    /// Revokes every grant of a user; returns how many were still live (one
+    /// refresh token per grant: LINE never rotates them).
     fn revoke_user(&mut self, user_id: u64) -> usize {
-        let grants: std::collections::HashSet<u64> = self
-            .refresh_tokens
-            .values()
-            .filter(|grant| grant.user_id == user_id)
-            .map(|grant| grant.grant_id)
-            .collect();
-        grants
-            .into_iter()
-            .filter(|grant_id| self.revoked_grants.insert(*grant_id))
-            .count()
+        let live = self.grants.refresh.values();
+        let live = live.filter(|g| g.user_id == user_id && g.status == RefreshStatus::Active);
+        let count = live.count();
+        self.grants.revoke_user(user_id);
+        count
     }
 
     fn describe_user(&self, user: &User, view: &mut Map<String, Value>) {
         view.insert("line_user_id".to_owned(), user.line_user_id.into());
+    }
+}
+
+/// Codes and tokens this dialect has issued, consents, and the channels' settings.
+#[derive(Debug)]
+pub(crate) struct DialectState {
+    pub(crate) options: Options,
+    channels: HashMap<String, ChannelConfig>,
+    /// Access tokens carry their scopes.
+    grants: Grants<Granted, Scopes, Refreshing>,
+    /// Channels each user approved (and for which scopes), for `prompt=none`.
+    consents: HashMap<(String, u64), Scopes>,
+    /// The Messaging API's state: the friendships `bot_prompt` reads and changes.
+    bot: Shared<line_messaging::DialectState>,
+}
+
+/// What a code carries into the ID token.
+#[derive(Debug, Clone)]
+struct Granted {
+    scopes: Scopes,
+    nonce: Option<String>,
+    /// Set when the request had `max_age`, so the ID token carries `auth_time`.
+    auth_time: Option<u64>,
+    amr: &'static str,
+}
+
+/// What a refresh token keeps: its scopes and the access token issued last
+/// with it (its expiry is fixed at the code exchange).
+#[derive(Debug, Clone)]
+struct Refreshing {
+    scopes: Scopes,
+    access_token: String,
+}
+
+impl DialectState {
+    /// The seeded state, reading and changing friendships in `bot`.
+    pub(crate) fn new(bot: Shared<line_messaging::DialectState>) -> Self {
+        let linked = |app_type| ChannelConfig {
+            app_type,
+            linked_bot_channel_id: Some(dev::LINE_BOT_CHANNEL_ID.to_owned()),
+        };
+        let channels = HashMap::from([
+            (dev::LINE_LOGIN_CHANNEL_ID.to_owned(), linked(AppType::Web)),
+            (
+                dev::LINE_LOGIN_NATIVE_CHANNEL_ID.to_owned(),
+                linked(AppType::Native),
+            ),
+        ]);
+        Self {
+            options: Options::default(),
+            channels,
+            grants: Grants::default(),
+            consents: HashMap::new(),
+            bot,
+        }
+    }
+
+    fn channel(&self, client_id: &str) -> ChannelConfig {
+        self.channels.get(client_id).cloned().unwrap_or_default()
+    }
+
+    /// The channel's linked official account, if its Messaging API channel
+    /// exists: (channel id, account name).
+    fn linked_bot(&self, world: &World, client_id: &str) -> Option<(String, String)> {
+        let bot = self.channel(client_id).linked_bot_channel_id?;
+        let name = line_messaging::official_account_name(world, &bot)?;
+        Some((bot, name))
+    }
+
+    /// Revokes everything `user_id` granted channel `client_id` (unused codes
+    /// included) and forgets the consent, as `POST /user/v1/deauthorize` does.
+    fn deauthorize(&mut self, client_id: &str, user_id: u64) {
+        let of_user = |client: &str, user: u64| client == client_id && user == user_id;
+        let grants = &mut self.grants;
+        grants
+            .codes
+            .retain(|_, code| !of_user(&code.client_id, code.user_id));
+        for access in grants.access.values_mut() {
+            access.revoked |= of_user(&access.client_id, access.user_id);
+        }
+        let refresh = grants.refresh.values_mut();
+        for refresh in refresh.filter(|g| of_user(&g.client_id, g.user_id)) {
+            refresh.status = RefreshStatus::Revoked;
+        }
+        self.consents.remove(&(client_id.to_owned(), user_id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grants::Refresh;
+
+    #[test]
+    fn reset_keeps_channel_settings() {
+        let mut state = DialectState::new(Shared::default());
+        let native = ChannelConfig {
+            app_type: AppType::Native,
+            linked_bot_channel_id: None,
+        };
+        state.channels.insert("42".to_owned(), native);
+        state
+            .consents
+            .insert(("42".to_owned(), 1), Scopes::default());
+        state.reset();
+        assert!(state.consents.is_empty());
+        assert_eq!(state.channel("42").app_type, AppType::Native);
+        assert_eq!(
+            state.channel(dev::LINE_LOGIN_NATIVE_CHANNEL_ID).app_type,
+            AppType::Native
+        );
+    }
+
+    #[test]
+    fn deauthorize_revokes_the_channels_grants_of_the_user_only() {
+        let mut state = DialectState::new(Shared::default());
+        let refresh = |client_id: &str, user_id, grant_id| Refresh {
+            client_id: client_id.to_owned(),
+            user_id,
+            expires_at: None,
+            grant_id,
+            status: RefreshStatus::Active,
+            extra: Refreshing {
+                scopes: Scopes::default(),
+                access_token: String::new(),
+            },
+        };
+        let tokens = &mut state.grants.refresh;
+        tokens.insert("a".to_owned(), refresh("c", 1, 10));
+        tokens.insert("b".to_owned(), refresh("c", 2, 20));
+        tokens.insert("d".to_owned(), refresh("other", 1, 30));
+        for client in ["c", "other"] {
+            state
+                .consents
+                .insert((client.to_owned(), 1), Scopes::default());
+        }
+        state.deauthorize("c", 1);
+        let status = |token: &str| state.grants.refresh[token].status;
+        assert_eq!(status("a"), RefreshStatus::Revoked);
+        assert!(status("b") == RefreshStatus::Active && status("d") == RefreshStatus::Active);
+        assert!(!state.consents.contains_key(&("c".to_owned(), 1)));
+        assert!(state.consents.contains_key(&("other".to_owned(), 1)));
     }
 }

@@ -1,6 +1,6 @@
 //! LINE Login's behaviour options (where LINE's documents are silent or disagree) and `/_sim/line/options`.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 /// Behaviour switches, where LINE's documents are silent or disagree.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,19 +66,4 @@ pub(crate) enum ErrorCase {
 pub(crate) enum AlreadyFriend {
     False,
     Absent,
-}
-
-/// Tells "field absent" (`None`) from "field is null" (`Some(None)`).
-pub(super) fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(deserializer).map(Some)
-}
-
-pub(super) fn set<T>(field: &mut T, value: Option<T>) {
-    if let Some(value) = value {
-        *field = value;
-    }
 }

@@ -1,7 +1,4 @@
-//! LINE's pages: consent with an extra section (add friend, Notify target), the add-friend step, form_post.
-//!
-//! The shared [`consent::ConsentPage`] has no room for LINE's extra choices, so this
-//! builds the same markup (labelled user radios, Allow / Deny) with a slot for them.
+//! LINE's own pages: the add-friend option and step, and the form_post answer (also LINE Notify's).
 
 use axum::{
     http::{HeaderValue, StatusCode, header},
@@ -10,91 +7,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::STANDARD};
 use sha2::{Digest, Sha256};
 
-use crate::{
-    consent::{self, esc},
-    users::{self, User},
-};
-
-/// What a LINE consent page shows.
-#[derive(Debug)]
-pub(crate) struct LinePage<'a> {
-    /// "LINE" or "LINE Notify".
-    pub(crate) provider: &'a str,
-    pub(crate) client_name: &'a str,
-    pub(crate) permissions: &'a [&'a str],
-    pub(crate) users: &'a [User],
-    pub(crate) action: &'a str,
-    pub(crate) hidden: &'a [(&'a str, &'a str)],
-    /// Already-escaped HTML shown between the accounts and the buttons.
-    pub(crate) extra: &'a str,
-}
-
-impl LinePage<'_> {
-    pub(crate) fn render(&self) -> Response {
-        let provider = esc(self.provider);
-        let mut body = format!(
-            "<p class=\"brand\">{provider} <small>(simulated)</small></p>\n\
-             <h1>Sign in to {provider}</h1>\n\
-             <p><strong>{}</strong> wants to access your {provider} account.</p>\n",
-            esc(self.client_name)
-        );
-        if !self.permissions.is_empty() {
-            body.push_str("<h2>It will be able to see</h2>\n<ul>\n");
-            for permission in self.permissions {
-                body.push_str(&format!("<li>{}</li>\n", esc(permission)));
-            }
-            body.push_str("</ul>\n");
-        }
-        body.push_str(&form_start(self.action, self.hidden));
-        body.push_str("<fieldset>\n<legend>Continue as</legend>\n");
-        body.push_str(&user_radios(self.users));
-        body.push_str("</fieldset>\n");
-        body.push_str(self.extra);
-        body.push_str(
-            "<div class=\"actions\">\
-             <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
-             <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button>\
-             </div>\n</form>\n",
-        );
-        consent::html(
-            StatusCode::OK,
-            &format!("Sign in to {} (simulated)", self.provider),
-            &body,
-        )
-    }
-}
-
-/// `<form method="post">` with the hidden fields.
-fn form_start(action: &str, hidden: &[(&str, &str)]) -> String {
-    let mut html = format!("<form method=\"post\" action=\"{}\">\n", esc(action));
-    for (name, value) in hidden {
-        html.push_str(&format!(
-            "<input type=\"hidden\" name=\"{}\" value=\"{}\">\n",
-            esc(name),
-            esc(value)
-        ));
-    }
-    html
-}
-
-/// One labelled radio per user, the first checked (the same markup as the shared page).
-fn user_radios(users: &[User]) -> String {
-    let mut html = String::new();
-    for (index, user) in users.iter().enumerate() {
-        html.push_str(&format!(
-            "<label class=\"user\"><input type=\"radio\" name=\"user_id\" value=\"{id}\"{checked}> \
-             <img src=\"{avatar}\" alt=\"\" width=\"32\" height=\"32\"> \
-             <span lang=\"{lang}\">{name}</span> <span class=\"email\">{email}</span></label>\n",
-            id = user.id,
-            checked = if index == 0 { " checked" } else { "" },
-            avatar = esc(&users::avatar_path(user.id)),
-            lang = esc(user.locale),
-            name = esc(user.display_name),
-            email = esc(user.email),
-        ));
-    }
-    html
-}
+use crate::consent::{self, esc, form_start};
 
 /// The add-friend checkbox of `bot_prompt=normal`.
 pub(super) fn add_friend_checkbox(official_account: &str, checked: bool) -> String {

@@ -1,44 +1,11 @@
 //! The `openid`, `profile` and `email` scopes: parsing, comparing, and how responses and the consent page show them.
 
-use std::fmt;
-
-/// The granted subset of `openid`, `profile` and `email`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Scopes {
-    pub(super) openid: bool,
-    pub(super) profile: bool,
-    pub(super) email: bool,
+crate::oauth::scope_set! {
+    /// The granted subset of `openid`, `profile` and `email`.
+    pub(super) struct Scopes { profile = "profile", openid = "openid", email = "email" }
 }
 
 impl Scopes {
-    /// A space-separated list; `Err` carries the first unknown scope.
-    pub(super) fn parse(raw: &str) -> Result<Self, String> {
-        let mut scopes = Self::default();
-        for scope in raw.split(' ').filter(|scope| !scope.is_empty()) {
-            match scope {
-                "openid" => scopes.openid = true,
-                "profile" => scopes.profile = true,
-                "email" => scopes.email = true,
-                unknown => return Err(unknown.to_owned()),
-            }
-        }
-        Ok(scopes)
-    }
-
-    pub(super) fn contains(self, other: Self) -> bool {
-        (self.openid || !other.openid)
-            && (self.profile || !other.profile)
-            && (self.email || !other.email)
-    }
-
-    pub(super) fn union(self, other: Self) -> Self {
-        Self {
-            openid: self.openid || other.openid,
-            profile: self.profile || other.profile,
-            email: self.email || other.email,
-        }
-    }
-
     /// The `scope` of token and verify responses: never `email` (documented),
     /// `openid` only if the option says so.
     pub(super) fn reported(self, list_openid: bool) -> String {
@@ -61,17 +28,6 @@ impl Scopes {
             words.push("Your email address");
         }
         words
-    }
-}
-
-impl fmt::Display for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (self.profile, "profile"),
-            (self.openid, "openid"),
-            (self.email, "email"),
-        ];
-        f.write_str(&crate::oauth::scope_string(&names))
     }
 }
 

@@ -1,44 +1,31 @@
-//! `POST /oauth2/v2.1/token`: the code and refresh grants, and the JWS-shaped access tokens they issue.
+//! `POST /oauth2/v2.1/token`: the code and refresh grants on the shared opening, the JWS-shaped access tokens they issue, and the ID token.
 
-use crate::line_login::{Ctx, NAME};
-use crate::oauth::non_empty;
 use axum::{
     Json,
     extract::{Form, State, rejection::FormRejection},
     http::HeaderMap,
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::{
-    ISSUER, TOKEN, TOKEN_CHANNEL, TOKEN_CODE, TOKEN_REFRESH, channel_api,
-    channels::AppType,
-    grants::{AccessGrant, DialectState, RefreshGrant},
-    id_token,
-    scopes::Scopes,
+    Ctx, DialectState, ISSUER, NAME, Refreshing, TOKEN, TOKEN_CHANNEL, TOKEN_CODE, TOKEN_REFRESH,
+    channel_api, channels::AppType, id_token, scopes::Scopes,
 };
 use crate::{
-    line_messaging::tokens::{
-        self,
-        v21::{self, ChannelForm},
-    },
+    flow::token::{self, Grant, TokenCounters, TokenParams},
+    grants::{CodeFailure, CodeRules, Owner},
+    line_messaging::tokens::{self, v21},
     net::Conn,
-    oauth::{self, PkceFailure, TokenError},
+    oauth::{self, TokenError, non_empty, required},
     state::World,
-    users,
+    users::{self, User},
 };
 
-/// Body of `POST /oauth2/v2.1/token` (every grant).
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct TokenForm {
-    /// `grant_type` and the client's credentials or assertion.
-    #[serde(flatten)]
-    channel: ChannelForm,
-    code: Option<String>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    refresh_token: Option<String>,
-}
+const COUNTERS: TokenCounters = TokenCounters {
+    client: Some(TOKEN_CHANNEL),
+    ..TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFRESH)
+};
 
 /// The token endpoint's success body; a refresh has no `id_token`.
 #[derive(Debug, Serialize)]
@@ -52,74 +39,22 @@ struct TokenResponse {
     token_type: &'static str,
 }
 
-pub(super) fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
-    non_empty(value).ok_or_else(|| TokenError::missing(name))
-}
-
-/// An access token shaped like LINE's (a JWS), so the verify endpoint's
-/// "not JWS" check means something.
-fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scopes) -> String {
-    tokens::jws_shaped(&serde_json::json!({
-        "iss": ISSUER,
-        "sub": sub,
-        "client_id": client_id,
-        "scope": scopes.to_string(),
-        "iat": now,
-        "exp": now.saturating_add(ttl),
-        "jti": oauth::random_token(12),
-    }))
-}
-
-impl DialectState {
-    fn issue_access_token(&mut self, now: u64, grant: &RefreshGrant, sub: &str) -> String {
-        let ttl = self.options.access_token_ttl_secs;
-        let token = jws_shaped_token(now, ttl, &grant.client_id, sub, grant.scopes);
-        self.access_tokens.insert(
-            token.clone(),
-            AccessGrant {
-                client_id: grant.client_id.clone(),
-                user_id: grant.user_id,
-                scopes: grant.scopes,
-                expires_at: now.saturating_add(ttl),
-                grant_id: grant.grant_id,
-                revoked: false,
-            },
-        );
-        token
-    }
-}
-
-/// `POST /oauth2/v2.1/token`: credentials in the body only, as LINE documents.
+/// `POST /oauth2/v2.1/token`: credentials in the body only, as LINE documents;
+/// `client_credentials` issues the channel's own v2.1 token.
 pub(super) async fn token(
     State(ctx): State<Ctx>,
     conn: Conn,
     headers: HeaderMap,
-    form: Result<Form<TokenForm>, FormRejection>,
+    form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    let grant_type = form
-        .as_ref()
-        .ok()
-        .and_then(|Form(form)| form.channel.grant_type.as_deref());
-    let grant_counter = oauth::grant_counter(grant_type, TOKEN_CODE, TOKEN_REFRESH)
-        .or_else(|| (grant_type == Some("client_credentials")).then_some(TOKEN_CHANNEL));
-    if let Some(response) = ctx.begin(&conn, TOKEN, grant_counter).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request(
-            "the body must be application/x-www-form-urlencoded, each parameter once",
-        )
-        .into_response();
-    };
-    if form.channel.grant_type.as_deref() == Some("client_credentials") {
-        return ctx
-            .with(|world, dialect| channel_api::run(world, dialect, v21::issue, &form.channel));
-    }
     let base_url = ctx.base_url(&headers);
-    match ctx.with(|world, dialect| exchange(world, dialect, &form, &base_url)) {
-        Ok(tokens) => (oauth::no_store_headers(), Json(tokens)).into_response(),
-        Err(error) => error.into_response(),
-    }
+    token::serve(&ctx, &conn, COUNTERS, form, |world, dialect, form| {
+        if form.grant_type.as_deref() == Some("client_credentials") {
+            return Ok(channel_api::run(world, dialect, v21::issue, &form.into()));
+        }
+        exchange(world, dialect, &form, &base_url).map(|body| Json(body).into_response())
+    })
+    .await
 }
 
 /// The channel's app type, once `client_id` (and, where needed, the secret) check out.
@@ -146,169 +81,144 @@ pub(super) fn authenticate(
 }
 
 fn exchange(
-    world: &mut World,
+    world: &World,
     dialect: &mut DialectState,
-    form: &TokenForm,
+    form: &TokenParams,
     base_url: &str,
 ) -> Result<TokenResponse, TokenError> {
-    let grant_type = required(&form.channel.grant_type, "grant_type")?;
-    let client_id = required(&form.channel.client_id, "client_id")?;
-    let secret = non_empty(&form.channel.client_secret);
-    match grant_type {
-        "authorization_code" => {
-            let app_type = authenticate(world, dialect, client_id, secret, true)?;
-            redeem_code(world, dialect, client_id, app_type, form, base_url)
-        }
-        "refresh_token" => {
-            authenticate(world, dialect, client_id, secret, false)?;
-            refresh(world, dialect, client_id, form)
-        }
-        other => Err(TokenError::unsupported_grant_type(other)),
-    }
-}
-
-fn redeem_code(
-    world: &mut World,
-    dialect: &mut DialectState,
-    client_id: &str,
-    app_type: AppType,
-    form: &TokenForm,
-    base_url: &str,
-) -> Result<TokenResponse, TokenError> {
-    let code = required(&form.code, "code")?;
-    let redirect_uri = required(&form.redirect_uri, "redirect_uri")?;
+    required(&form.grant_type, "grant_type")?;
+    let client_id = required(&form.client_id, "client_id")?;
     let now = world.clock.now();
-    let Some(grant) = dialect.codes.get_mut(code) else {
-        return Err(TokenError::invalid_grant("invalid authorization code"));
+    let grant = form.grant::<TokenError>(true, client_id, now)?;
+    let code_grant = matches!(grant, Grant::Code(_));
+    let secret = non_empty(&form.client_secret);
+    let app_type = authenticate(world, dialect, client_id, secret, code_grant)?;
+    let claim = match grant {
+        Grant::Code(claim) => claim,
+        Grant::Refresh { token, .. } => return refresh(world, dialect, client_id, token, now),
     };
-    if grant.client_id != client_id {
-        return Err(TokenError::invalid_grant("invalid authorization code"));
-    }
-    if grant.redeemed {
-        let grant_id = grant.grant_id;
-        dialect.revoked_grants.insert(grant_id);
-        return Err(TokenError::invalid_grant(
-            "the authorization code was already used; tokens issued from it are revoked",
-        ));
-    }
-    if now >= grant.expires_at {
-        return Err(TokenError::invalid_grant(
-            "the authorization code has expired",
-        ));
-    }
-    // Exact string comparison, extra query parameters included.
-    if grant.redirect_uri != redirect_uri {
-        return Err(TokenError::invalid_grant("redirect_uri does not match"));
-    }
-    let challenge = grant
-        .challenge
-        .as_deref()
-        .map(|challenge| (challenge, true));
-    oauth::check_pkce(challenge, non_empty(&form.code_verifier)).map_err(|failure| {
-        TokenError::invalid_grant(match failure {
-            PkceFailure::Unexpected => failure.describe(),
-            PkceFailure::Missing => "code_verifier is required",
-            PkceFailure::Mismatch => "invalid code_verifier",
-        })
-    })?;
-    grant.redeemed = true;
-    let (user_id, scopes, grant_id) = (grant.user_id, grant.scopes, grant.grant_id);
-    let (nonce, auth_time, amr) = (grant.nonce.clone(), grant.auth_time, grant.amr);
-    let Some(user) = world.user(user_id).cloned() else {
+    let code =
+        dialect
+            .grants
+            .redeem(&claim, CodeRules::STRICT)
+            .map_err(|failure| match failure {
+                // As observed on LINE.
+                CodeFailure::RedirectMismatch => {
+                    TokenError::invalid_grant("redirect_uri does not match")
+                }
+                other => TokenError::code(other),
+            })?;
+    let Some(user) = world.user(code.user_id) else {
         return Err(TokenError::invalid_grant("the account no longer exists"));
     };
-    let secret = world
-        .clients
-        .get(NAME, client_id)
-        .map(|client| client.client_secret.clone())
-        .unwrap_or_default();
-    let options = dialect.options.clone();
+    let granted = code.extra;
+    let access_token = dialect.issue_access(now, client_id, user, granted.scopes, code.grant_id);
     let refresh_token = oauth::random_token(15);
-    let mut refresh = RefreshGrant {
-        client_id: client_id.to_owned(),
-        user_id,
-        scopes,
-        grant_id,
-        expires_at: now.saturating_add(options.refresh_token_ttl_secs),
-        access_token: String::new(),
+    let owner = Owner::new(client_id, user.id, code.grant_id);
+    let expires_at = now.saturating_add(dialect.options.refresh_token_ttl_secs);
+    let refreshing = Refreshing {
+        scopes: granted.scopes,
+        access_token: access_token.clone(),
     };
-    let access_token = dialect.issue_access_token(now, &refresh, user.line_user_id);
-    refresh.access_token = access_token.clone();
-    dialect
-        .refresh_tokens
-        .insert(refresh_token.clone(), refresh);
-    let id_token = if scopes.openid {
-        let mut claims =
-            id_token::Claims::new(&user, client_id, now, options.id_token_ttl_secs, amr);
-        claims.auth_time = auth_time;
-        claims.nonce = nonce.as_deref();
-        if scopes.profile {
+    let grants = &mut dialect.grants;
+    grants.add_refresh(&refresh_token, owner, Some(expires_at), refreshing);
+    let mut body = dialect.response(access_token, refresh_token, granted.scopes);
+    if granted.scopes.openid {
+        let ttl = dialect.options.id_token_ttl_secs;
+        let mut claims = id_token::Claims::new(user, client_id, now, ttl, granted.amr);
+        claims.auth_time = granted.auth_time;
+        claims.nonce = granted.nonce.as_deref();
+        if granted.scopes.profile {
             claims.name = Some(user.display_name);
             claims.picture = Some(format!("{base_url}{}", users::avatar_path(user.id)));
         }
-        if scopes.email {
+        if granted.scopes.email {
             claims.email = Some(user.email);
         }
-        let signed = id_token::sign(&claims, app_type, &secret).ok_or_else(|| {
-            TokenError::invalid_request("the simulator could not sign the ID token")
-        })?;
-        Some(signed)
-    } else {
-        None
-    };
-    Ok(TokenResponse {
-        access_token,
-        expires_in: options.access_token_ttl_secs,
-        id_token,
-        refresh_token,
-        scope: scopes.reported(options.scope_lists_openid),
-        token_type: "Bearer",
-    })
+        let secret = world
+            .clients
+            .get(NAME, client_id)
+            .map(|client| &client.client_secret);
+        let signed = id_token::sign(&claims, app_type, secret.map_or("", String::as_str));
+        let error = || TokenError::invalid_request("the simulator could not sign the ID token");
+        body.id_token = Some(signed.ok_or_else(error)?);
+    }
+    Ok(body)
 }
 
 /// A refresh: a new access token, the *same* refresh token, no ID token, and
 /// the refresh token's expiry unchanged.
 fn refresh(
-    world: &mut World,
+    world: &World,
     dialect: &mut DialectState,
     client_id: &str,
-    form: &TokenForm,
+    token: &str,
+    now: u64,
 ) -> Result<TokenResponse, TokenError> {
-    let token = required(&form.refresh_token, "refresh_token")?;
-    let now = world.clock.now();
+    // LINE words every refusal the same (documented).
     let invalid = || TokenError::invalid_grant("invalid refresh token");
-    let grant = dialect.refresh_tokens.get(token).ok_or_else(invalid)?;
-    if grant.client_id != client_id
-        || dialect.grant_revoked(grant.grant_id)
-        || now >= grant.expires_at
-    {
-        return Err(invalid());
-    }
-    let user_id = grant.user_id;
-    let sub = world
-        .user(user_id)
-        .map(|user| user.line_user_id)
-        .ok_or_else(invalid)?;
-    let Some(mut grant) = dialect.refresh_tokens.remove(token) else {
-        return Err(invalid());
-    };
+    let grant = dialect.grants.refresh_token(token, client_id, now, false);
+    let grant = grant.map_err(|_| invalid())?.clone();
+    let user = world.user(grant.user_id).ok_or_else(invalid)?;
     if dialect.options.refresh_revokes_old_access_token
-        && let Some(old) = dialect.access_tokens.get_mut(&grant.access_token)
+        && let Some(old) = dialect.grants.access.get_mut(&grant.extra.access_token)
     {
         old.revoked = true;
     }
-    let access_token = dialect.issue_access_token(now, &grant, sub);
-    grant.access_token = access_token.clone();
-    let scopes = grant.scopes;
-    dialect.refresh_tokens.insert(token.to_owned(), grant);
-    Ok(TokenResponse {
-        access_token,
-        expires_in: dialect.options.access_token_ttl_secs,
-        id_token: None,
-        refresh_token: token.to_owned(),
-        scope: scopes.reported(dialect.options.scope_lists_openid),
-        token_type: "Bearer",
-    })
+    let scopes = grant.extra.scopes;
+    let access_token = dialect.issue_access(now, client_id, user, scopes, grant.grant_id);
+    if let Some(kept) = dialect.grants.refresh.get_mut(token) {
+        kept.extra.access_token = access_token.clone();
+    }
+    Ok(dialect.response(access_token, token.to_owned(), scopes))
+}
+
+impl DialectState {
+    /// Stores a new access token, shaped like LINE's (a JWS, so the verify
+    /// endpoint's "not JWS" check means something).
+    fn issue_access(
+        &mut self,
+        now: u64,
+        client_id: &str,
+        user: &User,
+        scopes: Scopes,
+        grant_id: u64,
+    ) -> String {
+        let ttl = self.options.access_token_ttl_secs;
+        let token = jws_shaped_token(now, ttl, client_id, user.line_user_id, scopes);
+        let owner = Owner::new(client_id, user.id, grant_id);
+        let expires_at = now.saturating_add(ttl);
+        self.grants.add_access(&token, owner, expires_at, scopes);
+        token
+    }
+
+    fn response(
+        &self,
+        access_token: String,
+        refresh_token: String,
+        scopes: Scopes,
+    ) -> TokenResponse {
+        TokenResponse {
+            access_token,
+            expires_in: self.options.access_token_ttl_secs,
+            id_token: None,
+            refresh_token,
+            scope: scopes.reported(self.options.scope_lists_openid),
+            token_type: "Bearer",
+        }
+    }
+}
+
+fn jws_shaped_token(now: u64, ttl: u64, client_id: &str, sub: &str, scopes: Scopes) -> String {
+    tokens::jws_shaped(&serde_json::json!({
+        "iss": ISSUER,
+        "sub": sub,
+        "client_id": client_id,
+        "scope": scopes.to_string(),
+        "iat": now,
+        "exp": now.saturating_add(ttl),
+        "jti": oauth::random_token(12),
+    }))
 }
 
 #[cfg(test)]

@@ -1,21 +1,24 @@
-//! Checks of a LINE Login authorization request, and how a refused one is answered (page or error redirect).
+//! Checks of a LINE Login authorization request after its client's, and how an answer goes back (redirect or form_post).
 
-use super::DialectState;
-use crate::line_login::NAME;
-use crate::oauth::non_empty;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::{options::ErrorCase, page, scopes::Scopes};
-use crate::{consent, line_messaging, oauth, state::World};
+use super::{DialectState, options::ErrorCase, page, scopes::Scopes};
+use crate::{
+    flow::{
+        Verified,
+        authorize::{PkcePolicy, PkceRefusal},
+    },
+    oauth::{self, non_empty},
+};
 
 /// Query of the authorize request, also carried through the consent forms.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct AuthorizeParams {
     response_type: Option<String>,
-    client_id: Option<String>,
-    redirect_uri: Option<String>,
-    state: Option<String>,
+    pub(super) client_id: Option<String>,
+    pub(super) redirect_uri: Option<String>,
+    pub(super) state: Option<String>,
     scope: Option<String>,
     nonce: Option<String>,
     prompt: Option<String>,
@@ -29,10 +32,15 @@ pub(super) struct AuthorizeParams {
     switch_amr: Option<String>,
     disable_auto_login: Option<String>,
     disable_ios_auto_login: Option<String>,
+    /// The consent forms' `yes` from the checkbox (normal) or the add-friend
+    /// step (aggressive).
+    pub(super) add_friend: Option<String>,
+    /// `friend` when the form is the add-friend step.
+    pub(super) step: Option<String>,
 }
 
 impl AuthorizeParams {
-    /// Every parameter that was given, for hidden form fields.
+    /// Every request parameter that was given, for hidden form fields.
     pub(super) fn pairs(&self) -> Vec<(&'static str, &str)> {
         let all = [
             ("response_type", &self.response_type),
@@ -71,37 +79,24 @@ pub(super) enum BotPrompt {
     Aggressive,
 }
 
-/// An authorization request that passed every check.
+/// An authorization request that passed every check; its `state` is always there.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
-    pub(super) client_id: String,
-    pub(super) client_name: String,
-    pub(super) redirect_uri: String,
-    pub(super) state: String,
+    pub(super) base: Verified,
     pub(super) scopes: Scopes,
     pub(super) nonce: Option<String>,
     pub(super) max_age: Option<u64>,
     pub(super) prompt_none: bool,
     pub(super) bot_prompt: Option<BotPrompt>,
-    pub(super) challenge: Option<String>,
+    pub(super) challenge: Option<(String, bool)>,
     pub(super) mode: ResponseMode,
-    /// The linked official account: (Messaging API channel id, account name).
-    pub(super) linked_bot: Option<(String, String)>,
 }
 
-/// Why an authorization request was refused.
-#[derive(Debug)]
-pub(super) enum Rejection {
-    /// Bad client or redirect URI: a page, never a redirect.
-    Page(&'static str, &'static str),
-    /// Anything else goes back to the verified redirect URI.
-    Redirect {
-        redirect_uri: String,
-        mode: ResponseMode,
-        state: Option<String>,
-        error: &'static str,
-        description: String,
-    },
+impl ValidRequest {
+    /// LINE's error answer, in the request's response mode.
+    pub(super) fn error(&self, dialect: &DialectState, error: &str, description: &str) -> Response {
+        error_answer(dialect, &self.base, self.mode, error, description)
+    }
 }
 
 /// Sends `params` to the client, as a 302 or an auto-submitting form.
@@ -112,108 +107,86 @@ pub(super) fn respond(redirect_uri: &str, mode: ResponseMode, params: &[(&str, &
     }
 }
 
-pub(super) fn reject(dialect: &DialectState, rejection: Rejection) -> Response {
-    match rejection {
-        Rejection::Page(title, message) => consent::error_page(title, message),
-        Rejection::Redirect {
-            redirect_uri,
-            mode,
-            state,
-            error,
-            description,
-        } => {
-            let error = match dialect.options.error_case {
-                ErrorCase::Upper => error.to_owned(),
-                ErrorCase::Lower => error.to_ascii_lowercase(),
-            };
-            let mut params = vec![
-                ("error", error.as_str()),
-                ("error_description", description.as_str()),
-            ];
-            if let Some(state) = &state {
-                params.push(("state", state));
-            }
-            respond(&redirect_uri, mode, &params)
-        }
-    }
+/// An error sent back to the verified redirect URI, its code in the case the
+/// options choose.
+fn error_answer(
+    dialect: &DialectState,
+    base: &Verified,
+    mode: ResponseMode,
+    error: &str,
+    description: &str,
+) -> Response {
+    let error = match dialect.options.error_case {
+        ErrorCase::Upper => error.to_owned(),
+        ErrorCase::Lower => error.to_ascii_lowercase(),
+    };
+    let mut params = vec![
+        ("error", error.as_str()),
+        ("error_description", description),
+    ];
+    params.extend(base.state.as_deref().map(|state| ("state", state)));
+    respond(&base.redirect_uri, mode, &params)
 }
 
-/// Checks a request: first whether redirecting is safe at all, then the rest.
-pub(super) fn validate(
-    world: &World,
+/// LINE accepts S256 only: `plain`, and a challenge without a method (which
+/// would mean plain), are refused.
+const PKCE: PkcePolicy = PkcePolicy {
+    plain_by_default: false,
+    allow_plain: false,
+    strict_method: true,
+};
+
+/// The checks after the client's, in LINE's order; errors go back to the
+/// verified redirect URI.
+pub(super) fn check(
     dialect: &DialectState,
+    base: Verified,
     params: &AuthorizeParams,
-) -> Result<ValidRequest, Rejection> {
-    let client = non_empty(&params.client_id)
-        .and_then(|id| world.clients.get(NAME, id))
-        .ok_or(Rejection::Page(
-            "400 Bad Request",
-            "Invalid client_id. Check the channel ID in the LINE Developers Console.",
-        ))?;
-    let redirect_uri = non_empty(&params.redirect_uri)
-        .filter(|uri| *uri == client.redirect_uri)
-        .ok_or(Rejection::Page(
-            "400 Bad Request",
-            "400 Bad request with invalid redirect_uri value. \
-             Check if it is registered in a LINE developers site.",
-        ))?;
-    let state = non_empty(&params.state);
+) -> Result<ValidRequest, Box<Response>> {
     let mode = match params.response_mode.as_deref() {
-        None | Some("") | Some("query") => Ok(ResponseMode::Query),
+        None | Some("" | "query") => Ok(ResponseMode::Query),
         Some("form_post") => Ok(ResponseMode::FormPost),
         Some(_) => Err(()),
     };
     // An unsupported mode's own error still needs a way back: the default one.
     let error_mode = mode.unwrap_or(ResponseMode::Query);
-    let fail = |error, description: &str| Rejection::Redirect {
-        redirect_uri: redirect_uri.to_owned(),
-        mode: error_mode,
-        state: state.map(str::to_owned),
-        error,
-        description: description.to_owned(),
+    let fail = |error, description: &str| {
+        Box::new(error_answer(dialect, &base, error_mode, error, description))
     };
     let Ok(mode) = mode else {
         // The JWT modes (JARM) are real but not simulated.
-        return Err(fail(
-            "INVALID_REQUEST",
-            "response_mode must be query or form_post in the simulator",
-        ));
+        let description = "response_mode must be query or form_post in the simulator";
+        return Err(fail("INVALID_REQUEST", description));
     };
     match params.response_type.as_deref() {
         Some("code") => {}
         None | Some("") => return Err(fail("INVALID_REQUEST", "response_type is required")),
         Some(_) => {
-            return Err(fail(
-                "UNSUPPORTED_RESPONSE_TYPE",
-                "response_type must be code",
-            ));
+            let description = "response_type must be code";
+            return Err(fail("UNSUPPORTED_RESPONSE_TYPE", description));
         }
     }
-    let Some(state) = state else {
+    if base.state.is_none() {
         return Err(fail("INVALID_REQUEST", "state is required"));
-    };
+    }
     let Some(raw_scope) = non_empty(&params.scope) else {
         return Err(fail("INVALID_REQUEST", "scope is required"));
     };
     let scopes = Scopes::parse(raw_scope)
         .map_err(|unknown| fail("INVALID_SCOPE", &format!("unknown scope: {unknown}")))?;
     if !scopes.profile && !scopes.openid {
-        return Err(fail(
-            "INVALID_SCOPE",
-            "scope must include profile or openid",
-        ));
+        let description = "scope must include profile or openid";
+        return Err(fail("INVALID_SCOPE", description));
     }
     if scopes.email && !scopes.openid {
         return Err(fail("INVALID_SCOPE", "the email scope requires openid"));
     }
     let prompt_none = match params.prompt.as_deref() {
-        None | Some("") | Some("consent") | Some("login") => false,
+        None | Some("" | "consent" | "login") => false,
         Some("none") => true,
         Some(_) => {
-            return Err(fail(
-                "INVALID_REQUEST",
-                "prompt must be consent, none or login",
-            ));
+            let description = "prompt must be consent, none or login";
+            return Err(fail("INVALID_REQUEST", description));
         }
     };
     let max_age = match non_empty(&params.max_age) {
@@ -228,50 +201,28 @@ pub(super) fn validate(
         Some("normal") => Some(BotPrompt::Normal),
         Some("aggressive") => Some(BotPrompt::Aggressive),
         Some(_) => {
-            return Err(fail(
-                "INVALID_REQUEST",
-                "bot_prompt must be normal or aggressive",
-            ));
+            let description = "bot_prompt must be normal or aggressive";
+            return Err(fail("INVALID_REQUEST", description));
         }
     };
-    let challenge = match (
-        non_empty(&params.code_challenge),
-        non_empty(&params.code_challenge_method),
-    ) {
-        (None, None) => None,
-        (Some(challenge), Some("S256")) if oauth::is_valid_s256_challenge(challenge) => {
-            Some(challenge.to_owned())
-        }
-        (Some(_), Some("S256")) => {
-            return Err(fail(
-                "INVALID_REQUEST",
-                "code_challenge is not a valid S256 challenge",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(fail(
-                "INVALID_REQUEST",
-                "code_challenge_method without code_challenge",
-            ));
-        }
-        // LINE supports S256 only: `plain`, and a challenge without a method
-        // (which would mean plain), are refused.
-        (Some(_), _) => {
-            return Err(fail(
-                "INVALID_REQUEST",
-                "code_challenge_method must be S256 (plain is not supported)",
-            ));
-        }
-    };
-    let linked_bot = dialect
-        .channel(&client.client_id)
-        .linked_bot_channel_id
-        .and_then(|bot| line_messaging::official_account_name(world, &bot).map(|name| (bot, name)));
+    let challenge = non_empty(&params.code_challenge);
+    let method = non_empty(&params.code_challenge_method);
+    let challenge = PKCE.challenge(challenge, method).map_err(|refusal| {
+        fail(
+            "INVALID_REQUEST",
+            match refusal {
+                PkceRefusal::Malformed => "code_challenge is not a valid S256 challenge",
+                PkceRefusal::MethodWithoutChallenge => {
+                    "code_challenge_method without code_challenge"
+                }
+                PkceRefusal::UnsupportedMethod => {
+                    "code_challenge_method must be S256 (plain is not supported)"
+                }
+            },
+        )
+    })?;
     Ok(ValidRequest {
-        client_id: client.client_id.clone(),
-        client_name: client.name.clone(),
-        redirect_uri: redirect_uri.to_owned(),
-        state: state.to_owned(),
+        base,
         scopes,
         nonce: non_empty(&params.nonce).map(str::to_owned),
         max_age,
@@ -279,6 +230,5 @@ pub(super) fn validate(
         bot_prompt,
         challenge,
         mode,
-        linked_bot,
     })
 }

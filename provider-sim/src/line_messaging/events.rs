@@ -5,7 +5,7 @@
 //! a reply token. Follow and unfollow change the user's friendship.
 
 use rand::RngCore;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -34,8 +34,9 @@ pub(super) struct EventSpec {
     group_id: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Named in snake case in the spec, as `type` on the wire in camel case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all(deserialize = "snake_case", serialize = "camelCase"))]
 enum EventKind {
     Follow,
     Unfollow,
@@ -48,20 +49,6 @@ enum EventKind {
 }
 
 impl EventKind {
-    /// The `type` on the wire.
-    fn wire(self) -> &'static str {
-        match self {
-            Self::Follow => "follow",
-            Self::Unfollow => "unfollow",
-            Self::Message => "message",
-            Self::Postback => "postback",
-            Self::Join => "join",
-            Self::Leave => "leave",
-            Self::MemberJoined => "memberJoined",
-            Self::MemberLeft => "memberLeft",
-        }
-    }
-
     /// Events that happen in a group whatever the spec says.
     fn in_group(self) -> bool {
         matches!(
@@ -132,9 +119,10 @@ pub(super) fn resolve<'a>(
             }
             let needs_user = !matches!(spec.kind, EventKind::Join | EventKind::Leave);
             if needs_user && user.is_none() {
+                let kind = json!(spec.kind);
+                let kind = kind.as_str().unwrap_or_default();
                 return Err(AdminError::bad_request(format!(
-                    "a {} event needs user_id",
-                    spec.kind.wire()
+                    "a {kind} event needs user_id"
                 )));
             }
             if spec.kind == EventKind::Message && spec.text.is_none() {
@@ -205,7 +193,7 @@ pub(super) fn build(
         (None, _) => json!({ "type": "user", "userId": line_user_id }),
     };
     let mut value = json!({
-        "type": kind.wire(),
+        "type": kind,
         "mode": if mode == Mode::Standby { "standby" } else { "active" },
         "timestamp": timestamp,
         "source": source,

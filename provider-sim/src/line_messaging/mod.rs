@@ -42,12 +42,9 @@ use crate::{
     state::World,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 pub(crate) const NAME: &str = "line_messaging";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/line-bot";
 
 const TOKEN: &str = "line-bot.token";
@@ -64,13 +61,6 @@ const REPLY: &str = "line-bot.reply";
 /// the simulator's answers, and here the simulator is the caller).
 const WEBHOOK: &str = "line-bot.webhook";
 
-const ENDPOINTS: &[&str] = &[
-    TOKEN, VERIFY, REVOKE, TOKEN_V21, STATELESS, KIDS, VERIFY_V21, REVOKE_V21, PUSH, REPLY,
-];
-const COUNTERS: &[&str] = &[
-    TOKEN, VERIFY, REVOKE, TOKEN_V21, STATELESS, KIDS, VERIFY_V21, REVOKE_V21, PUSH, REPLY, WEBHOOK,
-];
-
 /// Response header every LINE API sets.
 pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static("x-line-request-id");
 
@@ -78,8 +68,10 @@ impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("LINE Messaging API", "/v2/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[
+        TOKEN, VERIFY, REVOKE, TOKEN_V21, STATELESS, KIDS, VERIFY_V21, REVOKE_V21, PUSH, REPLY,
+    ];
+    const COUNTERS: &'static [&'static str] = &[WEBHOOK];
     type Options = Options;
 
     fn options(&mut self) -> &mut Options {
@@ -168,9 +160,6 @@ pub(crate) fn bot_user_id(channel_id: &str) -> String {
     format!("U{}", &hex[..32])
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,9 +201,6 @@ pub(crate) enum PushResponse {
     SentMessages,
     Empty,
 }
-
-// ---------------------------------------------------------------------------
-// State
 
 pub(crate) use friendships::Friendship;
 

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::{
     flow::token::{self, TokenParams},
-    grants::{Access, CodeFailure, CodeRules, Redeem, Revoker},
+    grants::{CodeFailure, CodeRules, Owner, Redeem, Revoker},
     net::Conn,
     oauth::{self, non_empty},
     state::World,
@@ -123,20 +123,14 @@ fn exchange(
         })?;
     // Real tokens are 43 characters of base64url.
     let token = oauth::random_token(32);
-    let access = Access {
-        client_id: client_id.to_owned(),
-        user_id: code.user_id,
-        expires_at: u64::MAX,
-        grant_id: code.grant_id,
-        revoked: false,
-        extra: Meter {
-            target: code.extra,
-            window_reset: 0,
-            calls: 0,
-            images: 0,
-        },
+    let owner = Owner::new(client_id, code.user_id, code.grant_id);
+    let meter = Meter {
+        target: code.extra,
+        window_reset: 0,
+        calls: 0,
+        images: 0,
     };
-    dialect.grants.access.insert(token.clone(), access);
+    dialect.grants.add_access(&token, owner, u64::MAX, meter);
     Ok(token)
 }
 

@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::{AUTHORIZE, DECISION, DialectState, PREFIX, Target, ended};
 use crate::{
-    consent::{self, esc},
+    consent::{self, ConsentPage, ENGLISH, esc},
     flow::{AuthorizeFlow, ClientPages, Http, Verified, authorize::known_user},
-    line_login::page::{self, LinePage},
+    line_login::page,
     state::World,
 };
 
@@ -144,16 +144,15 @@ impl AuthorizeFlow for Flow {
             ));
         }
         extra.push_str("</fieldset>\n");
-        LinePage {
+        ConsentPage {
             provider: "LINE Notify",
             client_name: &request.base.client_name,
             permissions: &["Send notifications to the chat you choose"],
             users: &world.users,
             action: &format!("{PREFIX}{DECISION_PATH}"),
             hidden: &params.pairs(),
-            extra: &extra,
         }
-        .render()
+        .render_in(&ENGLISH, &extra)
     }
 
     fn approve(
@@ -162,10 +161,7 @@ impl AuthorizeFlow for Flow {
         request: &ValidRequest,
         user_id: u64,
     ) -> Response {
-        let expires_at = world
-            .clock
-            .now()
-            .saturating_add(dialect.options.code_ttl_secs);
+        let expires_at = world.clock.after(dialect.options.code_ttl_secs);
         let code = request
             .base
             .code(user_id, expires_at, request.target.clone());

@@ -25,12 +25,9 @@ use crate::{
     grants::{Grants, Revoker},
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "line_notify";
-/// Path prefix of this dialect on the simulator.
 const PREFIX: &str = "/line-notify";
 
 const AUTHORIZE: &str = "line-notify.authorize";
@@ -40,13 +37,12 @@ const NOTIFY: &str = "line-notify.notify";
 const STATUS: &str = "line-notify.status";
 const REVOKE: &str = "line-notify.revoke";
 
-const ENDPOINTS: &[&str] = &[AUTHORIZE, DECISION, TOKEN, NOTIFY, STATUS, REVOKE];
-
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) = ("LINE Notify", "/oauth/…");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
+    const ENDPOINTS: &'static [&'static str] =
+        &[AUTHORIZE, DECISION, TOKEN, NOTIFY, STATUS, REVOKE];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::LINE_NOTIFY_CLIENT_ID,
@@ -100,9 +96,6 @@ fn ended(dialect: &DialectState) -> Option<Response> {
     })
 }
 
-// ---------------------------------------------------------------------------
-// Options
-
 /// Behaviour switches for this dialect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -129,9 +122,6 @@ impl Default for Options {
         }
     }
 }
-
-// ---------------------------------------------------------------------------
-// State
 
 /// A group chat the LINE Notify bot was invited to, offered as a target.
 #[derive(Debug, Clone, Serialize)]

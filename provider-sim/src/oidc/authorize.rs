@@ -7,7 +7,6 @@
 
 use axum::{
     Router,
-    http::{HeaderValue, header},
     response::Response,
     routing::{get, post},
 };
@@ -55,8 +54,6 @@ pub(super) struct AuthorizeParams {
 pub(super) struct ValidRequest {
     base: Verified,
     nonce: Option<String>,
-    /// RFC 9207's `iss` for the authorization response, when it is on.
-    iss: Option<String>,
     checked: Checked,
 }
 
@@ -67,37 +64,6 @@ struct Checked {
     challenge: Option<(String, bool)>,
     prompt_none: bool,
     max_age: Option<u64>,
-}
-
-/// Where authorization responses go: the verified redirect URI, with `state`
-/// and (RFC 9207) `iss`.
-struct Reply<'a> {
-    base: &'a Verified,
-    iss: Option<&'a str>,
-}
-
-impl Reply<'_> {
-    fn error(&self, error: &str, description: &str) -> Response {
-        self.finish(vec![("error", error), ("error_description", description)])
-    }
-
-    fn refuse(&self, error: &str, description: &str) -> Box<Response> {
-        Box::new(self.error(error, description))
-    }
-
-    fn code(&self, code: &str) -> Response {
-        self.finish(vec![("code", code)])
-    }
-
-    fn finish<'s>(&'s self, mut params: Vec<(&'s str, &'s str)>) -> Response {
-        if let Some(state) = &self.base.state {
-            params.push(("state", state));
-        }
-        if let Some(iss) = self.iss {
-            params.push(("iss", iss));
-        }
-        oauth::redirect_with(&self.base.redirect_uri, &params)
-    }
 }
 
 const MISMATCH: (&str, &str) = (
@@ -136,18 +102,13 @@ impl AuthorizeFlow for Flow {
         http: &Http,
     ) -> Result<ValidRequest, Box<Response>> {
         let options = &dialect.options;
-        let iss = options
-            .authorization_response_iss
-            .then(|| format!("{}{PREFIX}", http.base_url));
-        let reply = Reply {
-            base: &base,
-            iss: iss.as_deref(),
-        };
-        let checked = check(options, params, &reply)?;
+        let mut base = base;
+        base.iss =
+            (options.authorization_response_iss).then(|| format!("{}{PREFIX}", http.base_url));
+        let checked = check(options, params, &base)?;
         Ok(ValidRequest {
             base,
             nonce: non_empty(&params.nonce).map(str::to_owned),
-            iss,
             checked,
         })
     }
@@ -239,15 +200,14 @@ impl AuthorizeFlow for Flow {
         dialect.consents.insert(consent);
         let mut response = Self::approve(world, dialect, &request, user_id);
         let cookie = format!("{SESSION_COOKIE}={user_id}; Path={PREFIX}; HttpOnly; SameSite=Lax");
-        if let Ok(cookie) = HeaderValue::try_from(cookie) {
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-        }
+        oauth::set_cookie(&mut response, cookie);
         response
     }
 
     fn deny(_dialect: &DialectState, request: &ValidRequest) -> Response {
-        let reply = request.reply();
-        reply.error("access_denied", "The user denied the request")
+        request
+            .base
+            .error("access_denied", "The user denied the request")
     }
 }
 
@@ -255,21 +215,25 @@ impl AuthorizeFlow for Flow {
 fn check(
     options: &Options,
     params: &AuthorizeParams,
-    reply: &Reply<'_>,
+    base: &Verified,
 ) -> Result<Checked, Box<Response>> {
+    let refuse = |error, description: &str| Box::new(base.error(error, description));
     match params.response_type.as_deref() {
         Some("code") => {}
         None | Some("") => {
-            return Err(reply.refuse("invalid_request", "missing parameter: response_type"));
+            return Err(refuse(
+                "invalid_request",
+                "missing parameter: response_type",
+            ));
         }
         Some(_) => {
             let description = "only response_type=code is supported";
-            return Err(reply.refuse("unsupported_response_type", description));
+            return Err(refuse("unsupported_response_type", description));
         }
     }
-    let scopes = Scopes::parse(params.scope.as_deref().unwrap_or(""));
+    let scopes = Scopes::known(params.scope.as_deref().unwrap_or(""));
     if !scopes.openid {
-        return Err(reply.refuse("invalid_scope", "the scope must include openid"));
+        return Err(refuse("invalid_scope", "the scope must include openid"));
     }
     let pkce = PkcePolicy {
         plain_by_default: true,
@@ -278,7 +242,7 @@ fn check(
     };
     let challenge = non_empty(&params.code_challenge);
     if challenge.is_none() && options.require_pkce {
-        return Err(reply.refuse("invalid_request", "code_challenge is required"));
+        return Err(refuse("invalid_request", "code_challenge is required"));
     }
     let method = non_empty(&params.code_challenge_method);
     let challenge = pkce.challenge(challenge, method).map_err(|refusal| {
@@ -286,7 +250,7 @@ fn check(
             PkceRefusal::Malformed => "malformed code_challenge",
             _ => "unsupported code_challenge_method",
         };
-        reply.refuse("invalid_request", description)
+        refuse("invalid_request", description)
     })?;
     let prompts: Vec<&str> = params
         .prompt
@@ -298,13 +262,13 @@ fn check(
     let prompt_none = prompts.contains(&"none");
     if prompt_none && prompts.len() > 1 {
         let description = "prompt=none cannot be combined with other values";
-        return Err(reply.refuse("invalid_request", description));
+        return Err(refuse("invalid_request", description));
     }
     let max_age = match non_empty(&params.max_age) {
         None => None,
         Some(raw) => Some(
             raw.parse::<u64>()
-                .map_err(|_| reply.refuse("invalid_request", "max_age must be a number"))?,
+                .map_err(|_| refuse("invalid_request", "max_age must be a number"))?,
         ),
     };
     Ok(Checked {
@@ -315,15 +279,6 @@ fn check(
     })
 }
 
-impl ValidRequest {
-    fn reply(&self) -> Reply<'_> {
-        Reply {
-            base: &self.base,
-            iss: self.iss.as_deref(),
-        }
-    }
-}
-
 /// Issues a code for `user_id` (signed in at `auth_time`) and redirects with it.
 fn issue_code(
     world: &mut World,
@@ -332,10 +287,7 @@ fn issue_code(
     user_id: u64,
     auth_time: u64,
 ) -> Response {
-    let expires_at = world
-        .clock
-        .now()
-        .saturating_add(dialect.options.code_ttl_secs);
+    let expires_at = world.clock.after(dialect.options.code_ttl_secs);
     let granted = Granted {
         scopes: request.checked.scopes,
         auth_time,
@@ -346,7 +298,7 @@ fn issue_code(
         ..request.base.code(user_id, expires_at, granted)
     };
     let code = dialect.grants.add_code(32, code);
-    request.reply().code(&code)
+    request.base.redirect(&[("code", &code)])
 }
 
 /// `prompt=none`: succeed silently for a signed-in user who already consented
@@ -367,13 +319,15 @@ fn silent(
             .is_none_or(|max_age| now.saturating_sub(*auth_time) <= max_age)
     });
     let Some((user_id, auth_time)) = fresh else {
-        let reply = request.reply();
-        return reply.error("login_required", "the user is not signed in");
+        return request
+            .base
+            .error("login_required", "the user is not signed in");
     };
     let consent = (request.base.client_id.clone(), user_id);
     if !dialect.consents.contains(&consent) {
-        let reply = request.reply();
-        return reply.error("consent_required", "the user has not consented");
+        return request
+            .base
+            .error("consent_required", "the user has not consented");
     }
     issue_code(world, dialect, request, user_id, auth_time)
 }

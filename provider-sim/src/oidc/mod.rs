@@ -16,10 +16,7 @@ mod keys;
 mod resource;
 mod token;
 
-use std::{
-    collections::{HashMap, HashSet},
-    fmt,
-};
+use std::collections::{HashMap, HashSet};
 
 use axum::{
     Json, Router,
@@ -39,10 +36,8 @@ use crate::{
     users::User,
 };
 
-/// What this dialect's handlers get as state.
 type Ctx = dialect::Ctx<DialectState>;
 
-/// The name clients of this dialect register under.
 const NAME: &str = "oidc";
 /// Path prefix of this dialect on the simulator (and the issuer's path).
 const PREFIX: &str = "/oidc";
@@ -57,19 +52,15 @@ const TOKEN_REFRESH: &str = "oidc.token.refresh_token";
 const USERINFO: &str = "oidc.userinfo";
 const REVOKE: &str = "oidc.revoke";
 
-const ENDPOINTS: &[&str] = &[
-    DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
-];
-/// Per-grant counters of the token endpoint, beyond the endpoints'.
-const COUNTERS: &[&str] = &[TOKEN_CODE, TOKEN_REFRESH];
-
 impl Dialect for DialectState {
     const NAME: &'static str = NAME;
     const PREFIX: &'static str = PREFIX;
     const TITLE: (&'static str, &'static str) =
         ("OpenID Connect", "/.well-known/openid-configuration");
-    const ENDPOINTS: &'static [&'static str] = ENDPOINTS;
-    const COUNTERS: &'static [&'static str] = COUNTERS;
+    const ENDPOINTS: &'static [&'static str] = &[
+        DISCOVERY, JWKS, AUTHORIZE, DECISION, TOKEN, USERINFO, REVOKE,
+    ];
+    const COUNTERS: &'static [&'static str] = &[TOKEN_CODE, TOKEN_REFRESH];
     type Options = Options;
     const DEV_CLIENT: (&'static str, &'static str, &'static str) = (
         dev::OIDC_CLIENT_ID,
@@ -105,7 +96,7 @@ impl Dialect for DialectState {
     }
     /// Revokes one refresh token and its grant; `false` if it is unknown.
     fn revoke_refresh_token(&mut self, token: &str) -> bool {
-        self.grants.revoke_refresh_grant(token)
+        self.grants.revoke_token_grant(token)
     }
     /// Revokes every token of a user and ends their session; returns how many
     /// tokens were still usable.
@@ -119,9 +110,6 @@ impl Dialect for DialectState {
         view.insert("oidc_sub".to_owned(), user.oidc_sub.into());
     }
 }
-
-// ---------------------------------------------------------------------------
-// Options
 
 /// Lifetimes and the choices the standards leave to the provider.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,41 +191,21 @@ async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) 
     }))
 }
 
-// ---------------------------------------------------------------------------
-// Scopes
-
-/// The scopes this provider understands; others are ignored (OIDC Core §3.1.2.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct Scopes {
-    openid: bool,
-    profile: bool,
-    email: bool,
-    offline_access: bool,
+crate::oauth::scope_set! {
+    /// The scopes this provider understands.
+    struct Scopes {
+        openid = "openid",
+        profile = "profile",
+        email = "email",
+        offline_access = "offline_access",
+    }
 }
 
 impl Scopes {
-    fn parse(raw: &str) -> Self {
-        let mut scopes = Self::default();
-        for scope in raw.split(' ') {
-            match scope {
-                "openid" => scopes.openid = true,
-                "profile" => scopes.profile = true,
-                "email" => scopes.email = true,
-                "offline_access" => scopes.offline_access = true,
-                _ => {}
-            }
-        }
-        scopes
-    }
-
-    fn contains(self, other: Self) -> bool {
-        let pairs = [
-            (self.openid, other.openid),
-            (self.profile, other.profile),
-            (self.email, other.email),
-            (self.offline_access, other.offline_access),
-        ];
-        pairs.iter().all(|(mine, theirs)| *mine || !*theirs)
+    /// Unknown scopes are ignored (OIDC Core §3.1.2.1).
+    fn known(raw: &str) -> Self {
+        let known = raw.split(' ').filter_map(|scope| Self::parse(scope).ok());
+        known.fold(Self::default(), Self::union)
     }
 
     fn permissions(self) -> Vec<&'static str> {
@@ -254,21 +222,6 @@ impl Scopes {
         words
     }
 }
-
-impl fmt::Display for Scopes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (self.openid, "openid"),
-            (self.profile, "profile"),
-            (self.email, "email"),
-            (self.offline_access, "offline_access"),
-        ];
-        f.write_str(&crate::oauth::scope_string(&names))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// State
 
 /// Everything this provider has issued, plus its keys and browser sessions.
 #[derive(Debug, Default)]
@@ -292,64 +245,49 @@ struct Granted {
     nonce: Option<String>,
 }
 
-// ---------------------------------------------------------------------------
-// Discovery
-
-/// `{simulator origin}/oidc`.
-fn issuer(ctx: &Ctx, headers: &HeaderMap) -> String {
-    format!("{}{PREFIX}", ctx.base_url(headers))
-}
-
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0 §3).
 async fn discovery(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Response {
-    if let Some(response) = ctx.begin(&conn, DISCOVERY, None).await {
-        return response;
-    }
-    let issuer = issuer(&ctx, &headers);
-    let (plain, iss) = ctx.with(|_, dialect| {
+    let issuer = format!("{}{PREFIX}", ctx.base_url(&headers));
+    ctx.call(&conn, DISCOVERY, |_, dialect| {
         let options = &dialect.options;
-        (options.allow_plain_pkce, options.authorization_response_iss)
-    });
-    let methods: &[&str] = if plain { &["S256", "plain"] } else { &["S256"] };
-    Json(serde_json::json!({
-        "issuer": issuer,
-        "authorization_endpoint": format!("{issuer}/authorize"),
-        "token_endpoint": format!("{issuer}/token"),
-        "userinfo_endpoint": format!("{issuer}/userinfo"),
-        "jwks_uri": format!("{issuer}/jwks"),
-        "revocation_endpoint": format!("{issuer}/revoke"),
-        "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
-        "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "code_challenge_methods_supported": methods,
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
-        "claims_supported": [
-            "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
-            "name", "preferred_username", "picture", "locale", "email", "email_verified",
-        ],
-        "claims_parameter_supported": false,
-        "request_parameter_supported": false,
-        "request_uri_parameter_supported": false,
-        "authorization_response_iss_parameter_supported": iss,
-    }))
-    .into_response()
+        let methods: &[&str] = if options.allow_plain_pkce { &["S256", "plain"] } else { &["S256"] };
+        Json(serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "userinfo_endpoint": format!("{issuer}/userinfo"),
+            "jwks_uri": format!("{issuer}/jwks"),
+            "revocation_endpoint": format!("{issuer}/revoke"),
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": methods,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "claims_supported": [
+                "iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
+                "name", "preferred_username", "picture", "locale", "email", "email_verified",
+            ],
+            "claims_parameter_supported": false,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "authorization_response_iss_parameter_supported": options.authorization_response_iss,
+        }))
+        .into_response()
+    })
+    .await
 }
 
 /// `GET /jwks`: every published key, so tokens signed before a rotation verify.
 async fn jwks(State(ctx): State<Ctx>, conn: Conn) -> Response {
-    if let Some(response) = ctx.begin(&conn, JWKS, None).await {
-        return response;
-    }
-    let body = ctx.with(|_, dialect| dialect.keys.jwks());
-    (
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")],
-        body.to_string(),
-    )
-        .into_response()
+    ctx.call(&conn, JWKS, |_, dialect| {
+        let body = dialect.keys.jwks().to_string();
+        let content_type = [(axum::http::header::CONTENT_TYPE, "application/jwk-set+json")];
+        (StatusCode::OK, content_type, body).into_response()
+    })
+    .await
 }

@@ -43,9 +43,6 @@ async fn userinfo(State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap) -> Res
     .await
 }
 
-// ---------------------------------------------------------------------------
-// Revocation (RFC 7009)
-
 #[derive(Debug, Default, Deserialize)]
 struct RevokeForm {
     token: Option<String>,
@@ -74,39 +71,29 @@ async fn revoke(
             return TokenError::missing("token").into_response();
         };
         // The hint only changes the lookup order (RFC 7009 §2.1).
-        let owner = if form.token_type_hint.as_deref() == Some("refresh_token") {
-            None
-        } else {
-            dialect
-                .grants
-                .access
-                .get(token)
-                .map(|grant| grant.client_id.clone())
-        };
-        let (owner, is_refresh) = match owner {
-            Some(owner) => (Some(owner), false),
-            None => match dialect.grants.refresh.get(token) {
-                Some(grant) => (Some(grant.client_id.clone()), true),
-                None => (
-                    dialect
-                        .grants
-                        .access
-                        .get(token)
-                        .map(|grant| grant.client_id.clone()),
-                    false,
-                ),
-            },
+        let grants = &dialect.grants;
+        let access = grants
+            .access
+            .get(token)
+            .map(|g| (g.client_id.clone(), false));
+        let refresh = grants
+            .refresh
+            .get(token)
+            .map(|g| (g.client_id.clone(), true));
+        let owner = match form.token_type_hint.as_deref() {
+            Some("refresh_token") => refresh.or(access),
+            _ => access.or(refresh),
         };
         match owner {
             None => {}
-            Some(owner) if owner != client_id => {
+            Some((owner, _)) if owner != client_id => {
                 return TokenError::invalid_grant("the token was issued to another client")
                     .into_response();
             }
-            Some(_) if is_refresh => {
+            Some((_, true)) => {
                 dialect.revoke_refresh_token(token);
             }
-            Some(_) => {
+            Some((_, false)) => {
                 dialect.revoke_access_token(token);
             }
         }

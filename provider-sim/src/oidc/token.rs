@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{Ctx, DialectState, Granted, NAME, PREFIX, Scopes, TOKEN, TOKEN_CODE, TOKEN_REFRESH};
 use crate::{
     flow::token::{self, AuthFailure, Grant, TokenCounters, TokenParams},
-    grants::{Access, CodeRules, Refresh, RefreshStatus},
+    grants::{CodeRules, Owner, RefreshStatus},
     net::Conn,
     oauth::{self, TokenError, non_empty},
     state::World,
@@ -26,9 +26,6 @@ const COUNTERS: TokenCounters = TokenCounters::new(TOKEN, TOKEN_CODE, TOKEN_REFR
 pub(super) fn router() -> Router<Ctx> {
     Router::new().route("/token", post(token))
 }
-
-// ---------------------------------------------------------------------------
-// Claims
 
 /// Profile claims by scope (OIDC Core §5.4), shared by ID tokens and userinfo.
 #[derive(Debug, Default, Serialize)]
@@ -132,44 +129,27 @@ fn issue(
         };
         body["id_token"] = id_token.into();
     }
-    let access = Access {
-        client_id: grant.client_id.to_owned(),
-        user_id: grant.user_id,
-        expires_at: now.saturating_add(options.access_token_ttl_secs),
-        grant_id: grant.grant_id,
-        revoked: false,
-        extra: grant.scopes,
-    };
-    dialect.grants.access.insert(access_token, access);
+    let owner = Owner::new(grant.client_id, grant.user_id, grant.grant_id);
+    let expires_at = now.saturating_add(options.access_token_ttl_secs);
+    let grants = &mut dialect.grants;
+    grants.add_access(&access_token, owner, expires_at, grant.scopes);
     if let Some(kept) = grant.keep_refresh_token {
         body["refresh_token"] = kept.into();
     } else if grant.scopes.offline_access || !options.refresh_requires_offline_access {
         let refresh_token = oauth::random_token(32);
-        let refresh = Refresh {
-            client_id: grant.client_id.to_owned(),
-            user_id: grant.user_id,
-            expires_at: options
-                .refresh_token_ttl_secs
-                .map(|ttl| now.saturating_add(ttl)),
-            grant_id: grant.grant_id,
-            status: RefreshStatus::Active,
-            extra: Granted {
-                scopes: grant.scopes,
-                auth_time: grant.auth_time,
-                nonce: None,
-            },
+        let granted = Granted {
+            scopes: grant.scopes,
+            auth_time: grant.auth_time,
+            nonce: None,
         };
-        dialect
-            .grants
-            .refresh
-            .insert(refresh_token.clone(), refresh);
+        let expires_at = options
+            .refresh_token_ttl_secs
+            .map(|ttl| now.saturating_add(ttl));
+        grants.add_refresh(&refresh_token, owner, expires_at, granted);
         body["refresh_token"] = refresh_token.into();
     }
     Ok(body)
 }
-
-// ---------------------------------------------------------------------------
-// Token endpoint
 
 /// `POST /token`.
 async fn token(
@@ -178,20 +158,11 @@ async fn token(
     headers: HeaderMap,
     form: Result<Form<TokenParams>, FormRejection>,
 ) -> Response {
-    if let Some(response) = token::begin(&ctx, &conn, COUNTERS, &form).await {
-        return response;
-    }
-    let Ok(Form(form)) = form else {
-        return TokenError::invalid_request(
-            "the body must be application/x-www-form-urlencoded, each parameter once",
-        )
-        .into_response();
-    };
     let base_url = ctx.base_url(&headers);
-    match ctx.with(|world, dialect| exchange(world, dialect, &headers, &form, &base_url)) {
-        Ok(body) => (oauth::no_store_headers(), Json(body)).into_response(),
-        Err(failure) => failure.into_response(),
-    }
+    token::serve(&ctx, &conn, COUNTERS, form, |world, dialect, form| {
+        exchange(world, dialect, &headers, &form, &base_url).map(Json)
+    })
+    .await
 }
 
 fn exchange(
@@ -241,7 +212,7 @@ fn refresh<'a>(
     let scopes = match scope {
         None => grant.extra.scopes,
         Some(raw) => {
-            let asked = Scopes::parse(raw);
+            let asked = Scopes::known(raw);
             if !grant.extra.scopes.contains(asked) {
                 return Err(TokenError::invalid_scope(
                     "a refresh cannot widen the granted scope",
@@ -264,9 +235,6 @@ fn refresh<'a>(
         keep_refresh_token: (!rotate).then_some(token),
     })
 }
-
-// ---------------------------------------------------------------------------
-// Client authentication
 
 /// Why a call failed; kept small rather than a whole `Response`.
 #[derive(Debug)]

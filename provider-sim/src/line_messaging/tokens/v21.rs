@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::{Kind, assertion::Asserted, is_jws};
 use crate::{
+    flow::token::TokenParams,
     line_messaging::{
         DialectState,
         errors::{ApiError, message, oauth_error},
@@ -47,6 +48,20 @@ pub(crate) struct ChannelForm {
     /// treat it as empty.
     #[serde(skip)]
     unreadable: bool,
+}
+
+impl From<TokenParams> for ChannelForm {
+    /// A LINE Login token call's body, for the `client_credentials` grant.
+    fn from(params: TokenParams) -> Self {
+        Self {
+            grant_type: params.grant_type,
+            client_id: params.client_id,
+            client_secret: params.client_secret,
+            client_assertion_type: params.client_assertion_type,
+            client_assertion: params.client_assertion,
+            ..Self::default()
+        }
+    }
 }
 
 impl ChannelForm {
