@@ -13,21 +13,26 @@ use reqwest::Method;
 use serde_json::json;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-#[tokio::test]
-async fn balance_is_read_fresh_from_the_provider() {
-    let h = Harness::start("").await;
-    let mut jar = Jar::default();
-    h.sign_in(&mut jar).await;
-    let user = h.get("/api/me", &mut jar).await.json()["connections"][0]["profile"]["id"]
+/// Sets the signed-in AIHubMix user's quota and usage at the simulator.
+async fn set_quota(h: &Harness, jar: &mut Jar, quota: u64, used: u64) {
+    let user = h.get("/api/me", jar).await.json()["connections"][0]["profile"]["id"]
         .as_str()
         .unwrap()
         .to_owned();
     h.admin(
         Method::PUT,
         &format!("/users/{user}/aihubmix"),
-        json!({"quota": 1_500_000, "used_quota": 10}),
+        json!({"quota": quota, "used_quota": used}),
     )
     .await;
+}
+
+#[tokio::test]
+async fn balance_is_read_fresh_from_the_provider() {
+    let h = Harness::start("").await;
+    let mut jar = Jar::default();
+    h.sign_in(&mut jar).await;
+    set_quota(&h, &mut jar, 1_500_000, 10).await;
 
     let balance = h.get("/api/me/aihubmix/balance", &mut jar).await;
     assert_eq!(balance.status, StatusCode::OK, "{}", balance.body);
@@ -76,16 +81,7 @@ async fn an_unchanged_balance_is_not_written_again() {
         "an unchanged balance was written again"
     );
 
-    let user = h.get("/api/me", &mut jar).await.json()["connections"][0]["profile"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    h.admin(
-        Method::PUT,
-        &format!("/users/{user}/aihubmix"),
-        json!({"quota": 1_500_000, "used_quota": 10}),
-    )
-    .await;
+    set_quota(&h, &mut jar, 1_500_000, 10).await;
     let changed = h.get("/api/me/aihubmix/balance", &mut jar).await;
     assert_eq!(changed.json()["formatted"], "3.00");
     assert_ne!(
