@@ -93,33 +93,21 @@ impl Dialect for DialectState {
     }
 }
 
-/// Behaviour switches for this dialect, where the real service is undocumented
-/// or where tests need to reach a state quickly.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    /// `expires_in` of access tokens (seed: 7200).
-    pub(crate) access_token_ttl_secs: u64,
-    /// Lifetime of authorization codes.
-    pub(crate) code_ttl_secs: u64,
-    /// Whether a refresh invalidates the refresh token it used. The seed's client
-    /// implies rotation but not invalidation; invalidating is the strict choice.
-    pub(crate) rotate_invalidates_old: bool,
-    /// Refresh-token lifetime; undocumented, so none unless a test sets one.
-    pub(crate) refresh_token_ttl_secs: Option<u64>,
-    /// How `balance_formatted` is computed.
-    pub(crate) balance_format: BalanceFormat,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            access_token_ttl_secs: 7200,
-            code_ttl_secs: 600,
-            rotate_invalidates_old: true,
-            refresh_token_ttl_secs: None,
-            balance_format: BalanceFormat::OneApi,
-        }
+crate::dialect::options! {
+    /// Behaviour switches for this dialect, where the real service is undocumented
+    /// or where tests need to reach a state quickly.
+    struct Options {
+        /// `expires_in` of access tokens (seed: 7200).
+        access_token_ttl_secs: u64 = 7200,
+        /// Lifetime of authorization codes.
+        code_ttl_secs: u64 = 600,
+        /// Whether a refresh invalidates the refresh token it used. The seed's client
+        /// implies rotation but not invalidation; invalidating is the strict choice.
+        rotate_invalidates_old: bool = true,
+        /// Refresh-token lifetime; undocumented, so none unless a test sets one.
+        refresh_token_ttl_secs: Option<u64> = None,
+        /// How `balance_formatted` is computed.
+        balance_format: BalanceFormat = BalanceFormat::OneApi,
     }
 }
 
