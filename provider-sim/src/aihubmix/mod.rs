@@ -4,11 +4,6 @@
 //! AIHubMix's OAuth provider is proprietary and documented only by one reference
 //! document (seed 004), so where it is silent this follows RFC 6749 and says so.
 //! Every route lives under [`PREFIX`], mirroring the real paths below it.
-//!
-//! `authorize` holds the authorize endpoint and consent, `token` the token endpoint
-//! with the tokens it issues and revokes, `api` userinfo and top-up, `apps` the
-//! developer's app registration, and `balance` the `balance_formatted` formulas and
-//! the balance admin endpoint.
 
 mod api;
 mod apps;

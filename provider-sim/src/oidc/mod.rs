@@ -1,13 +1,5 @@
 //! A generic, standards-conforming OpenID Connect provider (OIDC Core 1.0, RFC 6749/7636/7009/9207).
 //!
-//! - this file: routes, options, scopes, issued codes and tokens, discovery and
-//!   JWKS, and the admin routes (options, key rotation).
-//! - `keys`: the RS256 signing keys.
-//! - `authorize`: `/authorize` with consent, `prompt`, `max_age`, nonce and PKCE.
-//! - `token`: `/token` (code and refresh grants, ID tokens), and client
-//!   authentication (client_secret_basic and client_secret_post).
-//! - `resource`: `/userinfo` and `/revoke`.
-//!
 //! The issuer is `{simulator origin}/oidc`, so discovery at
 //! `{issuer}/.well-known/openid-configuration` works with any OIDC library.
 

@@ -1,13 +1,6 @@
-//! Channel access tokens of every kind (short-lived, v2.1, stateless) in one store, and the bearer check of the bot API.
+//! Channel access tokens of every kind (short-lived, v2.1, stateless) in one store, and the bot API's bearer check.
 //!
-//! - this file: the store ([`ChannelTokens`]), JWS-shaped token strings, and
-//!   [`authenticate`].
-//! - `short_lived`: `POST /v2/oauth/accessToken`, `verify`, `revoke`.
-//! - `assertion`: the channels' registered assertion keys and the check of a
-//!   `client_assertion` JWT.
-//! - `v21`: v2.1 tokens (`/oauth2/v2.1/token`, `tokens/kid`, `verify`,
-//!   `revoke`) and stateless ones (`/oauth2/v3/token`), for Messaging API and
-//!   LINE Login channels alike.
+//! LINE Login's channels issue their v2.1 and stateless tokens through the same store.
 
 mod assertion;
 mod short_lived;
