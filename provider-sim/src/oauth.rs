@@ -8,6 +8,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
@@ -24,6 +25,13 @@ pub(crate) fn random_token(bytes: usize) -> String {
 /// Unpadded base64url, the encoding of tokens, PKCE and JWT segments.
 pub(crate) fn base64url(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A JWS-shaped token (`header.payload.signature`) whose signature is random:
+/// the simulator looks tokens up, and clients must treat them as opaque.
+pub(crate) fn jws_shaped(header: &str, claims: &Value, signature_bytes: usize) -> String {
+    let (header, payload) = (base64url(header), base64url(claims.to_string()));
+    format!("{header}.{payload}.{}", random_token(signature_bytes))
 }
 
 /// Constant-time comparison of two secrets. A simulator is no attack target, but

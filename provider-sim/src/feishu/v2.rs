@@ -37,13 +37,11 @@ const CODE_RULES: CodeRules = CodeRules {
     pkce: true,
 };
 
-/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header). The
-/// signature is random: clients must treat tokens as opaque.
+/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header).
 pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
-    let header = oauth::base64url(r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#);
     let claims = serde_json::json!({ "app": app_id, "iat": now, "jti": oauth::random_token(16) });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(64))
+    let header = r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#;
+    oauth::jws_shaped(header, &claims, 64)
 }
 
 /// A v2 error: `{"code", "error", "error_description"}`, HTTP 400.

@@ -229,13 +229,9 @@ impl ChannelTokens {
     }
 }
 
-/// A token shaped like a JWS (`header.payload.signature`), as LINE's v2.1 and
-/// stateless tokens and LINE Login's access tokens are. The signature is random:
-/// the simulator looks tokens up rather than verifying them.
+/// A JWS-shaped token, as LINE's v2.1 and stateless tokens and LINE Login's access tokens are.
 pub(crate) fn jws_shaped(claims: &Value) -> String {
-    let header = oauth::base64url(r#"{"alg":"HS256"}"#);
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(32))
+    oauth::jws_shaped(r#"{"alg":"HS256"}"#, claims, 32)
 }
 
 /// Three base64url segments, the first a JSON header with `alg`.
