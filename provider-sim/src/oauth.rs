@@ -249,11 +249,14 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
-/// A dialect's scopes as a `Copy` struct of flags, one per scope name, in the
-/// order its responses list them: `parse` (a space-separated list; `Err` is
-/// the first unknown name), `contains`, `union`, and `Display` as a list.
+/// A dialect's scopes as a `Copy` struct of flags, one per scope name (with
+/// the consent page's words for it), in the order its responses list them:
+/// `parse` (a space-separated list; `Err` is the first unknown name),
+/// `contains`, `union`, `permissions`, and `Display` as a list.
 macro_rules! scope_set {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident = $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        $($field:ident = $wire:literal => $words:literal),+ $(,)?
+    }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         $vis struct $name {
@@ -279,6 +282,12 @@ macro_rules! scope_set {
             #[allow(dead_code, reason = "not every dialect merges scopes")]
             $vis fn union(self, other: Self) -> Self {
                 Self { $($field: self.$field || other.$field,)+ }
+            }
+
+            /// What the consent page lists for these scopes.
+            $vis fn permissions(self) -> Vec<&'static str> {
+                let words = [$((self.$field, $words)),+].into_iter();
+                words.filter_map(|(granted, words)| granted.then_some(words)).collect()
             }
         }
 

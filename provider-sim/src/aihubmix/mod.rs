@@ -119,7 +119,10 @@ pub(crate) enum BalanceFormat {
 
 crate::oauth::scope_set! {
     /// The granted subset of `profile` and `balance`.
-    struct Scopes { profile = "profile", balance = "balance" }
+    struct Scopes {
+        profile = "profile" => "Your username and email address",
+        balance = "balance" => "Your account balance (remaining and used quota)",
+    }
 }
 
 impl Scopes {
@@ -130,17 +133,6 @@ impl Scopes {
             None | Some("") => Self::parse("profile"),
             Some(raw) => Self::parse(raw),
         }
-    }
-
-    fn permissions(self) -> Vec<&'static str> {
-        let mut words = Vec::new();
-        if self.profile {
-            words.push("Your username and email address");
-        }
-        if self.balance {
-            words.push("Your account balance (remaining and used quota)");
-        }
-        words
     }
 }
 

@@ -168,10 +168,10 @@ async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) 
 crate::oauth::scope_set! {
     /// The scopes this provider understands.
     struct Scopes {
-        openid = "openid",
-        profile = "profile",
-        email = "email",
-        offline_access = "offline_access",
+        openid = "openid" => "Your account identifier",
+        profile = "profile" => "Your name, picture and language",
+        email = "email" => "Your email address",
+        offline_access = "offline_access" => "Access while you are not signed in",
     }
 }
 
@@ -180,20 +180,6 @@ impl Scopes {
     fn known(raw: &str) -> Self {
         let known = raw.split(' ').filter_map(|scope| Self::parse(scope).ok());
         known.fold(Self::default(), Self::union)
-    }
-
-    fn permissions(self) -> Vec<&'static str> {
-        let mut words = vec!["Your account identifier"];
-        if self.profile {
-            words.push("Your name, picture and language");
-        }
-        if self.email {
-            words.push("Your email address");
-        }
-        if self.offline_access {
-            words.push("Access while you are not signed in");
-        }
-        words
     }
 }
 
