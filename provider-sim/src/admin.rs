@@ -22,11 +22,12 @@ use axum::{
     routing::{get, post},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::{
     clients::Client,
+    clock::Clock,
     faults::{Counters, FaultSpec, Faults},
     state::{Revoke, Sim},
     users,
@@ -75,7 +76,7 @@ impl AdminError {
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "error": self.message });
+        let body = json!({ "error": self.message });
         (self.status, Json(body)).into_response()
     }
 }
@@ -125,16 +126,11 @@ async fn add_fault(
     State(sim): State<Sim>,
     Json(fault): Json<FaultSpec>,
 ) -> Result<(StatusCode, Json<FaultSpec>), AdminError> {
-    let mut known = sim
-        .dialects()
-        .iter()
-        .flat_map(|dialect| dialect.endpoints());
-    if !known.any(|known| *known == fault.endpoint) {
-        let known: Vec<&str> = sim
-            .dialects()
-            .iter()
-            .flat_map(|dialect| dialect.endpoints().iter().copied())
-            .collect();
+    let dialects = sim.dialects().iter();
+    let known: Vec<&str> = dialects
+        .flat_map(|dialect| dialect.endpoints().iter().copied())
+        .collect();
+    if !known.contains(&fault.endpoint.as_str()) {
         return Err(AdminError::bad_request(format!(
             "unknown endpoint {:?}; known: {}",
             fault.endpoint,
@@ -160,16 +156,11 @@ async fn clear_faults(State(sim): State<Sim>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-#[derive(Debug, Serialize)]
-struct Revoked {
-    revoked: usize,
-}
-
 /// Revokes tokens as if the user had disconnected the app at the provider.
 async fn revoke(
     State(sim): State<Sim>,
     Json(request): Json<Revoke>,
-) -> Result<Json<Revoked>, AdminError> {
+) -> Result<Json<Value>, AdminError> {
     if request.access_token.is_none()
         && request.refresh_token.is_none()
         && request.user_id.is_none()
@@ -182,21 +173,22 @@ async fn revoke(
         sim.dialects()
             .iter()
             .map(|dialect| dialect.revoke(&request))
-            .sum()
+            .sum::<usize>()
     });
-    Ok(Json(Revoked { revoked }))
+    Ok(Json(json!({ "revoked": revoked })))
 }
 
-#[derive(Debug, Serialize)]
-struct Now {
-    /// Simulated Unix time, seconds.
-    now: u64,
+/// `{"now"}` (simulated Unix time, seconds) once `f` has run on the clock.
+fn with_clock(sim: &Sim, f: impl FnOnce(&mut Clock)) -> Json<Value> {
+    let now = sim.with(|world| {
+        f(&mut world.clock);
+        world.clock.now()
+    });
+    Json(json!({ "now": now }))
 }
 
-async fn clock(State(sim): State<Sim>) -> Json<Now> {
-    Json(Now {
-        now: sim.with(|world| world.clock.now()),
-    })
+async fn clock(State(sim): State<Sim>) -> Json<Value> {
+    with_clock(&sim, |_| {})
 }
 
 #[derive(Debug, Deserialize)]
@@ -205,25 +197,15 @@ struct Advance {
     seconds: u64,
 }
 
-async fn advance_clock(State(sim): State<Sim>, Json(advance): Json<Advance>) -> Json<Now> {
-    Json(Now {
-        now: sim.with(|world| {
-            world.clock.advance(advance.seconds);
-            world.clock.now()
-        }),
-    })
+async fn advance_clock(State(sim): State<Sim>, Json(advance): Json<Advance>) -> Json<Value> {
+    with_clock(&sim, |clock| clock.advance(advance.seconds))
 }
 
 /// `POST /_sim/clock/reset`: simulated time back to real time, as after a
 /// reset but keeping every code and token. Tokens issued while the clock was
 /// ahead keep their later expiry.
-async fn reset_clock(State(sim): State<Sim>) -> Json<Now> {
-    Json(Now {
-        now: sim.with(|world| {
-            world.clock = crate::clock::Clock::default();
-            world.clock.now()
-        }),
-    })
+async fn reset_clock(State(sim): State<Sim>) -> Json<Value> {
+    with_clock(&sim, |clock| *clock = Clock::default())
 }
 
 #[derive(Debug, Deserialize)]

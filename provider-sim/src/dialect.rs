@@ -284,3 +284,25 @@ pub(crate) fn dev_client<D: Dialect>(id: &str, secret: &str, redirect_uri: Strin
         name: "Keyhole (dev)".to_owned(),
     }
 }
+
+/// A dialect's [`Dialect::Options`]: a struct refusing unknown fields whose
+/// fields are declared with their defaults (`name: Type = default,`).
+macro_rules! options {
+    ($(#[$meta:meta])* struct Options {
+        $($(#[$field_meta:meta])* $field:ident: $ty:ty = $default:expr,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub(crate) struct Options {
+            $($(#[$field_meta])* pub(crate) $field: $ty,)*
+        }
+
+        impl Default for Options {
+            fn default() -> Self {
+                Self { $($field: $default,)* }
+            }
+        }
+    };
+}
+pub(crate) use options;

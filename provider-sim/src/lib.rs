@@ -9,58 +9,18 @@
 //! # Layout
 //!
 //! - this file: [`SimConfig`], [`SimHandle`], [`spawn`], [`serve`], [`router`].
-//! - [`dev`]: the dev clients' credentials; constants only, in a dependency-free file that
-//!   `xtask` compiles into itself too.
-//! - `state`: the mutex-guarded `World` every dialect shares (users, clients, counters,
-//!   faults, clock), the cheap-to-clone `Sim` handle, and the registry the admin API
-//!   reaches dialects through.
-//! - `dialect`: the `Dialect` trait each provider implements on its own state, the
-//!   `Ctx` its handlers get, the options admin routes, and the `Registry` that
-//!   `build_router` fills: the only place naming every dialect.
-//! - `clock`: simulated time, which the admin API moves forward so tests can expire tokens
-//!   without sleeping.
-//! - `users`: the seeded test users shared by every dialect, and their generated avatars.
-//! - `clients`: registered OAuth clients: one dev client per dialect plus any a test adds.
-//! - `oauth`: what every dialect shares: random tokens, PKCE, error redirects, token-endpoint
-//!   errors, bearer parsing.
-//! - `consent`: the HTML frame: consent page (users as radios, Allow / Deny), error page,
-//!   plain information pages.
-//! - `grants`: the grant store every OAuth dialect keeps (codes, access and refresh
-//!   tokens: single use, expiry, rotation, replay and reuse revocation, bearer checks).
-//! - `flow/`: the shared OAuth pipeline: the authorization endpoint driven by a
-//!   dialect's `AuthorizeFlow` hooks, and the token endpoint's opening (counters,
-//!   client authentication, grant dispatch, RFC 6749 error wording).
-//! - `faults`: call counters and queued faults (latency, status, body, hang-up).
-//! - `net`: the TCP listener wrapper that lets a fault hang up on a client.
-//! - `admin`: the shared JSON admin API under `/_sim/`; each dialect adds
-//!   `/_sim/{prefix}/options` and its own routes.
-//! - `aihubmix`: the AIHubMix dialect under `/aihubmix`, with app registration
-//!   (`POST /aihubmix/api/oauth_apps`, developer token in [`dev`]). Each further
-//!   dialect gets its own file like this one.
-//! - `elice/`: the Elice dialect under `/elice`: comma scopes, localised
-//!   consent (`authorize`, by `lang`), a JSON token call without `grant_type`, 1-hour
-//!   tokens, no refresh.
-//! - `feishu/`: the Feishu (Lark) dialect under `/feishu`:
-//!   `app_access_token` with its 30-minute reissue rule, both login pages (`login`), the
-//!   legacy v1 token calls (`v1`, HTTP 200 + `{code, msg}` errors) and the current v2
-//!   token endpoint (`v2`, PKCE, flat bodies).
-//! - `oidc/`: a generic OpenID Connect provider under `/oidc` (issuer `{origin}/oidc`):
-//!   discovery, rotating RS256 JWKS (`keys`), `authorize`, `token` (Basic and post client
-//!   authentication, code and refresh grants, ID tokens) and `resource` (userinfo, RFC 7009
-//!   revocation).
-//! - `line_login/`: LINE Login v2.1 under `/line`, on the shared pipeline: `authorize`
-//!   and `validate` (upper-case error codes, `bot_prompt` add-friend option, form_post),
-//!   `token` (code and refresh grants), `verify` (and revoke), `id_token` (HS256 for web
-//!   channels, ES256 + JWKS for native), `api` (profile, friendship, userinfo, discovery),
-//!   `channel_api` (the channel's own tokens, `/user/v1/deauthorize`), and `page`, LINE's
-//!   add-friend step and form_post page.
-//! - `line_notify/`: LINE Notify under `/line-notify`: consent with a chosen
-//!   chat (`authorize`), and the `{status, message}` API with hourly rate limits (`api`).
-//! - `line_messaging/`: the Messaging API under `/line-bot`: channel tokens
-//!   (`tokens`: short-lived, v2.1 from JWT assertions, stateless; LINE Login's channels
-//!   use the same store), push with retry keys and replies (`push`), signed webhooks
-//!   sent from the admin API (`webhook`), and the users' friendships with official accounts,
-//!   which LINE Login reads and changes too.
+//! - [`dev`]: the dev clients' credentials, in a dependency-free file `xtask` compiles too.
+//! - `state`: the shared `World` (users, clients, counters, faults, clock) and the `Sim` handle.
+//! - `dialect`: the `Dialect` trait, its handlers' `Ctx`, and the `Registry` `build_router` fills.
+//! - `clock`, `users`, `clients`: simulated time, seeded users, registered OAuth clients.
+//! - `oauth`: random tokens, PKCE, token-endpoint errors, bearer parsing.
+//! - `consent`: the HTML frame: consent, error and information pages.
+//! - `grants`: every OAuth dialect's codes and tokens (single use, rotation, revocation).
+//! - `flow/`: the shared authorization and token endpoints, driven by a dialect's hooks.
+//! - `faults`, `net`: call counters and queued faults; the listener that can hang up.
+//! - `admin`: the JSON admin API under `/_sim/`.
+//! - `aihubmix`, `elice/`, `feishu/`, `oidc/`, `line_login/`, `line_notify/`,
+//!   `line_messaging/`: one dialect each, under its own prefix (see `docs/providers.md`).
 
 mod admin;
 mod aihubmix;

@@ -8,6 +8,7 @@ use axum::{
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use serde::Serialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use url::Url;
@@ -24,6 +25,13 @@ pub(crate) fn random_token(bytes: usize) -> String {
 /// Unpadded base64url, the encoding of tokens, PKCE and JWT segments.
 pub(crate) fn base64url(bytes: impl AsRef<[u8]>) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A JWS-shaped token (`header.payload.signature`) whose signature is random:
+/// the simulator looks tokens up, and clients must treat them as opaque.
+pub(crate) fn jws_shaped(header: &str, claims: &Value, signature_bytes: usize) -> String {
+    let (header, payload) = (base64url(header), base64url(claims.to_string()));
+    format!("{header}.{payload}.{}", random_token(signature_bytes))
 }
 
 /// Constant-time comparison of two secrets. A simulator is no attack target, but
@@ -241,11 +249,14 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
         .map(|(_, value)| value)
 }
 
-/// A dialect's scopes as a `Copy` struct of flags, one per scope name, in the
-/// order its responses list them: `parse` (a space-separated list; `Err` is
-/// the first unknown name), `contains`, `union`, and `Display` as a list.
+/// A dialect's scopes as a `Copy` struct of flags, one per scope name (with
+/// the consent page's words for it), in the order its responses list them:
+/// `parse` (a space-separated list; `Err` is the first unknown name),
+/// `contains`, `union`, `permissions`, and `Display` as a list.
 macro_rules! scope_set {
-    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident = $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident {
+        $($field:ident = $wire:literal => $words:literal),+ $(,)?
+    }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
         $vis struct $name {
@@ -271,6 +282,12 @@ macro_rules! scope_set {
             #[allow(dead_code, reason = "not every dialect merges scopes")]
             $vis fn union(self, other: Self) -> Self {
                 Self { $($field: self.$field || other.$field,)+ }
+            }
+
+            /// What the consent page lists for these scopes.
+            $vis fn permissions(self) -> Vec<&'static str> {
+                let words = [$((self.$field, $words)),+].into_iter();
+                words.filter_map(|(granted, words)| granted.then_some(words)).collect()
             }
         }
 

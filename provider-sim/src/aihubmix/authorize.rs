@@ -134,7 +134,7 @@ impl AuthorizeFlow for Flow {
             .as_deref()
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
         if !auto {
-            return Self::consent(world, dialect, &request, params);
+            return Self::consent(world, dialect, &request, http);
         }
         let remembered = oauth::cookie(&http.headers, USER_COOKIE);
         let user_id =
@@ -149,28 +149,16 @@ impl AuthorizeFlow for Flow {
         world: &World,
         _dialect: &DialectState,
         request: &ValidRequest,
-        _params: &AuthorizeParams,
+        http: &Http,
     ) -> Response {
-        let scope = request.scopes.to_string();
         let base = &request.base;
-        let mut hidden = vec![
-            ("client_id", base.client_id.as_str()),
-            ("redirect_uri", base.redirect_uri.as_str()),
-            ("response_type", "code"),
-            ("scope", scope.as_str()),
-            ("state", base.state.as_deref().unwrap_or_default()),
-        ];
-        if let Some(challenge) = &request.challenge {
-            hidden.push(("code_challenge", challenge));
-            hidden.push(("code_challenge_method", "S256"));
-        }
         ConsentPage {
             provider: "AIHubMix",
             client_name: &base.client_name,
             permissions: &request.scopes.permissions(),
             users: &world.users,
             action: &format!("{PREFIX}{DECISION_PATH}"),
-            hidden: &hidden,
+            hidden: &http.hidden(),
         }
         .render()
     }
@@ -197,6 +185,7 @@ impl AuthorizeFlow for Flow {
         dialect: &mut DialectState,
         request: ValidRequest,
         _params: &AuthorizeParams,
+        _http: &Http,
         user_id: u64,
     ) -> Response {
         let mut response = Self::approve(world, dialect, &request, user_id);

@@ -4,11 +4,6 @@
 //! AIHubMix's OAuth provider is proprietary and documented only by one reference
 //! document (seed 004), so where it is silent this follows RFC 6749 and says so.
 //! Every route lives under [`PREFIX`], mirroring the real paths below it.
-//!
-//! `authorize` holds the authorize endpoint and consent, `token` the token endpoint
-//! with the tokens it issues and revokes, `api` userinfo and top-up, `apps` the
-//! developer's app registration, and `balance` the `balance_formatted` formulas and
-//! the balance admin endpoint.
 
 mod api;
 mod apps;
@@ -93,33 +88,21 @@ impl Dialect for DialectState {
     }
 }
 
-/// Behaviour switches for this dialect, where the real service is undocumented
-/// or where tests need to reach a state quickly.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    /// `expires_in` of access tokens (seed: 7200).
-    pub(crate) access_token_ttl_secs: u64,
-    /// Lifetime of authorization codes.
-    pub(crate) code_ttl_secs: u64,
-    /// Whether a refresh invalidates the refresh token it used. The seed's client
-    /// implies rotation but not invalidation; invalidating is the strict choice.
-    pub(crate) rotate_invalidates_old: bool,
-    /// Refresh-token lifetime; undocumented, so none unless a test sets one.
-    pub(crate) refresh_token_ttl_secs: Option<u64>,
-    /// How `balance_formatted` is computed.
-    pub(crate) balance_format: BalanceFormat,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            access_token_ttl_secs: 7200,
-            code_ttl_secs: 600,
-            rotate_invalidates_old: true,
-            refresh_token_ttl_secs: None,
-            balance_format: BalanceFormat::OneApi,
-        }
+crate::dialect::options! {
+    /// Behaviour switches for this dialect, where the real service is undocumented
+    /// or where tests need to reach a state quickly.
+    struct Options {
+        /// `expires_in` of access tokens (seed: 7200).
+        access_token_ttl_secs: u64 = 7200,
+        /// Lifetime of authorization codes.
+        code_ttl_secs: u64 = 600,
+        /// Whether a refresh invalidates the refresh token it used. The seed's client
+        /// implies rotation but not invalidation; invalidating is the strict choice.
+        rotate_invalidates_old: bool = true,
+        /// Refresh-token lifetime; undocumented, so none unless a test sets one.
+        refresh_token_ttl_secs: Option<u64> = None,
+        /// How `balance_formatted` is computed.
+        balance_format: BalanceFormat = BalanceFormat::OneApi,
     }
 }
 
@@ -136,7 +119,10 @@ pub(crate) enum BalanceFormat {
 
 crate::oauth::scope_set! {
     /// The granted subset of `profile` and `balance`.
-    struct Scopes { profile = "profile", balance = "balance" }
+    struct Scopes {
+        profile = "profile" => "Your username and email address",
+        balance = "balance" => "Your account balance (remaining and used quota)",
+    }
 }
 
 impl Scopes {
@@ -147,17 +133,6 @@ impl Scopes {
             None | Some("") => Self::parse("profile"),
             Some(raw) => Self::parse(raw),
         }
-    }
-
-    fn permissions(self) -> Vec<&'static str> {
-        let mut words = Vec::new();
-        if self.profile {
-            words.push("Your username and email address");
-        }
-        if self.balance {
-            words.push("Your account balance (remaining and used quota)");
-        }
-        words
     }
 }
 

@@ -57,11 +57,8 @@ impl DialectState {
     }
 }
 
-/// An access token shaped like AIHubMix's HS256 JWT, so lengths and characters
-/// look real. The signature is random: clients must treat the token as opaque,
-/// and the simulator looks tokens up instead of verifying them.
+/// An access token shaped like AIHubMix's HS256 JWT, so lengths and characters look real.
 fn jwt_shaped_token(now: u64, ttl: u64, client_id: &str, user_id: u64, scopes: Scopes) -> String {
-    let header = oauth::base64url(r#"{"alg":"HS256","typ":"JWT"}"#);
     let claims = serde_json::json!({
         "sub": user_id.to_string(),
         "client_id": client_id,
@@ -70,8 +67,7 @@ fn jwt_shaped_token(now: u64, ttl: u64, client_id: &str, user_id: u64, scopes: S
         "exp": now.saturating_add(ttl),
         "jti": oauth::random_token(12),
     });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(32))
+    oauth::jws_shaped(r#"{"alg":"HS256","typ":"JWT"}"#, &claims, 32)
 }
 
 /// `POST /api/oauth2/token`: client credentials in the form body only, as in

@@ -145,7 +145,7 @@ impl AuthorizeFlow for Flow {
         world: &World,
         _dialect: &DialectState,
         request: &ValidRequest,
-        _params: &AuthorizeParams,
+        _http: &Http,
     ) -> Response {
         let (wording, permission) = wording(&request.lang);
         let base = &request.base;

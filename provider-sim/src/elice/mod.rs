@@ -80,41 +80,27 @@ impl Dialect for DialectState {
     }
 }
 
-/// Behaviour switches where Elice's documentation is silent or contradicts itself.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    /// Access-token lifetime; the documentation says one hour.
-    pub(crate) access_token_ttl_secs: u64,
-    /// Adds `expires_in` (the lifetime above) to the token response. Elice
-    /// sends none and its clients assume the hour; a test that shortens the
-    /// lifetime turns this on so the client learns it too, and sees the
-    /// token expire without waiting an hour. Off by default: Elice's wire.
-    pub(crate) report_expires_in: bool,
-    /// Authorization-code lifetime (undocumented).
-    pub(crate) code_ttl_secs: u64,
-    /// JSON type of `id` in the account response: the field table says String,
-    /// the example shows a number.
-    pub(crate) id_format: IdFormat,
-    /// How an authorization error reaches the client (undocumented).
-    pub(crate) error_redirect: ErrorRedirect,
-    /// Whether a scope other than `read` is refused (`invalid_scope`) or ignored.
-    pub(crate) reject_unknown_scopes: bool,
-    /// Skip the consent page and sign this user in straight away.
-    pub(crate) auto_approve_user_id: Option<u64>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            access_token_ttl_secs: 3600,
-            report_expires_in: false,
-            code_ttl_secs: 600,
-            id_format: IdFormat::Number,
-            error_redirect: ErrorRedirect::Error,
-            reject_unknown_scopes: true,
-            auto_approve_user_id: None,
-        }
+crate::dialect::options! {
+    /// Behaviour switches where Elice's documentation is silent or contradicts itself.
+    struct Options {
+        /// Access-token lifetime; the documentation says one hour.
+        access_token_ttl_secs: u64 = 3600,
+        /// Adds `expires_in` (the lifetime above) to the token response. Elice
+        /// sends none and its clients assume the hour; a test that shortens the
+        /// lifetime turns this on so the client learns it too, and sees the
+        /// token expire without waiting an hour. Off by default: Elice's wire.
+        report_expires_in: bool = false,
+        /// Authorization-code lifetime (undocumented).
+        code_ttl_secs: u64 = 600,
+        /// JSON type of `id` in the account response: the field table says String,
+        /// the example shows a number.
+        id_format: IdFormat = IdFormat::Number,
+        /// How an authorization error reaches the client (undocumented).
+        error_redirect: ErrorRedirect = ErrorRedirect::Error,
+        /// Whether a scope other than `read` is refused (`invalid_scope`) or ignored.
+        reject_unknown_scopes: bool = true,
+        /// Skip the consent page and sign this user in straight away.
+        auto_approve_user_id: Option<u64> = None,
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use super::{options::Options, v2};
 use crate::{
-    grants::{CodeFailure, Grants, Owner, RefreshFailure, RefreshStatus},
+    grants::{CodeFailure, Grants, Owner, Refresh, RefreshFailure, RefreshStatus},
     oauth,
 };
 
@@ -51,15 +51,6 @@ pub(super) struct Issued {
     pub(super) refresh_token: String,
     pub(super) expires_in: u64,
     pub(super) refresh_expires_in: u64,
-}
-
-/// A refresh token spent by a refresh.
-pub(super) struct Spent {
-    pub(super) user_id: u64,
-    pub(super) grant_id: u64,
-    pub(super) scope: String,
-    /// The access token issued with it, to retire.
-    pub(super) access_token: String,
 }
 
 impl DialectState {
@@ -111,19 +102,14 @@ impl DialectState {
         app_id: &str,
         now: u64,
         generation: Generation,
-    ) -> Result<Spent, RefreshFailure> {
+    ) -> Result<Refresh<Pair>, RefreshFailure> {
         let other = self.grants.refresh.get(token);
         if other.is_some_and(|grant| grant.extra.generation != generation) {
             return Err(RefreshFailure::Unknown);
         }
         let grant = self.grants.refresh_token(token, app_id, now, false)?;
         grant.status = RefreshStatus::Used;
-        Ok(Spent {
-            user_id: grant.user_id,
-            grant_id: grant.grant_id,
-            scope: grant.extra.scope.clone(),
-            access_token: grant.extra.access_token.clone(),
-        })
+        Ok(grant.clone())
     }
 
     /// After a refresh: the old access token lives on only for the grace period.

@@ -129,17 +129,9 @@ impl AuthorizeFlow for V1 {
         world: &World,
         dialect: &DialectState,
         request: &ValidRequest,
-        _params: &LoginParams,
+        http: &Http,
     ) -> Response {
-        let base = &request.base;
-        let mut hidden = vec![
-            ("app_id", base.client_id.as_str()),
-            ("redirect_uri", base.redirect_uri.as_str()),
-        ];
-        if let Some(state) = &base.state {
-            hidden.push(("state", state));
-        }
-        consent(world, dialect, request, INDEX_DECISION_PATH, &hidden)
+        consent(world, dialect, request, INDEX_DECISION_PATH, &http.hidden())
     }
 
     shared_hooks!();
@@ -220,27 +212,9 @@ impl AuthorizeFlow for V2 {
         world: &World,
         dialect: &DialectState,
         request: &ValidRequest,
-        _params: &LoginParams,
+        http: &Http,
     ) -> Response {
-        let (scope, challenge) = request.v2.clone().unwrap_or_default();
-        let base = &request.base;
-        let mut hidden = vec![
-            ("client_id", base.client_id.as_str()),
-            ("response_type", "code"),
-            ("redirect_uri", base.redirect_uri.as_str()),
-            ("scope", scope.as_str()),
-        ];
-        if let Some(state) = &base.state {
-            hidden.push(("state", state));
-        }
-        if let Some((challenge, s256)) = &challenge {
-            hidden.push(("code_challenge", challenge));
-            hidden.push((
-                "code_challenge_method",
-                if *s256 { "S256" } else { "plain" },
-            ));
-        }
-        consent(world, dialect, request, DECISION_PATH, &hidden)
+        consent(world, dialect, request, DECISION_PATH, &http.hidden())
     }
 
     shared_hooks!();

@@ -1,21 +1,5 @@
 //! The Feishu (Lark) dialect (docs/providers.md): app_access_token, the legacy v1 login, and the v2 OAuth token endpoint.
 //!
-//! - this file: routes and the endpoint names for faults and counters.
-//! - `options`: the admin-settable `Options` and `/_sim/feishu/options`.
-//! - `grants`: the app tokens and the grant store ([`DialectState`]), how a
-//!   token pair is issued and a refresh token spent, and Feishu's error
-//!   numbers for refused codes and refresh tokens.
-//! - `envelope`: the `{code, msg}` error envelope, the `{code: 0, msg, data}`
-//!   success body, and the user fields of v1 responses.
-//! - `app_token`: `POST /open-apis/auth/v3/app_access_token/internal` with its
-//!   30-minute reissue rule, and the check of an app_access_token.
-//! - `login`: both authorize pages on the shared flow: the seed's `GET
-//!   /open-apis/authen/v1/index` and the current `GET /open-apis/authen/v1/authorize`.
-//! - `v1`: the seed's `access_token`, `refresh_access_token` and `user_info`.
-//!   Every error is HTTP 200 with a non-zero `code`.
-//! - `v2`: the current RFC 6749-style `POST /open-apis/authen/v2/oauth/token`,
-//!   with real HTTP statuses and `{code, error, error_description}` errors.
-//!
 //! The real service spreads these over `open.feishu.cn` and `accounts.feishu.cn`;
 //! here everything lives under [`PREFIX`], with the real paths below it.
 

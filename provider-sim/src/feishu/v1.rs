@@ -11,7 +11,7 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::{
     ACCESS_TOKEN, Ctx, DialectState, REFRESH, USER_INFO,
@@ -20,7 +20,7 @@ use super::{
     grants::{Generation, Issued},
 };
 use crate::{
-    grants::{CodeRules, Redeem},
+    grants::{BearerFailure, CodeRules, Redeem},
     net::Conn,
     oauth::{self, non_empty},
     state::World,
@@ -35,11 +35,20 @@ const CODE_RULES: CodeRules = CodeRules {
 };
 
 pub(super) fn router() -> Router<Ctx> {
+    // `access_token` redeems a code; `refresh_access_token` rotates the refresh token.
+    let call = |endpoint| {
+        move |State(ctx): State<Ctx>, conn: Conn, headers: HeaderMap, body| async move {
+            token_call(&ctx, &conn, endpoint, &headers, body).await
+        }
+    };
     Router::new()
-        .route("/open-apis/authen/v1/access_token", post(access_token))
+        .route(
+            "/open-apis/authen/v1/access_token",
+            post(call(ACCESS_TOKEN)),
+        )
         .route(
             "/open-apis/authen/v1/refresh_access_token",
-            post(refresh_access_token),
+            post(call(REFRESH)),
         )
         .route("/open-apis/authen/v1/user_info", get(user_info))
 }
@@ -68,20 +77,15 @@ fn token_data(
         .user(user_id)
         .map(|user| user_fields(user, base_url, contact))
         .unwrap_or_default();
-    data.insert(
-        "access_token".to_owned(),
-        issued.access_token.clone().into(),
-    );
-    data.insert("token_type".to_owned(), "Bearer".into());
-    data.insert("expires_in".to_owned(), issued.expires_in.into());
-    data.insert(
-        "refresh_token".to_owned(),
-        issued.refresh_token.clone().into(),
-    );
-    data.insert(
-        "refresh_expires_in".to_owned(),
-        issued.refresh_expires_in.into(),
-    );
+    if let Value::Object(tokens) = json!({
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+        "refresh_token": issued.refresh_token,
+        "refresh_expires_in": issued.refresh_expires_in,
+    }) {
+        data.extend(tokens);
+    }
     Value::Object(data)
 }
 
@@ -98,26 +102,6 @@ fn authenticate(
     let token = oauth::bearer(headers).or(non_empty(&body.app_access_token));
     let app_id = app_of_token(world, dialect, token)?;
     Ok((app_id, body))
-}
-
-/// `POST /open-apis/authen/v1/access_token`: code → user_access_token and profile.
-async fn access_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    headers: HeaderMap,
-    body: Result<Json<TokenBody>, JsonRejection>,
-) -> Response {
-    token_call(&ctx, &conn, ACCESS_TOKEN, &headers, body).await
-}
-
-/// `POST /open-apis/authen/v1/refresh_access_token`: rotates the refresh token.
-async fn refresh_access_token(
-    State(ctx): State<Ctx>,
-    conn: Conn,
-    headers: HeaderMap,
-    body: Result<Json<TokenBody>, JsonRejection>,
-) -> Response {
-    token_call(&ctx, &conn, REFRESH, &headers, body).await
 }
 
 /// Both token calls: the app authenticates, then `endpoint` says which grant
@@ -199,7 +183,7 @@ fn refresh(
             let (code, message) = Generation::V1.refresh_error(failure, reuse_code);
             ApiError::new(code, message)
         })?;
-    dialect.retire_access_token(&spent.access_token, now);
+    dialect.retire_access_token(&spent.extra.access_token, now);
     let grant = (spent.user_id, spent.grant_id);
     let issued = dialect.issue(now, app_id, grant, Generation::V1, "");
     Ok((issued, spent.user_id))
@@ -255,17 +239,16 @@ fn user_of_token(
             "Invalid access token for authorization. Please make a request with token attached.",
         )
     };
-    let grant = dialect.grants.access.get(token).ok_or_else(invalid)?;
-    if grant.revoked {
-        return Err(invalid());
+    match dialect.grants.live_access(token, world.clock.now()) {
+        Ok(grant) => Ok(grant.user_id),
+        Err(BearerFailure::Expired) => {
+            let code = dialect.options.expired_user_token_code;
+            Err(ApiError::gateway(
+                dialect,
+                code,
+                "user access token expired",
+            ))
+        }
+        Err(_) => Err(invalid()),
     }
-    if world.clock.now() >= grant.expires_at {
-        let code = dialect.options.expired_user_token_code;
-        return Err(ApiError::gateway(
-            dialect,
-            code,
-            "user access token expired",
-        ));
-    }
-    Ok(grant.user_id)
 }

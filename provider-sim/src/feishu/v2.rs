@@ -14,7 +14,8 @@ use axum::{
 };
 
 use super::{
-    Ctx, DialectState, NAME, V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH, grants::Generation,
+    Ctx, DialectState, NAME, V2_TOKEN, V2_TOKEN_CODE, V2_TOKEN_REFRESH,
+    grants::{Generation, Pair},
 };
 use crate::{
     flow::token::{self, AuthFailure, Grant, TokenCounters, TokenErrors, TokenParams},
@@ -36,19 +37,16 @@ const CODE_RULES: CodeRules = CodeRules {
     pkce: true,
 };
 
-/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header). The
-/// signature is random: clients must treat tokens as opaque.
+/// A token shaped like Feishu's v2 tokens (JWS, `ES256` header).
 pub(super) fn jws_shaped_token(now: u64, app_id: &str) -> String {
-    let header = oauth::base64url(r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#);
     let claims = serde_json::json!({ "app": app_id, "iat": now, "jti": oauth::random_token(16) });
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(64))
+    let header = r#"{"alg":"ES256","typ":"JWT","kid":"sim"}"#;
+    oauth::jws_shaped(header, &claims, 64)
 }
 
-/// A v2 error: `{"code", "error", "error_description"}` with a real HTTP status.
+/// A v2 error: `{"code", "error", "error_description"}`, HTTP 400.
 #[derive(Debug)]
 struct V2Error {
-    status: StatusCode,
     code: u32,
     error: &'static str,
     description: String,
@@ -57,7 +55,6 @@ struct V2Error {
 impl V2Error {
     fn new(code: u32, error: &'static str, description: impl Into<String>) -> Self {
         Self {
-            status: StatusCode::BAD_REQUEST,
             code,
             error,
             description: description.into(),
@@ -87,7 +84,12 @@ impl IntoResponse for V2Error {
             "error": self.error,
             "error_description": self.description,
         });
-        (self.status, oauth::no_store_headers(), Json(body)).into_response()
+        (
+            StatusCode::BAD_REQUEST,
+            oauth::no_store_headers(),
+            Json(body),
+        )
+            .into_response()
     }
 }
 
@@ -155,8 +157,12 @@ fn exchange(
                 .map_err(|failure| {
                     V2Error::grant(Generation::V2.refresh_error(failure, reuse_code))
                 })?;
-            let old = Some(spent.access_token);
-            (spent.user_id, spent.grant_id, spent.scope, old)
+            let Pair {
+                scope,
+                access_token,
+                ..
+            } = spent.extra;
+            (spent.user_id, spent.grant_id, scope, Some(access_token))
         }
     };
     let scope = narrow_scope(&granted, non_empty(&body.scope))?;

@@ -10,8 +10,8 @@
 
 use axum::{
     extract::{
-        Form, Query, State,
-        rejection::{FormRejection, QueryRejection},
+        Query, RawForm, RawQuery, State,
+        rejection::{QueryRejection, RawFormRejection},
     },
     http::HeaderMap,
     response::Response,
@@ -33,6 +33,19 @@ pub(crate) struct Http {
     pub(crate) headers: HeaderMap,
     /// The simulator's origin, for absolute URLs such as an issuer.
     pub(crate) base_url: String,
+    /// The request's parameters as sent (a form's without its choices), which
+    /// a page's form carries back as hidden fields.
+    params: Vec<(String, String)>,
+}
+
+impl Http {
+    /// The request's parameters, for hidden form fields.
+    pub(crate) fn hidden(&self) -> Vec<(&str, &str)> {
+        let params = self.params.iter();
+        params
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect()
+    }
 }
 
 /// One authorization flow of a dialect (a dialect may have two, like Feishu's
@@ -68,12 +81,13 @@ pub(crate) trait AuthorizeFlow: Send + 'static {
     ) -> Result<Self::Request, Box<Response>>;
     /// The user to approve without asking (an auto-approve option).
     fn auto_user(world: &World, dialect: &Self::Dialect) -> Option<u64>;
-    /// The consent page (its form posts to the decision endpoint).
+    /// The consent page (its form posts to the decision endpoint and
+    /// carries [`Http::hidden`]).
     fn consent(
         world: &World,
         dialect: &Self::Dialect,
         request: &Self::Request,
-        params: &Self::Params,
+        http: &Http,
     ) -> Response;
     /// Issues a code for `user_id` and sends it back.
     fn approve(
@@ -90,12 +104,12 @@ pub(crate) trait AuthorizeFlow: Send + 'static {
         world: &mut World,
         dialect: &mut Self::Dialect,
         request: Self::Request,
-        params: &Self::Params,
-        _http: &Http,
+        _params: &Self::Params,
+        http: &Http,
     ) -> Response {
         match Self::auto_user(world, dialect) {
             Some(user_id) => Self::approve(world, dialect, &request, user_id),
-            None => Self::consent(world, dialect, &request, params),
+            None => Self::consent(world, dialect, &request, http),
         }
     }
     /// "Allow" for a known user, with the form's other fields in `params`.
@@ -104,6 +118,7 @@ pub(crate) trait AuthorizeFlow: Send + 'static {
         dialect: &mut Self::Dialect,
         request: Self::Request,
         _params: &Self::Params,
+        _http: &Http,
         user_id: u64,
     ) -> Response {
         Self::approve(world, dialect, &request, user_id)
@@ -137,14 +152,18 @@ async fn run<F: AuthorizeFlow>(
     ctx: Ctx<F::Dialect>,
     conn: Conn,
     endpoint: &str,
-    headers: HeaderMap,
+    (headers, params): (HeaderMap, Vec<(String, String)>),
     f: impl FnOnce(&mut World, &mut F::Dialect, &Http) -> Response,
 ) -> Response {
     if let Some(response) = ctx.begin(&conn, endpoint, None).await {
         return response;
     }
     let base_url = ctx.base_url(&headers);
-    let http = Http { headers, base_url };
+    let http = Http {
+        headers,
+        base_url,
+        params,
+    };
     ctx.with(|world, dialect| match F::gate(dialect) {
         Some(response) => response,
         None => f(world, dialect, &http),
@@ -156,9 +175,17 @@ pub(crate) async fn authorize<F: AuthorizeFlow>(
     State(ctx): State<Ctx<F::Dialect>>,
     conn: Conn,
     headers: HeaderMap,
+    RawQuery(raw): RawQuery,
     query: Result<Query<F::Params>, QueryRejection>,
 ) -> Response {
-    run::<F>(ctx, conn, F::AUTHORIZE, headers, |world, dialect, http| {
+    let raw = raw.unwrap_or_default();
+    let request = (
+        headers,
+        url::form_urlencoded::parse(raw.as_bytes())
+            .into_owned()
+            .collect(),
+    );
+    run::<F>(ctx, conn, F::AUTHORIZE, request, |world, dialect, http| {
         let Ok(Query(params)) = query else {
             return consent::error_page("Bad request", F::UNPARSABLE);
         };
@@ -176,25 +203,37 @@ pub(crate) async fn decide<F: AuthorizeFlow>(
     State(ctx): State<Ctx<F::Dialect>>,
     conn: Conn,
     headers: HeaderMap,
-    form: Result<Form<DecisionForm<F::Params>>, FormRejection>,
+    body: Result<RawForm, RawFormRejection>,
 ) -> Response {
-    run::<F>(ctx, conn, F::DECISION, headers, |world, dialect, http| {
-        let Ok(Form(form)) = form else {
-            return consent::error_page("Bad request", "The consent form cannot be parsed.");
-        };
-        let request = match validate::<F>(world, dialect, &form.params, http) {
-            Ok(request) => request,
-            Err(response) => return *response,
-        };
-        match form.decision.as_deref() {
-            Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
-                Some(user_id) => F::allow(world, dialect, request, &form.params, user_id),
-                None => consent::error_page("No account chosen", "Choose an account."),
-            },
-            Some("deny") => F::deny(dialect, &request),
-            _ => consent::error_page("Bad request", "Choose Allow or Deny."),
-        }
-    })
+    let body = body.map(|RawForm(body)| body).ok();
+    let body = body.as_deref();
+    let form =
+        body.and_then(|body| serde_urlencoded::from_bytes::<DecisionForm<F::Params>>(body).ok());
+    let params = url::form_urlencoded::parse(body.unwrap_or_default()).into_owned();
+    let params = params.filter(|(name, _)| name != "user_id" && name != "decision");
+    run::<F>(
+        ctx,
+        conn,
+        F::DECISION,
+        (headers, params.collect()),
+        |world, dialect, http| {
+            let Some(form) = form else {
+                return consent::error_page("Bad request", "The consent form cannot be parsed.");
+            };
+            let request = match validate::<F>(world, dialect, &form.params, http) {
+                Ok(request) => request,
+                Err(response) => return *response,
+            };
+            match form.decision.as_deref() {
+                Some("allow") => match chosen_user(world, form.user_id.as_deref()) {
+                    Some(user_id) => F::allow(world, dialect, request, &form.params, http, user_id),
+                    None => consent::error_page("No account chosen", "Choose an account."),
+                },
+                Some("deny") => F::deny(dialect, &request),
+                _ => consent::error_page("Bad request", "Choose Allow or Deny."),
+            }
+        },
+    )
     .await
 }
 

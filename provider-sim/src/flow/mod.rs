@@ -1,12 +1,5 @@
 //! The OAuth pipeline the dialects share: the authorization endpoint and the token endpoint's opening.
 //!
-//! - `authorize`: the [`AuthorizeFlow`] hooks and the generic `GET` authorize
-//!   and `POST` consent-form handlers that drive them; the client and
-//!   redirect-URI check and the PKCE request parameters.
-//! - `token`: the token call's parameters, fault and counters (and `serve`, a
-//!   whole form-encoded call), client authentication (HTTP Basic and the body),
-//!   grant-type dispatch, and the RFC 6749 error bodies for the grant store's refusals.
-//!
 //! What a dialect issues lives in its [`crate::grants::Grants`] store; bearer
 //! checks are [`crate::grants::Grants::bearer`], and [`bearer_user`] here
 //! adds the user and the RFC 6750 401. Nothing here names a dialect.

@@ -82,14 +82,14 @@ impl AuthorizeFlow for Flow {
         world: &mut World,
         dialect: &mut DialectState,
         request: ValidRequest,
-        params: &AuthorizeParams,
+        _params: &AuthorizeParams,
         http: &Http,
     ) -> Response {
         if let Some(user_id) = Self::auto_user(world, dialect) {
             return Self::approve(world, dialect, &request, user_id);
         }
         if !request.prompt_none {
-            return Self::consent(world, dialect, &request, params);
+            return Self::consent(world, dialect, &request, http);
         }
         let remembered = oauth::cookie(&http.headers, USER_COOKIE).and_then(|id| id.parse().ok());
         let Some(user_id) = known_user(world, remembered) else {
@@ -117,7 +117,7 @@ impl AuthorizeFlow for Flow {
         world: &World,
         dialect: &DialectState,
         request: &ValidRequest,
-        params: &AuthorizeParams,
+        http: &Http,
     ) -> Response {
         let linked = dialect.linked_bot(world, &request.base.client_id);
         let extra = match (request.bot_prompt, linked) {
@@ -132,7 +132,7 @@ impl AuthorizeFlow for Flow {
             permissions: &request.scopes.permissions(),
             users: &world.users,
             action: &format!("{PREFIX}{DECISION_PATH}"),
-            hidden: &params.pairs(),
+            hidden: &http.hidden(),
         }
         .render_in(&ENGLISH, &extra)
     }
@@ -159,6 +159,7 @@ impl AuthorizeFlow for Flow {
         dialect: &mut DialectState,
         request: ValidRequest,
         params: &AuthorizeParams,
+        http: &Http,
         user_id: u64,
     ) -> Response {
         let accepted = params.add_friend.as_deref() == Some("yes");
@@ -170,7 +171,7 @@ impl AuthorizeFlow for Flow {
                 // The separate screen appears only to users who are not friends yet.
                 if lock(&dialect.bot).friendship(&bot, user_id) != Friendship::Friend {
                     let user = user_id.to_string();
-                    let mut hidden = params.pairs();
+                    let mut hidden = http.hidden();
                     hidden.extend([
                         ("user_id", user.as_str()),
                         ("decision", "allow"),

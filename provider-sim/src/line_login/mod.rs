@@ -5,17 +5,6 @@
 //! (`client_id` = channel id, `client_secret` = channel secret). What the client
 //! registry cannot hold (the channel's app type and its linked official account)
 //! is per-channel configuration here, which survives a reset like clients do.
-//!
-//! - this file: routes, the endpoint names for faults and counters, the ID
-//!   token issuer, and the dialect's state: the grant store, consents and
-//!   the channels' settings.
-//! - `options`: behaviour switches and `/_sim/line/options`.
-//! - `channels`: per-channel settings and `/_sim/line/channels/{client_id}`.
-//! - `scopes`: the granted subset of `openid`, `profile` and `email`.
-//! - `authorize` (the shared flow's hooks, with `validate`, its checks), `token`,
-//!   `verify` (and revoke), `id_token`, `api` and `page`: the endpoints and pages.
-//! - `channel_api`: the channel's own access tokens (v2.1 and stateless, kept by
-//!   the Messaging API's token store) and `/user/v1/deauthorize`.
 
 mod api;
 mod authorize;

@@ -2,7 +2,11 @@
 
 crate::oauth::scope_set! {
     /// The granted subset of `openid`, `profile` and `email`.
-    pub(super) struct Scopes { profile = "profile", openid = "openid", email = "email" }
+    pub(super) struct Scopes {
+        profile = "profile" => "Your profile: display name, profile picture and status message",
+        openid = "openid" => "Your internal LINE user identifier (OpenID Connect)",
+        email = "email" => "Your email address",
+    }
 }
 
 impl Scopes {
@@ -14,20 +18,6 @@ impl Scopes {
             (self.openid && list_openid, "openid"),
         ];
         crate::oauth::scope_string(&names)
-    }
-
-    pub(super) fn permissions(self) -> Vec<&'static str> {
-        let mut words = Vec::new();
-        if self.profile {
-            words.push("Your profile: display name, profile picture and status message");
-        }
-        if self.openid {
-            words.push("Your internal LINE user identifier (OpenID Connect)");
-        }
-        if self.email {
-            words.push("Your email address");
-        }
-        words
     }
 }
 
@@ -46,5 +36,18 @@ mod tests {
         assert!(all.contains(profile));
         assert!(!profile.contains(all));
         assert_eq!(profile.union(all), all);
+    }
+
+    #[test]
+    fn the_consent_page_lists_granted_scopes_in_declaration_order() {
+        let granted = Scopes::parse("email profile").expect("valid");
+        assert_eq!(
+            granted.permissions(),
+            [
+                "Your profile: display name, profile picture and status message",
+                "Your email address",
+            ]
+        );
+        assert!(Scopes::default().permissions().is_empty());
     }
 }

@@ -23,48 +23,15 @@ pub(super) struct AuthorizeParams {
     nonce: Option<String>,
     prompt: Option<String>,
     max_age: Option<String>,
-    ui_locales: Option<String>,
     bot_prompt: Option<String>,
     code_challenge: Option<String>,
     code_challenge_method: Option<String>,
     response_mode: Option<String>,
-    initial_amr_display: Option<String>,
-    switch_amr: Option<String>,
-    disable_auto_login: Option<String>,
-    disable_ios_auto_login: Option<String>,
     /// The consent forms' `yes` from the checkbox (normal) or the add-friend
     /// step (aggressive).
     pub(super) add_friend: Option<String>,
     /// `friend` when the form is the add-friend step.
     pub(super) step: Option<String>,
-}
-
-impl AuthorizeParams {
-    /// Every request parameter that was given, for hidden form fields.
-    pub(super) fn pairs(&self) -> Vec<(&'static str, &str)> {
-        let all = [
-            ("response_type", &self.response_type),
-            ("client_id", &self.client_id),
-            ("redirect_uri", &self.redirect_uri),
-            ("state", &self.state),
-            ("scope", &self.scope),
-            ("nonce", &self.nonce),
-            ("prompt", &self.prompt),
-            ("max_age", &self.max_age),
-            ("ui_locales", &self.ui_locales),
-            ("bot_prompt", &self.bot_prompt),
-            ("code_challenge", &self.code_challenge),
-            ("code_challenge_method", &self.code_challenge_method),
-            ("response_mode", &self.response_mode),
-            ("initial_amr_display", &self.initial_amr_display),
-            ("switch_amr", &self.switch_amr),
-            ("disable_auto_login", &self.disable_auto_login),
-            ("disable_ios_auto_login", &self.disable_ios_auto_login),
-        ];
-        all.into_iter()
-            .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
-            .collect()
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -160,37 +160,24 @@ pub(crate) fn bot_user_id(channel_id: &str) -> String {
     format!("U{}", &hex[..32])
 }
 
-/// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    /// `expires_in` of short-lived channel tokens (30 days).
-    pub(crate) token_ttl_secs: u64,
-    /// Short-lived tokens per channel, and live v2.1 tokens (each kind counted
-    /// apart): one more short-lived token silently revokes the oldest, one more
-    /// v2.1 token is refused.
-    pub(crate) max_tokens_per_channel: usize,
-    /// How long an accepted `X-Line-Retry-Key` is remembered (24 h).
-    pub(crate) retry_key_ttl_secs: u64,
-    /// Reply tokens are "unusable after 20 minutes" (LINE asks for a reply within one).
-    pub(crate) reply_token_ttl_secs: u64,
-    /// Push/reply success body: `{"sentMessages":[…]}` (current reference) or `{}`
-    /// (seed 001, 2021): the two disagree.
-    pub(crate) push_response: PushResponse,
-    /// Answer push and reply with 429 "You have reached your monthly limit.".
-    pub(crate) monthly_limit_reached: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            token_ttl_secs: 2_592_000,
-            max_tokens_per_channel: 30,
-            retry_key_ttl_secs: 86_400,
-            reply_token_ttl_secs: 1_200,
-            push_response: PushResponse::SentMessages,
-            monthly_limit_reached: false,
-        }
+crate::dialect::options! {
+    /// Behaviour switches, where LINE's documents disagree or tests need a shortcut.
+    struct Options {
+        /// `expires_in` of short-lived channel tokens (30 days).
+        token_ttl_secs: u64 = 2_592_000,
+        /// Short-lived tokens per channel, and live v2.1 tokens (each kind counted
+        /// apart): one more short-lived token silently revokes the oldest, one more
+        /// v2.1 token is refused.
+        max_tokens_per_channel: usize = 30,
+        /// How long an accepted `X-Line-Retry-Key` is remembered (24 h).
+        retry_key_ttl_secs: u64 = 86_400,
+        /// Reply tokens are "unusable after 20 minutes" (LINE asks for a reply within one).
+        reply_token_ttl_secs: u64 = 1_200,
+        /// Push/reply success body: `{"sentMessages":[…]}` (current reference) or `{}`
+        /// (seed 001, 2021): the two disagree.
+        push_response: PushResponse = PushResponse::SentMessages,
+        /// Answer push and reply with 429 "You have reached your monthly limit.".
+        monthly_limit_reached: bool = false,
     }
 }
 

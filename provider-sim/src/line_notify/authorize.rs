@@ -27,22 +27,6 @@ pub(super) struct AuthorizeParams {
     target: Option<String>,
 }
 
-impl AuthorizeParams {
-    fn pairs(&self) -> Vec<(&'static str, &str)> {
-        [
-            ("response_type", &self.response_type),
-            ("client_id", &self.client_id),
-            ("redirect_uri", &self.redirect_uri),
-            ("scope", &self.scope),
-            ("state", &self.state),
-            ("response_mode", &self.response_mode),
-        ]
-        .into_iter()
-        .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
-        .collect()
-    }
-}
-
 /// A request that passed every check.
 #[derive(Debug)]
 pub(super) struct ValidRequest {
@@ -129,7 +113,7 @@ impl AuthorizeFlow for Flow {
         world: &World,
         dialect: &DialectState,
         request: &ValidRequest,
-        params: &AuthorizeParams,
+        http: &Http,
     ) -> Response {
         let mut extra = String::from(
             "<fieldset>\n<legend>Select a chat to send notifications to</legend>\n\
@@ -150,7 +134,7 @@ impl AuthorizeFlow for Flow {
             permissions: &["Send notifications to the chat you choose"],
             users: &world.users,
             action: &format!("{PREFIX}{DECISION_PATH}"),
-            hidden: &params.pairs(),
+            hidden: &http.hidden(),
         }
         .render_in(&ENGLISH, &extra)
     }
@@ -183,6 +167,7 @@ impl AuthorizeFlow for Flow {
         dialect: &mut DialectState,
         mut request: ValidRequest,
         params: &AuthorizeParams,
+        _http: &Http,
         user_id: u64,
     ) -> Response {
         request.target = match params.target.as_deref() {

@@ -15,7 +15,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::{
@@ -96,30 +96,18 @@ fn ended(dialect: &DialectState) -> Option<Response> {
     })
 }
 
-/// Behaviour switches for this dialect.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    /// API calls per access token per hour (`X-RateLimit-Limit`).
-    pub(crate) rate_limit_per_hour: u32,
-    /// Image uploads per token per hour (`X-RateLimit-ImageLimit`).
-    pub(crate) image_limit_per_hour: u32,
-    pub(crate) code_ttl_secs: u64,
-    /// Skip the consent page: this user, notifying their 1:1 chat.
-    pub(crate) auto_approve_user_id: Option<u64>,
-    /// Answer 410 everywhere, as after the shutdown on 2025-04-01.
-    pub(crate) service_ended: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            rate_limit_per_hour: 1000,
-            image_limit_per_hour: 50,
-            code_ttl_secs: 600,
-            auto_approve_user_id: None,
-            service_ended: false,
-        }
+crate::dialect::options! {
+    /// Behaviour switches for this dialect.
+    struct Options {
+        /// API calls per access token per hour (`X-RateLimit-Limit`).
+        rate_limit_per_hour: u32 = 1000,
+        /// Image uploads per token per hour (`X-RateLimit-ImageLimit`).
+        image_limit_per_hour: u32 = 50,
+        code_ttl_secs: u64 = 600,
+        /// Skip the consent page: this user, notifying their 1:1 chat.
+        auto_approve_user_id: Option<u64> = None,
+        /// Answer 410 everywhere, as after the shutdown on 2025-04-01.
+        service_ended: bool = false,
     }
 }
 

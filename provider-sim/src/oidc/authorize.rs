@@ -123,7 +123,7 @@ impl AuthorizeFlow for Flow {
         world: &mut World,
         dialect: &mut DialectState,
         request: ValidRequest,
-        params: &AuthorizeParams,
+        _params: &AuthorizeParams,
         http: &Http,
     ) -> Response {
         if request.checked.prompt_none {
@@ -133,7 +133,7 @@ impl AuthorizeFlow for Flow {
         }
         match Self::auto_user(world, dialect) {
             Some(user_id) => Self::approve(world, dialect, &request, user_id),
-            None => Self::consent(world, dialect, &request, params),
+            None => Self::consent(world, dialect, &request, http),
         }
     }
 
@@ -141,35 +141,15 @@ impl AuthorizeFlow for Flow {
         world: &World,
         _dialect: &DialectState,
         request: &ValidRequest,
-        params: &AuthorizeParams,
+        http: &Http,
     ) -> Response {
-        let (base, scopes) = (&request.base, request.checked.scopes);
-        let scope = scopes.to_string();
-        let mut hidden = vec![
-            ("client_id", base.client_id.as_str()),
-            ("redirect_uri", base.redirect_uri.as_str()),
-            ("response_type", "code"),
-            ("scope", scope.as_str()),
-        ];
-        let optional = [
-            ("state", &params.state),
-            ("nonce", &params.nonce),
-            ("code_challenge", &params.code_challenge),
-            ("code_challenge_method", &params.code_challenge_method),
-            ("max_age", &params.max_age),
-        ];
-        for (name, value) in optional {
-            if let Some(value) = non_empty(value) {
-                hidden.push((name, value));
-            }
-        }
         ConsentPage {
             provider: "OpenID Connect",
-            client_name: &base.client_name,
-            permissions: &scopes.permissions(),
+            client_name: &request.base.client_name,
+            permissions: &request.checked.scopes.permissions(),
             users: &world.users,
             action: &format!("{PREFIX}{DECISION_PATH}"),
-            hidden: &hidden,
+            hidden: &http.hidden(),
         }
         .render()
     }
@@ -192,6 +172,7 @@ impl AuthorizeFlow for Flow {
         dialect: &mut DialectState,
         request: ValidRequest,
         _params: &AuthorizeParams,
+        _http: &Http,
         user_id: u64,
     ) -> Response {
         let now = world.clock.now();

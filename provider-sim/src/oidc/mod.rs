@@ -1,13 +1,5 @@
 //! A generic, standards-conforming OpenID Connect provider (OIDC Core 1.0, RFC 6749/7636/7009/9207).
 //!
-//! - this file: routes, options, scopes, issued codes and tokens, discovery and
-//!   JWKS, and the admin routes (options, key rotation).
-//! - `keys`: the RS256 signing keys.
-//! - `authorize`: `/authorize` with consent, `prompt`, `max_age`, nonce and PKCE.
-//! - `token`: `/token` (code and refresh grants, ID tokens), and client
-//!   authentication (client_secret_basic and client_secret_post).
-//! - `resource`: `/userinfo` and `/revoke`.
-//!
 //! The issuer is `{simulator origin}/oidc`, so discovery at
 //! `{issuer}/.well-known/openid-configuration` works with any OIDC library.
 
@@ -111,47 +103,29 @@ impl Dialect for DialectState {
     }
 }
 
-/// Lifetimes and the choices the standards leave to the provider.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Options {
-    pub(crate) access_token_ttl_secs: u64,
-    pub(crate) id_token_ttl_secs: u64,
-    pub(crate) code_ttl_secs: u64,
-    /// `null`: refresh tokens never expire.
-    pub(crate) refresh_token_ttl_secs: Option<u64>,
-    /// Each refresh returns a new refresh token and retires the old one; using
-    /// a retired one revokes the whole grant (RFC 9700 §4.14.2).
-    pub(crate) rotate_refresh_tokens: bool,
-    /// Refuse authorization requests without `code_challenge`.
-    pub(crate) require_pkce: bool,
-    /// Accept `code_challenge_method=plain` (RFC 7636's default method).
-    pub(crate) allow_plain_pkce: bool,
-    /// Issue refresh tokens only when `offline_access` was granted (OIDC Core §11).
-    pub(crate) refresh_requires_offline_access: bool,
-    /// Return a new ID token from the refresh grant (OIDC Core §12.2).
-    pub(crate) id_token_on_refresh: bool,
-    /// Add `iss` to authorization responses (RFC 9207).
-    pub(crate) authorization_response_iss: bool,
-    /// Skip the consent page and sign this user in straight away.
-    pub(crate) auto_approve_user_id: Option<u64>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            access_token_ttl_secs: 3600,
-            id_token_ttl_secs: 3600,
-            code_ttl_secs: 600,
-            refresh_token_ttl_secs: None,
-            rotate_refresh_tokens: true,
-            require_pkce: false,
-            allow_plain_pkce: true,
-            refresh_requires_offline_access: false,
-            id_token_on_refresh: true,
-            authorization_response_iss: true,
-            auto_approve_user_id: None,
-        }
+crate::dialect::options! {
+    /// Lifetimes and the choices the standards leave to the provider.
+    struct Options {
+        access_token_ttl_secs: u64 = 3600,
+        id_token_ttl_secs: u64 = 3600,
+        code_ttl_secs: u64 = 600,
+        /// `null`: refresh tokens never expire.
+        refresh_token_ttl_secs: Option<u64> = None,
+        /// Each refresh returns a new refresh token and retires the old one; using
+        /// a retired one revokes the whole grant (RFC 9700 §4.14.2).
+        rotate_refresh_tokens: bool = true,
+        /// Refuse authorization requests without `code_challenge`.
+        require_pkce: bool = false,
+        /// Accept `code_challenge_method=plain` (RFC 7636's default method).
+        allow_plain_pkce: bool = true,
+        /// Issue refresh tokens only when `offline_access` was granted (OIDC Core §11).
+        refresh_requires_offline_access: bool = false,
+        /// Return a new ID token from the refresh grant (OIDC Core §12.2).
+        id_token_on_refresh: bool = true,
+        /// Add `iss` to authorization responses (RFC 9207).
+        authorization_response_iss: bool = true,
+        /// Skip the consent page and sign this user in straight away.
+        auto_approve_user_id: Option<u64> = None,
     }
 }
 
@@ -194,10 +168,10 @@ async fn rotate_keys(State(ctx): State<Ctx>, body: Option<Json<RotateRequest>>) 
 crate::oauth::scope_set! {
     /// The scopes this provider understands.
     struct Scopes {
-        openid = "openid",
-        profile = "profile",
-        email = "email",
-        offline_access = "offline_access",
+        openid = "openid" => "Your account identifier",
+        profile = "profile" => "Your name, picture and language",
+        email = "email" => "Your email address",
+        offline_access = "offline_access" => "Access while you are not signed in",
     }
 }
 
@@ -206,20 +180,6 @@ impl Scopes {
     fn known(raw: &str) -> Self {
         let known = raw.split(' ').filter_map(|scope| Self::parse(scope).ok());
         known.fold(Self::default(), Self::union)
-    }
-
-    fn permissions(self) -> Vec<&'static str> {
-        let mut words = vec!["Your account identifier"];
-        if self.profile {
-            words.push("Your name, picture and language");
-        }
-        if self.email {
-            words.push("Your email address");
-        }
-        if self.offline_access {
-            words.push("Access while you are not signed in");
-        }
-        words
     }
 }
 

@@ -1,13 +1,6 @@
-//! Channel access tokens of every kind (short-lived, v2.1, stateless) in one store, and the bearer check of the bot API.
+//! Channel access tokens of every kind (short-lived, v2.1, stateless) in one store, and the bot API's bearer check.
 //!
-//! - this file: the store ([`ChannelTokens`]), JWS-shaped token strings, and
-//!   [`authenticate`].
-//! - `short_lived`: `POST /v2/oauth/accessToken`, `verify`, `revoke`.
-//! - `assertion`: the channels' registered assertion keys and the check of a
-//!   `client_assertion` JWT.
-//! - `v21`: v2.1 tokens (`/oauth2/v2.1/token`, `tokens/kid`, `verify`,
-//!   `revoke`) and stateless ones (`/oauth2/v3/token`), for Messaging API and
-//!   LINE Login channels alike.
+//! LINE Login's channels issue their v2.1 and stateless tokens through the same store.
 
 mod assertion;
 mod short_lived;
@@ -236,13 +229,9 @@ impl ChannelTokens {
     }
 }
 
-/// A token shaped like a JWS (`header.payload.signature`), as LINE's v2.1 and
-/// stateless tokens and LINE Login's access tokens are. The signature is random:
-/// the simulator looks tokens up rather than verifying them.
+/// A JWS-shaped token, as LINE's v2.1 and stateless tokens and LINE Login's access tokens are.
 pub(crate) fn jws_shaped(claims: &Value) -> String {
-    let header = oauth::base64url(r#"{"alg":"HS256"}"#);
-    let payload = oauth::base64url(claims.to_string());
-    format!("{header}.{payload}.{}", oauth::random_token(32))
+    oauth::jws_shaped(r#"{"alg":"HS256"}"#, claims, 32)
 }
 
 /// Three base64url segments, the first a JSON header with `alg`.
