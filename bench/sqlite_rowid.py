@@ -13,7 +13,11 @@ layouts, twice each, alternating. Python's own overhead is the same on both
 sides, and falls in user time only: the kernel time is SQLite's file work
 (WAL frames written, locks taken) and nothing else. Not part of `cargo xtask test` or `bench`.
 
-    python3 bench/sqlite_rowid.py [--logins N]
+    python3 bench/sqlite_rowid.py [--logins N] [--prefill N] [--layout rowid|without|both]
+        [--pragma 'cache_size=-65536' ...]
+
+`--prefill N` first writes N sessions (untimed), to see what a large store
+costs a login; `--pragma` applies a setting for the timed part.
 """
 
 import argparse
@@ -28,7 +32,7 @@ import time
 META, GRANT, STATE, PENDING = 175, 636, 523, 400
 
 
-def run(directory, without_rowid, logins):
+def run(directory, without_rowid, logins, prefill, pragmas):
     path = os.path.join(directory, f"rowid-{without_rowid}.db")
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix):
@@ -51,6 +55,19 @@ def run(directory, without_rowid, logins):
         CREATE INDEX kv_expires_at ON kv (expires_at);
     """)
     meta, grant, state, pending = ("x" * n for n in (META, GRANT, STATE, PENDING))
+    for first in range(0, prefill, 10_000):
+        db.execute("BEGIN")
+        for _ in range(min(10_000, prefill - first)):
+            sid = secrets.token_urlsafe(32)
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?)", (sid, meta, 1))
+            db.execute("INSERT INTO connections VALUES (?, ?, ?, ?)", (sid, "aihubmix", grant, state))
+        db.execute("COMMIT")
+    if prefill:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for pragma in pragmas:
+        db.execute(f"PRAGMA {pragma}")
+    files = lambda: sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+    before = files()
     start, wall = resource.getrusage(resource.RUSAGE_SELF), time.time()
     for _ in range(logins):
         key, sid = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
@@ -64,7 +81,7 @@ def run(directory, without_rowid, logins):
     end, wall = resource.getrusage(resource.RUSAGE_SELF), time.time() - wall
     user = (end.ru_utime - start.ru_utime) / logins * 1e6
     kernel = (end.ru_stime - start.ru_stime) / logins * 1e6
-    size = sum(os.path.getsize(path + s) for s in ("", "-wal") if os.path.exists(path + s))
+    size = files() - before
     db.close()
     name = "WITHOUT ROWID" if without_rowid else "rowid tables "
     print(f"{name}: {logins / wall:6.0f} logins/s, CPU per login {user:5.1f} µs user "
@@ -74,11 +91,15 @@ def run(directory, without_rowid, logins):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--logins", type=int, default=40_000)
+    parser.add_argument("--prefill", type=int, default=0)
+    parser.add_argument("--layout", choices=["rowid", "without", "both"], default="both")
+    parser.add_argument("--pragma", action="append", default=[])
     args = parser.parse_args()
+    layouts = {"rowid": [False], "without": [True], "both": [False, True]}[args.layout]
     with tempfile.TemporaryDirectory(prefix="keyhole-rowid-") as directory:
         for _ in range(2):
-            run(directory, False, args.logins)
-            run(directory, True, args.logins)
+            for without_rowid in layouts:
+                run(directory, without_rowid, args.logins, args.prefill, args.pragma)
 
 
 if __name__ == "__main__":
