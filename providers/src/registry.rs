@@ -11,15 +11,17 @@ use keyhole_api::{Capability, ProviderInfo};
 use std::{collections::HashMap, sync::Arc};
 use url::Url;
 
-/// One configured provider: its public description and its adapter.
+/// One configured provider: its public description, its adapter, and the
+/// upstream handle the adapter calls through.
 #[derive(Debug)]
 pub struct Provider {
     info: ProviderInfo,
     adapter: Box<dyn Adapter>,
+    http: Http,
 }
 
 impl Provider {
-    fn new(config: &ProviderConfig, adapter: Box<dyn Adapter>) -> Self {
+    fn new(config: &ProviderConfig, adapter: Box<dyn Adapter>, http: Http) -> Self {
         // Capabilities follow from the traits the adapter offers, so the
         // list the app reads cannot disagree with what the routes allow.
         let login = adapter.login();
@@ -45,6 +47,7 @@ impl Provider {
                 sends_via,
             },
             adapter,
+            http,
         }
     }
 
@@ -56,6 +59,12 @@ impl Provider {
     /// The configured id (the URL segment).
     pub fn id(&self) -> &str {
         &self.info.id
+    }
+
+    /// The upstream handle its adapter uses (timeouts, body cap, metrics
+    /// under this id), for calls of the host's own.
+    pub fn http(&self) -> &Http {
+        &self.http
     }
 
     /// Whether the provider has this capability.
@@ -113,8 +122,9 @@ impl Registry {
         let mut problems = Vec::new();
         let mut order = Vec::new();
         for (index, p) in providers.iter().enumerate() {
-            match build(p, upstream.for_provider(&p.id)) {
-                Ok(adapter) => order.push(Arc::new(Provider::new(p, adapter))),
+            let http = upstream.for_provider(&p.id);
+            match build(p, http.clone()) {
+                Ok(adapter) => order.push(Arc::new(Provider::new(p, adapter, http))),
                 Err(errs) => {
                     problems.extend(errs.into_iter().map(|e| format!("providers[{index}].{e}")))
                 }

@@ -201,8 +201,7 @@ impl Http {
     }
 
     fn observe(&self, operation: &'static str, ok: bool, seconds: f64) {
-        let matches =
-            |(op, outcome, _): &&(&str, bool, Histogram)| *op == operation && *outcome == ok;
+        let matches = |(op, outcome, _): &&Handle| *op == operation && *outcome == ok;
         {
             let resolved = self.resolved.0.read().unwrap_or_else(|p| p.into_inner());
             if let Some((_, _, histogram)) = resolved.iter().find(matches) {

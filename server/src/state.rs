@@ -49,8 +49,6 @@ pub struct Shared {
     pub metrics: Metrics,
     /// Verified LINE webhooks waiting to be processed.
     pub webhooks: crate::messaging::WebhookQueue,
-    /// The one path to providers.
-    upstream: Upstream,
     /// Rate limits.
     pub throttle: crate::throttle::Throttle,
 }
@@ -84,7 +82,6 @@ impl Keyhole {
             providers,
             sessions,
             tokens,
-            upstream,
             throttle,
             webhooks: crate::messaging::WebhookQueue::default(),
         })))
@@ -126,8 +123,7 @@ impl Keyhole {
     /// timeouts, body cap and metrics), for a host's own calls with a
     /// [`Session`](crate::Session)'s token; `None` for an id not configured.
     pub fn upstream(&self, id: &str) -> Option<crate::upstream::Http> {
-        self.providers.get(id)?;
-        Some(self.upstream.for_provider(id))
+        self.providers.get(id).map(|p| p.http().clone())
     }
 
     /// Waits, at most `deadline`, until every webhook already answered 200
