@@ -15,7 +15,6 @@ use std::{
 };
 
 use crate::{
-    SESSION_COOKIE,
     cpu::CpuUse,
     load::{Load, LoadTool},
     login::{Logins, login},
@@ -92,11 +91,7 @@ pub(crate) async fn measure_growth(
             fill_time.as_secs_f64()
         );
         let store_bytes = store_bytes(&instance.store_url).await?;
-        let side = Side {
-            base: instance.base.clone(),
-            cookie: format!("Cookie: {SESSION_COOKIE}={session}"),
-            pids: instance.pids,
-        };
+        let side = Side::of(&instance, &session);
         sized.push((instance, side, size, fill_time, store_bytes));
     }
     let [small, large] = sized.as_mut_slice() else {

@@ -24,6 +24,17 @@ pub(crate) struct Side {
     pub(crate) pids: Pids,
 }
 
+impl Side {
+    /// `instance`, signed in as the session whose cookie value is `session`.
+    pub(crate) fn of(instance: &Instance, session: &str) -> Self {
+        Self {
+            base: instance.base.clone(),
+            cookie: format!("Cookie: {SESSION_COOKIE}={session}"),
+            pids: instance.pids,
+        }
+    }
+}
+
 /// What each side measured, `[A, B]`.
 #[derive(Debug)]
 pub(crate) struct Pair {
@@ -111,11 +122,7 @@ pub(crate) async fn measure_versus(
         let session = login(http, &instance.base)
             .await
             .with_context(|| format!("first login, {} store", store.name()))?;
-        sides.push(Side {
-            base: instance.base.clone(),
-            cookie: format!("Cookie: {SESSION_COOKIE}={session}"),
-            pids: instance.pids,
-        });
+        sides.push(Side::of(&instance, &session));
         instances.push(instance);
     }
     let [memory, sqlite] = sides.as_slice() else {
